@@ -1,0 +1,1 @@
+// The AdderService module; see DESIGN.md.

@@ -1,0 +1,1 @@
+// The AuditService module; see DESIGN.md.

@@ -1,0 +1,1 @@
+// The EventService module; see DESIGN.md.

@@ -1,0 +1,1 @@
+// The LocalEnvironment module; see DESIGN.md.

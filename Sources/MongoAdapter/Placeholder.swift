@@ -1,0 +1,1 @@
+// The MongoAdapter module; see DESIGN.md.

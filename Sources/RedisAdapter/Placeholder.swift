@@ -1,0 +1,1 @@
+// The RedisAdapter module; see DESIGN.md.

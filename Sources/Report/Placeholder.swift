@@ -1,0 +1,1 @@
+// The Report module; see DESIGN.md.

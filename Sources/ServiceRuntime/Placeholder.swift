@@ -1,0 +1,1 @@
+// The ServiceRuntime module; see DESIGN.md.

@@ -1,0 +1,1 @@
+// The WebApp module; see DESIGN.md.
