@@ -44,7 +44,7 @@ public final class MongoClientPool: @unchecked Sendable {
     func withClient<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(MongoError) -> T) async throws(MongoError) -> T {
         do {
             return try await threads.runIfActive { [self] in
-                // pop blocks only while maxPoolSize (100) clients are out; we have 8 threads.
+                // pop blocks only while maxPoolSize (100) clients are out; there are 16 threads.
                 guard let client = mongoc_client_pool_pop(pool) else {
                     throw MongoError(kind: .unavailable, message: "the client pool is closed")
                 }

@@ -31,9 +31,10 @@ enum MongoDriver {
 extension NIOThreadPool {
     /// Threads for blocking libmongoc calls, apart from `NIOThreadPool.singleton` so a dead server
     /// (each call then blocks for the server-selection timeout) cannot starve other blocking work.
-    /// Started once, never shut down, like the singleton.
+    /// 16 threads: each mostly waits on the network, and a dead server holds one for up to the
+    /// server-selection timeout. Started once, never shut down, like the singleton.
     public static let mongo: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 8)
+        let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
         return pool
     }()

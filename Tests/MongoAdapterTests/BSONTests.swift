@@ -37,6 +37,27 @@ struct BSONTests {
     }
 
     @Test(
+        "integers of 2^64 and more are refused, not wrapped (libbson 1.23 alone wraps them)",
+        arguments: [
+            #"{"n": 18446744073709551616}"#, #"{"n": 99999999999999999999}"#, #"{"n": -99999999999999999999}"#,
+            #"{"a": "x", "n": [1, 123456789012345678901234567890]}"#,
+        ]
+    )
+    func overlongIntegers(_ json: String) {
+        #expect(throws: BSONError.self) { try BSONDocument(json: Array(json.utf8)) }
+    }
+
+    @Test("long digit runs in strings, fractions and exponents are not integers")
+    func longDigitsElsewhere() throws {
+        let document = try BSONDocument(
+            json: Array(#"{"s": "12345678901234567890123", "k\"1": "\\", "f": 1.12345678901234567890123, "e": 1e-12345678901234567890}"#.utf8)
+        )
+        #expect(document["s"] == .string("12345678901234567890123"))
+        #expect(document["f"] == .double(1.1234567890123457))
+        #expect(document["e"] == .double(0))
+    }
+
+    @Test(
         "anything but exactly one JSON object is refused",
         arguments: ["", "   ", "[1,2]", "5", "\"x\"", "null", "{", "{\"a\":1} x", "{\"a\":1}{\"b\":2}", "{'a':1}", "{\"a\":01}"]
     )
@@ -47,7 +68,8 @@ struct BSONTests {
     @Test("parse errors say what is wrong")
     func parseMessages() {
         #expect(throws: BSONError("the body is empty")) { try BSONDocument(json: Array("".utf8)) }
-        #expect(throws: BSONError("the body is not a JSON object")) { try BSONDocument(json: Array("[]".utf8)) }
+        #expect(throws: BSONError("the body is a JSON array, not an object")) { try BSONDocument(json: Array("[]".utf8)) }
+        #expect(throws: BSONError("the body is not a JSON object")) { try BSONDocument(json: Array("hello".utf8)) }
         do {
             _ = try BSONDocument(json: Array(#"{"a": tru}"#.utf8))
             Issue.record("bad JSON was accepted")
