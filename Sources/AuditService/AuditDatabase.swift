@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import MongoAdapter
 import Synchronization
 
@@ -45,12 +46,15 @@ public final class AuditDatabase: Sendable {
     let timing: Timing
     let logger: Logger
     let state = Mutex(State())
+    /// 1 while MongoDB answers, 0 while it does not (on /metrics).
+    let connectedGauge = Gauge(label: "auditservice_mongo_connected")
 
     /// - Parameter locate: where Mongo is now (discovery); called before every connection round.
     public init(timing: Timing = Timing(), logger: Logger, locate: @escaping @Sendable () async throws -> [MongoTarget]) {
         self.locate = locate
         self.timing = timing
         self.logger = logger
+        connectedGauge.record(0)
     }
 
     /// The store for one request; throws while no connection was ever made.
@@ -111,18 +115,24 @@ public final class AuditDatabase: Sendable {
         return true
     }
 
+    /// Mongo's addresses now, or nil when discovery fails. A failed lookup is only a problem
+    /// before the first connection: after it, the last known addresses stay in use (the
+    /// resolver itself falls back to its last good answer too).
     private func lookUp() async -> [MongoTarget]? {
+        let problem: String
         do {
             let targets = try await locate()
-            guard !targets.isEmpty else {
-                record(problem: "discovery found no MongoDB server")
-                return nil
-            }
-            return targets
+            if !targets.isEmpty { return targets }
+            problem = "discovery found no MongoDB server"
         } catch {
-            record(problem: "cannot find MongoDB: \(error)")
-            return nil
+            problem = "cannot find MongoDB: \(error)"
         }
+        if state.withLock({ $0.connection == nil }) {
+            record(problem: problem)
+        } else {
+            logger.debug("\(problem); keeping the last known address")
+        }
+        return nil
     }
 
     private func makeConnection(_ targets: Set<MongoTarget>) throws(MongoError) -> Connection {
@@ -143,6 +153,7 @@ public final class AuditDatabase: Sendable {
             state.reachable = true
             return before
         }
+        connectedGauge.record(1)
         if !wasReachable || replaced {
             logger.info("connected to MongoDB", metadata: ["targets": "\(connection.targets.map(\.description).sorted())"])
         }
@@ -150,6 +161,7 @@ public final class AuditDatabase: Sendable {
     }
 
     private func record(problem: String) {
+        connectedGauge.record(0)
         let isNews = state.withLock { state in
             defer {
                 state.reachable = false

@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 
 @testable import AuditService
@@ -71,5 +73,26 @@ struct ListLimitTests {
     @Test("not a positive integer → 400", arguments: ["", "0", "000", "-1", "+5", "1.5", "ten", " 5", "5 "])
     func refused(_ text: String) {
         #expect(throws: (any Error).self) { try AuditRoutes.listLimit(text) }
+    }
+}
+
+@Suite("append timestamps")
+struct AppendClockTests {
+    @Test("strictly increasing within a millisecond, and back on the wall clock once it moves past")
+    func strictlyIncreasing() {
+        let wallClock = Synchronization.Mutex<Int64>(1_000)
+        let clock = AppendClock(now: { wallClock.withLock { $0 } })
+        #expect([clock.next(), clock.next(), clock.next()] == [1_000, 1_001, 1_002])
+        wallClock.withLock { $0 = 1_010 }
+        #expect(clock.next() == 1_010)
+        wallClock.withLock { $0 = 1_005 }  // the wall clock stepped back: order is kept
+        #expect(clock.next() == 1_011)
+    }
+
+    @Test("the shared clock follows the wall clock")
+    func sharedIsWallClock() {
+        let before = Int64(Date().timeIntervalSince1970 * 1000)
+        let stamp = AppendClock.shared.next()
+        #expect(stamp >= before && stamp < before + 1_000)
     }
 }

@@ -2,6 +2,7 @@ import AuditService
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import MongoAdapter
 import Testing
 import TestSupport
 
@@ -32,6 +33,25 @@ struct AuditHTTPTests {
             #expect(list.count == 1)
             #expect(list.first.map { Set($0.keys) } == ["ts", "calc", "result"])
             #expect(try listed.entries() == [AuditEntry(ts: ts, calc: "2+3", result: 5)])
+        }
+    }
+
+    @Test("the ts index is created at start-up, and /metrics shows the connection")
+    func indexAndMetrics() async throws {
+        let mongo = try await MongoServer.start()
+        let pool = try MongoClientPool(uri: MongoURI.make(targets: [MongoTarget(host: "127.0.0.1", port: mongo.port)]))
+        try await AuditHarness.withService(mongoPort: mongo.port) { client in
+            try await client.waitUntilReady()
+            try await client.waitUntil("an index on ts exists") {
+                let reply = try await pool.command(["listIndexes": .string("audit")], database: "audit")
+                guard case .document(let cursor)? = reply["cursor"], case .array(let indexes)? = cursor["firstBatch"] else { return false }
+                return indexes.contains { index in
+                    guard case .document(let index) = index, case .document(let keys)? = index["key"] else { return false }
+                    return keys.keys.first == "ts"
+                }
+            }
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(metrics.text.contains("auditservice_mongo_connected 1"), "\(metrics.text)")
         }
     }
 
