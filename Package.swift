@@ -93,7 +93,7 @@ let package = Package(
 
         // Test support: starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports.
         .target(name: "TestSupport", dependencies: [logging], path: "Tests/TestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceRuntimeTests",
             dependencies: ["ServiceRuntime", "TestSupport", hummingbirdTesting],
