@@ -62,6 +62,16 @@ import TestSupport
         #expect(error?.detail.contains("ghost.micro.svc.cluster.local") == true)
     }
 
+    @Test func targetWithoutAddressIsLeftOutWhenOthersResolve() async throws {
+        let port = Ports.free()
+        let server = try await DNSFixtures.dnsmasq(
+            port: port, records: DNSFixtures.records(service: "adderservice", addresses: ["10.1.3.1"]),
+            extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"]
+        )
+        defer { server.stop() }
+        #expect(try await DNSFixtures.resolver(port: port).resolve(.adderservice) == [ServiceTarget(host: "10.1.3.1", port: 8080)])
+    }
+
     @Test func deadServerWithoutAnyAnswerIsATypedErrorNamingTheServer() async throws {
         let port = Ports.free()  // nothing listens: the query is refused at once
         let started = ContinuousClock.now
