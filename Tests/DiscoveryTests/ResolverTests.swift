@@ -99,7 +99,8 @@ import TestSupport
 
     @Test func lastGoodAnswerIsServedAfterTheServerIsKilled() async throws {
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.1", "10.2.0.2"]), ttl: 1)
-        let resolver = DNSFixtures.resolver(port: dns.port)
+        let options = ResolverOptions(timeoutSeconds: 1, attempts: 1, retryAfterFailure: .milliseconds(300))
+        let resolver = DNSFixtures.resolver(port: dns.port, options: options)
         let good = try await resolver.resolve(.adderservice)
         #expect(good.count == 2)
         dns.kill9()
@@ -108,6 +109,12 @@ import TestSupport
         #expect(try await resolver.resolve(.adderservice) == good)
         // The server really is gone: a resolver without a last good answer fails.
         await #expect(throws: DiscoveryError.self) { try await DNSFixtures.resolver(port: dns.port).resolve(.adderservice) }
+
+        // DNS comes back with other records: once the retry pause is over, the new answer is served.
+        let back = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.9"]), ttl: 1, port: dns.port)
+        defer { back.stop() }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await resolver.resolve(.adderservice) == [ServiceTarget(host: "10.2.0.9", port: 8080)])
     }
 
     @Test func answersAreCachedForTheirTTL() async throws {
