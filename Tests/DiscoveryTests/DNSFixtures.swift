@@ -21,10 +21,12 @@ enum DNSFixtures {
     }
 
     /// A resolver asking only the dnsmasq on 127.0.0.1:`port` (direct mode).
-    static func resolver(port: Int, host: String = "127.0.0.1", options: ResolverOptions = .init(timeoutSeconds: 1, attempts: 1)) -> ServiceResolver {
-        var logger = Logger(label: "discovery-test")
-        logger.logLevel = .critical
-        return ServiceResolver(config: DiscoveryConfig(mode: .direct(host: host, port: port)), logger: logger, options: options)
+    static func resolver(
+        port: Int, host: String = "127.0.0.1", options: ResolverOptions = .init(timeoutSeconds: 1, attempts: 1), logger: Logger? = nil
+    ) -> ServiceResolver {
+        var quiet = Logger(label: "discovery-test")
+        quiet.logLevel = .critical
+        return ServiceResolver(config: DiscoveryConfig(mode: .direct(host: host, port: port)), logger: logger ?? quiet, options: options)
     }
 
     /// dnsmasq logging every query it receives, so tests can count what reached DNS.
@@ -49,5 +51,22 @@ enum DNSFixtures {
         }
         try? await Task.sleep(for: .milliseconds(150))
         return count()
+    }
+}
+
+/// A log handler keeping "level message metadata" lines, for tests that check what was logged.
+struct RecordingLogHandler: LogHandler {
+    let lines: TestSupport.Mutex<[String]>
+    var logLevel: Logger.Level = .debug
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let fields = (event.metadata ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        lines.withLock { $0.append("\(event.level) \(event.message) \(fields)") }
     }
 }

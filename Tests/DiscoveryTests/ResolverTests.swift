@@ -1,5 +1,6 @@
 import Discovery
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import Testing
@@ -100,13 +101,19 @@ import TestSupport
     @Test func lastGoodAnswerIsServedAfterTheServerIsKilled() async throws {
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.1", "10.2.0.2"]), ttl: 1)
         let options = ResolverOptions(timeoutSeconds: 1, attempts: 1, retryAfterFailure: .milliseconds(300))
-        let resolver = DNSFixtures.resolver(port: dns.port, options: options)
+        let lines = TestSupport.Mutex<[String]>([])
+        let logger = Logger(label: "discovery-test") { _ in RecordingLogHandler(lines: lines) }
+        let resolver = DNSFixtures.resolver(port: dns.port, options: options, logger: logger)
         let good = try await resolver.resolve(.adderservice)
         #expect(good.count == 2)
         dns.kill9()
         try await Task.sleep(for: .milliseconds(1_200))  // past the TTL: the resolver must ask again
 
         #expect(try await resolver.resolve(.adderservice) == good)
+        let warnings = lines.withLock { $0 }.filter { $0.hasPrefix("warning") }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("last good answer") == true)
+        #expect(warnings.first?.contains("_main._tcp.adderservice.micro.svc.cluster.local via 127.0.0.1:\(dns.port)") == true, "\(warnings)")
         // The server really is gone: a resolver without a last good answer fails.
         await #expect(throws: DiscoveryError.self) { try await DNSFixtures.resolver(port: dns.port).resolve(.adderservice) }
 
