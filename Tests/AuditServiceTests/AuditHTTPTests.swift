@@ -42,16 +42,27 @@ struct AuditHTTPTests {
         let pool = try MongoClientPool(uri: MongoURI.make(targets: [MongoTarget(host: "127.0.0.1", port: mongo.port)]))
         try await AuditHarness.withService(mongoPort: mongo.port) { client in
             try await client.waitUntilReady()
-            try await client.waitUntil("an index on ts exists") {
-                let reply = try await pool.command(["listIndexes": .string("audit")], database: "audit")
-                guard case .document(let cursor)? = reply["cursor"], case .array(let indexes)? = cursor["firstBatch"] else { return false }
-                return indexes.contains { index in
-                    guard case .document(let index) = index, case .document(let keys)? = index["key"] else { return false }
-                    return keys.keys.first == "ts"
-                }
-            }
+            try await client.waitUntil("an index on ts exists") { try await AuditHarness.hasIndexOnTs(pool) }
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             #expect(metrics.text.contains("auditservice_mongo_connected 1"), "\(metrics.text)")
+        }
+    }
+
+    @Test("concurrent appends are all stored, each with its own ts")
+    func concurrentAppends() async throws {
+        let mongo = try await MongoServer.start()
+        try await AuditHarness.withService(mongoPort: mongo.port) { client in
+            try await client.waitUntilReady()
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for n in 0..<40 {
+                    group.addTask { try await client.append(#"{"calc": "c\#(n)", "calcResult": \#(n)}"#).status }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == .created }, "\(statuses)")
+            let entries = try await client.list("?limit=100").entries()
+            #expect(Set(entries.map(\.calc)) == Set((0..<40).map { "c\($0)" }))
+            #expect(Set(entries.map(\.ts)).count == 40, "timestamps are unique within one instance")
         }
     }
 

@@ -33,6 +33,19 @@ enum AuditHarness {
     }
 }
 
+extension AuditHarness {
+    /// True when `audit.audit` has an index whose first key is `ts` (nx-27017 stores the index
+    /// as its own `idx_audit_ts` on `{ts: 1}`, whatever name and direction were asked for).
+    static func hasIndexOnTs(_ pool: MongoClientPool) async throws -> Bool {
+        let reply = try await pool.command(["listIndexes": .string("audit")], database: "audit")
+        guard case .document(let cursor)? = reply["cursor"], case .array(let indexes)? = cursor["firstBatch"] else { return false }
+        return indexes.contains { index in
+            guard case .document(let index) = index, case .document(let keys)? = index["key"] else { return false }
+            return keys.keys.first == "ts"
+        }
+    }
+}
+
 /// A Mongo address a test can change while the service runs (Mongo "moving").
 final class MovableTarget: Sendable {
     private let target: Synchronization.Mutex<MongoTarget>
