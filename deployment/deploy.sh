@@ -69,15 +69,16 @@ render() {
         echo "kind: Kustomization"
         echo "resources:"
         echo "  - $(realpath --relative-to="$layer" "$here/overlays/$overlay")"
-        echo "labels:"
-        echo "  - pairs: {app.kubernetes.io/version: \"$tag\"}"
-        echo "    includeSelectors: false"
-        echo "    includeTemplates: true"
+        echo "transformers:"
+        echo "  - version-label.yml"
         echo "images:"
         our_images | while read -r name; do
             echo "  - {name: \"$name\", newName: \"$registry/${name##*/}\", newTag: \"$tag\"}"
         done
     } >"$layer/kustomization.yml"
+    # The base's version label, now the tag: same fields, so never a volumeClaimTemplate's.
+    sed "s/app.kubernetes.io\/version: .*/app.kubernetes.io\/version: \"$tag\"/" \
+        "$here/base/version-label.yml" >"$layer/version-label.yml"
     "$kubectl_bin" kustomize "$layer"
 }
 
