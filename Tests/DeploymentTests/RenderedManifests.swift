@@ -17,6 +17,7 @@ struct RenderedManifests: Sendable {
         var kind: String
         var name: String
         var podLabels: [String: String]
+        var podAnnotations: [String: String]
         var containers: [Container]
     }
 
@@ -62,7 +63,12 @@ struct RenderedManifests: Sendable {
         let containers = try YAMLValue.sequence(podSpec["containers"], at: "\(path) containers").map {
             try container(YAMLValue.mapping($0, at: "\(path) container"), path: path)
         }
-        return Workload(kind: kind, name: name, podLabels: try strings(metadata["labels"], at: "\(path) labels"), containers: containers)
+        return Workload(
+            kind: kind, name: name,
+            podLabels: try strings(metadata["labels"], at: "\(path) labels"),
+            podAnnotations: try strings(metadata["annotations"], at: "\(path) annotations"),
+            containers: containers
+        )
     }
 
     private static func container(_ fields: [String: Any], path: String) throws -> Container {

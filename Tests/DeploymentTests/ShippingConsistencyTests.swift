@@ -97,7 +97,7 @@ struct ShippingConsistencyTests {
                 "\(overlay) Service/\(service) selects its pods")
     }
 
-    @Test("our services probe /readyz and /healthz and find peers through the cluster DNS", arguments: overlays, MicroService.swiftServices)
+    @Test("our services probe /readyz and /healthz, are scraped on their port, and use the cluster DNS", arguments: overlays, MicroService.swiftServices)
     func kubernetesRuntime(overlay: String, service: MicroService) throws {
         let workload = try #require(try Self.manifests(overlay).workload(named: service.name))
         let container = try #require(workload.containers.first)
@@ -106,6 +106,7 @@ struct ShippingConsistencyTests {
         if service.port != nil {
             #expect(container.readiness == "/readyz@\(service.portName)", "\(overlay) \(service) readiness")
             #expect(container.liveness == "/healthz@\(service.portName)", "\(overlay) \(service) liveness")
+            #expect(workload.podAnnotations["prometheus.io/port"] == service.port.map(String.init), "\(overlay) \(service) scrape port")
         }
     }
 
