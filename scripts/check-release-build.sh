@@ -4,7 +4,8 @@
 #   2. the binary links no Swift runtime library (ldd), and every library it links directly is
 #      either in debian:bookworm-slim already or installed by docker/<product>/Dockerfile;
 #   3. started with an empty environment and an empty LD_LIBRARY_PATH, a service answers
-#      GET /healthz and exits 0 on SIGTERM within its 10 s drain; the report answers --help.
+#      GET /healthz and exits 0 on SIGTERM within its 10 s drain; the report, with no Redis to
+#      find, exits non-zero with a message naming Redis.
 #
 #   scripts/check-release-build.sh <product> [--skip-build]
 set -euo pipefail
@@ -50,14 +51,28 @@ for library in $(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p');
 done
 ((missing == 0)) || exit 1
 
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 if [[ "$product" == report ]]; then
-    echo "== env -i LD_LIBRARY_PATH= $product --help"
-    env -i LD_LIBRARY_PATH= "$binary" --help
+    # The report is a command, not a server: pointed at a DNS server that is not there, it must
+    # start, fail to find Redis, say so and exit non-zero (DESIGN: report).
+    dns_port="$(free_port)"
+    echo "== env -i LD_LIBRARY_PATH= DNS_HOST=127.0.0.1 DNS_PORT=$dns_port $product"
+    status=0
+    output="$(env -i LD_LIBRARY_PATH= DNS_HOST=127.0.0.1 DNS_PORT="$dns_port" timeout 60 "$binary" 2>&1)" || status=$?
+    echo "$output"
+    echo "exit status $status"
+    if ((status == 0 || status == 124)) || ! grep -qi redis <<<"$output"; then
+        echo "FAIL: expected a non-zero exit naming Redis, within 60 s" >&2
+        exit 1
+    fi
     echo "check-release-build: $product OK"
     exit 0
 fi
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 log="$(mktemp)"
 echo "== env -i LD_LIBRARY_PATH= PORT=$port $product"
 env -i LD_LIBRARY_PATH= PORT="$port" LOG_LEVEL=info "$binary" >"$log" 2>&1 &
