@@ -42,7 +42,7 @@ for library in $(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p');
     if [[ -z "$package" ]]; then
         echo "FAIL: no Debian package provides $library" >&2
         missing=1
-    elif grep -qw -- "$package" <<<"$base_packages $runtime_packages"; then
+    elif tr -s ' ' '\n' <<<"$base_packages $runtime_packages" | grep -qxF -- "$package"; then
         echo "$library: $package"
     else
         echo "FAIL: $library comes from $package, which $dockerfile does not install" >&2
