@@ -97,8 +97,11 @@ k delete job report --namespace "$namespace" --ignore-not-found
 printf '%s\n' "$manifests" | k apply -f -
 
 if [[ "$action" == report ]]; then
-    k wait --namespace "$namespace" --for=condition=complete job/report --timeout=120s
+    # A failed Job never completes: the wait times out, and its output says why.
+    complete=true
+    k wait --namespace "$namespace" --for=condition=complete job/report --timeout=120s || complete=false
     k logs --namespace "$namespace" job/report
+    [[ "$complete" == true ]] || { echo "deploy.sh: the report Job did not complete" >&2; exit 1; }
     exit 0
 fi
 
