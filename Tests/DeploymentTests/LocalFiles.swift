@@ -109,6 +109,7 @@ struct ZoneFile {
         var target: String
     }
 
+    var origin: String?
     var srv: [String: [SRV]] = [:]
     var addresses: [String: [String]] = [:]
 
@@ -116,6 +117,7 @@ struct ZoneFile {
         for rawLine in text.split(separator: "\n") {
             let line = rawLine.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
             let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
+            if words.first == "$ORIGIN", words.count == 2 { origin = words[1] }
             guard let owner = words.first, !owner.hasPrefix("$"), !rawLine.hasPrefix(" ") else { continue }
             if let type = words.firstIndex(of: "SRV") {
                 guard words.count == type + 5, let port = Int(words[type + 3]) else {

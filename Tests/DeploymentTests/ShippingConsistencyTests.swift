@@ -164,6 +164,17 @@ struct ShippingConsistencyTests {
         #expect(entry.image == "${REGISTRY:-\(defaultRegistry)}/\(service.name):${TAG:-latest}", "docker-compose.yml \(service) image")
     }
 
+    @Test("the compose DNS zone is the one the services' default namespace and suffix name")
+    func zoneOrigin() throws {
+        let zone = try ZoneFile(text: Repository.text("docker/coredns/micro.db"))
+        let defaults = DiscoveryConfig()
+        let domain = "\(defaults.namespace).\(defaults.suffix)"
+        #expect(zone.origin == domain + ".", "micro.db $ORIGIN")
+        #expect(try Repository.text("docker/coredns/Corefile").contains(domain + ":"), "Corefile serves another zone")
+        // What a service asks for is the SRV name under that zone (DiscoveryConfig.srvName).
+        #expect(defaults.srvName(.webapp) == "_http._tcp.webapp." + domain)
+    }
+
     @Test("docker-compose.yml runs only services of the table, and the DNS server")
     func composeNames() throws {
         let compose = try ComposeFile(yaml: Repository.text("docker/docker-compose.yml"))
