@@ -3,7 +3,17 @@ import MongoAdapter
 import Testing
 import TestSupport
 
-/// Against a real MongoDB-wire server (nx-27017) on a free loopback port.
+/// Against a real MongoDB-wire server (nx-27017 0.8.1) on a free loopback port.
+///
+/// nx-27017's differences from mongod that this project works around or relies on:
+/// - a second server refuses to start with the default pid file (/tmp/nx_27017.pid): each
+///   test server gets its own `--pid-file`/`--log-file` (Tests/TestSupport/Servers.swift);
+/// - it answers `{ok: 1}` to commands it does not know (no CommandNotFound);
+/// - an int64 that fits in 32 bits comes back as an int32 (readers use `int64Value`);
+/// - createIndexes stores its own single-field index (`idx_<coll>_<field>`, ascending) whatever
+///   name and direction were asked for, and accepts a conflicting spec under an existing name;
+/// - after an index that names `_id` (`{ts: -1, _id: -1}`) every insert fails with "JSON path
+///   error near '_id'", so auditservice only creates `{ts: -1}`.
 @Suite("libmongoc against nx-27017")
 struct MongoServerTests {
     let server: ServerProcess
