@@ -28,7 +28,7 @@ public struct AuditStore: Sendable {
 
     /// The newest `limit` entries, newest first.
     public func list(limit: Int) async throws(MongoError) -> [AuditEntry] {
-        let documents = try await collection.find(sort: Self.indexKeys, limit: limit)
+        let documents = try await collection.find(sort: Self.indexKeys, limit: limit, projection: ["_id": .int32(0)])
         return documents.compactMap { document in
             guard let entry = AuditEntry(document: document) else {
                 logger.warning("skipping a malformed audit document", metadata: ["document": "\(document)"])
