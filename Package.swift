@@ -116,7 +116,8 @@ let package = Package(
         + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery"])
         + service(
             "WebApp", executable: "webapp",
-            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", httpClient, mustache]
+            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", httpClient, mustache],
+            testDependencies: ["AdderService"]
         )
         + service("Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", argumentParser])
 )

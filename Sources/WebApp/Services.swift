@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// adderservice: `GET /add/{first}/{second}` → `{"result": n}`.
 public struct AdderClient: Sendable {

@@ -28,7 +28,7 @@ enum Stylesheet {
         nav a { margin-left: 1.25rem; color: var(--muted); text-decoration: none; font-weight: 500; }
         nav a:hover, nav a[aria-current="page"] { color: var(--accent); }
         nav a[aria-current="page"] { border-bottom: 2px solid var(--accent); padding-bottom: .2rem; }
-        main { padding-top: 2rem; padding-bottom: 3rem; }
+        main.wrap { padding-top: 2.25rem; padding-bottom: 3rem; min-height: 60vh; }
         h1 { font-size: 1.75rem; line-height: 1.2; margin: 0 0 1rem; }
         .lead { color: var(--muted); margin-top: -.25rem; }
         .hint { color: var(--muted); font-size: .875rem; }
@@ -71,7 +71,7 @@ enum Stylesheet {
         .empty p { margin: .25rem 0; }
         code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #eef1f5;
           padding: .1rem .35rem; border-radius: .3rem; }
-        .site-footer { color: var(--muted); font-size: .8rem; padding: 1.5rem 0 2rem; border-top: 1px solid var(--line); }
+        .site-footer { color: var(--muted); font-size: .8rem; padding: 1.25rem 0 2rem; border-top: 1px solid var(--line); }
         @media (max-width: 30rem) {
           h1 { font-size: 1.45rem; }
           .plus { display: none; }

@@ -1,6 +1,7 @@
 import AdderService
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import PropertyBased
 import ServiceRuntime
 import Testing

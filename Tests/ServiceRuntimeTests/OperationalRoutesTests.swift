@@ -1,6 +1,7 @@
 import Discovery
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import ServiceRuntime
 import Testing
 

@@ -1,5 +1,7 @@
+import HTTPTypes
 import Logging
 import Synchronization
+import TestSupport
 
 /// Log lines a test can look at: the request id on the 500 page must also be in the log.
 final class CapturedLogs: Sendable {
@@ -9,7 +11,7 @@ final class CapturedLogs: Sendable {
         let metadata: [String: String]
     }
 
-    private let lines = Mutex<[Line]>([])
+    private let lines = Synchronization.Mutex<[Line]>([])
 
     var all: [Line] { lines.withLock { $0 } }
 

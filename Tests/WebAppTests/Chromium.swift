@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import Synchronization
 import TestSupport
 
 /// Headless Debian chromium, driven from the command line: `--dump-dom` for the DOM after the

@@ -1,7 +1,9 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 @testable import WebApp
 
@@ -12,7 +14,7 @@ import Testing
     final class SwitchableSink: EventSink {
         struct Down: Error {}
         let up = Atomic<Bool>(true)
-        let batches = Mutex<[[String]]>([])
+        let batches = Synchronization.Mutex<[[String]]>([])
         func push(_ messages: [String]) async throws {
             guard up.load(ordering: .relaxed) else { throw Down() }
             batches.withLock { $0.append(messages) }

@@ -2,6 +2,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Synchronization
+import TestSupport
 import Testing
 @testable import WebApp
 

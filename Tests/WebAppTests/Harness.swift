@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import ServiceRuntime
 import Synchronization
 import TestSupport
 @testable import WebApp
@@ -13,7 +14,7 @@ import TestSupport
 /// An event sink in memory, for the page tests that only need to see what was recorded.
 /// (The tests against a real redis-server use `RedisEventSink`.)
 final class MemoryEventSink: EventSink {
-    let messages = Mutex<[String]>([])
+    let messages = Synchronization.Mutex<[String]>([])
     func push(_ batch: [String]) async throws { messages.withLock { $0.append(contentsOf: batch) } }
 }
 
@@ -56,6 +57,8 @@ struct Harness: Sendable {
     var adderTarget: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: adderServer.port) }
     var auditTarget: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: auditServer.port) }
 
+    static let runtime = ServiceRuntime(config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0))
+
     /// A loopback port nothing listens on: a service that is down.
     static func closedTarget() -> ServiceTarget { ServiceTarget(host: "127.0.0.1", port: Ports.free()) }
 
@@ -85,7 +88,8 @@ struct Harness: Sendable {
             auditRecorder: AuditRecorder(audit: audit, settings: auditSettings, logger: logger),
             events: EventRecorder(sink: sink, settings: events, logger: logger)
         )
-        let router = Router()
+        // The runtime's router, so the pages sit behind the same middlewares as in production.
+        let router = Self.runtime.makeRouter()
         WebAppRoutes.add(to: router, pages: try PageRenderer(), dependencies: dependencies)
         extraRoutes(router)
         let app = Application(

@@ -1,3 +1,4 @@
+import AdderService
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,17 +12,19 @@ import TestSupport
 /// calls (adderservice, auditservice) in tests. `stop()` shuts it down like SIGTERM would.
 final class LoopbackServer: Sendable {
     let port: Int
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(port: Int, task: Task<Void, any Error>) {
+    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
+        self.group = group
         self.task = task
     }
 
     static func start(_ router: Router<BasicRequestContext>) async throws -> LoopbackServer {
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "loopback-server")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         let app = Application(
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
@@ -31,44 +34,46 @@ final class LoopbackServer: Sendable {
             },
             logger: logger
         )
-        let task = Task { try await app.run() }
+        let group = ServiceGroup(services: [app], logger: logger)
+        let task = Task { try await group.run() }
         var iterator = portStream.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             task.cancel()
             throw TestSupportError("loopback server did not start")
         }
-        return LoopbackServer(port: port, task: task)
+        return LoopbackServer(port: port, group: group, task: task)
     }
 
+    /// Graceful shutdown, as SIGTERM would do it.
     func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = await task.result
     }
 
     deinit { task.cancel() }
 }
 
-/// A small adderservice for tests: the contract of DESIGN.md (`GET /add/{a}/{b}` → `{"result": n}`,
-/// 400 on bad operands or overflow), counting the calls it gets.
+/// The real adderservice routes (the AdderService library), counting the calls they get.
 final class TestAdder: Sendable {
     let calls = Atomic<Int>(0)
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/add/:first/:second") { _, context -> Response in
-            self.calls.add(1, ordering: .relaxed)
-            guard let a = context.parameters.get("first").flatMap({ Int64($0) }),
-                  let b = context.parameters.get("second").flatMap({ Int64($0) })
-            else { return Self.json(.badRequest, #"{"error":"operands must be integers"}"#) }
-            let (sum, overflow) = a.addingReportingOverflow(b)
-            if overflow { return Self.json(.badRequest, #"{"error":"the sum does not fit in 64 bits"}"#) }
-            return Self.json(.ok, #"{"result":\#(sum)}"#)
-        }
+        router.add(middleware: CountingMiddleware { self.calls.add(1, ordering: .relaxed) })
+        AdderRoutes.add(to: router)
         return router
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+struct CountingMiddleware<Context: RequestContext>: RouterMiddleware {
+    let onRequest: @Sendable () -> Void
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        onRequest()
+        return try await next(request, context)
     }
 }
 
@@ -85,7 +90,7 @@ final class TestAudit: Sendable {
         let calcResult: Int64
     }
 
-    let entries = Mutex<[Stored]>([])
+    let entries = Synchronization.Mutex<[Stored]>([])
     let appendAttempts = Atomic<Int>(0)
     let failAppends = Atomic<Int>(0)
 

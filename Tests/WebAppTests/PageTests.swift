@@ -1,7 +1,10 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Synchronization
+import TestSupport
 import Testing
 @testable import WebApp
 
