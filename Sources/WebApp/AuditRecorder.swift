@@ -93,10 +93,15 @@ public final class AuditRecorder: Service, Sendable {
 }
 
 struct AuditMetrics: Sendable {
-    enum Reason: String { case queueFull = "queue_full", rejected, gaveUp = "gave_up" }
+    enum Reason: String, CaseIterable { case queueFull = "queue_full", rejected, gaveUp = "gave_up" }
     let appended = Counter(label: "webapp_audit_appends_total")
     let retries = Counter(label: "webapp_audit_append_retries_total")
+    /// Made up front, so /metrics shows every reason at 0 before the first failure.
+    private let failures = Dictionary(uniqueKeysWithValues: Reason.allCases.map {
+        ($0, Counter(label: "webapp_audit_append_failures_total", dimensions: [("reason", $0.rawValue)]))
+    })
+
     func failed(_ reason: Reason) -> Counter {
-        Counter(label: "webapp_audit_append_failures_total", dimensions: [("reason", reason.rawValue)])
+        failures[reason] ?? Counter(label: "webapp_audit_append_failures_total", dimensions: [("reason", reason.rawValue)])
     }
 }

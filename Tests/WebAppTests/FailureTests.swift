@@ -37,6 +37,9 @@ import Testing
                 let requestID = try #require(logged.metadata["hb.request.id"])
                 #expect(response.text.contains("<code>\(requestID)</code>"))
                 #expect(logged.metadata["error"]?.contains("Boom") == true)
+                // The runtime's request log line (outside the page middleware) has the same id and the page's status.
+                let requestLine = harness.logs.all.first { $0.message == "request" && $0.metadata["hb.request.id"] == requestID }
+                #expect(requestLine?.metadata["status"] == "500")
             }
         }
     }
