@@ -83,6 +83,20 @@ import Testing
         #expect(sink.messages.count <= 110)
     }
 
+    @Test func eventURLUsesTheHostAndTheProxysSchemeWithoutTheQuery() async throws {
+        try await Harness.with { harness in
+            let sink = MemoryEventSink()
+            try await harness.makeApp(sink: sink).app.test(.router) { client in
+                _ = try await client.execute(uri: "/add?x=1", method: .get)
+                _ = try await client.execute(uri: "/audit", method: .get, headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
+                let arrived = await eventually { sink.messages.withLock { $0.count } == 2 }
+                #expect(arrived)
+                let urls = sink.messages.withLock { $0 }.compactMap(Self.url)
+                #expect(urls == ["http://localhost/add", "https://localhost/audit"])
+            }
+        }
+    }
+
     @Test func pageRequestsAreRecordedButNotTheStylesheetOrUnknownPaths() async throws {
         try await Harness.with { harness in
             let sink = MemoryEventSink()
