@@ -71,6 +71,8 @@ public enum ServiceHTTP {
             timeout: .init(connect: .milliseconds(500), read: .seconds(3)),
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         )
+        // Fail over at once when a target refuses: the balancer tries the next one.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

@@ -1,12 +1,5 @@
-import AsyncHTTPClient
 import Discovery
-import NIOCore
-import NIOPosix
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Picks where a call to a service goes. In production this is Discovery's `ServiceBalancer`
 /// (DNS SRV, every target, fail over on connection errors); tests use `ListedTargets` so they
@@ -22,7 +15,8 @@ public struct NoTargetsError: Error, CustomStringConvertible {
 }
 
 /// Round robin over the targets a closure returns, moving on to the next target when one cannot
-/// be connected to: the same contract as `ServiceBalancer`, with an injectable target source.
+/// be connected to: the same contract (and the same connection-failure rule) as `ServiceBalancer`,
+/// with an injectable target source, so tests can use loopback servers without DNS.
 public final class ListedTargets: TargetSelector {
     private let service: String
     private let targets: @Sendable () async throws -> [ServiceTarget]
@@ -42,28 +36,10 @@ public final class ListedTargets: TargetSelector {
             let target = list[(start &+ offset) % list.count]
             do {
                 return try await body(target)
-            } catch where ConnectFailure.matches(error) {
+            } catch where ServiceBalancer.isConnectionFailure(error) {
                 lastError = error
             }
         }
         throw lastError
-    }
-}
-
-/// "Could not connect" errors: nothing was sent, so another target can safely be tried.
-enum ConnectFailure {
-    static func matches(_ error: any Error) -> Bool {
-        switch error {
-        case let error as HTTPClientError: error == .connectTimeout
-        case is NIOConnectionError: true
-        case let error as ChannelError: isConnectTimeout(error)
-        case let error as IOError: [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT].contains(error.errnoCode)
-        default: false
-        }
-    }
-
-    private static func isConnectTimeout(_ error: ChannelError) -> Bool {
-        if case .connectTimeout = error { return true }
-        return false
     }
 }

@@ -28,8 +28,8 @@ public enum WebAppAssembly {
         /// Round robin over every SRV target of each service, failing over on connection errors.
         public static func discovered(by resolver: ServiceResolver) -> Targets {
             Targets(
-                adderservice: ListedTargets(service: "adderservice") { try await resolver.resolve(.adderservice) },
-                auditservice: ListedTargets(service: "auditservice") { try await resolver.resolve(.auditservice) },
+                adderservice: ServiceBalancer(resolver: resolver, service: .adderservice),
+                auditservice: ServiceBalancer(resolver: resolver, service: .auditservice),
                 findAdderservice: { try await resolver.resolve(.adderservice) }
             )
         }
