@@ -105,10 +105,10 @@ let package = Package(
     ]
         + service("AdderService", executable: "adderservice", dependencies: ["ServiceRuntime"], testDependencies: [propertyBased])
         + service("AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery"])
-        + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery"])
+        + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", lifecycle, metrics, logging])
         + service(
             "WebApp", executable: "webapp",
             dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", httpClient, mustache]
         )
-        + service("Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", argumentParser])
+        + service("Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", argumentParser], testDependencies: ["EventService"])
 )
