@@ -15,6 +15,7 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
@@ -80,7 +81,7 @@ let package = Package(
         .target(name: "Discovery", dependencies: ["CResolv", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
         .target(
             name: "ServiceRuntime",
-            dependencies: ["Discovery", hummingbird, logging, metrics, prometheus, lifecycle],
+            dependencies: ["Discovery", hummingbird, logging, metrics, prometheus, lifecycle, unixSignals],
             swiftSettings: swiftSettings
         ),
         .target(name: "RedisAdapter", dependencies: ["CHiredis", logging, nioPosix], swiftSettings: swiftSettings),
@@ -93,17 +94,24 @@ let package = Package(
 
         // Test support: starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports.
         .target(name: "TestSupport", dependencies: [logging], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceRuntimeTests",
-            dependencies: ["ServiceRuntime", "TestSupport", hummingbirdTesting],
+            dependencies: ["ServiceRuntime", "TestSupport", hummingbirdTesting, httpClient],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "TestSupport", yams], swiftSettings: swiftSettings),
     ]
-        + service("AdderService", executable: "adderservice", dependencies: ["ServiceRuntime"], testDependencies: [propertyBased])
+        + service(
+            "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime"],
+            testDependencies: [propertyBased, httpClient]
+        )
         + service("AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery"])
         + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", lifecycle, metrics, logging])
         + service(

@@ -1,1 +1,5 @@
-print("not yet")
+import AdderService
+import ServiceRuntime
+
+let runtime = ServiceRuntime.fromProcessEnvironment(service: .adderservice)
+try await runtime.run(makeAdderApplication(runtime: runtime))

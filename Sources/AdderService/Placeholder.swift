@@ -1,1 +1,0 @@
-// The AdderService module; see DESIGN.md.

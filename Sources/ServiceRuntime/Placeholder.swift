@@ -1,1 +1,0 @@
-// The ServiceRuntime module; see DESIGN.md.

@@ -1,0 +1,42 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TestSupport
+import Testing
+
+/// The runtime as a real process: start-up errors and SIGTERM while a request is in flight.
+@Suite struct GracefulShutdownTests {
+    @Test func sigtermLetsTheInFlightRequestFinishThenExitsZero() async throws {
+        let port = Ports.free()
+        let server = try await ServerProcess(
+            name: "slowservice", executable: try TestPaths.builtExecutable("slowservice"), arguments: [],
+            port: port, environment: ["SLOWSERVICE_SERVICE_PORT": "\(port)", "PATH": "/usr/bin:/bin"]
+        )
+        let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow/1500")
+        async let slow = HTTPClient.shared.execute(request, timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(300))  // the request is now in flight
+        let signalled = ContinuousClock.now
+        server.signal(SIGTERM)
+        let response = try await slow
+        let body = try await response.body.collect(upTo: 1024)
+        #expect(response.status == .ok)
+        #expect(String(buffer: body) == "done after 1500 ms")
+        let status = await server.waitForExit(timeout: .seconds(10))
+        #expect(status == 0, "\(server.log())")
+        #expect(signalled.duration(to: .now) < .seconds(10))
+        #expect(!Ports.isListening(port))
+    }
+
+    @Test func badPortVariableStopsStartUpNamingIt() async throws {
+        let server = try await ServerProcess(
+            name: "adderservice-badport", executable: try TestPaths.builtExecutable("adderservice"), arguments: [],
+            port: 0, environment: ["ADDERSERVICE_SERVICE_PORT": "eighty"], waitForPort: false
+        )
+        let status = await server.waitForExit(timeout: .seconds(10))
+        #expect(status == 78)
+        let log = server.log()
+        #expect(log.contains("ADDERSERVICE_SERVICE_PORT"), "\(log)")
+        #expect(log.contains("eighty"))
+    }
+}
