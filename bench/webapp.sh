@@ -103,15 +103,16 @@ LUA
 
 # wrk on core 1, the webapp alone on core 0.
 run_wrk() {  # name, connections, url, [lua script]
-    local name="$1" connections="$2" url="$3" script=()
+    local name="$1" connections="$2" url="$3" script=() out
+    out="$work/wrk-$RANDOM.txt"
     if [ $# -ge 4 ]; then script=(-s "$4"); fi
     taskset -c 1 wrk -t1 -c"$connections" -d2s "${script[@]}" "$url" >/dev/null  # warm-up
-    taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" --latency "${script[@]}" "$url" >"$work/$name.txt"
+    taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" --latency "${script[@]}" "$url" >"$out"
     local rate p50 p99 non2xx
-    rate="$(awk '/Requests\/sec/ { print $2 }' "$work/$name.txt")"
-    p50="$(awk '$1 == "50%" { print $2 }' "$work/$name.txt")"
-    p99="$(awk '$1 == "99%" { print $2 }' "$work/$name.txt")"
-    non2xx="$(awk -F': ' '/Non-2xx or 3xx responses/ { print $2 }' "$work/$name.txt")"
+    rate="$(awk '/Requests\/sec/ { print $2 }' "$out")"
+    p50="$(awk '$1 == "50%" { print $2 }' "$out")"
+    p99="$(awk '$1 == "99%" { print $2 }' "$out")"
+    non2xx="$(awk -F': ' '/Non-2xx or 3xx responses/ { print $2 }' "$out")"
     printf '%-44s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name ($connections conn)" "$rate" "$p50" "$p99" "${non2xx:-0}"
 }
 

@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// Sends calculations to auditservice in the background, so the add page never waits for it.
 /// Each record is retried with capped backoff for a bounded time (`retryWindow`); what cannot be
@@ -23,6 +24,8 @@ public final class AuditRecorder: Service, Sendable {
     private let stream: AsyncStream<AuditRecord>
     private let continuation: AsyncStream<AuditRecord>.Continuation
     private let metrics = AuditMetrics()
+    private let droppedSinceLog = Atomic<Int>(0)
+    private let lastDropLog = Mutex(ContinuousClock.now - .seconds(60))
 
     public init(audit: AuditClient, settings: Settings = Settings(), logger: Logger) {
         self.audit = audit
@@ -37,7 +40,18 @@ public final class AuditRecorder: Service, Sendable {
     public func record(_ record: AuditRecord) {
         if case .enqueued = continuation.yield(record) { return }
         metrics.failed(.queueFull).increment()
-        logger.error("audit record dropped: queue full", metadata: ["calc": "\(record.calc)"])
+        // Logged at most every 10 s with a count: a long outage must not flood the log (or the page path).
+        let now = ContinuousClock.now
+        let due = lastDropLog.withLock { last -> Bool in
+            guard now - last >= .seconds(10) else { return false }
+            last = now
+            return true
+        }
+        let dropped = droppedSinceLog.add(1, ordering: .relaxed).newValue
+        if due {
+            droppedSinceLog.subtract(dropped, ordering: .relaxed)
+            logger.error("audit records dropped: queue full", metadata: ["dropped": "\(dropped)", "capacity": "\(settings.capacity)"])
+        }
     }
 
     public func run() async throws {

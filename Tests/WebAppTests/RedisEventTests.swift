@@ -73,7 +73,9 @@ import TestSupport
                     #expect(response.status == .ok)
                     slowest = max(slowest, elapsed)
                 }
-                #expect(slowest < .milliseconds(250), "slowest page while Redis was down: \(slowest)")
+                // Alone this is a few ms; the bound leaves room for a loaded machine running the
+                // suite in parallel (chromium included), far below any Redis timeout (2 s).
+                #expect(slowest < .seconds(1), "slowest page while Redis was down: \(slowest)")
 
                 try await redis.restart()
                 let arrived = await eventually(timeout: .seconds(10)) { await Self.length(client) == 20 }
