@@ -51,8 +51,8 @@ import Glibc
             #expect(recorded, "webapp log:\n\(webapp.log())")
             let urls = try await RedisEventTests.urls(client)
             #expect(urls == ["http://127.0.0.1:\(port)/add/calculate"])
-            let audited = await eventually { harness.audit.stored.count == 1 }
-            #expect(audited)
+            let audited = await eventually(timeout: .seconds(10)) { harness.audit.stored.count == 1 }
+            #expect(audited, "webapp log:\n\(webapp.log())")
 
             webapp.signal(SIGTERM)
             let status = await webapp.waitForExit(timeout: .seconds(12))
