@@ -52,7 +52,9 @@ let package = Package(
         .executable(name: "localenv", targets: ["localenv"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // No default traits: FullFoundation would link all of Foundation (with ICU) into every
+        // service, and the services need only FoundationEssentials; nothing here uses swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -98,7 +100,7 @@ let package = Package(
             name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceRuntimeTests",
             dependencies: ["ServiceRuntime", "TestSupport", hummingbirdTesting, httpClient],
@@ -107,6 +109,7 @@ let package = Package(
         .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "TestSupport", yams], swiftSettings: swiftSettings),
+        .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
     ]
         + service(
             "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime"],

@@ -19,6 +19,10 @@ import NIOPosix
 /// ```
 /// (A protocol rather than matching type names with `String(reflecting:)`: it is checked by the
 /// compiler and survives renames in the libraries.)
+///
+/// AsyncHTTPClient reports a refused connection as NIO's `NIOConnectionError`, recognised here,
+/// but by default it keeps retrying the connection until its connect timeout first; set
+/// `configuration.connectionPool.retryConnectionEstablishment = false` so that fail-over is quick.
 public protocol ConnectionFailure: Error {
     /// True when this particular error happened before anything reached the target.
     var isConnectionFailure: Bool { get }

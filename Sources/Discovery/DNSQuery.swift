@@ -1,10 +1,12 @@
 import CResolv
 import Synchronization
 
-/// What one lookup found: every target, and how long the answer may be cached (seconds).
+/// What one lookup found: every target, how long the answer may be cached (seconds), and the
+/// SRV targets left out because their A lookup failed (for a warning).
 struct DNSAnswer: Sendable {
     let targets: [ServiceTarget]
     let ttl: UInt32
+    var skipped: [String] = []
 }
 
 /// The server a resolver asks. In direct mode `DNS_HOST` may be a name (`localhost`): it is turned
@@ -69,7 +71,7 @@ struct DNSQuery {
     private func addresses(of services: [SRVAnswer], context: OpaquePointer) -> Result<DNSAnswer, LookupFailure> {
         var targets: [ServiceTarget] = []
         var ttl = services.map(\.ttl).min() ?? 0
-        var firstFailure: LookupFailure?
+        var failures: [LookupFailure] = []
         var known: [String: [cresolv_a]] = [:]
         for service in services {
             let found: [cresolv_a]
@@ -79,7 +81,7 @@ struct DNSQuery {
                 switch queryA(service.target, context: context) {
                 case .success(let records): found = records
                 case .failure(let failure):
-                    firstFailure = firstFailure ?? failure
+                    failures.append(failure)
                     found = []
                 }
                 known[service.target] = found
@@ -90,8 +92,8 @@ struct DNSQuery {
                 if !targets.contains(target) { targets.append(target) }
             }
         }
-        if targets.isEmpty, let firstFailure { return .failure(firstFailure) }
-        return .success(DNSAnswer(targets: targets, ttl: ttl))
+        if targets.isEmpty, let firstFailure = failures.first { return .failure(firstFailure) }
+        return .success(DNSAnswer(targets: targets, ttl: ttl, skipped: failures.map(\.detail)))
     }
 
     private func queryA(_ name: String, context: OpaquePointer) -> Result<[cresolv_a], LookupFailure> {

@@ -85,9 +85,15 @@ public final class ServiceResolver: Sendable {
         let server = self.server
         let options = self.options
         do {
-            return try await NIOThreadPool.singleton.runIfActive {
+            let result = try await NIOThreadPool.singleton.runIfActive {
                 DNSQuery(server: server, options: options).lookUp(srvName: name)
             }
+            if case .success(let answer) = result, !answer.skipped.isEmpty {
+                logger.warning(
+                    "SRV targets without an address left out", metadata: ["query": "\(name)", "skipped": "\(answer.skipped)"]
+                )
+            }
+            return result
         } catch {
             return .failure(DiscoveryError(kind: .other, query: name, server: server.label, detail: "thread pool not running: \(error)"))
         }
