@@ -23,6 +23,7 @@ final class HiredisContext: @unchecked Sendable {
     static func connect(host: String, port: Int, connectTimeout: Duration, commandTimeout: Duration) throws(RedisError)
         -> HiredisContext
     {
+        _ = ignoreBrokenPipes
         guard let pointer = redisConnectWithTimeout(host, Int32(port), makeTimeval(connectTimeout)) else {
             throw RedisError(.connection, "cannot allocate a hiredis context for \(host):\(port)")
         }
@@ -35,6 +36,13 @@ final class HiredisContext: @unchecked Sendable {
         try context.setTimeout(commandTimeout)
         return context
     }
+
+    /// hiredis writes with write(2): when Redis has closed the connection (a restart) that raises
+    /// SIGPIPE, which would kill the whole process. Ignored once per process, as hiredis advises;
+    /// the write then fails with EPIPE and surfaces as a connection error.
+    private static let ignoreBrokenPipes: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
 
     func setTimeout(_ timeout: Duration) throws(RedisError) {
         try withContext { context throws(RedisError) in

@@ -85,24 +85,42 @@ struct ProcessResult {
 }
 
 /// Runs the built `report` with `DNS_HOST`/`DNS_PORT` pointing at the test's dnsmasq.
+/// posix_spawn + waitpid rather than Foundation's Process, whose exit monitoring left the child
+/// unreaped (and the test waiting) here.
 func runReport(_ arguments: [String], dnsPort: Int) async throws -> ProcessResult {
     let executable = try TestPaths.builtExecutable("report")
-    return try await Task.detached {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ["DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dnsPort)", "PATH": "/usr/bin:/bin"]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return ProcessResult(
-            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-            stderr: String(decoding: err, as: UTF8.self)
-        )
-    }.value
+    let directory = TestPaths.temporaryDirectory(prefix: "report-run")
+    let environment = ["DNS_HOST=127.0.0.1", "DNS_PORT=\(dnsPort)", "PATH=/usr/bin:/bin"]
+    // waitpid blocks: on a thread of its own, so the cooperative pool stays free for the worker.
+    let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+        Thread {
+            continuation.resume(with: Result {
+                try spawnAndWait(
+                    executable, arguments: [executable] + arguments, environment: environment,
+                    stdout: directory + "/stdout", stderr: directory + "/stderr"
+                )
+            })
+        }.start()
+    }
+    func read(_ name: String) -> String { (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "" }
+    return ProcessResult(status: status, stdout: read("stdout"), stderr: read("stderr"))
+}
+
+private func spawnAndWait(
+    _ executable: String, arguments: [String], environment: [String], stdout: String, stderr: String
+) throws -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let argv = arguments.map { strdup($0) } + [nil]
+    let envp = environment.map { strdup($0) } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    guard spawned == 0 else { throw TestSupportError("posix_spawn \(executable) failed: \(spawned)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return (status >> 8) & 0xff
 }

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Benchmark of the eventservice (issue 3, "Performance"):
+#   1. drain: N record events pre-loaded into the queue, one eventservice (release build) started,
+#      events/s until all are counted; the counts are then checked to be exact (exactly-once).
+#   2. summary: with those events recorded (N = 1,000,000 across 100 URLs by default), the round
+#      trip of a summary request (LPUSH request, BLPOP answer), median and p90 of ROUNDS runs.
+# Everything runs on loopback: redis-server and dnsmasq (for discovery) on free ports.
+# Usage: bench/eventservice.sh [events] [rounds]     Rerunnable; needs redis-server, dnsmasq, python3.
+set -euo pipefail
+
+EVENTS="${1:-1000000}"
+ROUNDS="${2:-20}"
+URLS=100
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+WORK="$(mktemp -d /tmp/bench-eventservice.XXXXXX)"
+PIDS=()
+
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() {
+    for _ in $(seq 1 200); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "nothing listens on port $1" >&2
+    exit 1
+}
+
+now_ns() { date +%s%N; }
+
+cd "$ROOT"
+echo "building eventservice (release)..."
+swift build -c release --product eventservice >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+EVENTSERVICE="$(swift build -c release --show-bin-path)/eventservice"
+
+REDIS_PORT="$(free_port)"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
+PIDS+=("$!")
+wait_for_port "$REDIS_PORT"
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+DNS_PORT="$(free_port)"
+/usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --conf-file=/dev/null --pid-file= \
+    --user=root --bind-interfaces --listen-address=127.0.0.1 --port="$DNS_PORT" --local=/svc.cluster.local/ \
+    --srv-host="_main._tcp.redis.micro.svc.cluster.local,redis-bench.local,$REDIS_PORT" \
+    --host-record=redis-bench.local,127.0.0.1 >"$WORK/dnsmasq.log" 2>&1 &
+PIDS+=("$!")
+wait_for_port "$DNS_PORT"
+
+echo "pre-loading $EVENTS events over $URLS URLs..."
+# shellcheck disable=SC2016  # Lua source, not shell
+rcli EVAL 'for i = 1, tonumber(ARGV[1]) do
+  redis.call("LPUSH", KEYS[1], "{\"action\":\"record\",\"type\":\"page\",\"url\":\"http://localhost:3000/page/" .. (i % tonumber(ARGV[2])) .. "\"}")
+end return redis.call("LLEN", KEYS[1])' 1 eventservice "$EVENTS" "$URLS" >/dev/null
+
+counted() {
+    # shellcheck disable=SC2016
+    rcli EVAL 'local t = 0 for _, v in ipairs(redis.call("HVALS", KEYS[1])) do t = t + tonumber(v) end return t' \
+        1 eventservice:counts
+}
+
+SERVICE_PORT="$(free_port)"
+EVENTSERVICE_SERVICE_PORT="$SERVICE_PORT" DNS_HOST=127.0.0.1 DNS_PORT="$DNS_PORT" LOG_LEVEL=warning \
+    "$EVENTSERVICE" >"$WORK/eventservice.log" 2>&1 &
+PIDS+=("$!")
+
+# The clock starts at the first counted event, so process start-up is not part of the rate.
+while [ "$(counted)" -eq 0 ]; do sleep 0.005; done
+START_NS="$(now_ns)"
+START_COUNT="$(counted)"
+while [ "$(counted)" -lt "$EVENTS" ]; do
+    sleep 0.05
+    if ! kill -0 "${PIDS[2]}" 2>/dev/null; then cat "$WORK/eventservice.log" >&2; exit 1; fi
+done
+END_NS="$(now_ns)"
+
+TOTAL="$(counted)"
+PENDING="$(( $(rcli LLEN eventservice) + $(rcli LLEN eventservice:processing) ))"
+# shellcheck disable=SC2016
+WRONG="$(rcli EVAL 'local bad = 0 for _, v in ipairs(redis.call("HVALS", KEYS[1])) do
+  if tonumber(v) ~= tonumber(ARGV[1]) then bad = bad + 1 end end
+  return bad + math.abs(redis.call("HLEN", KEYS[1]) - tonumber(ARGV[2]))' 1 eventservice:counts "$((EVENTS / URLS))" "$URLS")"
+RATE="$(( (EVENTS - START_COUNT) * 1000000000 / (END_NS - START_NS) ))"
+echo "drain: $EVENTS events, $RATE events/s (counted $TOTAL, pending $PENDING, URLs with a wrong count: $WRONG)"
+if [ "$TOTAL" -ne "$EVENTS" ] || [ "$PENDING" -ne 0 ] || { [ $((EVENTS % URLS)) -eq 0 ] && [ "$WRONG" -ne 0 ]; }; then
+    echo "FAIL: counts are not exact" >&2
+    exit 1
+fi
+
+echo "summary over $TOTAL recorded events, $ROUNDS rounds..."
+python3 - "$REDIS_PORT" "$ROUNDS" <<'PY'
+# A minimal RESP client, so the timing is one request/answer and not a process start.
+import socket, statistics, sys, time, uuid, json
+port, rounds = int(sys.argv[1]), int(sys.argv[2])
+sock = socket.create_connection(("127.0.0.1", port))
+reader = sock.makefile("rb")
+
+def command(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    sock.sendall(out)
+    return read()
+
+def read():
+    line = reader.readline()
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [read() for _ in range(n)]
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = reader.read(n + 2)[:-2]
+        return data.decode()
+    if kind == b":":
+        return int(rest)
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    return rest.decode()
+
+times = []
+for _ in range(rounds):
+    path = "bench:" + uuid.uuid4().hex
+    message = json.dumps({"action": "summary", "returnPath": path})
+    start = time.perf_counter()
+    command("LPUSH", "eventservice", message)
+    answer = command("BLPOP", path, "5")
+    times.append((time.perf_counter() - start) * 1000)
+    if answer is None:
+        sys.exit("no summary answer within 5 s")
+counts = json.loads(answer[1])
+times.sort()
+print("summary: %d URLs, %d events; round trip median %.2f ms, p90 %.2f ms, min %.2f ms, max %.2f ms"
+      % (len(counts), sum(counts.values()), statistics.median(times), times[int(len(times) * 0.9) - 1],
+         times[0], times[-1]))
+PY
