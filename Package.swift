@@ -89,7 +89,7 @@ let package = Package(
 
         // Tools.
         .executableTarget(name: "discover", dependencies: ["Discovery", argumentParser], swiftSettings: swiftSettings),
-        .target(name: "LocalEnvironment", dependencies: ["Discovery", yams, logging], swiftSettings: swiftSettings),
+        .target(name: "LocalEnvironment", dependencies: ["Discovery", yams, logging, httpClient], swiftSettings: swiftSettings),
         .executableTarget(name: "localenv", dependencies: ["LocalEnvironment", argumentParser], swiftSettings: swiftSettings),
 
         // Test support: starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports.
@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "TestSupport", yams], swiftSettings: swiftSettings),
+        .testTarget(name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "TestSupport", yams, httpClient], swiftSettings: swiftSettings),
     ]
         + service(
             "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime"],
