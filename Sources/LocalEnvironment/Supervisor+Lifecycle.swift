@@ -52,7 +52,7 @@ extension Supervisor {
     private func giveUp(on component: Supervised, status: ExitStatus, lastLines: [String]) {
         var message = [
             "giving up on \(component.spec.name): it exited \(component.startFailures) times in a row before becoming ready (last: \(status)).",
-            "  command: \(component.spec.executable) \(component.spec.arguments.joined(separator: " "))",
+            "  command: " + ([component.spec.executable] + component.spec.arguments).joined(separator: " "),
         ]
         message.append(lastLines.isEmpty ? "  it printed nothing." : "  its last output:")
         message += lastLines.suffix(10).map { "    " + $0 }

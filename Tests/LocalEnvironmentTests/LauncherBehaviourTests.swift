@@ -56,8 +56,32 @@ import Glibc
         #expect(log.contains("broken exited before it was ready: exit status 78 (1 of 2 tries)"), "\(log)")
         #expect(log.contains("giving up on broken: it exited 2 times in a row before becoming ready (last: exit status 78)"), "\(log)")
         #expect(log.contains("    broken: invalid BROKEN_SETTING=\"x\": expected a number"), "its last output is shown: \(log)")
-        #expect(log.contains("broken | broken: invalid BROKEN_SETTING"), "its output is prefixed with its name: \(log)")
+        #expect(log.contains("\nbroken   | broken: invalid BROKEN_SETTING"), "its output has its name as an aligned prefix: \(log)")
         #expect(!Ports.isListening(run.dnsPort), "DNS was stopped")
+    }
+
+    @Test func aCrashedServiceIsReportedAndRestarted() async throws {
+        let port = Ports.free()
+        let project = try ScratchProject(fuge: ScratchProject.fuge("""
+            adderservice:
+              type: process
+              path: ../
+              run: .build/release/adderservice
+              ports:
+                - main=\(port)
+            """))
+        let folder = URL(fileURLWithPath: try TestPaths.builtExecutable("adderservice")).deletingLastPathComponent().path
+        let run = try await LauncherRun(arguments: ["--fuge", project.fugePath, "--state", project.state, "--bin", folder])
+        #expect(await run.waitFor("micro is up"), "\(run.log())")
+        let first = try #require(run.startedPIDs().last { $0.name == "adderservice" })
+        kill(first.pid, SIGKILL)
+        #expect(await run.waitFor("adderservice is ready again"), "\(run.log())")
+        #expect(run.log().contains("adderservice crashed: signal 9 (SIGKILL) after"), "\(run.log())")
+        let second = try #require(run.startedPIDs().last { $0.name == "adderservice" })
+        #expect(second.pid != first.pid)
+        #expect(Ports.isListening(port))
+        #expect(await run.terminate() == 0, "\(run.log())")
+        #expect(await processEnds(second.pid) && !Ports.isListening(port))
     }
 
     @Test func dnsAnswersSRVAndAForEveryEntryOfFugeYml() async throws {
