@@ -98,7 +98,7 @@ let package = Package(
             name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceRuntimeTests",
             dependencies: ["ServiceRuntime", "TestSupport", hummingbirdTesting, httpClient],

@@ -1,5 +1,5 @@
-// API skeleton: the Discovery helper replaces the bodies with the libresolv implementation.
 import Logging
+import NIOPosix
 
 /// One place a service can be reached: an IPv4 address and a port, from SRV then A.
 public struct ServiceTarget: Hashable, Sendable, CustomStringConvertible {
@@ -32,21 +32,70 @@ public struct DiscoveryError: Error, CustomStringConvertible, Sendable {
     public var description: String { "DNS lookup of \(query) via \(server) failed: \(detail)" }
 }
 
+/// Timeouts and retry pacing of a `ServiceResolver`.
+public struct ResolverOptions: Sendable {
+    /// Seconds libresolv waits for one answer (it counts whole seconds).
+    public var timeoutSeconds: Int
+    /// Tries per server before the lookup fails.
+    public var attempts: Int
+    /// After a failed refresh the last good answer is served this long before DNS is asked again,
+    /// so a dead DNS server costs one timeout per name now and then, not one per request.
+    public var retryAfterFailure: Duration
+
+    public init(timeoutSeconds: Int = 2, attempts: Int = 2, retryAfterFailure: Duration = .seconds(1)) {
+        self.timeoutSeconds = max(1, timeoutSeconds)
+        self.attempts = max(1, attempts)
+        self.retryAfterFailure = retryAfterFailure
+    }
+}
+
 /// Resolves service names to every target, caching answers for their TTL and falling back to
 /// the last good answer when a lookup fails.
+///
+/// Lookups use glibc's libresolv (through the CResolv shim): blocking calls, so they run on
+/// `NIOThreadPool.singleton`, never on an event loop. Concurrent lookups of one name share a query.
 public final class ServiceResolver: Sendable {
     public let config: DiscoveryConfig
+    public let options: ResolverOptions
+    let logger: Logger
+    private let cache: ResolverCache
+    private let server: DNSServerAddress
 
-    public init(config: DiscoveryConfig, logger: Logger = Logger(label: "discovery")) {
+    public init(config: DiscoveryConfig, logger: Logger = Logger(label: "discovery"), options: ResolverOptions = .init()) {
         self.config = config
+        self.options = options
+        self.logger = logger
+        self.cache = ResolverCache(retryAfterFailure: options.retryAfterFailure, logger: logger)
+        self.server = DNSServerAddress(config.mode)
     }
 
-    /// Every (host, port) behind `_<port>._tcp.<service>.<namespace>.<suffix>`.
+    /// Every (host, port) behind `_<port>._tcp.<service>.<namespace>.<suffix>`, sorted by SRV
+    /// priority. Served from the cache while fresh; the last good answer when DNS fails.
     public func resolve(service: String, port: String = "main") async throws(DiscoveryError) -> [ServiceTarget] {
-        throw DiscoveryError(kind: .other, query: config.srvName(service: service, port: port), server: "-", detail: "not implemented yet")
+        let name = config.srvName(service: service, port: port)
+        return try await cache.targets(for: name) { [self] in await lookUp(name) }.get()
     }
 
     public func resolve(_ service: MicroService) async throws(DiscoveryError) -> [ServiceTarget] {
         try await resolve(service: service.name, port: service.portName)
+    }
+
+    /// One uncached SRV + A lookup on the shared thread pool.
+    private func lookUp(_ name: String) async -> Result<DNSAnswer, DiscoveryError> {
+        let server = self.server
+        let options = self.options
+        do {
+            let result = try await NIOThreadPool.singleton.runIfActive {
+                DNSQuery(server: server, options: options).lookUp(srvName: name)
+            }
+            if case .success(let answer) = result, !answer.skipped.isEmpty {
+                logger.warning(
+                    "SRV targets without an address left out", metadata: ["query": "\(name)", "skipped": "\(answer.skipped)"]
+                )
+            }
+            return result
+        } catch {
+            return .failure(DiscoveryError(kind: .other, query: name, server: server.label, detail: "thread pool not running: \(error)"))
+        }
     }
 }

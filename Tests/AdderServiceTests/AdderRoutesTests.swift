@@ -1,5 +1,6 @@
 import AdderService
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import ServiceRuntime
 import Testing

@@ -1,5 +1,6 @@
 import Discovery
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import ServiceRuntime
 import Testing

@@ -94,6 +94,13 @@ public final class ServerProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        // A child inherits the spawning thread's signal mask, and Swift concurrency's threads
+        // block nearly every signal: without this, servers never see SIGTERM and stop() always
+        // waits out its grace before SIGKILL.
+        var unblocked = sigset_t(), previous = sigset_t()
+        sigemptyset(&unblocked)
+        pthread_sigmask(SIG_SETMASK, &unblocked, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         try process.run()
         lock.withLock { self.process = process }
     }

@@ -51,18 +51,19 @@ public enum DNSServer {
     public static func start(
         records: [SRVRecord], ttl: Int = 5, localDomain: String = "svc.cluster.local", port: Int = Ports.free()
     ) async throws -> ServerProcess {
-        try await ServerProcess(
-            name: "dnsmasq-\(port)", executable: try TestPaths.tool("dnsmasq"),
-            arguments: arguments(records: records, ttl: ttl, localDomain: localDomain, port: port, listen: "127.0.0.1"),
-            port: port
+        // dnsmasq closes inherited descriptors at start: supervised, see SupervisedCommand.
+        let command = try SupervisedCommand.wrapping(
+            try TestPaths.tool("dnsmasq"),
+            arguments(records: records, ttl: ttl, localDomain: localDomain, port: port, listen: "127.0.0.1")
         )
+        return try await ServerProcess(name: "dnsmasq-\(port)", executable: command.executable, arguments: command.arguments, port: port)
     }
 
     /// dnsmasq's command line for these records; also used to run it inside a network namespace.
     public static func arguments(records: [SRVRecord], ttl: Int, localDomain: String, port: Int, listen: String) -> [String] {
         var arguments = [
             "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-poll", "--conf-file=/dev/null",
-            "--pid-file=", "--user=root", "--bind-interfaces", "--listen-address=\(listen)", "--port=\(port)",
+            "--pid-file=", "--user=root", "--group=root", "--bind-interfaces", "--listen-address=\(listen)", "--port=\(port)",
             "--local-ttl=\(ttl)", "--local=/\(localDomain)/", "--log-facility=-",
         ]
         var hostRecords: [String] = []

@@ -1,2 +1,0 @@
-#include "CResolv.h"
-int cresolv_placeholder(void) { return 0; }

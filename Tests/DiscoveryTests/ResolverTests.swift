@@ -1,0 +1,195 @@
+import Discovery
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+import TestSupport
+
+/// The resolver against a real dnsmasq on a loopback port (direct mode).
+@Suite struct ResolverTests {
+    @Test func oneTargetGivesItsAddressAndPort() async throws {
+        let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.1.2.3"], port: 8080))
+        defer { dns.stop() }
+        let targets = try await DNSFixtures.resolver(port: dns.port).resolve(.adderservice)
+        #expect(targets == [ServiceTarget(host: "10.1.2.3", port: 8080)])
+    }
+
+    @Test func threeTargetsBehindOneNameAreAllReturned() async throws {
+        let addresses = ["10.0.0.3", "10.0.0.1", "10.0.0.2"]
+        let dns = try await DNSServer.start(records: DNSFixtures.records(service: "auditservice", addresses: addresses, port: 8081))
+        defer { dns.stop() }
+        let targets = try await DNSFixtures.resolver(port: dns.port).resolve(.auditservice)
+        #expect(targets.count == 3)
+        #expect(Set(targets) == Set(addresses.map { ServiceTarget(host: $0, port: 8081) }))
+    }
+
+    @Test func webappIsLookedUpUnderItsHTTPPortName() async throws {
+        let record = SRVRecord(name: DNSFixtures.srvName("webapp", port: "http"), target: "webapp-0.micro.svc.cluster.local", port: 3000, address: "10.3.0.1")
+        let dns = try await DNSServer.start(records: [record])
+        defer { dns.stop() }
+        #expect(try await DNSFixtures.resolver(port: dns.port).resolve(.webapp) == [ServiceTarget(host: "10.3.0.1", port: 3000)])
+    }
+
+    @Test func dnsHostMayBeANameLikeLocalhost() async throws {
+        let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.1.2.4"]))
+        defer { dns.stop() }
+        let targets = try await DNSFixtures.resolver(port: dns.port, host: "localhost").resolve(.adderservice)
+        #expect(targets == [ServiceTarget(host: "10.1.2.4", port: 8080)])
+    }
+
+    @Test func unknownNameIsATypedNotFoundNamingQueryAndServer() async throws {
+        let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.1.2.3"]))
+        defer { dns.stop() }
+        let error = await #expect(throws: DiscoveryError.self) {
+            try await DNSFixtures.resolver(port: dns.port).resolve(service: "nosuchservice")
+        }
+        #expect(error?.kind == .notFound)
+        #expect(error?.query == DNSFixtures.srvName("nosuchservice"))
+        #expect(error?.server == "127.0.0.1:\(dns.port)")
+        #expect("\(error.map { "\($0)" } ?? "")".contains("_main._tcp.nosuchservice.micro.svc.cluster.local"))
+        #expect("\(error.map { "\($0)" } ?? "")".contains("127.0.0.1:\(dns.port)"))
+    }
+
+    @Test func srvTargetWithoutAddressIsAnError() async throws {
+        // dnsmasq answers the SRV record, but the target has no A record (NXDOMAIN under --local).
+        let port = Ports.free()
+        let server = try await DNSFixtures.dnsmasq(port: port, extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"])
+        defer { server.stop() }
+        let error = await #expect(throws: DiscoveryError.self) {
+            try await DNSFixtures.resolver(port: port).resolve(.adderservice)
+        }
+        #expect(error?.kind == .notFound)
+        #expect(error?.detail.contains("ghost.micro.svc.cluster.local") == true)
+    }
+
+    @Test func targetWithoutAddressIsLeftOutWhenOthersResolve() async throws {
+        let port = Ports.free()
+        let server = try await DNSFixtures.dnsmasq(
+            port: port, records: DNSFixtures.records(service: "adderservice", addresses: ["10.1.3.1"]),
+            extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"]
+        )
+        defer { server.stop() }
+        #expect(try await DNSFixtures.resolver(port: port).resolve(.adderservice) == [ServiceTarget(host: "10.1.3.1", port: 8080)])
+    }
+
+    @Test func deadServerWithoutAnyAnswerIsATypedErrorNamingTheServer() async throws {
+        let port = Ports.free()  // nothing listens: the query is refused at once
+        let started = ContinuousClock.now
+        let error = await #expect(throws: DiscoveryError.self) {
+            try await DNSFixtures.resolver(port: port).resolve(.adderservice)
+        }
+        #expect([.serverFailure, .timeout].contains(error?.kind))
+        #expect(error?.server == "127.0.0.1:\(port)")
+        #expect(ContinuousClock.now - started < .seconds(5), "a dead DNS server must not hang the caller")
+    }
+
+    @Test func silentServerTimesOutWithinTheConfiguredTimeout() async throws {
+        // A UDP socket that reads queries and never answers: a DNS server that hangs.
+        let silent = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { silent.close(promise: nil) }
+        let port = try #require(silent.localAddress?.port)
+        let started = ContinuousClock.now
+        let error = await #expect(throws: DiscoveryError.self) {
+            try await DNSFixtures.resolver(port: port, options: ResolverOptions(timeoutSeconds: 1, attempts: 1)).resolve(.adderservice)
+        }
+        #expect(error?.kind == .timeout)
+        #expect(ContinuousClock.now - started < .seconds(4))
+    }
+
+    @Test func lastGoodAnswerIsServedAfterTheServerIsKilled() async throws {
+        let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.1", "10.2.0.2"]), ttl: 1)
+        let options = ResolverOptions(timeoutSeconds: 1, attempts: 1, retryAfterFailure: .milliseconds(300))
+        let lines = TestSupport.Mutex<[String]>([])
+        let logger = Logger(label: "discovery-test") { _ in RecordingLogHandler(lines: lines) }
+        let resolver = DNSFixtures.resolver(port: dns.port, options: options, logger: logger)
+        let good = try await resolver.resolve(.adderservice)
+        #expect(good.count == 2)
+        dns.kill9()
+        try await Task.sleep(for: .milliseconds(1_200))  // past the TTL: the resolver must ask again
+
+        #expect(try await resolver.resolve(.adderservice) == good)
+        let warnings = lines.withLock { $0 }.filter { $0.hasPrefix("warning") }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("last good answer") == true)
+        #expect(warnings.first?.contains("_main._tcp.adderservice.micro.svc.cluster.local via 127.0.0.1:\(dns.port)") == true, "\(warnings)")
+        // The server really is gone: a resolver without a last good answer fails.
+        await #expect(throws: DiscoveryError.self) { try await DNSFixtures.resolver(port: dns.port).resolve(.adderservice) }
+
+        // DNS comes back with other records: once the retry pause is over, the new answer is served.
+        let back = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.9"]), ttl: 1, port: dns.port)
+        defer { back.stop() }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await resolver.resolve(.adderservice) == [ServiceTarget(host: "10.2.0.9", port: 8080)])
+    }
+
+    @Test func answersAreCachedForTheirTTL() async throws {
+        let name = DNSFixtures.srvName("adderservice")
+        let dns = try await DNSFixtures.loggingDNSServer(records: DNSFixtures.records(service: "adderservice", addresses: ["10.4.0.1"]), ttl: 30)
+        defer { dns.stop() }
+        let resolver = DNSFixtures.resolver(port: dns.port)
+        let first = try await resolver.resolve(.adderservice)
+        let second = try await resolver.resolve(.adderservice)
+        #expect(first == second)
+        #expect(await DNSFixtures.queries(dns, type: "SRV", name: name, expected: 1) == 1)
+    }
+
+    @Test func ttlZeroIsNotCached() async throws {
+        let name = DNSFixtures.srvName("adderservice")
+        let dns = try await DNSFixtures.loggingDNSServer(records: DNSFixtures.records(service: "adderservice", addresses: ["10.4.0.2"]), ttl: 0)
+        defer { dns.stop() }
+        let resolver = DNSFixtures.resolver(port: dns.port)
+        _ = try await resolver.resolve(.adderservice)
+        _ = try await resolver.resolve(.adderservice)
+        #expect(await DNSFixtures.queries(dns, type: "SRV", name: name, expected: 2) == 2)
+    }
+
+    @Test func concurrentLookupsOfOneNameShareOneQuery() async throws {
+        let name = DNSFixtures.srvName("eventservice")
+        let dns = try await DNSFixtures.loggingDNSServer(records: DNSFixtures.records(service: "eventservice", addresses: ["10.5.0.1"], port: 8082), ttl: 30)
+        defer { dns.stop() }
+        let resolver = DNSFixtures.resolver(port: dns.port)
+        let answers = try await withThrowingTaskGroup(of: [ServiceTarget].self) { group in
+            for _ in 0..<20 { group.addTask { try await resolver.resolve(.eventservice) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.count == 20)
+        #expect(answers.allSatisfy { $0 == [ServiceTarget(host: "10.5.0.1", port: 8082)] })
+        #expect(await DNSFixtures.queries(dns, type: "SRV", name: name, expected: 1) == 1)
+    }
+
+    @Test func expiredAnswerIsQueriedAgainAndTheNewAnswerSeen() async throws {
+        let port = Ports.free()
+        let old = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.6.0.1"]), ttl: 1, port: port)
+        let resolver = DNSFixtures.resolver(port: port)
+        #expect(try await resolver.resolve(.adderservice) == [ServiceTarget(host: "10.6.0.1", port: 8080)])
+        let resolvedAt = ContinuousClock.now
+
+        // The same server port now answers something else (a scaled deployment, new pods).
+        old.stop()
+        let new = try await DNSServer.start(
+            records: DNSFixtures.records(service: "adderservice", addresses: ["10.6.0.2", "10.6.0.3"]), ttl: 1, port: port
+        )
+        defer { new.stop() }
+        try await Task.sleep(until: resolvedAt + .milliseconds(1_200))
+
+        let targets = try await resolver.resolve(.adderservice)
+        #expect(Set(targets) == [ServiceTarget(host: "10.6.0.2", port: 8080), ServiceTarget(host: "10.6.0.3", port: 8080)])
+    }
+
+    @Test func targetsAreOrderedBySRVPriority() async throws {
+        let port = Ports.free()
+        let name = DNSFixtures.srvName("redis")
+        // dnsmasq --srv-host=name,target,port,priority,weight
+        let server = try await DNSFixtures.dnsmasq(port: port, extra: [
+            "--srv-host=\(name),backup.micro.svc.cluster.local,6379,20,0",
+            "--srv-host=\(name),primary.micro.svc.cluster.local,6379,10,0",
+            "--host-record=backup.micro.svc.cluster.local,10.7.0.2",
+            "--host-record=primary.micro.svc.cluster.local,10.7.0.1",
+        ])
+        defer { server.stop() }
+        let targets = try await DNSFixtures.resolver(port: port).resolve(.redis)
+        #expect(targets == [ServiceTarget(host: "10.7.0.1", port: 6379), ServiceTarget(host: "10.7.0.2", port: 6379)])
+    }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# adderservice against nginx on the same core, in the same run (issue 2's goal: ≥ 60% of nginx's
+# requests/s, p99 ≤ 2 ms), plus idle RSS and time from exec to a /healthz answer.
+#   bench/adderservice.sh [duration-seconds]
+# Server pinned to CPU 0 (taskset), wrk on CPU 1, 64 connections, 2 threads; logs to /dev/null.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-15}
+server_cpu=0
+client_cpu=1
+nginx_port=18080
+adder_port=18081
+
+swift build -c release --product adderservice >/dev/null
+bin=$(swift build -c release --show-bin-path)/adderservice
+work=$(mktemp -d)
+cleanup() { [[ -n ${adder_pid:-} ]] && kill "$adder_pid" 2>/dev/null; [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location /add/ { default_type application/json; return 200 '{"result":5}'; }
+  }
+}
+CONF
+
+run_wrk() {  # url → "requests/s p99"
+  taskset -c "$client_cpu" wrk -t2 -c64 -d"${duration}s" --latency "$1" >"$work/wrk.txt"
+  local rps p99
+  rps=$(awk '/^Requests\/sec/ {print $2}' "$work/wrk.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
+  echo "$rps $p99"
+}
+
+taskset -c "$server_cpu" nginx -c "$work/nginx.conf"
+sleep 0.5
+read -r nginx_rps nginx_p99 < <(run_wrk "http://127.0.0.1:$nginx_port/add/2/3")
+kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
+
+start=$(date +%s%N)
+ADDERSERVICE_SERVICE_PORT=$adder_port taskset -c "$server_cpu" "$bin" >/dev/null 2>&1 &
+adder_pid=$!
+until curl -sf "http://127.0.0.1:$adder_port/healthz" >/dev/null; do sleep 0.005; done
+healthz_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+sleep 1
+idle_rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$adder_pid/status")
+read -r adder_rps adder_p99 < <(run_wrk "http://127.0.0.1:$adder_port/add/2/3")
+loaded_rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$adder_pid/status")
+
+ratio=$(awk -v a="$adder_rps" -v n="$nginx_rps" 'BEGIN {printf "%.0f", 100 * a / n}')
+cat <<REPORT
+nginx        : $nginx_rps req/s, p99 $nginx_p99
+adderservice : $adder_rps req/s, p99 $adder_p99  ($ratio% of nginx)
+adderservice : idle RSS $((idle_rss_kb / 1024)) MB, after load $((loaded_rss_kb / 1024)) MB, /healthz answered ${healthz_ms} ms after exec
+REPORT
