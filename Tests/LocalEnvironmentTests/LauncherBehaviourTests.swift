@@ -1,3 +1,4 @@
+import Discovery
 import Foundation
 import TestSupport
 import Testing
@@ -99,6 +100,12 @@ import Glibc
             #expect(try dig("A", target, port: run.dnsPort) == ["127.0.0.1"])
         }
         #expect(try dig("SRV", "_main._tcp.nothing.micro.svc.cluster.local", port: run.dnsPort).isEmpty)
+        // And as the services ask: Discovery's resolver, SRV then A.
+        let resolver = ServiceResolver(config: DiscoveryConfig(mode: .direct(host: "127.0.0.1", port: run.dnsPort)))
+        for (name, port) in ports {
+            let targets = try await resolver.resolve(service: name, port: name == "webapp" ? "http" : "main")
+            #expect(targets == [ServiceTarget(host: "127.0.0.1", port: port)], "\(name)")
+        }
         #expect(await run.terminate() == 0, "\(run.log())")
         #expect(!Ports.isListening(run.dnsPort) && !Ports.isListening(ports[5].1))
         #expect(run.log().contains("stopped everything; every port is free"), "\(run.log())")
