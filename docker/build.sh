@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds the micro images, one per service, tagged <REGISTRY>/<service>:<short git SHA>, and with
+# --push pushes them. The image of a commit is only ever built from that commit: a tree with
+# uncommitted changes is refused unless --allow-dirty, and then the tag says "-dirty".
+#
+#   docker/build.sh [--push] [--allow-dirty] [--dry-run] [SERVICE...]   (default: every service)
+#   docker/build.sh --list        prints <REGISTRY>/<service> for every image this script builds
+#
+# REGISTRY defaults to localhost:5000, the local registry:2 (docs/deploy.md) and minikube's
+# registry addon. IMAGE_SOURCE overrides the org.opencontainers.image.source label (default: the
+# git remote "origin").
+set -euo pipefail
+
+readonly SERVICES=(adderservice auditservice eventservice webapp report)
+registry="${REGISTRY:-localhost:5000}"
+push=false
+allow_dirty=false
+dry_run=false
+selected=()
+
+usage() {
+    sed -n '2,11s/^# \{0,1\}//p' "$0" >&2
+    exit "${1:-2}"
+}
+
+is_service() {
+    local candidate="$1" service
+    for service in "${SERVICES[@]}"; do
+        [[ "$service" == "$candidate" ]] && return 0
+    done
+    return 1
+}
+
+while (($# > 0)); do
+    case "$1" in
+        --push) push=true ;;
+        --allow-dirty) allow_dirty=true ;;
+        --dry-run) dry_run=true ;;
+        --list)
+            for service in "${SERVICES[@]}"; do echo "$registry/$service"; done
+            exit 0
+            ;;
+        -h | --help) usage 0 ;;
+        -*) echo "build.sh: unknown option $1" >&2; usage ;;
+        *)
+            is_service "$1" || { echo "build.sh: unknown service '$1' (one of: ${SERVICES[*]})" >&2; exit 2; }
+            selected+=("$1")
+            ;;
+    esac
+    shift
+done
+((${#selected[@]} > 0)) || selected=("${SERVICES[@]}")
+
+root="$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
+cd "$root"
+
+revision="$(git rev-parse HEAD)"
+tag="$(git rev-parse --short HEAD)"
+if [[ -n "$(git status --porcelain)" ]]; then
+    if [[ "$allow_dirty" != true ]]; then
+        echo "build.sh: the work tree has uncommitted changes; commit them, or pass --allow-dirty" >&2
+        exit 1
+    fi
+    tag="$tag-dirty"
+fi
+source_url="${IMAGE_SOURCE:-$(git config --get remote.origin.url || echo unknown)}"
+
+run() {
+    if [[ "$dry_run" == true ]]; then
+        printf '%q ' "$@"
+        echo
+    else
+        "$@"
+    fi
+}
+
+for service in "${selected[@]}"; do
+    image="$registry/$service:$tag"
+    echo "build.sh: building $image" >&2
+    run docker build \
+        --file "docker/$service/Dockerfile" \
+        --build-arg "REVISION=$revision" \
+        --build-arg "SOURCE=$source_url" \
+        --tag "$image" \
+        .
+    if [[ "$push" == true ]]; then
+        run docker push "$image"
+    fi
+done
+echo "build.sh: tag $tag" >&2
