@@ -21,7 +21,12 @@ public enum MongoServer {
         let directory = TestPaths.temporaryDirectory(prefix: "mongo")
         return try await ServerProcess(
             name: "nx-27017-\(port)", executable: try TestPaths.tool("nx-27017"),
-            arguments: ["--data-dir", directory, "--host", "127.0.0.1", "-p", "\(port)"],
+            // Own pid and log files: with the defaults (/tmp/nx_27017.pid) a second server refuses
+            // to start ("already running"), so parallel tests would collide.
+            arguments: [
+                "--data-dir", directory, "--host", "127.0.0.1", "-p", "\(port)",
+                "--pid-file", directory + "/nx.pid", "--log-file", directory + "/nx.log",
+            ],
             port: port, readyTimeout: .seconds(30)
         )
     }

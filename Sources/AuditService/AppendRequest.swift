@@ -1,0 +1,55 @@
+import MongoAdapter
+
+/// A validated `POST /append` body: `{"calc": "2+3", "calcResult": 5}`.
+public struct AppendRequest: Sendable, Equatable {
+    /// Longest `calc` accepted, in Unicode scalars (a calculation, not a document store).
+    public static let maximumCalcLength = 1000
+
+    public let calc: String
+    public let calcResult: Int64
+
+    public init(calc: String, calcResult: Int64) {
+        self.calc = calc
+        self.calcResult = calcResult
+    }
+
+    /// Validates raw body bytes. Parsed by libbson, not JSONDecoder, so that `5.0` is seen as
+    /// the floating-point number it is written as (see `BSONDocument(json:)`).
+    /// - Throws: `InvalidAppendRequest` with a message naming the field and the problem.
+    public init(body: some Collection<UInt8>) throws(InvalidAppendRequest) {
+        let document: BSONDocument
+        do {
+            document = try BSONDocument(json: body)
+        } catch {
+            throw InvalidAppendRequest(error.message + Self.expectedShape)
+        }
+        self.init(calc: try Self.calc(in: document), calcResult: try Self.calcResult(in: document))
+    }
+
+    private static let expectedShape = #" (expected {"calc": "<text>", "calcResult": <integer>})"#
+
+    private static func calc(in document: BSONDocument) throws(InvalidAppendRequest) -> String {
+        guard let value = document["calc"] else { throw InvalidAppendRequest("calc is missing" + expectedShape) }
+        guard case .string(let calc) = value else { throw InvalidAppendRequest("calc must be a string, not \(value.typeDescription)") }
+        guard !calc.isEmpty else { throw InvalidAppendRequest("calc must not be empty") }
+        guard calc.unicodeScalars.count <= maximumCalcLength else {
+            throw InvalidAppendRequest("calc is longer than \(maximumCalcLength) characters")
+        }
+        return calc
+    }
+
+    private static func calcResult(in document: BSONDocument) throws(InvalidAppendRequest) -> Int64 {
+        guard let value = document["calcResult"] else { throw InvalidAppendRequest("calcResult is missing" + expectedShape) }
+        guard let result = value.int64Value else {
+            throw InvalidAppendRequest("calcResult must be an integer, not \(value.typeDescription)")
+        }
+        return result
+    }
+}
+
+/// Why an append body was refused; the message goes to the client as a 400.
+public struct InvalidAppendRequest: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

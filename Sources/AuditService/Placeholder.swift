@@ -1,1 +1,0 @@
-// The AuditService module; see DESIGN.md.

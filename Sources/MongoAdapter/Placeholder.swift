@@ -1,1 +1,0 @@
-// The MongoAdapter module; see DESIGN.md.

@@ -1,0 +1,31 @@
+import AuditService
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import ServiceRuntime
+import Testing
+import TestSupport
+
+/// The service finding Mongo the way it does in production: SRV + A records from a DNS server.
+@Suite("auditservice finds MongoDB through discovery")
+struct AuditDiscoveryTests {
+    @Test("_main._tcp.mongo.micro.svc.cluster.local from dnsmasq leads to nx-27017")
+    func findsMongoThroughDNS() async throws {
+        let mongo = try await MongoServer.start()
+        let dns = try await DNSServer.start(records: [
+            SRVRecord(name: "_main._tcp.mongo.micro.svc.cluster.local", target: "mongo.micro.svc.cluster.local", port: mongo.port)
+        ])
+        let runtime = try ServiceRuntime(
+            service: .auditservice, environment: ["DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": "error"]
+        )
+        let database = AuditDatabase(
+            timing: AuditHarness.timing, logger: runtime.logger, locate: AuditService.discoveredMongo(runtime.resolver)
+        )
+        try await AuditService.makeApplication(runtime: runtime, database: database).test(.router) { client in
+            try await client.waitUntilReady()
+            let response = try await client.append(#"{"calc": "2+3", "calcResult": 5}"#)
+            #expect(response.status == .created, "\(response.text)")
+            #expect(try await client.list().entries().map(\.calc) == ["2+3"])
+        }
+    }
+}
