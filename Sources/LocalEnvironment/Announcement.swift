@@ -14,7 +14,7 @@ enum Announcement {
             case "adderservice":
                 lines.append("  curl   curl localhost:\(port)/add/2/3")
             default:
-                lines.append("  \(name)  http://localhost:\(port)/  (/healthz /readyz /metrics)")
+                lines.append("  url    http://localhost:\(port)/metrics  (\(name); also /healthz, /readyz)")
             }
         }
         lines.append("  report \(reportCommand(plan: plan, currentDirectory: currentDirectory))")
