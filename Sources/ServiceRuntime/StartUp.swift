@@ -1,5 +1,15 @@
 import Discovery
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // not all of Foundation: ICU and friends would cost the service megabytes of RSS
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension ServiceRuntime {
     /// The runtime from this process's environment, or — when a variable holds a bad value — a
@@ -8,7 +18,8 @@ extension ServiceRuntime {
         do {
             return try ServiceRuntime(service: service, environment: ProcessInfo.processInfo.environment)
         } catch {
-            FileHandle.standardError.write(Data("\(service.name): configuration error: \(error)\n".utf8))
+            let message = "\(service.name): configuration error: \(error)\n"
+            _ = message.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             exit(78)
         }
     }
