@@ -116,10 +116,11 @@ let package = Package(
             testDependencies: [propertyBased, httpClient]
         )
         + service("AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery"])
-        + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery"])
+        + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", lifecycle, metrics, logging])
         + service(
             "WebApp", executable: "webapp",
-            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", httpClient, mustache]
+            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", httpClient, mustache],
+            testDependencies: ["AdderService"]
         )
-        + service("Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", argumentParser])
+        + service("Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", argumentParser], testDependencies: ["EventService"])
 )

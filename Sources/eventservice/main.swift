@@ -1,1 +1,5 @@
-print("not yet")
+import EventService
+import ServiceRuntime
+
+let runtime = ServiceRuntime.fromProcessEnvironment(service: .eventservice)
+try await runtime.run(makeEventServiceApplication(runtime: runtime))

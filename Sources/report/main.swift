@@ -1,1 +1,3 @@
-print("not yet")
+import Report
+
+await ReportCommand.runFromCommandLine()

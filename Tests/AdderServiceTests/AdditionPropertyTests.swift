@@ -2,6 +2,7 @@ import AdderService
 import Hummingbird
 import Logging
 import HummingbirdTesting
+import Logging
 import PropertyBased
 import ServiceRuntime
 import Testing

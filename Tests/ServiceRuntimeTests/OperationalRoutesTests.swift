@@ -2,6 +2,7 @@ import Discovery
 import Hummingbird
 import Logging
 import HummingbirdTesting
+import Logging
 import ServiceRuntime
 import Testing
 

@@ -85,8 +85,11 @@ public final class ServerProcess: @unchecked Sendable {
 
     private func launch() throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        // Foundation's Process starts children with almost every signal blocked (inherited from
+        // its spawning thread), so SIGTERM never reached them and stop() always waited for its
+        // SIGKILL. The child unblocks all signals before it execs the server.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", Self.unblockSignalsThenExec, executable] + arguments
         if let environment { process.environment = environment }
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -104,6 +107,9 @@ public final class ServerProcess: @unchecked Sendable {
         try process.run()
         lock.withLock { self.process = process }
     }
+
+    private static let unblockSignalsThenExec =
+        "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])"
 
     private func waitUntilListening(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout

@@ -1,0 +1,32 @@
+import Foundation
+
+/// The arguments of one `applyBatch` call, built from the messages taken and their decisions.
+struct EventBatch {
+    private(set) var keys: [String]
+    private(set) var arguments: [String]
+
+    init(messages: [String], keys eventKeys: EventKeys, settings: EventWorkerSettings, now: Date = Date()) {
+        keys = [eventKeys.processing, eventKeys.counts, eventKeys.log, eventKeys.dead]
+        arguments = ["\(settings.logCapacity)", "\(settings.summaryTTLSeconds)"]
+        arguments.reserveCapacity(2 + messages.count * 3)
+        let millis = Int64(now.timeIntervalSince1970 * 1000)
+        for raw in messages {
+            switch MessageDecision.decide(raw) {
+            case .record(let url):
+                arguments += ["r", raw, url]
+            case .summary(let returnPath):
+                keys.append(returnPath)
+                arguments += ["s", raw, "\(keys.count)"]  // Lua's KEYS are 1-based
+            case .deadLetter(let reason):
+                arguments += ["d", raw, DeadLetter(reason: reason, message: raw, deadLetteredAt: millis).json()]
+            }
+        }
+    }
+}
+
+/// What one `applyBatch` call did.
+struct AppliedCounts: Equatable, Sendable {
+    var records = 0
+    var summaries = 0
+    var deadLetters = 0
+}

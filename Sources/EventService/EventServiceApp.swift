@@ -1,0 +1,34 @@
+import Hummingbird
+import Logging
+import RedisAdapter
+import ServiceRuntime
+
+/// Where Redis is: the first target of `_main._tcp.redis.<namespace>.<suffix>`, looked up again
+/// before every reconnect (Redis may come back at another address).
+public func redisEndpoint(resolver: ServiceResolver) -> RedisClient.Endpoint {
+    {
+        guard let target = try await resolver.resolve(.redis).first else {
+            throw RedisError(.connection, "DNS returned no target for \(resolver.config.srvName(.redis))")
+        }
+        return (target.host, target.port)
+    }
+}
+
+/// The eventservice: the queue worker, plus /healthz, /readyz (Redis answers PING) and /metrics
+/// on the runtime's port. `endpoint` defaults to discovery; tests inject a fixed one.
+public func makeEventServiceApplication(
+    runtime: ServiceRuntime, endpoint: RedisClient.Endpoint? = nil, settings: EventWorkerSettings = EventWorkerSettings()
+) -> some ApplicationProtocol {
+    let endpoint = endpoint ?? redisEndpoint(resolver: runtime.resolver)
+    // The consumer blocks in BLMOVE, so it gets its own connection and a longer command timeout.
+    let consumer = RedisClient(
+        endpoint: endpoint, logger: runtime.logger,
+        connectTimeout: .seconds(2), commandTimeout: .seconds(settings.blockSeconds + 5)
+    )
+    let monitor = RedisClient(endpoint: endpoint, logger: runtime.logger, connectTimeout: .seconds(1), commandTimeout: .seconds(2))
+    let worker = EventWorker(consumer: consumer, monitor: monitor, settings: settings, logger: runtime.logger)
+    let router = runtime.makeRouter(readiness: [
+        ReadinessCheck("redis") { _ = try await monitor.command(["PING"]) }
+    ])
+    return runtime.makeApplication(router: router, services: [worker])
+}

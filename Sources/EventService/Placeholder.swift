@@ -1,1 +1,0 @@
-// The EventService module; see DESIGN.md.

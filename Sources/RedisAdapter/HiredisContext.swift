@@ -1,0 +1,174 @@
+import CHiredis
+import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A hiredis blocking context. Every call blocks the calling thread, so callers run it on the
+/// connection's own thread (see `RedisConnection`). The lock keeps one call at a time on the
+/// context; `interrupt()` deliberately skips it so it can wake a call blocked in a read.
+final class HiredisContext: @unchecked Sendable {
+    // @unchecked: `pointer` is only read or written while `lock` is held; `fd` is immutable.
+    private let lock = NIOLock()
+    private var pointer: UnsafeMutablePointer<redisContext>?
+    private let fd: Int32
+
+    private init(pointer: UnsafeMutablePointer<redisContext>) {
+        self.pointer = pointer
+        self.fd = pointer.pointee.fd
+    }
+
+    /// Connects (blocking) with `connectTimeout`, then sets `commandTimeout` for reads and writes.
+    static func connect(host: String, port: Int, connectTimeout: Duration, commandTimeout: Duration) throws(RedisError)
+        -> HiredisContext
+    {
+        guard let pointer = redisConnectWithTimeout(host, Int32(port), makeTimeval(connectTimeout)) else {
+            throw RedisError(.connection, "cannot allocate a hiredis context for \(host):\(port)")
+        }
+        if pointer.pointee.err != 0 {
+            let message = errorText(pointer)
+            redisFree(pointer)
+            throw RedisError(.connection, "connect to \(host):\(port) failed: \(message)")
+        }
+        let context = HiredisContext(pointer: pointer)
+        try context.setTimeout(commandTimeout)
+        return context
+    }
+
+    func setTimeout(_ timeout: Duration) throws(RedisError) {
+        try withContext { context throws(RedisError) in
+            if redisSetTimeout(context, Self.makeTimeval(timeout)) != REDIS_OK {
+                throw RedisError(.connection, "setting the timeout failed: \(Self.errorText(context))")
+            }
+        }
+    }
+
+    /// One command, one round trip. Arguments are passed with their lengths: binary safe.
+    func command(_ arguments: [String]) throws(RedisError) -> RedisValue {
+        try withContext { context throws(RedisError) in
+            let raw = try ArgumentVector.with(arguments) { argc, argv, lengths in
+                redisCommandArgv(context, argc, argv, lengths)
+            }
+            guard let raw else { throw Self.connectionError(context) }
+            defer { freeReplyObject(raw) }
+            return ReplyDecoder.value(raw.assumingMemoryBound(to: redisReply.self))
+        }
+    }
+
+    /// Every command appended to the output buffer, then every reply read: one round trip.
+    func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
+        try withContext { context throws(RedisError) in
+            for arguments in commands {
+                let status = try ArgumentVector.with(arguments) { argc, argv, lengths in
+                    redisAppendCommandArgv(context, argc, argv, lengths)
+                }
+                if status != REDIS_OK { throw Self.connectionError(context) }
+            }
+            var values: [RedisValue] = []
+            values.reserveCapacity(commands.count)
+            for _ in commands {
+                var raw: UnsafeMutableRawPointer?
+                guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw Self.connectionError(context) }
+                values.append(ReplyDecoder.value(raw.assumingMemoryBound(to: redisReply.self)))
+                freeReplyObject(raw)
+            }
+            return values
+        }
+    }
+
+    /// Wakes a call blocked on the socket (it then fails) without waiting for the lock.
+    func interrupt() {
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    /// Frees the context; later calls fail with a connection error.
+    func free() {
+        lock.withLock {
+            if let pointer { redisFree(pointer) }
+            pointer = nil
+        }
+    }
+
+    private func withContext<T>(_ body: (UnsafeMutablePointer<redisContext>) throws(RedisError) -> T) throws(RedisError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let pointer else { throw RedisError(.connection, "the connection is closed") }
+        // hiredis marks a context unusable after an I/O or protocol error.
+        if pointer.pointee.err != 0 { throw Self.connectionError(pointer) }
+        return try body(pointer)
+    }
+
+    private static func connectionError(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
+        RedisError(.connection, context.pointee.err == 0 ? "no reply" : errorText(context))
+    }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { bytes in
+            let text = bytes.prefix { $0 != 0 }
+            return String(decoding: text, as: UTF8.self)
+        }
+    }
+
+    private static func makeTimeval(_ duration: Duration) -> timeval {
+        let (seconds, attoseconds) = duration.components
+        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+}
+
+/// Builds hiredis' `argc/argv/argvlen` from Swift strings, with every argument's UTF-8 bytes in
+/// one buffer: lengths are explicit, so NUL bytes and CRLF pass through unchanged.
+enum ArgumentVector {
+    static func with<T>(
+        _ arguments: [String],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> T
+    ) throws(RedisError) -> T {
+        guard !arguments.isEmpty else { throw RedisError(.usage, "empty command") }
+        var bytes: [UInt8] = []
+        var lengths: [Int] = []
+        lengths.reserveCapacity(arguments.count)
+        for argument in arguments {
+            let utf8 = argument.utf8
+            lengths.append(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+        bytes.append(0)  // never empty, so the buffer has a base address even for "" arguments
+        return bytes.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress.unsafelyUnwrapped).assumingMemoryBound(to: CChar.self)
+            var offset = 0
+            var pointers: [UnsafePointer<CChar>?] = lengths.map { length in
+                defer { offset += length }
+                return base + offset
+            }
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { argvlen in
+                    body(Int32(arguments.count), argv.baseAddress.unsafelyUnwrapped, argvlen.baseAddress.unsafelyUnwrapped)
+                }
+            }
+        }
+    }
+}
+
+/// hiredis reply trees to `RedisValue`.
+enum ReplyDecoder {
+    static func value(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+        let reply = reply.pointee
+        switch reply.type {
+        case REDIS_REPLY_STRING: return .bulk(text(reply))
+        case REDIS_REPLY_STATUS: return .status(text(reply))
+        case REDIS_REPLY_ERROR: return .error(text(reply))
+        case REDIS_REPLY_INTEGER: return .integer(Int64(reply.integer))
+        case REDIS_REPLY_ARRAY:
+            return .array((0..<reply.elements).map { index in
+                guard let element = reply.element[index] else { return .null }
+                return value(element)
+            })
+        default: return .null
+        }
+    }
+
+    private static func text(_ reply: redisReply) -> String {
+        guard let bytes = reply.str else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: bytes, count: reply.len), as: UTF8.self)
+    }
+}

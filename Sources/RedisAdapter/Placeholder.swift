@@ -1,1 +1,0 @@
-// The RedisAdapter module; see DESIGN.md.

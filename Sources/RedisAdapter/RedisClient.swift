@@ -1,0 +1,123 @@
+import Logging
+
+/// A Redis client that survives Redis restarts and moves: it holds one `RedisConnection`, and
+/// after a connection error it resolves the endpoint anew (Redis may come back elsewhere),
+/// reconnects once and retries the call once. If that reconnect fails too, the call throws a
+/// `RedisError` with `isConnectionError == true`; the next call tries again.
+///
+/// A retried call may run twice on the server when the connection broke after Redis executed it
+/// but before the reply arrived: make commands idempotent where that matters (the eventservice's
+/// apply script is).
+///
+/// Calls share one connection and run one at a time. A blocking command (BLMOVE, BLPOP) holds
+/// that connection for its whole timeout, so give blocking commands a `RedisClient` of their own,
+/// with a `commandTimeout` longer than the blocking timeout.
+public final class RedisClient: RedisCommanding, Sendable {
+    public typealias Endpoint = @Sendable () async throws -> (host: String, port: Int)
+
+    private let slot: ConnectionSlot
+
+    public convenience init(endpoint: @escaping Endpoint, logger: Logger) {
+        self.init(endpoint: endpoint, logger: logger, connectTimeout: .seconds(2), commandTimeout: .seconds(5))
+    }
+
+    public init(endpoint: @escaping Endpoint, logger: Logger, connectTimeout: Duration, commandTimeout: Duration) {
+        slot = ConnectionSlot(
+            endpoint: endpoint, logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout
+        )
+    }
+
+    public func command(_ arguments: [String]) async throws(RedisError) -> RedisValue {
+        try await withReconnect { connection throws(RedisError) in try await connection.command(arguments) }
+    }
+
+    public func pipeline(_ commands: [[String]]) async throws(RedisError) -> [RedisValue] {
+        try await withReconnect { connection throws(RedisError) in try await connection.pipeline(commands) }
+    }
+
+    /// Closes the current connection; a later call connects again.
+    public func close() async {
+        await slot.discardAny()
+    }
+
+    private func withReconnect<T: Sendable>(
+        _ body: (RedisConnection) async throws(RedisError) -> T
+    ) async throws(RedisError) -> T {
+        let (connection, isFresh) = try await slot.connection()
+        do throws(RedisError) {
+            return try await body(connection)
+        } catch where error.isConnectionError && !isFresh {
+            // The connection went stale (Redis restarted or moved): one reconnect, one retry.
+            await slot.discard(connection, because: error)
+            let (fresh, _) = try await slot.connection()
+            return try await body(fresh)
+        } catch where error.isConnectionError {
+            await slot.discard(connection, because: error)
+            throw error
+        }
+    }
+}
+
+/// The client's current connection, and the one connect in progress that concurrent callers share.
+private actor ConnectionSlot {
+    private let endpoint: RedisClient.Endpoint
+    private let logger: Logger
+    private let connectTimeout: Duration
+    private let commandTimeout: Duration
+    private var current: RedisConnection?
+    private var connecting: Task<Result<RedisConnection, RedisError>, Never>?
+
+    init(endpoint: @escaping RedisClient.Endpoint, logger: Logger, connectTimeout: Duration, commandTimeout: Duration) {
+        self.endpoint = endpoint
+        self.logger = logger
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+    }
+
+    /// The current connection, or a new one (`isFresh`) after resolving the endpoint.
+    func connection() async throws(RedisError) -> (RedisConnection, isFresh: Bool) {
+        if let current { return (current, false) }
+        let task = connecting ?? startConnecting()
+        connecting = task
+        let result = await task.value
+        if connecting == task { connecting = nil }
+        let connection = try result.get()
+        if current == nil { current = connection }
+        return (connection, true)
+    }
+
+    func discard(_ connection: RedisConnection, because error: RedisError) {
+        guard current === connection else { return }
+        logger.warning("Redis connection to \(connection.host):\(connection.port) lost: \(error.message)")
+        current = nil
+        connection.close()
+    }
+
+    func discardAny() {
+        current?.close()
+        current = nil
+    }
+
+    private func startConnecting() -> Task<Result<RedisConnection, RedisError>, Never> {
+        let endpoint = self.endpoint
+        let logger = self.logger
+        let (connectTimeout, commandTimeout) = (self.connectTimeout, self.commandTimeout)
+        return Task {
+            let target: (host: String, port: Int)
+            do {
+                target = try await endpoint()
+            } catch {
+                return .failure(RedisError(.connection, "cannot find Redis: \(error)"))
+            }
+            do throws(RedisError) {
+                let connection = try await RedisConnection.connect(
+                    host: target.host, port: target.port, connectTimeout: connectTimeout, commandTimeout: commandTimeout
+                )
+                logger.info("connected to Redis at \(target.host):\(target.port)")
+                return .success(connection)
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Discovery
+
+/// Why a report failed: one line for stderr and the exit status.
+public enum ReportFailure: Error, Equatable, CustomStringConvertible {
+    /// DNS could not say where Redis is.
+    case discovery(String)
+    /// Redis was found but no target accepted a connection.
+    case redisUnreachable(String)
+    /// The request was sent but no summary came back in time (is the eventservice running?).
+    case noAnswer(timeout: Duration)
+    /// Something answered, but not with a JSON object of counts.
+    case badAnswer(String)
+
+    public var exitCode: Int32 {
+        switch self {
+        case .discovery: 3
+        case .redisUnreachable: 4
+        case .noAnswer: 5
+        case .badAnswer: 6
+        }
+    }
+
+    public var description: String {
+        let text =
+            switch self {
+            case .discovery(let detail): "cannot find Redis: \(detail)"
+            case .redisUnreachable(let detail): "cannot reach Redis: \(detail)"
+            case .noAnswer(let timeout):
+                "no answer from the eventservice within \(SummaryRequest.seconds(timeout)) s (is it running?)"
+            case .badAnswer(let answer): "the eventservice answered something that is not a summary: \(answer.prefix(200))"
+            }
+        // Exactly one line on stderr, whatever the details contain.
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}

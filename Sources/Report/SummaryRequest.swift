@@ -1,0 +1,49 @@
+import Foundation
+import RedisAdapter
+
+/// Asks the eventservice for a summary: LPUSH a `summary` message naming a return path no one
+/// else uses, then BLPOP that path. Two reports at once never see each other's answers.
+public struct SummaryRequest: Sendable {
+    public let queue: String
+    public let returnPath: String
+    public let timeout: Duration
+
+    public init(queue: String = "eventservice", returnPath: String = "report:\(UUID().uuidString)", timeout: Duration) {
+        self.queue = queue
+        self.returnPath = returnPath
+        self.timeout = timeout
+    }
+
+    /// The message, in the seeds' format.
+    public var message: String {
+        let path = String(decoding: (try? JSONEncoder().encode(returnPath)) ?? Data(#""""#.utf8), as: UTF8.self)
+        return #"{"action":"summary","returnPath":\#(path)}"#
+    }
+
+    /// Sends the request and returns the raw JSON answer. `connection` must allow commands of
+    /// `timeout` plus a margin (it blocks in BLPOP).
+    public func send(on connection: RedisConnection) async throws -> String {
+        _ = try await connection.command(["LPUSH", queue, message])
+        let reply = try await connection.command(["BLPOP", returnPath, Self.seconds(timeout)])
+        guard let pair = reply.array, pair.count == 2, let answer = pair[1].string else {
+            // Nobody answered: do not leave the request behind for a worker that starts later.
+            _ = try? await connection.command(["LREM", queue, "1", message])
+            throw ReportFailure.noAnswer(timeout: timeout)
+        }
+        return answer
+    }
+
+    /// Parses the eventservice's answer, `{"<url>": <count>, …}`.
+    public static func counts(from answer: String) throws(ReportFailure) -> [String: Int] {
+        do {
+            return try JSONDecoder().decode([String: Int].self, from: Data(answer.utf8))
+        } catch {
+            throw ReportFailure.badAnswer(answer)
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return String(format: "%.3f", Double(seconds) + Double(attoseconds) / 1e18)
+    }
+}

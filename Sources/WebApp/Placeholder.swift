@@ -1,1 +1,0 @@
-// The WebApp module; see DESIGN.md.

@@ -1,0 +1,96 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// adderservice: `GET /add/{first}/{second}` → `{"result": n}`.
+public struct AdderClient: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case sum(Int64)
+        /// adderservice refused the operands (400), e.g. the sum leaves the 64-bit range.
+        case rejected(String)
+    }
+
+    let client: ServiceHTTPClient
+
+    public init(client: ServiceHTTPClient) { self.client = client }
+
+    public func add(_ first: Int64, _ second: Int64) async throws(ServiceUnavailable) -> Outcome {
+        let reply = try await client.get("/add/\(first)/\(second)")
+        switch reply.status.code {
+        case 200:
+            guard let body = try? JSONDecoder().decode(SumReply.self, from: Data(reply.body.readableBytesView)) else {
+                throw ServiceUnavailable(service: client.service, reason: "reply without an integer result")
+            }
+            return .sum(body.result)
+        case 400..<500:
+            let message = (try? JSONDecoder().decode(ErrorReply.self, from: Data(reply.body.readableBytesView)))?.error
+            return .rejected(message ?? "adderservice could not add these numbers")
+        default:
+            throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
+        }
+    }
+
+    private struct SumReply: Decodable { let result: Int64 }
+}
+
+struct ErrorReply: Decodable { let error: String }
+
+/// One stored calculation, as auditservice lists it.
+public struct AuditEntry: Codable, Sendable, Equatable {
+    public let ts: Int64
+    public let calc: String
+    public let result: Int64
+}
+
+/// auditservice: `POST /append`, `GET /list?limit=N`.
+public struct AuditClient: Sendable {
+    /// auditservice answered 4xx: the record is wrong and retrying cannot help.
+    public struct Rejected: Error, CustomStringConvertible {
+        public let status: UInt
+        public let message: String
+        public var description: String { "auditservice rejected the record (\(status)): \(message)" }
+    }
+
+    let client: ServiceHTTPClient
+
+    public init(client: ServiceHTTPClient) { self.client = client }
+
+    public func list(limit: Int) async throws(ServiceUnavailable) -> [AuditEntry] {
+        let reply = try await client.get("/list?limit=\(limit)")
+        guard reply.status.code == 200 else {
+            throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
+        }
+        guard let body = try? JSONDecoder().decode(ListReply.self, from: Data(reply.body.readableBytesView)) else {
+            throw ServiceUnavailable(service: client.service, reason: "reply without a list")
+        }
+        return body.list
+    }
+
+    /// Throws `ServiceUnavailable` (worth retrying) or `Rejected` (not).
+    public func append(_ record: AuditRecord) async throws {
+        let json = try JSONEncoder().encode(record)
+        let reply = try await client.post("/append", json: ByteBuffer(bytes: json))
+        switch reply.status.code {
+        case 200..<300:
+            return
+        case 400..<500:
+            let message = (try? JSONDecoder().decode(ErrorReply.self, from: Data(reply.body.readableBytesView)))?.error ?? ""
+            throw Rejected(status: reply.status.code, message: message)
+        default:
+            throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
+        }
+    }
+
+    private struct ListReply: Decodable { let list: [AuditEntry] }
+}
+
+/// The body of `POST /append`, named as the seeds name it.
+public struct AuditRecord: Codable, Sendable, Equatable {
+    public let calc: String
+    public let calcResult: Int64
+
+    public init(calc: String, calcResult: Int64) {
+        self.calc = calc
+        self.calcResult = calcResult
+    }
+}

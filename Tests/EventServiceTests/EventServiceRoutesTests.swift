@@ -1,0 +1,59 @@
+import EventService
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import RedisAdapter
+import ServiceRuntime
+import TestSupport
+import Testing
+
+/// The eventservice's HTTP side in process: health, readiness against a real Redis, metrics.
+@Suite struct EventServiceRoutesTests {
+    func runtime() -> ServiceRuntime {
+        ServiceRuntime(config: .init(service: .eventservice, port: 0, logLevel: .warning))
+    }
+
+    func get(_ app: some ApplicationProtocol, _ path: String) async throws -> (Int, String) {
+        try await app.test(.router) { client in
+            try await client.execute(uri: path, method: .get) { ($0.status.code, String(buffer: $0.body)) }
+        }
+    }
+
+    @Test func readyWhenRedisAnswersAndNotWhenItIsAway() async throws {
+        let redis = try await RedisServer.start()
+        let port = redis.port
+        let app = makeEventServiceApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
+        let (healthy, _) = try await get(app, "/healthz")
+        #expect(healthy == 200)
+        let (ready, body) = try await get(app, "/readyz")
+        #expect(ready == 200, "\(body)")
+
+        redis.stop()
+        let (notReady, reason) = try await get(app, "/readyz")
+        #expect(notReady == 503)
+        #expect(reason.contains("redis"))
+    }
+
+    @Test func metricsCountProcessedAndDeadLetteredEvents() async throws {
+        let redis = try await RedisServer.start()
+        let port = redis.port
+        let harness = try await WorkerHarness(port: port, startWorker: false)
+        // The application's own worker (run beside the router) consumes these.
+        let app = makeEventServiceApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
+        let text = try await app.test(.router) { client in
+            try await harness.push([recordMessage("http://m/"), "garbage", recordMessage("http://m/")])
+            try await harness.waitUntilCounted(2)
+            try await waitUntil(timeout: .seconds(10), "the dead letter") { try await harness.length(harness.keys.dead) == 1 }
+            return try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+        }
+        // Other suites in this process count too, so at least what this test did.
+        #expect(metric("eventservice_events_processed_total", in: text) >= 2)
+        #expect(metric("eventservice_events_dead_lettered_total", in: text) >= 1)
+        #expect(text.contains("eventservice_queue_depth"))
+    }
+
+    private func metric(_ name: String, in text: String) -> Double {
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import RedisAdapter
+import TestSupport
+import Testing
+
+/// The built `report` executable, finding Redis through DNS (dnsmasq), answered by a real worker.
+@Suite("report process")
+struct ReportProcessTests {
+    static let redisSRV = "_main._tcp.redis.micro.svc.cluster.local"
+
+    func dns(redisPort: Int) async throws -> ServerProcess {
+        try await DNSServer.start(records: [
+            SRVRecord(name: Self.redisSRV, target: "redis-0.redis.micro.svc.cluster.local", port: redisPort)
+        ])
+    }
+
+    @Test func printsTheTableAndTheRawJSON() async throws {
+        let redis = try await RedisServer.start()
+        let dns = try await dns(redisPort: redis.port)
+        let worker = startWorker(port: redis.port)
+        defer { worker.cancel() }
+        let setup = try await connect(redis.port)
+        defer { setup.close() }
+        let visits = ["http://localhost:3000/": 3, "http://localhost:3000/add": 5, "http://localhost:3000/audit": 3]
+        _ = try await setup.pipeline(visits.flatMap { url, count in
+            Array(repeating: ["LPUSH", "eventservice", #"{"action":"record","type":"page","url":"\#(url)"}"#], count: count)
+        })
+
+        let table = try await runReport(["--timeout", "10"], dnsPort: dns.port)
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout == """
+            url                          count
+            ----------------------------------
+            http://localhost:3000/add        5
+            http://localhost:3000/           3
+            http://localhost:3000/audit      3
+
+            """)
+        #expect(table.stderr.isEmpty)
+
+        let json = try await runReport(["--json"], dnsPort: dns.port)
+        #expect(json.status == 0)
+        let object = try JSONDecoder().decode([String: Int].self, from: Data(json.stdout.utf8))
+        #expect(object == visits)
+    }
+
+    @Test func noRedisAtTheAddressDNSGives() async throws {
+        let dns = try await dns(redisPort: Ports.free())  // nothing listens there
+        let result = try await runReport([], dnsPort: dns.port)
+        #expect(result.status == 4)
+        #expect(result.stdout.isEmpty)
+        #expect(oneLine(result.stderr).hasPrefix("report: cannot reach Redis: "), "\(result.stderr)")
+    }
+
+    @Test func noAnswerWhenNoEventServiceRuns() async throws {
+        let redis = try await RedisServer.start()
+        let dns = try await dns(redisPort: redis.port)
+        let started = ContinuousClock.now
+        let result = try await runReport(["--timeout", "0.5"], dnsPort: dns.port)
+        #expect(result.status == 5)
+        #expect(oneLine(result.stderr) == "report: no answer from the eventservice within 0.500 s (is it running?)")
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func dnsFailureNamesTheQuery() async throws {
+        let dns = try await DNSServer.start(records: [])  // answers NXDOMAIN for the Redis SRV name
+        let result = try await runReport([], dnsPort: dns.port)
+        #expect(result.status == 3)
+        #expect(oneLine(result.stderr).hasPrefix("report: cannot find Redis: "), "\(result.stderr)")
+        #expect(result.stderr.contains(Self.redisSRV))
+    }
+
+    /// The text when it is exactly one line (with its newline), otherwise a marker that fails the test.
+    private func oneLine(_ text: String) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count == 2, lines[1].isEmpty else { return "<not one line: \(text)>" }
+        return String(lines[0])
+    }
+}
+
+struct ProcessResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs the built `report` with `DNS_HOST`/`DNS_PORT` pointing at the test's dnsmasq.
+func runReport(_ arguments: [String], dnsPort: Int) async throws -> ProcessResult {
+    let executable = try TestPaths.builtExecutable("report")
+    return try await Task.detached {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ["DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dnsPort)", "PATH": "/usr/bin:/bin"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return ProcessResult(
+            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: err, as: UTF8.self)
+        )
+    }.value
+}

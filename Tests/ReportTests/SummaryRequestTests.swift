@@ -1,0 +1,67 @@
+import EventService
+import Foundation
+import Logging
+import RedisAdapter
+import TestSupport
+import Testing
+
+@testable import Report
+
+/// The report's request against a real redis-server and a real eventservice worker, in process.
+@Suite("Summary requests")
+struct SummaryRequestTests {
+    @Test func twoConcurrentReportsEachGetTheirOwnAnswer() async throws {
+        let redis = try await RedisServer.start()
+        let worker = startWorker(port: redis.port)
+        defer { worker.cancel() }
+        let setup = try await connect(redis.port)
+        defer { setup.close() }
+        _ = try await setup.pipeline((0..<30).map { index in
+            ["LPUSH", "eventservice", #"{"action":"record","type":"page","url":"http://h/\#(index % 3)"}"#]
+        })
+
+        let answers = try await withThrowingTaskGroup(of: (String, String).self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    let connection = try await connect(redis.port, commandTimeout: .seconds(12))
+                    defer { connection.close() }
+                    let request = SummaryRequest(timeout: .seconds(10))
+                    return (request.returnPath, try await request.send(on: connection))
+                }
+            }
+            return try await group.reduce(into: [(String, String)]()) { $0.append($1) }
+        }
+        #expect(answers.count == 2)
+        #expect(Set(answers.map(\.0)).count == 2)
+        for (path, answer) in answers {
+            #expect(try SummaryRequest.counts(from: answer) == ["http://h/0": 10, "http://h/1": 10, "http://h/2": 10])
+            #expect(try await setup.command(["EXISTS", path]) == .integer(0))  // taken, nothing left behind
+        }
+    }
+
+    @Test func noWorkerMeansNoAnswerAndTheRequestIsWithdrawn() async throws {
+        let redis = try await RedisServer.start()
+        let connection = try await connect(redis.port)
+        defer { connection.close() }
+        let request = SummaryRequest(timeout: .milliseconds(300))
+        await #expect(throws: ReportFailure.noAnswer(timeout: .milliseconds(300))) {
+            try await request.send(on: connection)
+        }
+        #expect(try await connection.command(["LLEN", "eventservice"]) == .integer(0))
+    }
+}
+
+func connect(_ port: Int, commandTimeout: Duration = .seconds(5)) async throws -> RedisConnection {
+    try await RedisConnection.connect(host: "127.0.0.1", port: port, connectTimeout: .seconds(2), commandTimeout: commandTimeout)
+}
+
+func startWorker(port: Int) -> Task<Void, any Error> {
+    let endpoint: RedisClient.Endpoint = { ("127.0.0.1", port) }
+    let logger = Logger(label: "report-test")
+    let worker = EventWorker(
+        consumer: RedisClient(endpoint: endpoint, logger: logger),
+        monitor: RedisClient(endpoint: endpoint, logger: logger),
+        logger: logger
+    )
+    return Task { try await worker.run() }
+}

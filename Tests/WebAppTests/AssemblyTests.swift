@@ -1,0 +1,58 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import ServiceRuntime
+import Synchronization
+import Testing
+import TestSupport
+@testable import WebApp
+
+/// The production wiring: the runtime's /readyz, /healthz, /metrics beside the pages.
+@Suite struct AssemblyTests {
+    static func app(_ harness: Harness, findAdder: @escaping @Sendable () async throws -> [ServiceTarget]) throws -> some ApplicationProtocol {
+        let adder = harness.adderTarget
+        let audit = harness.auditTarget
+        let targets = WebAppAssembly.Targets(
+            adderservice: ListedTargets(service: "adderservice") { [adder] },
+            auditservice: ListedTargets(service: "auditservice") { [audit] },
+            findAdderservice: findAdder
+        )
+        return try WebAppAssembly.makeApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink())
+    }
+
+    struct LookupFailed: Error {}
+
+    @Test func readyWhenAdderserviceCanBeFoundAndNotOtherwise() async throws {
+        try await Harness.with { harness in
+            let adder = harness.adderTarget
+            try await Self.app(harness) { [adder] }.test(.router) { client in
+                let ready = try await client.execute(uri: "/readyz", method: .get)
+                #expect(ready.status == .ok)
+                let healthy = try await client.execute(uri: "/healthz", method: .get)
+                #expect(healthy.status == .ok)
+            }
+            try await Self.app(harness) { throw LookupFailed() }.test(.router) { client in
+                let response = try await client.execute(uri: "/readyz", method: .get)
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body).contains("adderservice"))
+                let page = try await client.execute(uri: "/add", method: .get)
+                #expect(page.status == .ok, "pages still answer")
+            }
+        }
+    }
+
+    @Test func auditFailuresAndEventDropsAreOnMetrics() async throws {
+        try await Harness.with { harness in
+            try await Self.app(harness) { [] }.test(.router) { client in
+                let calculation = try await client.submitAdd(first: "1", second: "2")
+                #expect(calculation.status == .ok)
+                let metrics = try await client.execute(uri: "/metrics", method: .get)
+                #expect(metrics.status == .ok)
+                let text = String(buffer: metrics.body)
+                #expect(text.contains("webapp_events_dropped_total"))
+                #expect(text.contains("webapp_audit_append_failures_total"))
+            }
+        }
+    }
+}

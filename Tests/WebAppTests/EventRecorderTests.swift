@@ -1,0 +1,116 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+@testable import WebApp
+
+/// The recorder's own rules, with a sink the test can switch off: order, batching, the bound.
+/// (Against a real redis-server: `RedisEventTests`.)
+@Suite struct EventRecorderTests {
+    /// A sink that is "down" (throws like a lost connection) until switched on.
+    final class SwitchableSink: EventSink {
+        struct Down: Error {}
+        let up = Atomic<Bool>(true)
+        let batches = Synchronization.Mutex<[[String]]>([])
+        func push(_ messages: [String]) async throws {
+            guard up.load(ordering: .relaxed) else { throw Down() }
+            batches.withLock { $0.append(messages) }
+        }
+        var messages: [String] { batches.withLock { $0.flatMap { $0 } } }
+    }
+
+    static func url(of message: String) -> String? {
+        struct Record: Decodable { let action: String; let type: String; let url: String }
+        guard let record = try? JSONDecoder().decode(Record.self, from: Data(message.utf8)),
+              record.action == "record", record.type == "page" else { return nil }
+        return record.url
+    }
+
+    @Test func messageIsTheSeedsRecordFormat() throws {
+        let message = EventRecorder.message(PageEvent(url: "http://localhost:3000/add"))
+        #expect(message == #"{"action":"record","type":"page","url":"http://localhost:3000/add"}"#)
+    }
+
+    @Test func bufferKeepsOrderAndRefusesBeyondItsCapacity() {
+        let buffer = EventBuffer(capacity: 3)
+        for index in 1...5 { _ = buffer.append(PageEvent(url: "/\(index)")) }
+        #expect(buffer.count == 3)
+        #expect(buffer.take(upTo: 2).map(\.url) == ["/1", "/2"])
+        #expect(buffer.append(PageEvent(url: "/6")))
+        #expect(buffer.take(upTo: 10).map(\.url) == ["/3", "/6"])
+    }
+
+    @Test func eventsWaitWhileTheSinkIsDownAndFlowWhenItReturns() async throws {
+        let sink = SwitchableSink()
+        sink.up.store(false, ordering: .relaxed)
+        var settings = EventRecorder.Settings()
+        settings.backoff = Backoff(initial: .milliseconds(10), maximum: .milliseconds(50))
+        let recorder = EventRecorder(sink: sink, settings: settings, logger: Logger(label: "test"))
+        let running = Task { try await recorder.run() }
+        defer { running.cancel() }
+        for index in 1...50 { recorder.record(url: "http://localhost/\(index)") }
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(sink.messages.isEmpty)
+        sink.up.store(true, ordering: .relaxed)
+        let delivered = await eventually { sink.messages.count == 50 }
+        #expect(delivered)
+        #expect(sink.messages.compactMap(Self.url) == (1...50).map { "http://localhost/\($0)" })
+        #expect(sink.batches.withLock { $0.count } < 50, "events travel in batches")
+    }
+
+    @Test func overflowIsDroppedNotBlocking() async throws {
+        let sink = SwitchableSink()
+        sink.up.store(false, ordering: .relaxed)
+        var settings = EventRecorder.Settings()
+        settings.capacity = 100
+        settings.batchSize = 10
+        let recorder = EventRecorder(sink: sink, settings: settings, logger: Logger(label: "test"))
+        let running = Task { try await recorder.run() }
+        defer { running.cancel() }
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            for index in 1...1000 { recorder.record(url: "http://localhost/\(index)") }
+        }
+        #expect(elapsed < .milliseconds(500))
+        // At most one batch in the sender's hands plus a full buffer survive.
+        #expect(recorder.buffer.count <= 100)
+        sink.up.store(true, ordering: .relaxed)
+        let drained = await eventually { recorder.buffer.count == 0 && sink.messages.count >= 100 }
+        #expect(drained)
+        #expect(sink.messages.count <= 110)
+    }
+
+    @Test func eventURLUsesTheHostAndTheProxysSchemeWithoutTheQuery() async throws {
+        try await Harness.with { harness in
+            let sink = MemoryEventSink()
+            try await harness.makeApp(sink: sink).app.test(.router) { client in
+                _ = try await client.execute(uri: "/add?x=1", method: .get)
+                _ = try await client.execute(uri: "/audit", method: .get, headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
+                let arrived = await eventually { sink.messages.withLock { $0.count } == 2 }
+                #expect(arrived)
+                let urls = sink.messages.withLock { $0 }.compactMap(Self.url)
+                #expect(urls == ["http://localhost/add", "https://localhost/audit"])
+            }
+        }
+    }
+
+    @Test func pageRequestsAreRecordedButNotTheStylesheetOrUnknownPaths() async throws {
+        try await Harness.with { harness in
+            let sink = MemoryEventSink()
+            try await harness.makeApp(sink: sink).app.test(.router) { client in
+                for uri in ["/", "/add", "/audit", "/stylesheets/style.css", "/nope"] {
+                    _ = try await client.execute(uri: uri, method: .get)
+                }
+                _ = try await client.submitAdd(first: "1", second: "1")
+                let arrived = await eventually { sink.messages.withLock { $0.count } >= 4 }
+                #expect(arrived)
+                try await Task.sleep(for: .milliseconds(50))
+                let urls = sink.messages.withLock { $0 }.compactMap(Self.url)
+                #expect(urls == ["http://localhost/", "http://localhost/add", "http://localhost/audit", "http://localhost/add/calculate"])
+            }
+        }
+    }
+}

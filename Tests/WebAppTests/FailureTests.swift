@@ -1,0 +1,112 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Synchronization
+import TestSupport
+import Testing
+@testable import WebApp
+
+/// Error pages and dependencies that are down, slow or failing.
+@Suite struct FailureTests {
+    struct Boom: Error {}
+
+    @Test func unknownPathIsAn404PageInTheLayout() async throws {
+        try await Harness.with { harness in
+            try await harness.makeApp().app.test(.router) { client in
+                let response = try await client.execute(uri: "/no/such/page", method: .get)
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(response.text.contains("Page not found"))
+                #expect(response.text.contains(#"<link rel="stylesheet" href="/stylesheets/style.css">"#))
+            }
+        }
+    }
+
+    @Test func unexpectedErrorIsA500PageWithTheRequestIDFromTheLog() async throws {
+        try await Harness.with { harness in
+            let (app, _) = try harness.makeApp(extraRoutes: { router in
+                router.get("/explode") { _, _ -> Response in throw Boom() }
+            })
+            try await app.test(.router) { client in
+                let response = try await client.execute(uri: "/explode", method: .get)
+                #expect(response.status == .internalServerError)
+                #expect(response.text.contains("Something went wrong"))
+                #expect(!response.text.contains("Boom"), "no internals on the page")
+                let logged = try #require(harness.logs.all.first { $0.message == "page failed" })
+                let requestID = try #require(logged.metadata["hb.request.id"])
+                #expect(response.text.contains("<code>\(requestID)</code>"))
+                #expect(logged.metadata["error"]?.contains("Boom") == true)
+                // The runtime's request log line (outside the page middleware) has the same id and the page's status.
+                let requestLine = harness.logs.all.first { $0.message == "request" && $0.metadata["hb.request.id"] == requestID }
+                #expect(requestLine?.metadata["status"] == "500")
+            }
+        }
+    }
+
+    @Test func adderserviceDownMeansTheCalculatorIsUnavailable() async throws {
+        try await Harness.with { harness in
+            try await harness.makeApp(adderTargets: [Harness.closedTarget()]).app.test(.router) { client in
+                let response = try await client.submitAdd(first: "2", second: "3")
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.text.contains("The calculator is unavailable right now"))
+                #expect(response.text.contains(#"value="2""#))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(harness.audit.appendAttempts.load(ordering: .relaxed) == 0)
+        }
+    }
+
+    @Test func auditserviceDownMeansTheHistoryIsUnavailable() async throws {
+        try await Harness.with { harness in
+            try await harness.makeApp(auditTargets: [Harness.closedTarget()]).app.test(.router) { client in
+                let response = try await client.execute(uri: "/audit", method: .get)
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.text.contains("The calculation history is unavailable right now"))
+            }
+        }
+    }
+
+    @Test func callsFailOverToTheTargetThatIsUp() async throws {
+        try await Harness.with { harness in
+            let targets = [Harness.closedTarget(), harness.adderTarget, Harness.closedTarget()]
+            try await harness.makeApp(adderTargets: targets).app.test(.router) { client in
+                for round in 1...6 {
+                    let response = try await client.submitAdd(first: "\(round)", second: "1")
+                    #expect(response.status == .ok)
+                    #expect(response.text.contains("= <strong>\(round + 1)</strong>"))
+                }
+            }
+            #expect(harness.adder.calls.load(ordering: .relaxed) == 6)
+        }
+    }
+
+    @Test func failedAuditAppendsAreRetriedUntilStored() async throws {
+        try await Harness.with { harness in
+            harness.audit.failAppends.store(3, ordering: .relaxed)
+            try await harness.makeApp().app.test(.router) { client in
+                let response = try await client.submitAdd(first: "20", second: "22")
+                #expect(response.status == .ok)
+                let stored = await eventually { harness.audit.stored.count == 1 }
+                #expect(stored)
+                #expect(harness.audit.appendAttempts.load(ordering: .relaxed) == 4)
+                #expect(harness.audit.stored.first?.calc == "20+22")
+            }
+        }
+    }
+
+    @Test func auditserviceDownDoesNotDelayTheAddPage() async throws {
+        try await Harness.with { harness in
+            try await harness.makeApp(auditTargets: [Harness.closedTarget()]).app.test(.router) { client in
+                let clock = ContinuousClock()
+                let elapsed = try await clock.measure {
+                    for _ in 1...5 {
+                        let response = try await client.submitAdd(first: "1", second: "2")
+                        #expect(response.status == .ok)
+                    }
+                }
+                #expect(elapsed < .seconds(2), "five pages took \(elapsed) with auditservice down")
+            }
+        }
+    }
+}

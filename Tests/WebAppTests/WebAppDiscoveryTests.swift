@@ -1,0 +1,57 @@
+import Discovery
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+import TestSupport
+@testable import WebApp
+
+/// The add page finding adderservice through real DNS: dnsmasq serving SRV and A records.
+@Suite struct WebAppDiscoveryTests {
+    static let adderSRV = "_main._tcp.adderservice.micro.svc.cluster.local"
+
+    static func resolver(_ dns: ServerProcess) -> ServiceResolver {
+        ServiceResolver(config: DiscoveryConfig(mode: .direct(host: "127.0.0.1", port: dns.port)), logger: Logger(label: "dns-test"))
+    }
+
+    @Test func calculationsReachAdderserviceThroughDNSAndFailOverPastADeadTarget() async throws {
+        try await Harness.with { harness in
+            let dns = try await DNSServer.start(records: [
+                SRVRecord(name: Self.adderSRV, target: "adder-dead.micro.svc.cluster.local", port: Ports.free()),
+                SRVRecord(name: Self.adderSRV, target: "adder-live.micro.svc.cluster.local", port: harness.adderServer.port),
+            ])
+            defer { dns.stop() }
+            let balancer = ServiceBalancer(resolver: Self.resolver(dns), service: .adderservice)
+            try await harness.makeApp(adderSelector: balancer).app.test(.router) { client in
+                for round in 1...4 {
+                    let response = try await client.submitAdd(first: "\(round)", second: "10")
+                    #expect(response.status == .ok)
+                    #expect(response.text.contains("= <strong>\(round + 10)</strong>"))
+                }
+            }
+            #expect(harness.adder.calls.load(ordering: .relaxed) == 4)
+        }
+    }
+
+    @Test func readinessFollowsTheDNSRecord() async throws {
+        try await Harness.with { harness in
+            let dns = try await DNSServer.start(records: [
+                SRVRecord(name: Self.adderSRV, target: "adder.micro.svc.cluster.local", port: harness.adderServer.port)
+            ])
+            defer { dns.stop() }
+            let empty = try await DNSServer.start(records: [])
+            defer { empty.stop() }
+            for (server, expected) in [(dns, HTTPResponse.Status.ok), (empty, .serviceUnavailable)] {
+                let targets = WebAppAssembly.Targets.discovered(by: Self.resolver(server))
+                let app = try WebAppAssembly.makeApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink())
+                try await app.test(.router) { client in
+                    let ready = try await client.execute(uri: "/readyz", method: .get)
+                    #expect(ready.status == expected)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import RedisAdapter
+import Testing
+import TestSupport
+@testable import WebApp
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `webapp` executable: finds adderservice and Redis through dnsmasq, serves a
+/// calculation, records the page views in Redis, and exits 0 on SIGTERM.
+@Suite struct WebAppProcessTests {
+    @Test func executableServesPagesRecordsEventsAndStopsOnSIGTERM() async throws {
+        try await Harness.with { harness in
+            let redis = try await RedisServer.start()
+            defer { redis.stop() }
+            let dns = try await DNSServer.start(records: [
+                SRVRecord(name: "_main._tcp.adderservice.micro.svc.cluster.local", target: "adder.micro.svc.cluster.local", port: harness.adderServer.port),
+                SRVRecord(name: "_main._tcp.auditservice.micro.svc.cluster.local", target: "audit.micro.svc.cluster.local", port: harness.auditServer.port),
+                SRVRecord(name: "_main._tcp.redis.micro.svc.cluster.local", target: "redis.micro.svc.cluster.local", port: redis.port),
+            ])
+            defer { dns.stop() }
+            let port = Ports.free()
+            let webapp = try await ServerProcess(
+                name: "webapp", executable: try TestPaths.builtExecutable("webapp"), arguments: [], port: port,
+                environment: ["WEBAPP_SERVICE_PORT": "\(port)", "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": "info"]
+            )
+            defer { webapp.stop() }
+            let base = "http://127.0.0.1:\(port)"
+
+            var request = HTTPClientRequest(url: base + "/add/calculate")
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
+            request.body = .bytes(ByteBuffer(string: "first=40&second=2"))
+            let response = try await harness.http.execute(request, timeout: .seconds(10))
+            let page = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            #expect(response.status == .ok)
+            #expect(page.contains("40 + 2 = <strong>42</strong>"), "\(page.prefix(500))\n\(webapp.log())")
+            let ready = try await harness.http.execute(HTTPClientRequest(url: base + "/readyz"), timeout: .seconds(10))
+            #expect(ready.status == .ok)
+
+            let client = RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "test"))
+            let recorded = await eventually { await RedisEventTests.length(client) == 1 }
+            #expect(recorded, "webapp log:\n\(webapp.log())")
+            let urls = try await RedisEventTests.urls(client)
+            #expect(urls == ["http://127.0.0.1:\(port)/add/calculate"])
+            let audited = await eventually(timeout: .seconds(10)) { harness.audit.stored.count == 1 }
+            #expect(audited, "webapp log:\n\(webapp.log())")
+
+            webapp.signal(SIGTERM)
+            let status = await webapp.waitForExit(timeout: .seconds(12))
+            #expect(status == 0, "webapp log:\n\(webapp.log())")
+        }
+    }
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Benchmark: the webapp's pages under load, with event recording on.
+#
+#   1. release builds of webapp, adderservice and auditservice;
+#   2. redis-server, nx-27017 (for auditservice), adderservice, auditservice and dnsmasq (the
+#      SRV records of the local environment) on free loopback ports;
+#   3. the webapp pinned to one core (taskset), wrk pinned to another:
+#      a. GET /add                 (target >= 20,000 req/s, p99 <= 5 ms)
+#      b. POST /add/calculate      at 32 connections (target p99 <= 10 ms)
+#      c. POST /add/calculate      again with auditservice stopped (latency should not change);
+#   4. checks that the page events reached the Redis list `eventservice`.
+#
+# Usage: bench/webapp.sh [seconds per run (default 10)] [connections for GET /add (default 32)]
+# Needs: swift, wrk, taskset, redis-server, redis-cli, dnsmasq, curl, .tools/venv/bin/nx-27017.
+set -euo pipefail
+
+seconds="${1:-10}"
+get_connections="${2:-32}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d /tmp/bench-webapp.XXXXXX)"
+pids=()
+
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() {  # port, what
+    for _ in $(seq 1 300); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "$2 did not listen on port $1" >&2
+    exit 1
+}
+
+wait_until_ready() {  # url, what, log
+    for _ in $(seq 1 100); do
+        if curl -fs "$1" >/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "$2 never became ready:" >&2
+    tail -20 "$3" >&2
+    exit 1
+}
+
+echo "== building webapp, adderservice, auditservice (release)"
+for product in webapp adderservice auditservice; do
+    (cd "$root" && swift build -c release --product "$product" >>"$work/build.log" 2>&1) || {
+        tail -30 "$work/build.log" >&2
+        exit 1
+    }
+done
+bin="$(cd "$root" && swift build -c release --show-bin-path)"
+
+redis_port="$(free_port)"
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --protected-mode no \
+    >"$work/redis.log" 2>&1 &
+pids+=($!)
+mongo_port="$(free_port)"
+"$root/.tools/venv/bin/nx-27017" --data-dir "$work/mongo" --host 127.0.0.1 -p "$mongo_port" \
+    >"$work/nx.log" 2>&1 &
+pids+=($!)
+adder_port="$(free_port)"
+audit_port="$(free_port)"
+dns_port="$(free_port)"
+srv() {  # service, port
+    echo "--srv-host=_main._tcp.$1.micro.svc.cluster.local,$1.micro.svc.cluster.local,$2"
+    echo "--host-record=$1.micro.svc.cluster.local,127.0.0.1"
+}
+mapfile -t records < <(srv redis "$redis_port"; srv mongo "$mongo_port"; srv adderservice "$adder_port"; srv auditservice "$audit_port")
+dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --conf-file=/dev/null --pid-file= --user=root \
+    --bind-interfaces --listen-address=127.0.0.1 --port="$dns_port" --local-ttl=5 --local=/svc.cluster.local/ \
+    "${records[@]}" >"$work/dnsmasq.log" 2>&1 &
+pids+=($!)
+wait_for_port "$redis_port" redis-server
+wait_for_port "$mongo_port" nx-27017
+
+export DNS_HOST=127.0.0.1 DNS_PORT="$dns_port" LOG_LEVEL=warning
+ADDERSERVICE_SERVICE_PORT="$adder_port" "$bin/adderservice" >"$work/adderservice.log" 2>&1 &
+pids+=($!)
+AUDITSERVICE_SERVICE_PORT="$audit_port" "$bin/auditservice" >"$work/auditservice.log" 2>&1 &
+audit_pid=$!
+pids+=("$audit_pid")
+web_port="$(free_port)"
+WEBAPP_SERVICE_PORT="$web_port" taskset -c 0 "$bin/webapp" >"$work/webapp.log" 2>&1 &
+pids+=($!)
+wait_until_ready "http://127.0.0.1:$adder_port/healthz" adderservice "$work/adderservice.log"
+wait_until_ready "http://127.0.0.1:$audit_port/readyz" auditservice "$work/auditservice.log"
+wait_until_ready "http://127.0.0.1:$web_port/readyz" webapp "$work/webapp.log"
+
+cat >"$work/calculate.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = "first=1234&second=5678"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+LUA
+
+# wrk on core 1, the webapp alone on core 0.
+run_wrk() {  # name, connections, url, [lua script]
+    local name="$1" connections="$2" url="$3" script=() out
+    out="$work/wrk-$RANDOM.txt"
+    if [ $# -ge 4 ]; then script=(-s "$4"); fi
+    taskset -c 1 wrk -t1 -c"$connections" -d2s "${script[@]}" "$url" >/dev/null  # warm-up
+    taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" --latency "${script[@]}" "$url" >"$out"
+    local rate p50 p99 non2xx
+    rate="$(awk '/Requests\/sec/ { print $2 }' "$out")"
+    p50="$(awk '$1 == "50%" { print $2 }' "$out")"
+    p99="$(awk '$1 == "99%" { print $2 }' "$out")"
+    non2xx="$(awk -F': ' '/Non-2xx or 3xx responses/ { print $2 }' "$out")"
+    printf '%-44s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name ($connections conn)" "$rate" "$p50" "$p99" "${non2xx:-0}"
+}
+
+redis() { redis-cli -p "$redis_port" "$@"; }
+redis del eventservice >/dev/null
+
+echo
+echo "== results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores shared, load: $(cut -d' ' -f1-3 /proc/loadavg))"
+run_wrk "GET /add" "$get_connections" "http://127.0.0.1:$web_port/add"
+run_wrk "POST /add/calculate, auditservice up" 32 "http://127.0.0.1:$web_port/add/calculate" "$work/calculate.lua"
+kill "$audit_pid"
+wait "$audit_pid" 2>/dev/null || true
+run_wrk "POST /add/calculate, auditservice down" 32 "http://127.0.0.1:$web_port/add/calculate" "$work/calculate.lua"
+
+sleep 1
+events="$(redis llen eventservice)"
+echo "events in the Redis list eventservice: $events"
+curl -fs "http://127.0.0.1:$web_port/metrics" | grep -E '^webapp_(events|audit)' || true
