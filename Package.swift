@@ -91,7 +91,7 @@ let package = Package(
 
         // Tools.
         .executableTarget(name: "discover", dependencies: ["Discovery", argumentParser], swiftSettings: swiftSettings),
-        .target(name: "LocalEnvironment", dependencies: ["Discovery", yams, logging], swiftSettings: swiftSettings),
+        .target(name: "LocalEnvironment", dependencies: ["Discovery", yams, logging, httpClient], swiftSettings: swiftSettings),
         .executableTarget(name: "localenv", dependencies: ["LocalEnvironment", argumentParser], swiftSettings: swiftSettings),
 
         // Test support: starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports.
@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "TestSupport", yams], swiftSettings: swiftSettings),
+        .testTarget(name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "TestSupport", yams, httpClient], swiftSettings: swiftSettings),
         .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
     ]
         + service(

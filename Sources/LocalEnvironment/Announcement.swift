@@ -1,0 +1,44 @@
+import Foundation
+
+/// What the launcher prints once everything is ready: where to point a browser and curl, and the
+/// exact command that runs the report against this environment.
+enum Announcement {
+    static func lines(plan: LaunchPlan, elapsed: Duration, currentDirectory: String) -> [String] {
+        var lines = ["micro is up: every component ready \(seconds(elapsed)) after the command"]
+        for (name, ports) in plan.entries where isStartedService(name, plan) {
+            guard let port = ports.first?.number else { continue }
+            switch name {
+            case "webapp":
+                lines.append("  open   http://localhost:\(port)/add      (the calculator)")
+                lines.append("  open   http://localhost:\(port)/audit    (the calculation history)")
+            case "adderservice":
+                lines.append("  curl   curl localhost:\(port)/add/2/3")
+            default:
+                lines.append("  url    http://localhost:\(port)/metrics  (\(name); also /healthz, /readyz)")
+            }
+        }
+        lines.append("  report \(reportCommand(plan: plan, currentDirectory: currentDirectory))")
+        if let service = plan.records?.services.first {
+            lines.append("  dns    dig @\(plan.dnsHost) -p \(plan.dnsPort) SRV \(service.name)")
+        }
+        lines.append("Ctrl-C stops everything.")
+        return lines
+    }
+
+    /// `DNS_HOST=127.0.0.1 DNS_PORT=53053 .build/release/report`, relative when it can be.
+    static func reportCommand(plan: LaunchPlan, currentDirectory: String) -> String {
+        let folder = plan.binDirectory ?? plan.projectRoot + "/.build/release"
+        var path = folder + "/report"
+        if path.hasPrefix(currentDirectory + "/") { path = String(path.dropFirst(currentDirectory.count + 1)) }
+        return "DNS_HOST=\(plan.dnsHost) DNS_PORT=\(plan.dnsPort) \(path)"
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, attoseconds) = duration.components
+        return String(format: "%.2f s", Double(whole) + Double(attoseconds) / 1e18)
+    }
+
+    private static func isStartedService(_ name: String, _ plan: LaunchPlan) -> Bool {
+        plan.components.contains { $0.name == name && $0.role == .service }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+extension LaunchPlan {
+    /// Reads fuge.yml and works out every command, port and variable; throws (naming the entry)
+    /// for anything that would fail later: an unknown override, a missing binary or server.
+    public static func make(options: LaunchOptions) throws(LauncherError) -> LaunchPlan {
+        let fugePath = absolute(options.fugePath, in: FileManager.default.currentDirectoryPath)
+        let fuge = try FugeFile.load(path: fugePath)
+        let fugeFolder = (fugePath as NSString).deletingLastPathComponent
+        let root = ((fugeFolder as NSString).deletingLastPathComponent as NSString).standardizingPath
+        let entries = try applyOverrides(options.portOverrides, to: fuge.entries)
+        let dnsPort = options.dnsPort ?? fuge.global.dnsPort
+        let state = options.stateDirectory.map { absolute($0, in: FileManager.default.currentDirectoryPath) }
+            ?? root + "/.build/localenv"
+        var plan = LaunchPlan(
+            fuge: fuge, entries: entries, records: nil, components: [], dnsHost: fuge.global.dnsHost, dnsPort: dnsPort,
+            stateDirectory: state, projectRoot: root,
+            binDirectory: options.binDirectory.map { absolute($0, in: FileManager.default.currentDirectoryPath) }
+        )
+        let builder = ComponentBuilder(plan: plan, options: options, fugeFolder: fugeFolder)
+        if fuge.global.dnsEnabled {
+            let records = DNSRecords(
+                entries: entries, namespace: fuge.global.dnsNamespace, suffix: fuge.global.dnsSuffix
+            )
+            plan.records = records
+            plan.components.append(try builder.dns(records: records))
+        }
+        let selected = try select(options.only, from: fuge.entries)
+        for (entry, ports) in zip(fuge.entries, entries.map(\.ports)) where selected.contains(entry.name) {
+            plan.components.append(try builder.component(for: entry, ports: ports))
+        }
+        plan.components.sort { $0.role < $1.role }
+        return plan
+    }
+
+    private static func applyOverrides(
+        _ overrides: [String: Int], to entries: [FugeFile.Entry]
+    ) throws(LauncherError) -> [(name: String, ports: [FugeFile.NamedPort])] {
+        let names = Set(entries.map(\.name))
+        if let unknown = overrides.keys.sorted().first(where: { !names.contains($0) }) {
+            throw LauncherError("--port \(unknown)=…: fuge.yml has no entry \(unknown) (entries: \(entries.map(\.name).joined(separator: ", ")))")
+        }
+        return entries.map { entry in
+            var ports = entry.ports
+            if let port = overrides[entry.name], !ports.isEmpty { ports[0].number = port }
+            return (entry.name, ports)
+        }
+    }
+
+    private static func select(_ only: [String]?, from entries: [FugeFile.Entry]) throws(LauncherError) -> Set<String> {
+        let names = entries.map(\.name)
+        guard let only else { return Set(names) }
+        if let unknown = only.first(where: { !names.contains($0) }) {
+            throw LauncherError("--only \(unknown): fuge.yml has no entry \(unknown) (entries: \(names.joined(separator: ", ")))")
+        }
+        return Set(only)
+    }
+
+    static func absolute(_ path: String, in folder: String) -> String {
+        let joined = path.hasPrefix("/") ? path : folder + "/" + path
+        return (joined as NSString).standardizingPath
+    }
+}

@@ -1,1 +1,0 @@
-// The LocalEnvironment module; see DESIGN.md.

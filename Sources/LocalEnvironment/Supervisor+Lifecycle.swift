@@ -1,0 +1,120 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Supervisor {
+    /// A child ended while the launcher was not stopping: report it and restart it with backoff,
+    /// as Fuge's monitor would. False when the launcher gives up on it.
+    ///
+    /// Giving up: a component that exits `maxStartFailures` times in a row without ever becoming
+    /// ready will not come up by retrying (a bad configuration, a missing library, a port taken
+    /// meanwhile), and a half-started system only confuses; so the launcher says why, with the
+    /// component's last output, stops everything and exits non-zero. A component that crashes
+    /// after it was ready is restarted however often it happens — that is the developer's bug to
+    /// see in the log, and the rest of the system stays up meanwhile.
+    func handleExit(_ name: String, generation: Int, _ status: ExitStatus) -> Bool {
+        guard let component = component(name), component.generation == generation else { return true }
+        component.probe?.cancel()
+        let ranFor = ContinuousClock.now - component.startedAt
+        let lastLines = component.child?.lastLines ?? []
+        component.child = nil
+        if component.ready {
+            component.startFailures = 0
+            say("\(name) crashed: \(status) after \(Announcement.seconds(ranFor))")
+        } else {
+            component.startFailures += 1
+            say("\(name) exited before it was ready: \(status) (\(component.startFailures) of \(options.maxStartFailures) tries)")
+        }
+        component.ready = false
+        if component.startFailures >= options.maxStartFailures {
+            giveUp(on: component, status: status, lastLines: lastLines)
+            return false
+        }
+        component.quickExits = ranFor < .seconds(10) ? component.quickExits + 1 : 1
+        let delay = restartDelay(quickExits: component.quickExits)
+        say("restarting \(name) in \(Announcement.seconds(delay))")
+        let continuation = continuation
+        Task {
+            try? await Task.sleep(for: delay)
+            continuation.yield(.restart(name))
+        }
+        return true
+    }
+
+    /// 0.25 s, 0.5 s, 1 s, … at most 5 s: quick when a crash is a one-off, gentle when it repeats.
+    func restartDelay(quickExits: Int) -> Duration {
+        let factor = 1 << min(max(quickExits - 1, 0), 5)
+        return min(.milliseconds(250) * factor, .seconds(5))
+    }
+
+    private func giveUp(on component: Supervised, status: ExitStatus, lastLines: [String]) {
+        var message = [
+            "giving up on \(component.spec.name): it exited \(component.startFailures) times in a row before becoming ready (last: \(status)).",
+            "  command: " + ([component.spec.executable] + component.spec.arguments).joined(separator: " "),
+        ]
+        message.append(lastLines.isEmpty ? "  it printed nothing." : "  its last output:")
+        message += lastLines.suffix(10).map { "    " + $0 }
+        say(message.joined(separator: "\n"))
+    }
+
+    func handleReady(_ name: String, generation: Int) {
+        guard let component = component(name), component.generation == generation else { return }
+        component.ready = true
+        component.startFailures = 0
+        if announced {
+            say("\(name) is ready again")
+            return
+        }
+        say("\(name) ready (\(Announcement.seconds(elapsed)))")
+        if components.allSatisfy(\.ready) {
+            announced = true
+            let lines = Announcement.lines(
+                plan: plan, elapsed: elapsed, currentDirectory: FileManager.default.currentDirectoryPath
+            )
+            say(lines.joined(separator: "\n"))
+        }
+    }
+
+    func reportNotReady() {
+        guard !announced else { return }
+        let waiting = components.filter { !$0.ready }
+        guard !waiting.isEmpty else { return }
+        var lines = ["still not ready after \(Announcement.seconds(options.readyTimeout)) (the system keeps running):"]
+        lines += waiting.map { "  \($0.spec.name): \($0.lastProbe)" }
+        say(lines.joined(separator: "\n"))
+    }
+
+    /// Services first (they drain while their databases and DNS are still there), then the
+    /// databases, then DNS: SIGTERM to each process group, SIGKILL after the grace period.
+    func stopAll() async {
+        stopping = true
+        for component in components { component.probe?.cancel() }
+        for role in [ComponentSpec.Role.service, .database, .dns] {
+            let running = components.filter { $0.spec.role == role }.compactMap(\.child).filter(\.isRunning)
+            guard !running.isEmpty else { continue }
+            for child in running { child.signalGroup(SIGTERM) }
+            await waitForExit(running, upTo: options.stopGrace)
+            let stubborn = running.filter(\.isRunning)
+            for child in stubborn {
+                say("pid \(child.pid) did not stop within \(Announcement.seconds(options.stopGrace)): SIGKILL")
+                child.signalGroup(SIGKILL)
+            }
+            await waitForExit(stubborn, upTo: .seconds(2))
+        }
+        let held = PortCheck.taken(plan.portUses)
+        if held.isEmpty {
+            say("stopped everything; every port is free")
+        } else {
+            say("stopped everything, but these ports are still in use: \(held.map(\.description).joined(separator: ", "))")
+        }
+    }
+
+    private func waitForExit(_ children: [ChildProcess], upTo limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while children.contains(where: \.isRunning), ContinuousClock.now < deadline, !hurry.withLock({ $0 }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}

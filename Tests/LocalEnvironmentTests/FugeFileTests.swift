@@ -1,0 +1,56 @@
+import Discovery
+import Foundation
+import LocalEnvironment
+import TestSupport
+import Testing
+
+/// fuge/fuge.yml is read as the seeds' format, and agrees with the service table.
+@Suite struct FugeFileTests {
+    let fuge: FugeFile
+
+    init() throws {
+        fuge = try FugeFile.load(path: TestPaths.packageRoot + "/fuge/fuge.yml")
+    }
+
+    @Test func globalBlockServesTheClusterNamesOn53053() {
+        #expect(fuge.global == FugeFile.Global(
+            dnsEnabled: true, dnsHost: "127.0.0.1", dnsPort: 53053, dnsNamespace: "micro", dnsSuffix: "svc.cluster.local"
+        ))
+    }
+
+    @Test func everyServiceOfTheTableIsAnEntryWithItsPortNameAndNumber() throws {
+        let services = MicroService.all.filter { $0.port != nil }
+        #expect(fuge.entries.map(\.name).sorted() == services.map(\.name).sorted())
+        for service in services {
+            let entry = try #require(fuge.entries.first { $0.name == service.name })
+            #expect(entry.ports == [FugeFile.NamedPort(name: service.portName, number: service.port ?? 0)], "\(service)")
+        }
+    }
+
+    @Test func servicesAreProcessesFromTheReleaseBuildAndDatabasesAreContainers() {
+        for entry in fuge.entries {
+            switch entry.name {
+            case "mongo", "redis":
+                #expect(entry.kind == .container && entry.image == entry.name)
+            default:
+                #expect(entry.kind == .process && entry.path == "../" && entry.run == ".build/release/\(entry.name)")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("a:\n  type: process\n  run: x\n  ports: [main=80a]", "port \"main=80a\" is not name=number"),
+        ("a:\n  type: process\n  ports: [main=80]", "entry a is a process without `run`"),
+        ("a:\n  type: vm\n  run: x", "needs `type: process` or `type: container`"),
+        ("a:\n  type: container\n  ports: [main=1]", "entry a is a container without `image`"),
+        ("a: [1, 2", "is not valid YAML"),
+    ])
+    func badEntriesAreRefusedNamingWhatIsWrong(entry: String, message: String) {
+        let text = "fuge_global:\n  dns_enabled: true\n" + entry
+        #expect {
+            try FugeFile.parse(text)
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+}

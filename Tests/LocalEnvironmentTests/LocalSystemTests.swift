@@ -1,0 +1,128 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TestSupport
+import Testing
+
+/// README's promise, end to end: the launcher started as a newcomer would (fuge/fuge.yml, the
+/// built binaries), then the calculator, the audit history and the report, then a clean stop.
+@Suite struct LocalSystemTests {
+    static let entries = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis"]
+
+    @Test func theWholeSystemRunsLocallyAndStopsWithoutLeftovers() async throws {
+        let ports = Dictionary(uniqueKeysWithValues: Self.entries.map { ($0, Ports.free()) })
+        let bin = URL(fileURLWithPath: try TestPaths.builtExecutable("localenv")).deletingLastPathComponent().path
+        let run = try await LauncherRun(arguments: [
+            "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--bin", bin,
+            "--state", TestPaths.temporaryDirectory(prefix: "system"),
+        ] + ports.flatMap { ["--port", "\($0.key)=\($0.value)"] })
+        try #require(await run.waitFor("micro is up", timeout: .seconds(90)), "\(run.log())")
+        let webapp = Webapp(port: ports["webapp"] ?? 0)
+
+        #expect(try await get("http://127.0.0.1:\(ports["adderservice"] ?? 0)/add/2/3") == #"{"result":5}"#)
+        _ = try await webapp.get("/add")
+        let calculated = try await webapp.calculate(first: "2", second: "3")
+        #expect(calculated.contains("2 + 3 = <strong>5</strong>"), "\(calculated)")
+        #expect(await webapp.auditEventually(lists: "2+3", result: "5"), "\(run.log())")
+
+        let report = try await reportEventually(dnsPort: run.dnsPort, bin: bin, matches: webapp.visits)
+        #expect(report.matched, "expected \(webapp.visits.value) in:\n\(report.output)\n\(run.log())")
+
+        let children = run.startedPIDs()
+        #expect(await run.terminate() == 0, "\(run.log())")
+        for child in children {
+            #expect(await processEnds(child.pid, timeout: .seconds(2)), "\(child.name) (pid \(child.pid)) outlived the launcher")
+        }
+        for (name, port) in ports {
+            #expect(!Ports.isListening(port), "\(name) still listens on \(port)")
+        }
+        #expect(!Ports.isListening(run.dnsPort))
+    }
+
+    /// Runs the report (the command the launcher prints) until its table has every visited page
+    /// with the number of visits: events reach the eventservice asynchronously.
+    func reportEventually(dnsPort: Int, bin: String, matches visits: Visits) async throws -> (matched: Bool, output: String) {
+        var output = ""
+        for _ in 0..<40 {
+            output = try runReport(dnsPort: dnsPort, bin: bin)
+            let counts = Self.counts(in: output)
+            if visits.value.allSatisfy({ path, count in counts.contains { $0.key.hasSuffix(":\(path.port)\(path.path)") && $0.value == count } }) {
+                return (true, output)
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return (false, output)
+    }
+
+    func runReport(dnsPort: Int, bin: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: bin + "/report")
+        process.environment = ProcessInfo.processInfo.environment.merging(["DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dnsPort)"]) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `url  count` rows of the report's table.
+    static func counts(in table: String) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for line in table.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count == 2, words[0].hasPrefix("http"), let count = Int(words[1]) else { continue }
+            counts[String(words[0])] = count
+        }
+        return counts
+    }
+}
+
+/// Page visits made by the test, by (port, path).
+final class Visits: Sendable {
+    struct Page: Hashable, Sendable {
+        let port: Int
+        let path: String
+    }
+    private let counts = Mutex<[Page: Int]>([:])
+    var value: [Page: Int] { counts.withLock { $0 } }
+    func count(_ page: Page) { counts.withLock { $0[page, default: 0] += 1 } }
+}
+
+/// The webapp as a browser would use it, counting the pages it asks for.
+struct Webapp {
+    let port: Int
+    let visits = Visits()
+
+    func get(_ path: String) async throws -> String {
+        visits.count(Visits.Page(port: port, path: path))
+        return try await LocalEnvironmentTests.get("http://127.0.0.1:\(port)\(path)")
+    }
+
+    func calculate(first: String, second: String) async throws -> String {
+        visits.count(Visits.Page(port: port, path: "/add/calculate"))
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/add/calculate")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: "first=\(first)&second=\(second)"))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return String(buffer: try await response.body.collect(upTo: 1 << 20))
+    }
+
+    /// The audit record is written in the background: ask /audit until the row is there.
+    func auditEventually(lists calc: String, result: String) async -> Bool {
+        for _ in 0..<40 {
+            let page = (try? await get("/audit")) ?? ""
+            if page.contains("<td class=\"calc\">\(calc)</td><td class=\"num\">\(result)</td>") { return true }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        return false
+    }
+}
+
+func get(_ url: String) async throws -> String {
+    let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+    return String(buffer: try await response.body.collect(upTo: 1 << 20))
+}
