@@ -6,7 +6,7 @@
 #   docker/build.sh [--push] [--allow-dirty] [--dry-run] [SERVICE...]   (default: every service)
 #   docker/build.sh --list        prints <REGISTRY>/<service> for every image this script builds
 #
-# REGISTRY defaults to localhost:5000, the local registry:2 (docs/deploy.md) and minikube's
+# REGISTRY defaults to localhost:5000, the local registry:2 (README.md, "A local registry") and minikube's
 # registry addon. IMAGE_SOURCE overrides the org.opencontainers.image.source label (default: the
 # git remote "origin").
 set -euo pipefail

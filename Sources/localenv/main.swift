@@ -3,7 +3,7 @@ import Foundation
 import LocalEnvironment
 
 /// `localenv`: runs micro locally from fuge/fuge.yml — DNS with the cluster's names, Redis,
-/// MongoDB and the four services — until Ctrl-C. See docs/local.md.
+/// MongoDB and the four services — until Ctrl-C. See README.md, "The local environment".
 @main
 struct LocalEnv: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
