@@ -39,8 +39,7 @@ public struct ServiceRuntime: Sendable {
     /// body limit and JSON errors. Add the service's routes to it.
     public func makeRouter(readiness: [ReadinessCheck] = []) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.middlewares.add(RequestLogMiddleware())
-        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(RequestTelemetryMiddleware(metrics: Observability.requestMetrics))
         router.middlewares.add(JSONErrorMiddleware())
         router.middlewares.add(BodyLimitMiddleware(limit: config.maxBodySize))
         OperationalRoutes(checks: readiness, limit: Self.readinessLimit).add(to: router)

@@ -72,9 +72,20 @@ struct Unreachable: Error, CustomStringConvertible {
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
                 return String(buffer: response.body)
             }
-            let series = #"hb_requests{http_route="/healthz",http_request_method="GET",http_response_status_code="200"}"#
+            let series = #"http_server_requests_total{http_route="/healthz",http_request_method="GET",http_response_status_code="200"}"#
             #expect(Self.value(of: series, in: after) >= Self.value(of: series, in: before) + 2, "\(after)")
-            #expect(after.contains("http_server_request_duration_bucket"))
+            #expect(after.contains(#"http_server_request_duration_seconds_bucket{http_route="/healthz""#))
+        }
+    }
+
+    /// A thrown error (here the router's 404) is counted and timed under its status, like a response.
+    @Test func metricsCountErrorsWithTheirStatus() async throws {
+        try await app().test(.router) { client in
+            try await client.execute(uri: "/no-such-page", method: .get) { _ in }
+            let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            let labels = #"{http_route="NotFound",http_request_method="GET",http_response_status_code="404"}"#
+            #expect(Self.value(of: "http_server_requests_total" + labels, in: text) >= 1, "\(text)")
+            #expect(Self.value(of: "http_server_request_duration_seconds_count" + labels, in: text) >= 1, "\(text)")
         }
     }
 

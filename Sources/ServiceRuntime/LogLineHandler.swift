@@ -1,0 +1,134 @@
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One logfmt line per event on standard output, which the container runtime collects:
+///
+///     ts=2026-11-22T08:21:24.364Z level=info service=adderservice msg=request hb.request.id=2ffa… method=GET path=/add/2/3 status=200 ms=0.364
+///
+/// Written here rather than using swift-log's StreamLogHandler because that one formats its
+/// timestamp with strftime on every line and builds the line through string interpolation: on a
+/// request that takes 150k instructions, its log line took another 35k (bench/RESULTS.md).
+/// Each line is one write(2), so lines from concurrent requests never interleave.
+struct LogLineHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider
+
+    init(label: String) {
+        self.label = label
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var line = LogLine()
+        line.field("ts", Timestamp.now())
+        line.field("level", event.level.rawValue)
+        line.field("service", label)
+        line.field("msg", "\(event.message)")
+        for (key, value) in self.metadata.sorted(by: { $0.key < $1.key }) where event.metadata?[key] == nil {
+            line.field(key, "\(value)")
+        }
+        if let provided = metadataProvider?.get() {
+            for (key, value) in provided.sorted(by: { $0.key < $1.key }) { line.field(key, "\(value)") }
+        }
+        if let own = event.metadata {
+            for (key, value) in own.sorted(by: { $0.key < $1.key }) { line.field(key, "\(value)") }
+        }
+        line.emit(to: STDOUT_FILENO)
+    }
+}
+
+/// A logfmt line: `key=value` pairs; a value with a space, `"`, `=` or a control character is
+/// quoted and escaped, so every line parses back into the same pairs.
+struct LogLine {
+    private(set) var bytes: [UInt8] = []
+
+    init() {
+        bytes.reserveCapacity(256)
+    }
+
+    mutating func field(_ key: String, _ value: String) {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
+        var key = key, value = value
+        key.withUTF8 { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "="))
+        value.withUTF8 { utf8 in
+            guard utf8.isEmpty || utf8.contains(where: Self.needsQuoting) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            bytes.append(UInt8(ascii: "\""))
+            for byte in utf8 { appendEscaped(byte) }
+            bytes.append(UInt8(ascii: "\""))
+        }
+    }
+
+    private static func needsQuoting(_ byte: UInt8) -> Bool {
+        byte <= 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "=") || byte == 0x7F
+    }
+
+    private mutating func appendEscaped(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+        case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+        case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+        case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+        case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+        case 0..<0x20, 0x7F: bytes.append(contentsOf: Array("\\u00\(byte < 0x10 ? "0" : "")\(String(byte, radix: 16))".utf8))
+        default: bytes.append(byte)
+        }
+    }
+
+    /// The line and its newline in one write(2); a partial write is continued, EINTR retried.
+    func emit(to descriptor: Int32) {
+        var line = bytes
+        line.append(UInt8(ascii: "\n"))
+        line.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, base + offset, buffer.count - offset)
+                if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { return }
+            }
+        }
+    }
+}
+
+/// ISO-8601 UTC timestamps with milliseconds. The calendar part changes once a second, so it is
+/// formatted (gmtime_r) only then and reused by every line within that second.
+enum Timestamp {
+    private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
+
+    static func now() -> String {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        let second = Int(spec.tv_sec)
+        let prefix = cache.withLock { cache -> String in
+            if cache.second != second { cache = (second, format(second)) }
+            return cache.text
+        }
+        let millis = Int(spec.tv_nsec) / 1_000_000
+        return prefix + (millis < 10 ? ".00" : millis < 100 ? ".0" : ".") + String(millis) + "Z"
+    }
+
+    /// "2026-11-22T08:21:24"
+    static func format(_ second: Int) -> String {
+        var time = time_t(second)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))"
+            + "T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+    }
+}

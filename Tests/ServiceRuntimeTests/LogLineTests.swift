@@ -1,0 +1,66 @@
+import AsyncHTTPClient
+import Foundation
+import TestSupport
+import Hummingbird
+import Testing
+
+@testable import ServiceRuntime
+
+/// The request log's line format: logfmt that parses back into the same pairs, and its clock.
+@Suite struct LogLineTests {
+    @Test func plainValuesStayBare() {
+        var line = LogLine()
+        line.field("msg", "request")
+        line.field("path", "/add/2/3")
+        #expect(String(decoding: line.bytes, as: UTF8.self) == "msg=request path=/add/2/3")
+    }
+
+    @Test func valuesThatWouldBreakTheLineAreQuotedAndEscaped() {
+        var line = LogLine()
+        line.field("msg", "Server started on 0.0.0.0:8080")
+        line.field("path", #"/a"b=c\d"#)
+        line.field("evil", "one\ntwo\u{1}")
+        line.field("empty", "")
+        let text = String(decoding: line.bytes, as: UTF8.self)
+        #expect(text == #"msg="Server started on 0.0.0.0:8080" path="/a\"b=c\\d" evil="one\ntwo\u0001" empty="""#)
+        #expect(!text.contains("\n"))
+    }
+
+    @Test func timestampsAreISO8601UTCWithMilliseconds() throws {
+        #expect(Timestamp.format(0) == "1970-01-01T00:00:00")
+        #expect(Timestamp.format(1_795_335_684) == "2026-11-22T08:21:24")
+        let now = Timestamp.now()
+        let pattern = try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#)
+        #expect(now.wholeMatch(of: pattern) != nil, "\(now)")
+    }
+
+    @Test func durationsPrintAsMillisecondsWithMicroseconds() {
+        typealias Telemetry = RequestTelemetryMiddleware<Hummingbird.BasicRequestContext>
+        #expect(Telemetry.milliseconds(.microseconds(52)) == "0.052")
+        #expect(Telemetry.milliseconds(.microseconds(1_234_567)) == "1234.567")
+        #expect(Telemetry.milliseconds(.milliseconds(3)) == "3.000")
+        #expect(Telemetry.milliseconds(.zero) == "0.000")
+    }
+
+    /// The real executable: one logfmt line per request on stdout, naming method, path and status.
+    @Test func aServiceProcessLogsOneLinePerRequest() async throws {
+        let port = Ports.free()
+        let server = try await ServerProcess(
+            name: "adderservice-log", executable: try TestPaths.builtExecutable("adderservice"), arguments: [],
+            port: port, environment: ["ADDERSERVICE_SERVICE_PORT": "\(port)"]
+        )
+        defer { server.stop() }
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)/add/2/3"), timeout: .seconds(5)
+        )
+        #expect(String(buffer: try await response.body.collect(upTo: 1024)) == #"{"result":5}"#)
+        try await Task.sleep(for: .milliseconds(200))
+        let lines = server.log().split(separator: "\n").filter { $0.contains("msg=request") }
+        #expect(lines.count == 1, "\(server.log())")
+        let line = try #require(lines.first)
+        for part in ["level=info", "service=adderservice", "method=GET", "path=/add/2/3", "status=200", "hb.request.id="] {
+            #expect(line.contains(part), "\(line)")
+        }
+        #expect(line.hasPrefix("ts="))
+    }
+}
