@@ -82,7 +82,7 @@ pids+=($!)
 wait_for_port "$redis_port" redis-server
 wait_for_port "$mongo_port" nx-27017
 
-export DNS_HOST=127.0.0.1 DNS_PORT="$dns_port" LOG_LEVEL=warning
+export DNS_HOST=127.0.0.1 DNS_PORT="$dns_port" LOG_LEVEL=info  # as shipped: a log line per request
 ADDERSERVICE_SERVICE_PORT="$adder_port" "$bin/adderservice" >"$work/adderservice.log" 2>&1 &
 pids+=($!)
 AUDITSERVICE_SERVICE_PORT="$audit_port" "$bin/auditservice" >"$work/auditservice.log" 2>&1 &

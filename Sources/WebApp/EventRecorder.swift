@@ -100,8 +100,7 @@ public final class EventRecorder: Service, Sendable {
     /// Pushes one batch, retrying with capped backoff while the sink is unreachable.
     /// Once shutdown has begun, it gives up at the shutdown deadline and counts the batch as lost.
     private func deliver(_ batch: [PageEvent], lastDropLog: inout ContinuousClock.Instant) async {
-        let encoder = Self.makeEncoder()
-        let messages = batch.map { Self.message($0, encoder: encoder) }
+        let messages = batch.map(Self.message)
         var delay = settings.backoff.initial
         var failures = 0
         while true {
@@ -143,24 +142,15 @@ public final class EventRecorder: Service, Sendable {
         )
     }
 
-    /// The eventservice `record` message, as the seeds send it.
-    static func message(_ event: PageEvent, encoder: JSONEncoder = makeEncoder()) -> String {
-        let record = RecordMessage(action: "record", type: "page", url: event.url)
-        // Encoding three strings cannot fail; the fallback only keeps this path free of `try!`.
-        guard let data = try? encoder.encode(record) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func makeEncoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
-    private struct RecordMessage: Encodable {
-        let action: String
-        let type: String
-        let url: String
+    /// The eventservice `record` message, as the seeds send it:
+    /// `{"action":"record","type":"page","url":"…"}`, the seeds' message. Written directly:
+    /// JSONEncoder cost ~15k instructions per event, as much as the rest of the page's own work
+    /// (bench/RESULTS.md); the tests check the output against JSONEncoder's for hostile URLs.
+    static func message(_ event: PageEvent) -> String {
+        var json = #"{"action":"record","type":"page","url":""#
+        JSONString.appendEscaped(event.url, to: &json)
+        json += #""}"#
+        return json
     }
 }
 

@@ -34,6 +34,20 @@ import Testing
         #expect(message == #"{"action":"record","type":"page","url":"http://localhost:3000/add"}"#)
     }
 
+    /// The hand-written message must be byte for byte what JSONEncoder writes, for any URL.
+    @Test(arguments: [
+        "http://localhost:3000/add", #"http://h/a"b\c"#, "http://h/\u{0}\u{1}\u{1F}\n\r\t\u{8}\u{C}",
+        "http://h/é/😀/\u{7F}", "http://h/</script>", "",
+    ])
+    func messageMatchesJSONEncoder(url: String) throws {
+        struct Record: Encodable { let action = "record"; let type = "page"; let url: String }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let expected = String(decoding: try encoder.encode(Record(url: url)), as: UTF8.self)
+        #expect(EventRecorder.message(PageEvent(url: url)) == expected)
+        #expect(Self.url(of: EventRecorder.message(PageEvent(url: url))) == url)
+    }
+
     @Test func bufferKeepsOrderAndRefusesBeyondItsCapacity() {
         let buffer = EventBuffer(capacity: 3)
         for index in 1...5 { _ = buffer.append(PageEvent(url: "/\(index)")) }
