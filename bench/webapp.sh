@@ -50,9 +50,9 @@ wait_until_ready() {  # url, what, log
     exit 1
 }
 
-echo "== building webapp, adderservice, auditservice (release)"
+echo "== building webapp, adderservice, auditservice (release, static Swift runtime as the images ship them)"
 for product in webapp adderservice auditservice; do
-    (cd "$root" && swift build -c release --product "$product" >>"$work/build.log" 2>&1) || {
+    (cd "$root" && swift build -c release --static-swift-stdlib --product "$product" >>"$work/build.log" 2>&1) || {
         tail -30 "$work/build.log" >&2
         exit 1
     }
@@ -65,6 +65,7 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --p
 pids+=($!)
 mongo_port="$(free_port)"
 "$root/.tools/venv/bin/nx-27017" --data-dir "$work/mongo" --host 127.0.0.1 -p "$mongo_port" \
+    --pid-file "$work/nx.pid" --log-file "$work/nx-server.log" \
     >"$work/nx.log" 2>&1 &
 pids+=($!)
 adder_port="$(free_port)"
