@@ -91,7 +91,12 @@ let package = Package(
 
         // Tools.
         .executableTarget(name: "discover", dependencies: ["Discovery", argumentParser], swiftSettings: swiftSettings),
-        .target(name: "LocalEnvironment", dependencies: ["Discovery", yams, logging, httpClient], swiftSettings: swiftSettings),
+        // posix_spawn children, their output and signals: shared by localenv and rehearse.
+        .target(name: "ProcessSupervision", swiftSettings: swiftSettings),
+        .target(
+            name: "LocalEnvironment", dependencies: ["ProcessSupervision", "Discovery", yams, logging, httpClient],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(name: "localenv", dependencies: ["LocalEnvironment", argumentParser], swiftSettings: swiftSettings),
 
         // Test support: starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports.
@@ -108,7 +113,10 @@ let package = Package(
         ),
         .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "TestSupport", yams, httpClient], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "ProcessSupervision", "TestSupport", yams, httpClient],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
     ]
         + service(
