@@ -50,6 +50,7 @@ let package = Package(
         .executable(name: "report", targets: ["report"]),
         .executable(name: "discover", targets: ["discover"]),
         .executable(name: "localenv", targets: ["localenv"]),
+        .executable(name: "rehearse", targets: ["rehearse"]),
     ],
     dependencies: [
         // No default traits: FullFoundation would link all of Foundation (with ICU) into every
@@ -98,6 +99,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "localenv", dependencies: ["LocalEnvironment", argumentParser], swiftSettings: swiftSettings),
+        // The cluster rehearsal: rendered manifests run as pods in network namespaces (issue 7).
+        .target(
+            name: "ClusterRehearsal", dependencies: ["ProcessSupervision", yams, logging, httpClient, nioCore, nioPosix],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "rehearse", dependencies: ["ClusterRehearsal", argumentParser], swiftSettings: swiftSettings),
 
         // Test support: starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports.
         .target(name: "TestSupport", dependencies: [logging], path: "Tests/TestSupport", swiftSettings: swiftSettings),
@@ -117,6 +124,7 @@ let package = Package(
             name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "ProcessSupervision", "TestSupport", yams, httpClient],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "RehearsalTests", dependencies: ["ClusterRehearsal", "TestSupport", httpClient], swiftSettings: swiftSettings),
         .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
     ]
         + service(
