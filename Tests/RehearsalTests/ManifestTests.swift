@@ -39,8 +39,8 @@ import TestSupport
         let adder = try #require(manifest.workload("adderservice")?.template)
         let container = try #require(adder.containers.first)
         #expect(container.port(.name("main")) == 8080)
-        #expect(container.preStopSleepSeconds == 3)
-        #expect(adder.terminationGracePeriodSeconds == 15)
+        #expect(container.preStopSleepSeconds == 7)
+        #expect(adder.terminationGracePeriodSeconds == 20)
         #expect(adder.runAsUser == 10001)
         guard case .httpGet(let path, let port) = container.readiness?.action else { Issue.record("readiness is not httpGet"); return }
         #expect(path == "/readyz" && port == .name("main"))

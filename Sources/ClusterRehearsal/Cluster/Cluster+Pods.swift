@@ -5,8 +5,7 @@ extension Cluster {
     /// Creates a pod of `workload` (the name given for StatefulSet pods) and starts it in the background.
     @discardableResult
     func createPod(_ workload: Workload, name given: String? = nil) -> String? {
-        let used = Set(pods.values.filter { !$0.isFinished }.map(\.host))
-        guard let host = plan.podHosts.first(where: { !used.contains($0) }) else {
+        guard let host = allocateHost() else {
             say("no free pod address for \(workload.name)")
             return nil
         }
@@ -26,6 +25,24 @@ extension Cluster {
         try? Data().write(to: URL(fileURLWithPath: logPath(name)))
         Task { await launch(name) }
         return name
+    }
+
+    /// The next free address after the last one given, as the host-local IPAM plugin does. Not
+    /// the lowest free one: an address given again at once is still in the other pods' (and the
+    /// node's) ARP caches with the old pod's MAC, and connections to the new pod time out until
+    /// those entries expire — seen here as a rollout's new pod unreachable for seconds.
+    private func allocateHost() -> Int? {
+        let used = Set(pods.values.filter { !$0.isFinished }.map(\.host))
+        let hosts = Array(plan.podHosts)
+        let start = hosts.firstIndex(of: lastHost).map { $0 + 1 } ?? 0
+        for offset in hosts.indices {
+            let host = hosts[(start + offset) % hosts.count]
+            if !used.contains(host) {
+                lastHost = host
+                return host
+            }
+        }
+        return nil
     }
 
     func binDirectory(_ workload: String) -> String { binDirectories[workload] ?? options.binDirectory }

@@ -16,6 +16,8 @@ public actor Cluster {
     var binDirectories: [String: String] = [:]
     var rollingOut: Set<String> = []
     var nextInterface = 0
+    /// The pod address given last (see `allocateHost`).
+    var lastHost = 0
     var lastNetworkSync: Task<Void, Never>?
     var stopped = false
     /// Pod → volume name → host folder.
