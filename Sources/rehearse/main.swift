@@ -59,7 +59,6 @@ struct Up: AsyncParsableCommand {
         }
         server.stop()
         await cluster.shutdown()
-        say("rehearse: stopped; every pod, namespace, interface and nft table is removed")
     }
 
     private func absolute(_ path: String) -> String {
