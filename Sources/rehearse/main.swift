@@ -39,6 +39,10 @@ struct Up: AsyncParsableCommand {
     @OptionGroup var control: SocketOption
 
     func run() async throws {
+        // Starting removes an earlier run's leftovers, which would be a running rehearsal's pods.
+        if (try? ControlClient.send(ControlRequest(command: "get-pods", arguments: []), path: control.socket)) != nil {
+            throw ValidationError("a rehearsal is already running (\(control.socket)); stop it first")
+        }
         let manifest = try await ClusterManifest.load(overlay: overlay, file: file)
         let options = ClusterOptions(manifest: manifest, binDirectory: absolute(bin), stateDirectory: absolute(state))
         let stop = AsyncStream<Int32>.makeStream()
