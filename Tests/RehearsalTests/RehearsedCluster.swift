@@ -14,10 +14,14 @@ struct RehearsedCluster {
     let state: String
     let bin: String
 
-    static func run(_ body: (RehearsedCluster) async throws -> Void) async throws {
+    /// - Parameter change: an edit of the rendered manifests before they run (shorter probes, say).
+    static func run(
+        change: (inout ClusterManifest) -> Void = { _ in }, _ body: (RehearsedCluster) async throws -> Void
+    ) async throws {
         let bin = URL(fileURLWithPath: try TestPaths.builtExecutable("webapp")).deletingLastPathComponent().path
         let state = TestPaths.temporaryDirectory(prefix: "rehearsal")
-        let manifest = try await ClusterManifest.load(overlay: TestPaths.packageRoot + "/deployment/overlays/local")
+        var manifest = try await ClusterManifest.load(overlay: TestPaths.packageRoot + "/deployment/overlays/local")
+        change(&manifest)
         let cluster = try await Cluster.start(ClusterOptions(manifest: manifest, binDirectory: bin, stateDirectory: state, echoLogs: false))
         do {
             try await cluster.waitUntilSettled(timeout: .seconds(90))
@@ -62,6 +66,12 @@ struct RehearsedCluster {
 
     func pods(_ workload: String) async -> [PodInfo] {
         await cluster.podList().filter { $0.workload == workload && $0.status != "Completed" && $0.status != "Error" }
+    }
+
+    /// The SRV targets the cluster DNS gives for a service right now, asked with dig.
+    func srvTargets(_ service: String) async throws -> [String] {
+        let answer = try await Command.check(["dig", "+short", "@10.213.0.2", "SRV", "_main._tcp.\(service).micro.svc.cluster.local"])
+        return answer.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
     }
 
     /// Runs the report Job and returns the counts it printed (url → count).
