@@ -83,7 +83,7 @@ import TestSupport
             #expect(webapp.requests > 0 && adder.requests > 0)
             #expect(adder.failed == 0, "\(adder.output)")
             #expect(webapp.non2xx == 0 && webapp.socketErrors == webapp.readErrors, "\(webapp.output)")
-            // Known, not fixed here (see the report in README "Cluster rehearsal"): when the old
+            // Known, not fixed here (README, "Cluster rehearsal"): when the old
             // webapp gets SIGTERM, Hummingbird's graceful shutdown closes each idle keep-alive
             // connection, and wrk has usually already sent its next request on it: at most one
             // read error per wrk connection. The fix belongs in the server's shutdown.
