@@ -50,6 +50,7 @@ let package = Package(
         .executable(name: "report", targets: ["report"]),
         .executable(name: "discover", targets: ["discover"]),
         .executable(name: "localenv", targets: ["localenv"]),
+        .executable(name: "rehearse", targets: ["rehearse"]),
     ],
     dependencies: [
         // No default traits: FullFoundation would link all of Foundation (with ICU) into every
@@ -91,8 +92,19 @@ let package = Package(
 
         // Tools.
         .executableTarget(name: "discover", dependencies: ["Discovery", argumentParser], swiftSettings: swiftSettings),
-        .target(name: "LocalEnvironment", dependencies: ["Discovery", yams, logging, httpClient], swiftSettings: swiftSettings),
+        // posix_spawn children, their output and signals: shared by localenv and rehearse.
+        .target(name: "ProcessSupervision", swiftSettings: swiftSettings),
+        .target(
+            name: "LocalEnvironment", dependencies: ["ProcessSupervision", "Discovery", yams, logging, httpClient],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(name: "localenv", dependencies: ["LocalEnvironment", argumentParser], swiftSettings: swiftSettings),
+        // The cluster rehearsal: rendered manifests run as pods in network namespaces (issue 7).
+        .target(
+            name: "ClusterRehearsal", dependencies: ["ProcessSupervision", yams, logging, httpClient, nioCore, nioPosix],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "rehearse", dependencies: ["ClusterRehearsal", argumentParser], swiftSettings: swiftSettings),
 
         // Test support: starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports.
         .target(name: "TestSupport", dependencies: [logging], path: "Tests/TestSupport", swiftSettings: swiftSettings),
@@ -108,7 +120,11 @@ let package = Package(
         ),
         .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "TestSupport", yams, httpClient], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "ProcessSupervision", "TestSupport", yams, httpClient],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "RehearsalTests", dependencies: ["ClusterRehearsal", "TestSupport", httpClient], swiftSettings: swiftSettings),
         .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
     ]
         + service(

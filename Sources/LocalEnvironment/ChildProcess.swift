@@ -1,35 +1,9 @@
 import Foundation
+import ProcessSupervision
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// How a child ended.
-public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
-    case exited(Int32)
-    case signalled(Int32)
-
-    public var description: String {
-        switch self {
-        case .exited(let code): "exit status \(code)"
-        case .signalled(let signal): "signal \(signal) (\(signalName(signal)))"
-        }
-    }
-}
-
-func signalName(_ signal: Int32) -> String {
-    switch signal {
-    case SIGTERM: "SIGTERM"
-    case SIGKILL: "SIGKILL"
-    case SIGINT: "SIGINT"
-    case SIGHUP: "SIGHUP"
-    case SIGSEGV: "SIGSEGV"
-    case SIGABRT: "SIGABRT"
-    case SIGILL: "SIGILL"
-    case SIGTRAP: "SIGTRAP"
-    default: "SIG\(signal)"
-    }
-}
 
 /// One running child and the thread that waits for it.
 ///
@@ -58,7 +32,9 @@ final class ChildProcess: Sendable {
         let recent = RecentLines(limit: 20)
         let exitStatus = Locked<ExitStatus?>(nil)
         let outputDone = DispatchSemaphore(value: 0)
-        LineReader.start(descriptor: output, name: spec.name, sink: sink, recent: recent) { outputDone.signal() }
+        LineReader.start(descriptor: output, name: spec.name, recent: recent, write: { sink.write(spec.name, $0) }) {
+            outputDone.signal()
+        }
         let waiter = Thread {
             let status = Spawn.wait(pid)
             exitStatus.withLock { $0 = status }
@@ -104,7 +80,7 @@ final class ChildProcess: Sendable {
         do {
             pipe = try Spawn.pipe()
         } catch {
-            return .failure(error)
+            return .failure(LauncherError(error.description))
         }
         defer { close(pipe.write) }
         do {
@@ -114,7 +90,7 @@ final class ChildProcess: Sendable {
             return .success((pid, pipe.read))
         } catch {
             close(pipe.read)
-            return .failure(error)
+            return .failure(LauncherError(error.description))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupervision
 
 /// Turns fuge.yml entries into commands: processes run from the build, containers replaced by
 /// local servers (Docker is not needed), and dnsmasq for the names.

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupervision
 
 extension LaunchPlan {
     /// Reads fuge.yml and works out every command, port and variable; throws (naming the entry)

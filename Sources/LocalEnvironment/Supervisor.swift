@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupervision
 
 #if canImport(Glibc)
 import Glibc

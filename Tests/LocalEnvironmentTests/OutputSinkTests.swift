@@ -1,5 +1,6 @@
 import Foundation
 import LocalEnvironment
+import ProcessSupervision
 import TestSupport
 import Testing
 

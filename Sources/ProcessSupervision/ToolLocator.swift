@@ -15,11 +15,4 @@ public struct ToolLocator: Sendable {
     public func find(_ name: String) -> String? {
         folders.lazy.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
-
-    public func require(_ name: String, for entry: String) throws(LauncherError) -> String {
-        guard let path = find(name) else {
-            throw LauncherError("\(entry) needs \(name), which is not on PATH or in .tools/venv/bin: run scripts/setup")
-        }
-        return path
-    }
 }

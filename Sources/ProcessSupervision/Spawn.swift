@@ -13,12 +13,12 @@ import Glibc
 /// workers block SIGTERM). swift-subprocess gets those right but spawns from whichever pool
 /// thread runs the task, and the parent-death signal (see `ChildProcess`) is tied to the
 /// spawning *thread*; here every spawn runs on `SpawnThread`, which lives as long as the launcher.
-enum Spawn {
+public enum Spawn {
     /// Starts `arguments[0]` (a path) in its own process group, with default signal handling,
     /// nothing blocked, stdin from /dev/null, and stdout+stderr into `output` (a pipe's write end).
-    static func start(
+    public static func start(
         arguments: [String], environment: [String: String], workingDirectory: String, output: Int32
-    ) throws(LauncherError) -> pid_t {
+    ) throws(SpawnError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -26,7 +26,7 @@ enum Spawn {
         posix_spawn_file_actions_adddup2(&actions, output, 1)
         posix_spawn_file_actions_adddup2(&actions, output, 2)
         guard GNUSpawnActions.addChdir(&actions, workingDirectory) == 0 else {
-            throw LauncherError("cannot set the working directory \(workingDirectory) for \(arguments[0])")
+            throw SpawnError("cannot set the working directory \(workingDirectory) for \(arguments[0])")
         }
         _ = GNUSpawnActions.addCloseFrom(&actions, 3)  // best effort: our descriptors are close-on-exec anyway
         var attributes = posix_spawnattr_t()
@@ -47,13 +47,13 @@ enum Spawn {
         var pid = pid_t()
         let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv.pointers, envp.pointers)
         guard result == 0 else {
-            throw LauncherError("cannot start \(arguments[0]): \(String(cString: strerror(result)))")
+            throw SpawnError("cannot start \(arguments[0]): \(String(cString: strerror(result)))")
         }
         return pid
     }
 
     /// Blocks until `pid` ends and reaps it.
-    static func wait(_ pid: pid_t) -> ExitStatus {
+    public static func wait(_ pid: pid_t) -> ExitStatus {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return .exited(-1) }
@@ -64,9 +64,9 @@ enum Spawn {
     }
 
     /// A pipe whose ends are not inherited by children (close-on-exec); the spawn dups the write end.
-    static func pipe() throws(LauncherError) -> (read: Int32, write: Int32) {
+    public static func pipe() throws(SpawnError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
-        guard Glibc.pipe(&fds) == 0 else { throw LauncherError("pipe() failed: \(String(cString: strerror(errno)))") }
+        guard Glibc.pipe(&fds) == 0 else { throw SpawnError("pipe() failed: \(String(cString: strerror(errno)))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (fds[0], fds[1])
     }
@@ -104,4 +104,10 @@ private struct CStrings {
     func free() {
         for pointer in pointers { Glibc.free(pointer) }
     }
+}
+
+/// A child could not be started; the message names the command and the system's reason.
+public struct SpawnError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

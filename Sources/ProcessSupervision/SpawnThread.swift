@@ -9,9 +9,9 @@ import Glibc
 /// code runs) — a child spawned there would get SIGTERM some seconds later for no reason. This
 /// thread lives as long as the launcher. It also makes spawns one at a time, so a pipe made for
 /// one child is marked close-on-exec before the next child could inherit it.
-final class SpawnThread: @unchecked Sendable {
+public final class SpawnThread: @unchecked Sendable {
     // @unchecked: `jobs` is only touched while `condition` is locked.
-    static let shared = SpawnThread()
+    public static let shared = SpawnThread()
 
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
@@ -23,7 +23,7 @@ final class SpawnThread: @unchecked Sendable {
     }
 
     /// Runs `body` on the spawn thread and returns its result; the caller waits (a spawn is quick).
-    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+    public func run<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
         let result = Locked<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         condition.withLock {

@@ -12,11 +12,11 @@ import Glibc
 /// ignored across exec; `Spawn` resets every signal for the children anyway, but a caught
 /// signal is also what any other spawn would expect. SIGPIPE gets a handler that does nothing:
 /// the launcher must survive a closed log reader.
-enum SignalWatcher {
-    static let watched: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+public enum SignalWatcher {
+    public static let watched: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
     /// Installs the handlers (once per process) and calls `onSignal` on a thread of its own for each signal.
-    static func start(onSignal: @escaping @Sendable (Int32) -> Void) {
+    public static func start(onSignal: @escaping @Sendable (Int32) -> Void) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }

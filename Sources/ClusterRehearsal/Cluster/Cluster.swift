@@ -1,0 +1,137 @@
+import Foundation
+import ProcessSupervision
+
+/// The rehearsed cluster: one node (the host), pods in network namespaces, a cluster DNS, kube-proxy
+/// rules, and the controllers for Deployments, StatefulSets and Jobs. One actor owns all state;
+/// processes and probes report back to it.
+public actor Cluster {
+    let options: ClusterOptions
+    let plan: NetworkPlan
+    let sink = OutputSink(names: [], color: false)
+    let dns: ClusterDNS
+    var services: [ServiceState] = []
+    var pods: [String: Pod] = [:]
+    var workloads: [String: Workload] = [:]
+    /// Deployment → the binary folder of its current template (changed by a rollout).
+    var binDirectories: [String: String] = [:]
+    var rollingOut: Set<String> = []
+    var nextInterface = 0
+    /// The pod address given last (see `allocateHost`).
+    var lastHost = 0
+    var lastNetworkSync: Task<Void, Never>?
+    var stopped = false
+    /// Pod → volume name → host folder.
+    var volumeFolders: [String: [String: String]] = [:]
+    /// Callers waiting for a pod to be gone.
+    var terminationWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    init(options: ClusterOptions) {
+        self.options = options
+        plan = options.plan
+        dns = ClusterDNS(plan: options.plan, stateDirectory: options.stateDirectory)
+        for workload in options.manifest.workloads { workloads[workload.name] = workload }
+    }
+
+    /// Removes what an earlier run left, builds the node network, DNS and Services, and starts
+    /// every Deployment and StatefulSet (Jobs run on demand: `runJob`). On failure everything made
+    /// so far is removed again.
+    public static func start(_ options: ClusterOptions) async throws -> Cluster {
+        let cluster = Cluster(options: options)
+        do {
+            try await cluster.bringUp()
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        return cluster
+    }
+
+    private func bringUp() async throws {
+        guard getuid() == 0 else { throw RehearsalError("the rehearsal needs root (network namespaces, nftables)") }
+        for leftover in await NodeNetwork.removeLeftovers(plan) { say("removed leftover \(leftover)") }
+        try FileManager.default.createDirectory(atPath: options.stateDirectory + "/logs", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: options.stateDirectory + "/pods", withIntermediateDirectories: true)
+        try await NodeNetwork.create(plan, stateDirectory: options.stateDirectory)
+        services = Self.allocate(options.manifest.services, plan: plan)
+        try await ServiceProxy.apply(ServiceProxy.ruleset(services, endpoints: [], plan: plan), stateDirectory: options.stateDirectory)
+        try await dns.start(logFile: options.stateDirectory + "/logs/dns.log")
+        // ClusterIP Services have their names before any pod is ready.
+        await syncNetwork()
+        for note in options.manifest.ignored { say("not rehearsed: \(note)") }
+        for workload in options.manifest.workloads where workload.kind != .job { reconcile(workload.name) }
+    }
+
+    /// Cluster IPs in manifest order from .10; NodePorts as written, else the lowest free from 30000.
+    static func allocate(_ objects: [ServiceObject], plan: NetworkPlan) -> [ServiceState] {
+        var taken = Set(objects.flatMap { $0.ports.compactMap(\.nodePort) })
+        var nextAddress = 10
+        return objects.map { service in
+            var clusterIP: String?
+            if service.kind != .headless {
+                clusterIP = plan.serviceAddress(nextAddress)
+                nextAddress += 1
+            }
+            let nodePorts: [Int?] = service.ports.map { port in
+                guard service.kind == .nodePort else { return nil }
+                if let number = port.nodePort { return number }
+                let number = (30000...32767).first { !taken.contains($0) } ?? 30000
+                taken.insert(number)
+                return number
+            }
+            return ServiceState(service: service, clusterIP: clusterIP, nodePorts: nodePorts)
+        }
+    }
+
+    func say(_ text: String) { sink.write("rehearse", text) }
+
+    // MARK: what callers can see
+
+    public var nodeAddress: String { plan.nodeAddress }
+
+    /// The URL of a NodePort Service on the node address (the webapp's, for a browser or curl).
+    public func nodeURL(service name: String) -> String? {
+        guard let state = services.first(where: { $0.service.name == name }), let port = state.nodePorts.compactMap({ $0 }).first else {
+            return nil
+        }
+        return "http://\(plan.nodeAddress):\(port)"
+    }
+
+    public func serviceStates() -> [ServiceState] { services }
+
+    public func podList() -> [PodInfo] {
+        pods.values.sorted { $0.name < $1.name }.map { pod in
+            PodInfo(
+                name: pod.name, workload: pod.workload.name, ready: pod.ready && !pod.terminating, status: pod.status,
+                restarts: pod.restarts, address: pod.address, binDirectory: pod.binDirectory
+            )
+        }
+    }
+
+    /// The pod's whole output so far.
+    public func logs(pod name: String) throws -> String {
+        let path = logPath(name)
+        guard FileManager.default.fileExists(atPath: path) else { throw RehearsalError("no pod \(name)") }
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    func logPath(_ pod: String) -> String { options.stateDirectory + "/logs/\(pod).log" }
+
+    /// Waits until every Deployment and StatefulSet has all its replicas ready and nothing is terminating.
+    public func waitUntilSettled(timeout: Duration = .seconds(120)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if settled() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let waiting = podList().filter { !$0.ready && !["Completed", "Error"].contains($0.status) }.map(\.name)
+        throw RehearsalError("not settled within \(timeout): waiting for \(waiting.joined(separator: ", "))")
+    }
+
+    func settled() -> Bool {
+        workloads.values.filter { $0.kind != .job }.allSatisfy { workload in
+            let own = pods.values.filter { $0.workload.name == workload.name }
+            return own.count == workload.replicas && own.allSatisfy { $0.ready && !$0.terminating }
+                && own.allSatisfy { $0.templateHash == templateHash(workload.name) }
+        }
+    }
+}

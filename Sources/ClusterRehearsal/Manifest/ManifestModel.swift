@@ -1,0 +1,142 @@
+/// The parts of the rendered Kubernetes objects the rehearsal runs: workloads (Deployment,
+/// StatefulSet, Job) with their pod templates, and Services. Everything else a real cluster
+/// would read (resources, seccomp, …) is left out on purpose: there is no scheduler here.
+public struct ClusterManifest: Sendable {
+    public var workloads: [Workload] = []
+    public var services: [ServiceObject] = []
+    /// Objects of kinds the rehearsal does not run, e.g. "PersistentVolumeClaim/redis-data".
+    public var ignored: [String] = []
+
+    public init() {}
+
+    public func workload(_ name: String) -> Workload? { workloads.first { $0.name == name } }
+    public func service(_ name: String) -> ServiceObject? { services.first { $0.name == name } }
+}
+
+public struct Workload: Sendable {
+    public enum Kind: String, Sendable { case deployment = "Deployment", statefulSet = "StatefulSet", job = "Job" }
+
+    public var kind: Kind
+    public var name: String
+    public var replicas: Int
+    public var template: PodTemplate
+    /// Deployment: RollingUpdate (with its surge/unavailable) or Recreate.
+    public var strategy: RolloutStrategy
+    /// StatefulSet: the headless Service giving pods `<pod>.<service>` names; claim templates.
+    public var serviceName: String?
+    public var claimTemplates: [String]
+    /// Job: failed pods before giving up.
+    public var backoffLimit: Int
+}
+
+/// `spec.strategy`; the percentages stay as written and are resolved against the replica count
+/// as Kubernetes does (surge rounds up, unavailable rounds down).
+public enum RolloutStrategy: Sendable, Equatable {
+    case recreate
+    case rollingUpdate(maxSurge: IntOrPercent, maxUnavailable: IntOrPercent)
+
+    /// Kubernetes' default: 25 % surge, 25 % unavailable.
+    public static let standard = RolloutStrategy.rollingUpdate(maxSurge: .percent(25), maxUnavailable: .percent(25))
+}
+
+public enum IntOrPercent: Sendable, Equatable {
+    case count(Int)
+    case percent(Int)
+
+    public func resolve(_ replicas: Int, roundUp: Bool) -> Int {
+        switch self {
+        case .count(let value): return value
+        case .percent(let value):
+            let scaled = replicas * value
+            return roundUp ? (scaled + 99) / 100 : scaled / 100
+        }
+    }
+}
+
+public struct PodTemplate: Sendable {
+    public var labels: [String: String]
+    public var containers: [Container]
+    public var volumes: [Volume]
+    public var terminationGracePeriodSeconds: Int
+    public var runAsUser: Int?
+    public var runAsGroup: Int?
+    public var restartPolicy: RestartPolicy
+}
+
+public enum RestartPolicy: String, Sendable { case always = "Always", onFailure = "OnFailure", never = "Never" }
+
+public struct Volume: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        case emptyDir
+        case claim(String)
+    }
+    public var name: String
+    public var source: Source
+}
+
+public struct Container: Sendable {
+    public var name: String
+    public var image: String
+    public var command: [String]
+    public var args: [String]
+    public var ports: [ContainerPort]
+    /// `env` in order; only literal `value`s (no valueFrom here).
+    public var environment: [(name: String, value: String)]
+    public var readiness: Probe?
+    public var liveness: Probe?
+    public var preStopSleepSeconds: Int?
+    public var mounts: [(volume: String, path: String)]
+
+    /// A named or numbered port of this container, as probes and Services refer to it.
+    public func port(_ reference: PortReference) -> Int? {
+        switch reference {
+        case .number(let number): return number
+        case .name(let name): return ports.first { $0.name == name }?.number
+        }
+    }
+}
+
+public struct ContainerPort: Sendable, Hashable {
+    public var name: String?
+    public var number: Int
+}
+
+public enum PortReference: Sendable, Equatable {
+    case number(Int)
+    case name(String)
+}
+
+public struct Probe: Sendable {
+    public enum Action: Sendable {
+        case httpGet(path: String, port: PortReference)
+        case tcpSocket(port: PortReference)
+        case exec([String])
+    }
+    public var action: Action
+    public var initialDelaySeconds: Int
+    public var periodSeconds: Int
+    public var timeoutSeconds: Int
+    public var failureThreshold: Int
+    public var successThreshold: Int
+}
+
+public struct ServiceObject: Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// `clusterIP: None`: DNS answers with the ready pods themselves.
+        case headless
+        case clusterIP
+        case nodePort
+    }
+    public var name: String
+    public var kind: Kind
+    public var selector: [String: String]
+    public var ports: [ServicePort]
+}
+
+public struct ServicePort: Sendable, Equatable {
+    public var name: String?
+    public var port: Int
+    public var targetPort: PortReference
+    /// NodePort: the manifest's number, or nil for one assigned at start.
+    public var nodePort: Int?
+}

@@ -1,0 +1,152 @@
+import Yams
+
+extension ClusterManifest {
+    /// Parses every object of a rendered overlay (`kubectl kustomize` output, `---`-separated).
+    public init(yaml: String) throws(ManifestError) {
+        self.init()
+        let documents: [Any?]
+        do {
+            documents = Array(try Yams.load_all(yaml: yaml))
+        } catch {
+            throw ManifestError("the manifests are not YAML: \(error)")
+        }
+        for document in documents where document != nil {
+            try add(Fields(document, at: "object"))
+        }
+    }
+
+    private mutating func add(_ object: Fields) throws(ManifestError) {
+        let kind = try object.requiredString("kind")
+        let name = try object.mapping("metadata").requiredString("name")
+        let at = "\(kind)/\(name)"
+        let spec = try Fields.optional(object.values["spec"], at: "\(at).spec")
+        switch kind {
+        case "Deployment", "StatefulSet", "Job":
+            workloads.append(try Self.workload(Workload.Kind(rawValue: kind) ?? .deployment, name: name, spec: spec))
+        case "Service":
+            services.append(try Self.service(name: name, spec: spec))
+        default:
+            ignored.append(at)
+        }
+    }
+
+    private static func workload(_ kind: Workload.Kind, name: String, spec: Fields) throws(ManifestError) -> Workload {
+        let template = try PodTemplate(spec.mapping("template"), kind: kind)
+        let claims = try spec.mappings("volumeClaimTemplates").map { claim throws(ManifestError) in
+            try claim.mapping("metadata").requiredString("name")
+        }
+        return Workload(
+            kind: kind, name: name, replicas: try spec.int("replicas") ?? 1, template: template,
+            strategy: try strategy(spec.mapping("strategy")), serviceName: try spec.string("serviceName"),
+            claimTemplates: claims, backoffLimit: try spec.int("backoffLimit") ?? 6
+        )
+    }
+
+    private static func strategy(_ fields: Fields) throws(ManifestError) -> RolloutStrategy {
+        if try fields.string("type") == "Recreate" { return .recreate }
+        let rolling = try fields.mapping("rollingUpdate")
+        return .rollingUpdate(
+            maxSurge: try rolling.intOrPercent("maxSurge") ?? .percent(25),
+            maxUnavailable: try rolling.intOrPercent("maxUnavailable") ?? .percent(25)
+        )
+    }
+
+    private static func service(name: String, spec: Fields) throws(ManifestError) -> ServiceObject {
+        let kind: ServiceObject.Kind
+        if try spec.string("clusterIP") == "None" {
+            kind = .headless
+        } else {
+            // LoadBalancer also allocates a node port; here it is one.
+            kind = try ["NodePort", "LoadBalancer"].contains(spec.string("type") ?? "ClusterIP") ? .nodePort : .clusterIP
+        }
+        let ports = try spec.mappings("ports").map { port throws(ManifestError) in
+            guard let number = try port.int("port") else { throw ManifestError("Service/\(name): a port without a number") }
+            return ServicePort(
+                name: try port.string("name"), port: number,
+                targetPort: try port.portReference("targetPort") ?? .number(number), nodePort: try port.int("nodePort")
+            )
+        }
+        return ServiceObject(name: name, kind: kind, selector: try spec.labels("selector"), ports: ports)
+    }
+}
+
+extension PodTemplate {
+    init(_ template: Fields, kind: Workload.Kind) throws(ManifestError) {
+        let spec = try template.mapping("spec")
+        let security = try spec.mapping("securityContext")
+        let defaultPolicy: RestartPolicy = kind == .job ? .never : .always
+        self.init(
+            labels: try template.mapping("metadata").labels("labels"),
+            containers: try spec.mappings("containers").map { fields throws(ManifestError) in try Container(fields) },
+            volumes: try spec.mappings("volumes").map { fields throws(ManifestError) in try Volume(fields) },
+            terminationGracePeriodSeconds: try spec.int("terminationGracePeriodSeconds") ?? 30,
+            runAsUser: try security.int("runAsUser"), runAsGroup: try security.int("runAsGroup"),
+            restartPolicy: try spec.string("restartPolicy").flatMap(RestartPolicy.init(rawValue:)) ?? defaultPolicy
+        )
+    }
+}
+
+extension Volume {
+    init(_ fields: Fields) throws(ManifestError) {
+        let name = try fields.requiredString("name")
+        if fields.has("persistentVolumeClaim") {
+            self.init(name: name, source: .claim(try fields.mapping("persistentVolumeClaim").requiredString("claimName")))
+        } else {
+            // emptyDir, and anything else (configMap, secret …), is a fresh per-pod folder.
+            self.init(name: name, source: .emptyDir)
+        }
+    }
+}
+
+extension Container {
+    init(_ fields: Fields) throws(ManifestError) {
+        let name = try fields.requiredString("name")
+        var environment: [(name: String, value: String)] = []
+        for variable in try fields.mappings("env") {
+            environment.append((try variable.requiredString("name"), try variable.string("value") ?? ""))
+        }
+        let sleep = try fields.mapping("lifecycle").mapping("preStop").mapping("sleep").int("seconds")
+        self.init(
+            name: name, image: try fields.requiredString("image"),
+            command: try fields.strings("command"), args: try fields.strings("args"),
+            ports: try fields.mappings("ports").map { port throws(ManifestError) in
+                ContainerPort(name: try port.string("name"), number: try port.int("containerPort") ?? 0)
+            },
+            environment: environment,
+            readiness: try Probe(fields.values["readinessProbe"], at: "\(name).readinessProbe"),
+            liveness: try Probe(fields.values["livenessProbe"], at: "\(name).livenessProbe"),
+            preStopSleepSeconds: sleep,
+            mounts: try fields.mappings("volumeMounts").map { mount throws(ManifestError) in
+                (try mount.requiredString("name"), try mount.requiredString("mountPath"))
+            }
+        )
+    }
+}
+
+extension Probe {
+    /// nil when the container has no such probe. Defaults are Kubernetes'.
+    init?(_ value: Any?, at path: String) throws(ManifestError) {
+        guard let value else { return nil }
+        let fields = try Fields(value, at: path)
+        let action: Action
+        if fields.has("httpGet") {
+            let get = try fields.mapping("httpGet")
+            guard let port = try get.portReference("port") else { throw ManifestError("\(path).httpGet.port is missing") }
+            action = .httpGet(path: try get.string("path") ?? "/", port: port)
+        } else if fields.has("tcpSocket") {
+            guard let port = try fields.mapping("tcpSocket").portReference("port") else {
+                throw ManifestError("\(path).tcpSocket.port is missing")
+            }
+            action = .tcpSocket(port: port)
+        } else if fields.has("exec") {
+            action = .exec(try fields.mapping("exec").strings("command"))
+        } else {
+            throw ManifestError("\(path): only httpGet, tcpSocket and exec probes are rehearsed")
+        }
+        self.init(
+            action: action, initialDelaySeconds: try fields.int("initialDelaySeconds") ?? 0,
+            periodSeconds: try fields.int("periodSeconds") ?? 10, timeoutSeconds: try fields.int("timeoutSeconds") ?? 1,
+            failureThreshold: try fields.int("failureThreshold") ?? 3, successThreshold: try fields.int("successThreshold") ?? 1
+        )
+    }
+}
