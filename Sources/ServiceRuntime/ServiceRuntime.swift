@@ -35,10 +35,11 @@ public struct ServiceRuntime: Sendable {
         self.init(config: try RuntimeConfig(service: service, environment: environment))
     }
 
-    /// A router with `/healthz`, `/readyz`, `/metrics`, the request log, request metrics, the
-    /// body limit and JSON errors. Add the service's routes to it.
+    /// A router with `/healthz`, `/readyz`, `/metrics`, the shutdown's `Connection: close`, the
+    /// request log, request metrics, the body limit and JSON errors. Add the service's routes to it.
     public func makeRouter(readiness: [ReadinessCheck] = []) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(ConnectionDrainMiddleware())
         router.middlewares.add(RequestTelemetryMiddleware(metrics: Observability.requestMetrics))
         router.middlewares.add(JSONErrorMiddleware())
         router.middlewares.add(BodyLimitMiddleware(limit: config.maxBodySize))
@@ -60,13 +61,25 @@ public struct ServiceRuntime: Sendable {
         return app
     }
 
-    /// Runs `app` until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish
-    /// (at most `drainLimit`) and returns. Hummingbird's own `runService()` would wait forever.
+    /// Runs `app` until SIGTERM or SIGINT, then answers with `Connection: close` for
+    /// `ConnectionDrain.notice`, stops accepting, lets in-flight requests finish (the rest of
+    /// `drainLimit`) and returns. Hummingbird's own `runService()` would wait forever.
     public func run(_ app: some ApplicationProtocol) async throws {
-        var configuration = ServiceGroupConfiguration(
-            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
-        )
-        configuration.maximumGracefulShutdownDuration = Self.drainLimit
-        try await ServiceGroup(configuration: configuration).run()
+        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        configuration.maximumGracefulShutdownDuration = Self.drainLimit - ConnectionDrain.notice
+        let group = ServiceGroup(configuration: configuration)
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                    logger.info("shutting down: closing keep-alive connections, then draining")
+                    ConnectionDrain.begin()
+                    try? await Task.sleep(for: ConnectionDrain.notice)
+                    await group.triggerGracefulShutdown()
+                    return
+                }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
     }
 }

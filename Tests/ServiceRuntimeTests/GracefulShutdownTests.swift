@@ -28,6 +28,25 @@ import Testing
         #expect(!Ports.isListening(port))
     }
 
+    /// For a moment after SIGTERM the server still answers, but tells each client to close its
+    /// keep-alive connection, so no client sends a request on a connection the drain is closing.
+    @Test func afterSigtermResponsesSayConnectionClose() async throws {
+        let port = Ports.free()
+        let server = try await ServerProcess(
+            name: "slowservice-drain", executable: try TestPaths.builtExecutable("slowservice"), arguments: [],
+            port: port, environment: ["SLOWSERVICE_SERVICE_PORT": "\(port)", "PATH": "/usr/bin:/bin"]
+        )
+        let url = "http://127.0.0.1:\(port)/healthz"
+        let before = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+        #expect(before.headers["connection"].first?.lowercased() != "close")
+        server.signal(SIGTERM)
+        try await Task.sleep(for: .milliseconds(200))
+        let during = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+        #expect(during.status == .ok)
+        #expect(during.headers["connection"].first?.lowercased() == "close", "\(during.headers)")
+        #expect(await server.waitForExit(timeout: .seconds(10)) == 0, "\(server.log())")
+    }
+
     @Test func badPortVariableStopsStartUpNamingIt() async throws {
         let server = try await ServerProcess(
             name: "adderservice-badport", executable: try TestPaths.builtExecutable("adderservice"), arguments: [],
