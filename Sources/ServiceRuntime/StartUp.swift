@@ -1,4 +1,7 @@
 import Discovery
+import Hummingbird
+import Logging
+import NIOCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials  // not all of Foundation: ICU and friends would cost the service megabytes of RSS
@@ -25,5 +28,25 @@ extension ServiceRuntime {
             _ = message.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             exit(78)
         }
+    }
+}
+
+extension ServiceRuntime {
+    /// `run(_:)` for an executable's top level: an error that stops the server — the port is
+    /// taken, say — becomes one log line naming it and exit status 1, not a crash report.
+    public func runOrExit(_ app: some ApplicationProtocol) async {
+        do {
+            try await run(app)
+        } catch {
+            logger.critical("stopped", metadata: ["error": "\(Self.describe(error, port: config.port))"])
+            exit(1)
+        }
+    }
+
+    static func describe(_ error: any Error, port: Int) -> String {
+        if let io = error as? IOError, io.errnoCode == EADDRINUSE {
+            return "cannot listen on port \(port): it is already in use"
+        }
+        return "\(error)"
     }
 }

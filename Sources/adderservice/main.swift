@@ -2,4 +2,4 @@ import AdderService
 import ServiceRuntime
 
 let runtime = ServiceRuntime.fromProcessEnvironment(service: .adderservice)
-try await runtime.run(makeAdderApplication(runtime: runtime))
+await runtime.runOrExit(makeAdderApplication(runtime: runtime))

@@ -4,4 +4,4 @@ import ServiceRuntime
 
 let runtime = ServiceRuntime.fromProcessEnvironment(service: .auditservice)
 let database = AuditDatabase(logger: runtime.logger, locate: AuditService.discoveredMongo(runtime.resolver))
-try await runtime.run(AuditService.makeApplication(runtime: runtime, database: database))
+await runtime.runOrExit(AuditService.makeApplication(runtime: runtime, database: database))

@@ -8,4 +8,4 @@ let app = try WebAppAssembly.makeApplication(
     targets: .discovered(by: runtime.resolver),
     eventSink: RedisEventSink.discovered(by: runtime.resolver, logger: runtime.logger)
 )
-try await runtime.run(app)
+await runtime.runOrExit(app)

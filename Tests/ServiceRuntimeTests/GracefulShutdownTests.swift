@@ -47,6 +47,25 @@ import Testing
         #expect(await server.waitForExit(timeout: .seconds(10)) == 0, "\(server.log())")
     }
 
+    /// A taken port is one log line naming it and exit status 1, not a crash report.
+    @Test func aTakenPortIsOneClearLineAndExitStatusOne() async throws {
+        let port = Ports.free()
+        let first = try await ServerProcess(
+            name: "adderservice-first", executable: try TestPaths.builtExecutable("adderservice"), arguments: [],
+            port: port, environment: ["ADDERSERVICE_SERVICE_PORT": "\(port)"]
+        )
+        defer { first.stop() }
+        let second = try await ServerProcess(
+            name: "adderservice-second", executable: try TestPaths.builtExecutable("adderservice"), arguments: [],
+            port: port, environment: ["ADDERSERVICE_SERVICE_PORT": "\(port)"], waitForPort: false
+        )
+        #expect(await second.waitForExit(timeout: .seconds(10)) == 1)
+        let log = second.log()
+        #expect(log.contains("level=critical"), "\(log)")
+        #expect(log.contains("cannot listen on port \(port): it is already in use"), "\(log)")
+        #expect(!log.contains("Fatal error"), "\(log)")
+    }
+
     @Test func badPortVariableStopsStartUpNamingIt() async throws {
         let server = try await ServerProcess(
             name: "adderservice-badport", executable: try TestPaths.builtExecutable("adderservice"), arguments: [],

@@ -11,4 +11,4 @@ router.get("/slow/:ms") { _, context in
     try await Task.sleep(for: .milliseconds(milliseconds))
     return "done after \(milliseconds) ms"
 }
-try await runtime.run(runtime.makeApplication(router: router))
+await runtime.runOrExit(runtime.makeApplication(router: router))
