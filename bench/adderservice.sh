@@ -11,7 +11,7 @@ client_cpu=1
 nginx_port=18080
 adder_port=18081
 
-swift build -c release --static-swift-stdlib --product adderservice >/dev/null  # as the image ships it
+scripts/build-release --product adderservice >/dev/null  # as the image ships it
 bin=$(swift build -c release --show-bin-path)/adderservice
 work=$(mktemp -d)
 cleanup() { [[ -n ${adder_pid:-} ]] && kill "$adder_pid" 2>/dev/null; [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }

@@ -40,7 +40,7 @@ wait_for_port() {  # port, what
 }
 
 echo "== building auditservice (release)"
-(cd "$root" && swift build -c release --static-swift-stdlib --product auditservice >"$work/build.log" 2>&1) || {
+("$root/scripts/build-release" --product auditservice >"$work/build.log" 2>&1) || {
     tail -30 "$work/build.log" >&2
     exit 1
 }

@@ -39,7 +39,7 @@ now_ns() { date +%s%N; }
 
 cd "$ROOT"
 echo "building eventservice (release)..."
-swift build -c release --static-swift-stdlib --product eventservice >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+scripts/build-release --product eventservice >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 EVENTSERVICE="$(swift build -c release --show-bin-path)/eventservice"
 
 REDIS_PORT="$(free_port)"

@@ -5,7 +5,7 @@
 #   2. the whole system idle: VmRSS of the four services from /proc/<pid>/status (goal <= 80 MB
 #      in total), IDLE seconds after the last run came up.
 # Usage: bench/localenv.sh [bin folder, default .build/release]   (RUNS=5 IDLE=5 by default)
-# Build as scripts/up does first: swift build -c release --static-swift-stdlib
+# Build as scripts/up does first: scripts/build-release
 # Ports: 2xxxx versions of fuge.yml's, so a developer's running system on the usual ports stays
 # untouched. Results are printed; the raw launcher logs go to bench/results/localenv-*.raw.
 set -euo pipefail

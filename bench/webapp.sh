@@ -52,7 +52,7 @@ wait_until_ready() {  # url, what, log
 
 echo "== building webapp, adderservice, auditservice (release, static Swift runtime as the images ship them)"
 for product in webapp adderservice auditservice; do
-    (cd "$root" && swift build -c release --static-swift-stdlib --product "$product" >>"$work/build.log" 2>&1) || {
+    ("$root/scripts/build-release" --product "$product" >>"$work/build.log" 2>&1) || {
         tail -30 "$work/build.log" >&2
         exit 1
     }

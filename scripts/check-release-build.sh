@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the release build the Dockerfiles run, here, without Docker:
-#   1. `swift build -c release --static-swift-stdlib --product <product>` succeeds;
+#   1. `scripts/build-release --product <product>` (what the Dockerfiles run) succeeds;
 #   2. the binary links no Swift runtime library (ldd), and every library it links directly is
 #      either in debian:bookworm-slim already or installed by docker/<product>/Dockerfile;
 #   3. started with an empty environment and an empty LD_LIBRARY_PATH, a service answers
@@ -17,12 +17,12 @@ cd "$root"
 dockerfile="docker/$product/Dockerfile"
 [[ -f "$dockerfile" ]] || { echo "no $dockerfile: not a product this repository ships" >&2; exit 2; }
 
-build=(swift build -c release --static-swift-stdlib --product "$product")
+build=(scripts/build-release --product "$product")
 if [[ "$skip_build" != --skip-build ]]; then
     echo "== ${build[*]}"
     "${build[@]}"
 fi
-binary="$("${build[@]}" --show-bin-path)/$product"
+binary="$(swift build -c release --show-bin-path)/$product"
 [[ -x "$binary" ]] || { echo "FAIL: $binary was not built" >&2; exit 1; }
 
 echo "== ldd $binary"
