@@ -47,15 +47,10 @@ struct PageHandlers: Sendable {
     let pages: PageRenderer
     let dependencies: WebAppDependencies
 
-    struct AddForm: Decodable {
-        let first: String?
-        let second: String?
-    }
-
     func calculate(_ request: Request, _ context: some RequestContext) async throws -> Response {
         // Too large a body throws (413 page); a body that is not a form is the visitor's mistake.
         let body = try await request.body.collect(upTo: context.maxUploadSize)
-        guard let form = try? URLEncodedFormDecoder().decode(AddForm.self, from: String(buffer: body)) else {
+        guard let form = AddForm(urlEncoded: String(buffer: body)) else {
             return pages.add(AddPage(error: "The form could not be read. Please enter two numbers."), status: .badRequest)
         }
         var page = AddPage(first: form.first ?? "", second: form.second ?? "")
