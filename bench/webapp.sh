@@ -11,10 +11,14 @@
 #   4. checks that the page events reached the Redis list `eventservice`.
 #
 # Usage: bench/webapp.sh [seconds per run (default 10)] [connections for GET /add (default 32)]
+#        DEPS_CPUS=1 bench/webapp.sh   keeps every dependency on wrk's core (see below)
 # Needs: swift, wrk, taskset, redis-server, redis-cli, dnsmasq, curl, .tools/venv/bin/nx-27017.
 set -euo pipefail
 
 seconds="${1:-10}"
+# Where the dependencies (adderservice, auditservice, nx-27017, redis, dnsmasq) run: by default
+# anywhere; DEPS_CPUS=1 keeps them on wrk's core so the webapp has core 0 to itself.
+deps_cpus="${DEPS_CPUS:-0-$(($(nproc) - 1))}"
 get_connections="${2:-32}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d /tmp/bench-webapp.XXXXXX)"
@@ -60,11 +64,11 @@ done
 bin="$(cd "$root" && swift build -c release --show-bin-path)"
 
 redis_port="$(free_port)"
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --protected-mode no \
+taskset -c "$deps_cpus" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --protected-mode no \
     >"$work/redis.log" 2>&1 &
 pids+=($!)
 mongo_port="$(free_port)"
-"$root/.tools/venv/bin/nx-27017" --data-dir "$work/mongo" --host 127.0.0.1 -p "$mongo_port" \
+taskset -c "$deps_cpus" "$root/.tools/venv/bin/nx-27017" --data-dir "$work/mongo" --host 127.0.0.1 -p "$mongo_port" \
     --pid-file "$work/nx.pid" --log-file "$work/nx-server.log" \
     >"$work/nx.log" 2>&1 &
 pids+=($!)
@@ -76,7 +80,7 @@ srv() {  # service, port
     echo "--host-record=$1.micro.svc.cluster.local,127.0.0.1"
 }
 mapfile -t records < <(srv redis "$redis_port"; srv mongo "$mongo_port"; srv adderservice "$adder_port"; srv auditservice "$audit_port")
-dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --conf-file=/dev/null --pid-file= --user=root \
+taskset -c "$deps_cpus" dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --conf-file=/dev/null --pid-file= --user=root \
     --bind-interfaces --listen-address=127.0.0.1 --port="$dns_port" --local-ttl=5 --local=/svc.cluster.local/ \
     "${records[@]}" >"$work/dnsmasq.log" 2>&1 &
 pids+=($!)
@@ -84,9 +88,9 @@ wait_for_port "$redis_port" redis-server
 wait_for_port "$mongo_port" nx-27017
 
 export DNS_HOST=127.0.0.1 DNS_PORT="$dns_port" LOG_LEVEL=info  # as shipped: a log line per request
-ADDERSERVICE_SERVICE_PORT="$adder_port" "$bin/adderservice" >"$work/adderservice.log" 2>&1 &
+ADDERSERVICE_SERVICE_PORT="$adder_port" taskset -c "$deps_cpus" "$bin/adderservice" >"$work/adderservice.log" 2>&1 &
 pids+=($!)
-AUDITSERVICE_SERVICE_PORT="$audit_port" "$bin/auditservice" >"$work/auditservice.log" 2>&1 &
+AUDITSERVICE_SERVICE_PORT="$audit_port" taskset -c "$deps_cpus" "$bin/auditservice" >"$work/auditservice.log" 2>&1 &
 audit_pid=$!
 pids+=("$audit_pid")
 web_port="$(free_port)"
