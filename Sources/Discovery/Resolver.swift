@@ -41,16 +41,25 @@ public struct ResolverOptions: Sendable {
     /// After a failed refresh the last good answer is served this long before DNS is asked again,
     /// so a dead DNS server costs one timeout per name now and then, not one per request.
     public var retryAfterFailure: Duration
+    /// How long after its TTL an answer is still served at once while a query refreshes it in the
+    /// background: with steady traffic no request waits for DNS (nor for a DNS server's timeout
+    /// while it restarts). After a longer quiet spell the caller waits for the fresh answer, so
+    /// it is not sent to pods that have long been replaced. Zero: always wait once expired.
+    public var staleWhileRevalidate: Duration
 
-    public init(timeoutSeconds: Int = 2, attempts: Int = 2, retryAfterFailure: Duration = .seconds(1)) {
+    public init(
+        timeoutSeconds: Int = 2, attempts: Int = 2, retryAfterFailure: Duration = .seconds(1),
+        staleWhileRevalidate: Duration = .seconds(10)
+    ) {
         self.timeoutSeconds = max(1, timeoutSeconds)
         self.attempts = max(1, attempts)
         self.retryAfterFailure = retryAfterFailure
+        self.staleWhileRevalidate = staleWhileRevalidate
     }
 }
 
-/// Resolves service names to every target, caching answers for their TTL and falling back to
-/// the last good answer when a lookup fails.
+/// Resolves service names to every target, caching answers for their TTL, refreshing them in the
+/// background shortly after it, and falling back to the last good answer when a lookup fails.
 ///
 /// Lookups use glibc's libresolv (through the CResolv shim): blocking calls, so they run on
 /// `NIOThreadPool.singleton`, never on an event loop. Concurrent lookups of one name share a query.
@@ -65,12 +74,15 @@ public final class ServiceResolver: Sendable {
         self.config = config
         self.options = options
         self.logger = logger
-        self.cache = ResolverCache(retryAfterFailure: options.retryAfterFailure, logger: logger)
+        self.cache = ResolverCache(
+            retryAfterFailure: options.retryAfterFailure, staleWhileRevalidate: options.staleWhileRevalidate, logger: logger
+        )
         self.server = DNSServerAddress(config.mode)
     }
 
     /// Every (host, port) behind `_<port>._tcp.<service>.<namespace>.<suffix>`, sorted by SRV
-    /// priority. Served from the cache while fresh; the last good answer when DNS fails.
+    /// priority. Served from the cache while fresh, and just after while it is refreshed; the last
+    /// good answer when DNS fails.
     public func resolve(service: String, port: String = "main") async throws(DiscoveryError) -> [ServiceTarget] {
         let name = config.srvName(service: service, port: port)
         return try await cache.targets(for: name) { [self] in await lookUp(name) }.get()

@@ -1,7 +1,8 @@
 import Logging
 import Synchronization
 
-/// Answers by SRV name: fresh for their TTL, kept afterwards as the last good answer, and one
+/// Answers by SRV name: fresh for their TTL, then served a while longer as the query that
+/// refreshes them runs (stale-while-revalidate), kept afterwards as the last good answer, and one
 /// shared query per name at a time.
 ///
 /// The shared query is an unstructured `Task` on purpose: it belongs to no single caller (the
@@ -20,34 +21,40 @@ final class ResolverCache: Sendable {
     }
 
     private enum Step {
-        case fresh([ServiceTarget])
+        case cached([ServiceTarget])
         case wait(Task<Outcome, Never>)
     }
 
     private let entries = Mutex<[String: Entry]>([:])
     private let retryAfterFailure: Duration
+    private let staleWhileRevalidate: Duration
     private let logger: Logger
 
-    init(retryAfterFailure: Duration, logger: Logger) {
+    init(retryAfterFailure: Duration, staleWhileRevalidate: Duration, logger: Logger) {
         self.retryAfterFailure = retryAfterFailure
+        self.staleWhileRevalidate = staleWhileRevalidate
         self.logger = logger
     }
 
-    /// The fresh answer for `name`, or the outcome of a query (`lookUp`), shared with other callers.
+    /// The cached answer for `name` while fresh; once expired, a query (`lookUp`) shared with
+    /// other callers, whose outcome the caller waits for — unless the answer expired less than
+    /// `staleWhileRevalidate` ago, in which case the caller gets it at once and the query
+    /// refreshes it in the background.
     func targets(
         for name: String, lookUp: @escaping @Sendable () async -> Result<DNSAnswer, DiscoveryError>
     ) async -> Outcome {
         let step = entries.withLock { entries -> Step in
-            var entry = entries[name] ?? Entry(targets: nil, freshUntil: .now, pending: nil)
-            if let targets = entry.targets, ContinuousClock.now < entry.freshUntil { return .fresh(targets) }
-            if let pending = entry.pending { return .wait(pending) }
-            let task = Task { [self] in record(name, await lookUp()) }
-            entry.pending = task
+            let now = ContinuousClock.now
+            var entry = entries[name] ?? Entry(targets: nil, freshUntil: now, pending: nil)
+            if let targets = entry.targets, now < entry.freshUntil { return .cached(targets) }
+            let query = entry.pending ?? Task { [self] in record(name, await lookUp()) }
+            entry.pending = query
             entries[name] = entry
-            return .wait(task)
+            if let targets = entry.targets, now < entry.freshUntil + staleWhileRevalidate { return .cached(targets) }
+            return .wait(query)
         }
         switch step {
-        case .fresh(let targets): return .success(targets)
+        case .cached(let targets): return .success(targets)
         case .wait(let task): return await task.value
         }
     }

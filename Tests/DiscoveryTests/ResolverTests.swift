@@ -100,7 +100,8 @@ import TestSupport
 
     @Test func lastGoodAnswerIsServedAfterTheServerIsKilled() async throws {
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.1", "10.2.0.2"]), ttl: 1)
-        let options = ResolverOptions(timeoutSeconds: 1, attempts: 1, retryAfterFailure: .milliseconds(300))
+        // No stale window: every lookup after the TTL waits for DNS, which is dead.
+        let options = ResolverOptions(timeoutSeconds: 1, attempts: 1, retryAfterFailure: .milliseconds(300), staleWhileRevalidate: .zero)
         let lines = TestSupport.Mutex<[String]>([])
         let logger = Logger(label: "discovery-test") { _ in RecordingLogHandler(lines: lines) }
         let resolver = DNSFixtures.resolver(port: dns.port, options: options, logger: logger)
@@ -162,7 +163,8 @@ import TestSupport
     @Test func expiredAnswerIsQueriedAgainAndTheNewAnswerSeen() async throws {
         let port = Ports.free()
         let old = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.6.0.1"]), ttl: 1, port: port)
-        let resolver = DNSFixtures.resolver(port: port)
+        // No stale window: the first lookup after the TTL waits for the new answer.
+        let resolver = DNSFixtures.resolver(port: port, options: ResolverOptions(timeoutSeconds: 1, attempts: 1, staleWhileRevalidate: .zero))
         #expect(try await resolver.resolve(.adderservice) == [ServiceTarget(host: "10.6.0.1", port: 8080)])
         let resolvedAt = ContinuousClock.now
 
@@ -176,6 +178,62 @@ import TestSupport
 
         let targets = try await resolver.resolve(.adderservice)
         #expect(Set(targets) == [ServiceTarget(host: "10.6.0.2", port: 8080), ServiceTarget(host: "10.6.0.3", port: 8080)])
+    }
+
+    /// Stale-while-revalidate: just after the TTL the old answer comes back at once, and the query
+    /// it started brings the new one for the next callers.
+    @Test func justExpiredAnswerIsServedAtOnceWhileTheRefreshFindsTheNewOne() async throws {
+        let port = Ports.free()
+        let old = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.7.0.1"]), ttl: 1, port: port)
+        let resolver = DNSFixtures.resolver(port: port)
+        let before = [ServiceTarget(host: "10.7.0.1", port: 8080)]
+        #expect(try await resolver.resolve(.adderservice) == before)
+        let resolvedAt = ContinuousClock.now
+        old.stop()
+        let new = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.7.0.2"]), ttl: 1, port: port)
+        defer { new.stop() }
+        try await Task.sleep(until: resolvedAt + .milliseconds(1_200))
+
+        #expect(try await resolver.resolve(.adderservice) == before)
+        let after = [ServiceTarget(host: "10.7.0.2", port: 8080)]
+        #expect(await Self.eventually(within: .seconds(3)) { (try? await resolver.resolve(.adderservice)) == after })
+    }
+
+    /// A DNS server that stops answering (overloaded, mid-restart) never holds a caller while the
+    /// last answer is warm: the refresh waits out libresolv's timeout in the background.
+    @Test func hungDNSServerDoesNotDelayLookupsOfAWarmAnswer() async throws {
+        let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.8.0.1"]), ttl: 1)
+        let lines = TestSupport.Mutex<[String]>([])
+        let logger = Logger(label: "discovery-test") { _ in RecordingLogHandler(lines: lines) }
+        let options = ResolverOptions(timeoutSeconds: 1, attempts: 1, retryAfterFailure: .milliseconds(200))
+        let resolver = DNSFixtures.resolver(port: dns.port, options: options, logger: logger)
+        let good = try await resolver.resolve(.adderservice)
+        // The server's port now reads queries and never answers: each refresh times out.
+        dns.kill9()
+        let silent = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: dns.port).get()
+        defer { silent.close(promise: nil) }
+        try await Task.sleep(for: .milliseconds(1_100))  // past the TTL
+
+        // Lookups for 2.5 s: each refresh takes a 1 s timeout, no caller waits for one.
+        let until = ContinuousClock.now + .milliseconds(2_500)
+        while ContinuousClock.now < until {
+            let started = ContinuousClock.now
+            #expect(try await resolver.resolve(.adderservice) == good)
+            #expect(ContinuousClock.now - started < .milliseconds(300))
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let warnings = lines.withLock { $0 }.filter { $0.contains("serving the last good answer") }
+        #expect(warnings.count >= 1, "the failed refreshes are logged")
+    }
+
+    private static func eventually(within limit: Duration, _ condition: () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return await condition()
     }
 
     @Test func targetsAreOrderedBySRVPriority() async throws {
