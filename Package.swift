@@ -107,18 +107,18 @@ let package = Package(
         .executableTarget(name: "rehearse", dependencies: ["ClusterRehearsal", argumentParser], swiftSettings: swiftSettings),
 
         // Test support: starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports.
-        .target(name: "TestSupport", dependencies: [logging], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: [logging, "ProcessSupervision"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .executableTarget(
             name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceRuntimeTests",
             dependencies: ["ServiceRuntime", "TestSupport", hummingbirdTesting, httpClient],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "ProcessSupervision", "TestSupport", yams, httpClient],

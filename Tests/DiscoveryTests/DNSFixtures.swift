@@ -1,6 +1,7 @@
 import Discovery
 import Foundation
 import Logging
+import ProcessSupervision
 import TestSupport
 
 /// Shared set-up for the tests against a real dnsmasq.
@@ -56,7 +57,7 @@ enum DNSFixtures {
 
 /// A log handler keeping "level message metadata" lines, for tests that check what was logged.
 struct RecordingLogHandler: LogHandler {
-    let lines: TestSupport.Mutex<[String]>
+    let lines: Locked<[String]>
     var logLevel: Logger.Level = .debug
     var metadata: Logger.Metadata = [:]
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import ProcessSupervision
 import Testing
 import TestSupport
 
@@ -102,7 +103,7 @@ import TestSupport
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.1", "10.2.0.2"]), ttl: 1)
         // No stale window: every lookup after the TTL waits for DNS, which is dead.
         let options = ResolverOptions(timeoutSeconds: 1, attempts: 1, retryAfterFailure: .milliseconds(300), staleWhileRevalidate: .zero)
-        let lines = TestSupport.Mutex<[String]>([])
+        let lines = Locked<[String]>([])
         let logger = Logger(label: "discovery-test") { _ in RecordingLogHandler(lines: lines) }
         let resolver = DNSFixtures.resolver(port: dns.port, options: options, logger: logger)
         let good = try await resolver.resolve(.adderservice)
@@ -203,15 +204,14 @@ import TestSupport
     /// last answer is warm: the refresh waits out libresolv's timeout in the background.
     @Test func hungDNSServerDoesNotDelayLookupsOfAWarmAnswer() async throws {
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.8.0.1"]), ttl: 1)
-        let lines = TestSupport.Mutex<[String]>([])
+        let lines = Locked<[String]>([])
         let logger = Logger(label: "discovery-test") { _ in RecordingLogHandler(lines: lines) }
         let options = ResolverOptions(timeoutSeconds: 1, attempts: 1, retryAfterFailure: .milliseconds(200))
         let resolver = DNSFixtures.resolver(port: dns.port, options: options, logger: logger)
         let good = try await resolver.resolve(.adderservice)
         // The server's port now reads queries and never answers: each refresh times out.
         dns.kill9()
-        let silent = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: dns.port).get()
+        let silent = try await Self.silentUDPSocket(port: dns.port)
         defer { silent.close(promise: nil) }
         try await Task.sleep(for: .milliseconds(1_100))  // past the TTL
 
@@ -225,6 +225,19 @@ import TestSupport
         }
         let warnings = lines.withLock { $0 }.filter { $0.contains("serving the last good answer") }
         #expect(warnings.count >= 1, "the failed refreshes are logged")
+    }
+
+    /// A UDP socket on `port` that reads queries and never answers; retried for a moment, while
+    /// the killed server's process (behind its supervisor) still holds the port.
+    private static func silentUDPSocket(port: Int) async throws -> any Channel {
+        let deadline = ContinuousClock.now + .seconds(3)
+        while true {
+            do {
+                return try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).get()
+            } catch where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
     }
 
     private static func eventually(within limit: Duration, _ condition: () async -> Bool) async -> Bool {

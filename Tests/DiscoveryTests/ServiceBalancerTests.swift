@@ -2,6 +2,7 @@ import Discovery
 import Foundation
 import NIOCore
 import NIOPosix
+import ProcessSupervision
 import Testing
 import TestSupport
 
@@ -37,7 +38,7 @@ import Glibc
         let dns = try await DNSServer.start(records: records)
         defer { dns.stop() }
         let balancer = ServiceBalancer(resolver: DNSFixtures.resolver(port: dns.port), service: .adderservice)
-        let attempts = TestSupport.Mutex<[Int]>([])
+        let attempts = Locked<[Int]>([])
 
         var served: [Int: Int] = [:]
         for _ in 0..<6 {
@@ -73,7 +74,7 @@ import Glibc
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.9.0.1", "10.9.0.2"]))
         defer { dns.stop() }
         let balancer = ServiceBalancer(resolver: DNSFixtures.resolver(port: dns.port), service: .adderservice)
-        let calls = TestSupport.Mutex(0)
+        let calls = Locked(0)
         await #expect(throws: BadAnswer.self) {
             try await balancer.withTarget { _ in
                 calls.withLock { $0 += 1 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ProcessSupervision
 import TestSupport
 import Testing
 
@@ -86,7 +87,7 @@ final class Visits: Sendable {
         let port: Int
         let path: String
     }
-    private let counts = Mutex<[Page: Int]>([:])
+    private let counts = Locked<[Page: Int]>([:])
     var value: [Page: Int] { counts.withLock { $0 } }
     func count(_ page: Page) { counts.withLock { $0[page, default: 0] += 1 } }
 }

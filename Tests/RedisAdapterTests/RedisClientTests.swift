@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ProcessSupervision
 import RedisAdapter
 import TestSupport
 import Testing
@@ -23,8 +24,8 @@ struct RedisClientTests {
     @Test func resolvesTheEndpointAgainBeforeReconnecting() async throws {
         let first = try await RedisServer.start()
         let second = try await RedisServer.start()
-        let target = Mutex(first.port)
-        let lookups = Mutex(0)
+        let target = Locked(first.port)
+        let lookups = Locked(0)
         let client = RedisClient(
             endpoint: {
                 lookups.withLock { $0 += 1 }

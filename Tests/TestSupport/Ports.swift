@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupervision
 
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +29,7 @@ public enum Ports {
         return result == 0
     }
 
-    private static let handedOut = Mutex<Set<Int>>([])
+    private static let handedOut = Locked<Set<Int>>([])
 
     private static func kernelChosenPort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
