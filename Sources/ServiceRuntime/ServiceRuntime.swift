@@ -38,10 +38,19 @@ public struct ServiceRuntime: Sendable {
     /// A router with `/healthz`, `/readyz`, `/metrics`, the shutdown's `Connection: close`, the
     /// request log, request metrics, the body limit and JSON errors. Add the service's routes to it.
     public func makeRouter(readiness: [ReadinessCheck] = []) -> Router<BasicRequestContext> {
+        makeRouter(readiness: readiness, errors: JSONErrorMiddleware())
+    }
+
+    /// The same router with `errors` turning errors into responses where the JSON errors would:
+    /// inside the request log and metrics, outside the body limit, so it also answers the
+    /// runtime's own refusals (the webapp's HTML pages).
+    public func makeRouter(
+        readiness: [ReadinessCheck] = [], errors: some RouterMiddleware<BasicRequestContext>
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(ConnectionDrainMiddleware())
         router.middlewares.add(RequestTelemetryMiddleware(metrics: Observability.requestMetrics))
-        router.middlewares.add(JSONErrorMiddleware())
+        router.middlewares.add(errors)
         router.middlewares.add(BodyLimitMiddleware(limit: config.maxBodySize))
         OperationalRoutes(checks: readiness, limit: Self.readinessLimit).add(to: router)
         return router

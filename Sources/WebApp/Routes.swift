@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceRuntime
 
 /// What the pages talk to. Built from discovery in production (`WebAppAssembly`), from loopback
 /// test servers in tests.
@@ -19,17 +20,24 @@ public struct WebAppDependencies: Sendable {
     }
 }
 
-/// The webapp's routes: the HTML error pages, the stylesheet, and the pages (each recorded as an
+/// The webapp's router and routes: the HTML error pages, the stylesheet, and the pages (each recorded as an
 /// eventservice `record` event). The stylesheet, unknown paths and the runtime's /healthz,
 /// /readyz and /metrics are not recorded: they are not pages a person visited.
 public enum WebAppRoutes {
     /// How many calculations the audit page shows.
     public static let auditLimit = 20
 
+    /// The runtime's router with the site's HTML error pages where a JSON service has its JSON
+    /// errors, so every error a visitor can meet is a page — the runtime's 413 too.
+    public static func makeRouter(
+        runtime: ServiceRuntime, pages: PageRenderer, readiness: [ReadinessCheck] = []
+    ) -> Router<BasicRequestContext> {
+        runtime.makeRouter(readiness: readiness, errors: ErrorPageMiddleware(pages: pages))
+    }
+
     public static func add<Context: RequestContext>(
         to router: Router<Context>, pages: PageRenderer, dependencies: WebAppDependencies
     ) {
-        router.add(middleware: ErrorPageMiddleware(pages: pages))
         router.get(RouterPath(Stylesheet.path)) { request, _ in Stylesheet.response(for: request) }
         let handlers = PageHandlers(pages: pages, dependencies: dependencies)
         router.group()

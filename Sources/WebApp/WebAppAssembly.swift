@@ -46,8 +46,9 @@ public enum WebAppAssembly {
             auditRecorder: AuditRecorder(audit: audit, logger: runtime.logger),
             events: EventRecorder(sink: eventSink, logger: runtime.logger)
         )
-        let router = runtime.makeRouter(readiness: [readiness(targets.findAdderservice)])
-        WebAppRoutes.add(to: router, pages: try PageRenderer(), dependencies: dependencies)
+        let pages = try PageRenderer()
+        let router = WebAppRoutes.makeRouter(runtime: runtime, pages: pages, readiness: [readiness(targets.findAdderservice)])
+        WebAppRoutes.add(to: router, pages: pages, dependencies: dependencies)
         // The HTTP client is listed first so it shuts down last, after the recorders' final sends.
         return runtime.makeApplication(
             router: router,

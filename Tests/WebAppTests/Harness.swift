@@ -89,8 +89,9 @@ struct Harness: Sendable {
             events: EventRecorder(sink: sink, settings: events, logger: logger)
         )
         // The runtime's router, so the pages sit behind the same middlewares as in production.
-        let router = Self.runtime.makeRouter()
-        WebAppRoutes.add(to: router, pages: try PageRenderer(), dependencies: dependencies)
+        let pages = try PageRenderer()
+        let router = WebAppRoutes.makeRouter(runtime: Self.runtime, pages: pages)
+        WebAppRoutes.add(to: router, pages: pages, dependencies: dependencies)
         extraRoutes(router)
         let app = Application(
             router: router, services: [dependencies.auditRecorder, dependencies.events], logger: logger

@@ -115,6 +115,9 @@ import Testing
                     headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body)
                 )
                 #expect(response.status == .contentTooLarge)
+                // The runtime refuses it before any handler runs; the visitor still gets a page.
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(response.text.contains("Too much data"))
             }
         }
     }
