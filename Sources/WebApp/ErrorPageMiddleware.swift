@@ -5,8 +5,9 @@ import NIOCore
 
 /// Turns errors into HTML pages in the site's layout. It takes the place of the runtime's JSON
 /// errors (`WebAppRoutes.makeRouter`): inside the request log and metrics, which see the finished
-/// page, and outside the body limit, whose 413 becomes a page too. Unknown paths get the 404 page; anything unexpected the 500 page
-/// naming the request id, which is also on the log lines of that request. Internals stay in the log.
+/// page, and outside the body limit, whose 413 becomes a page too. Unknown paths get the 404
+/// page; anything unexpected the 500 page naming the request id, which is also on the log lines
+/// of that request. Internals stay in the log.
 struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
     let pages: PageRenderer
 

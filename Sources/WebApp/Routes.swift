@@ -20,8 +20,8 @@ public struct WebAppDependencies: Sendable {
     }
 }
 
-/// The webapp's router and routes: the HTML error pages, the stylesheet, and the pages (each recorded as an
-/// eventservice `record` event). The stylesheet, unknown paths and the runtime's /healthz,
+/// The webapp's router and routes: the HTML error pages, the stylesheet, and the pages (each
+/// recorded as an eventservice `record` event). The stylesheet, unknown paths and the runtime's /healthz,
 /// /readyz and /metrics are not recorded: they are not pages a person visited.
 public enum WebAppRoutes {
     /// How many calculations the audit page shows.

@@ -87,8 +87,7 @@ import TestSupport
 
     @Test func silentServerTimesOutWithinTheConfiguredTimeout() async throws {
         // A UDP socket that reads queries and never answers: a DNS server that hangs.
-        let silent = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
+        let silent = try await Self.silentUDPSocket(port: 0)
         defer { silent.close(promise: nil) }
         let port = try #require(silent.localAddress?.port)
         let started = ContinuousClock.now
@@ -197,7 +196,7 @@ import TestSupport
 
         #expect(try await resolver.resolve(.adderservice) == before)
         let after = [ServiceTarget(host: "10.7.0.2", port: 8080)]
-        #expect(await Self.eventually(within: .seconds(3)) { (try? await resolver.resolve(.adderservice)) == after })
+        #expect(await eventually(timeout: .seconds(3)) { (try? await resolver.resolve(.adderservice)) == after })
     }
 
     /// A DNS server that stops answering (overloaded, mid-restart) never holds a caller while the
@@ -227,8 +226,9 @@ import TestSupport
         #expect(warnings.count >= 1, "the failed refreshes are logged")
     }
 
-    /// A UDP socket on `port` that reads queries and never answers; retried for a moment, while
-    /// the killed server's process (behind its supervisor) still holds the port.
+    /// A UDP socket on `port` (0: any) that reads queries and never answers: a DNS server that
+    /// hangs. Retried for a moment while a killed server's process (behind its supervisor) still
+    /// holds the port.
     private static func silentUDPSocket(port: Int) async throws -> any Channel {
         let deadline = ContinuousClock.now + .seconds(3)
         while true {
@@ -240,14 +240,6 @@ import TestSupport
         }
     }
 
-    private static func eventually(within limit: Duration, _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return await condition()
-    }
 
     @Test func targetsAreOrderedBySRVPriority() async throws {
         let port = Ports.free()

@@ -56,12 +56,7 @@ struct RehearsedCluster {
 
     /// Polls `condition` every 200 ms until it holds; false after `timeout`.
     func eventually(_ timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return try await condition()
+        try await TestSupport.eventually(timeout: timeout, poll: .milliseconds(200), condition)
     }
 
     func pods(_ workload: String) async -> [PodInfo] {

@@ -100,31 +100,22 @@ struct Harness: Sendable {
     }
 }
 
-/// Waits until `condition` holds, polling; false if it did not within `timeout`.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
+/// The add form's encoding of `text`, as a browser sends it: `+` for spaces, `%XX` for the rest.
+func formEncode(_ text: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._*")
+    return (text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "").replacingOccurrences(of: "%20", with: "+")
 }
 
 extension TestClientProtocol {
     /// Submits the add form as a browser would.
     func submitAdd(first: String, second: String) async throws -> TestResponse {
-        let body = "first=\(Self.formEncode(first))&second=\(Self.formEncode(second))"
+        let body = "first=\(formEncode(first))&second=\(formEncode(second))"
         return try await execute(
             uri: "/add/calculate", method: .post,
             headers: [.contentType: "application/x-www-form-urlencoded"],
             body: ByteBuffer(string: body)
         )
-    }
-
-    static func formEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._*")
-        return (text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "").replacingOccurrences(of: "%20", with: "+")
     }
 }
 
