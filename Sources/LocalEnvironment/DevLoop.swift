@@ -121,12 +121,26 @@ final class DevLoop {
         return nil
     }
 
-    /// The build's output without its progress lines: the errors, with their source lines.
+    /// The compiler's errors from the build's output, each with its source excerpt and once:
+    /// the driver reports an error both when it emits the module and when it compiles the file,
+    /// and SwiftPM's own warnings and progress lines say nothing about the edit.
     static func report(product: String, _ result: CommandRun) -> String {
-        let progress = ["Building for ", "Planning build", "Write swift-version", "Compiling ", "Build complete", "Emitting module"]
-        var lines = result.output.filter { line in
-            !line.isEmpty && !(line.hasPrefix("[") && line.contains("/") && line.contains("] ")) && !progress.contains { line.hasPrefix($0) }
+        var blocks: [[String]] = []
+        var current: [String]?
+        for line in result.output {
+            let isHeader = !line.hasPrefix(" ") && (line.contains(": error: ") || line.contains(": warning: ")
+                || line.contains(": note: ") || line.hasPrefix("error: ") || line.hasPrefix("warning: ") || line.hasPrefix("["))
+            if isHeader {
+                if let current { blocks.append(current) }
+                let wanted = line.contains("error: ") && !line.contains("command failed with exit code")
+                current = wanted ? [line] : nil
+            } else if current != nil {
+                current?.append(line)
+            }
         }
+        if let current { blocks.append(current) }
+        var seen: Set<[String]> = []
+        var lines = blocks.filter { seen.insert($0).inserted }.joined().filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         if lines.isEmpty { lines = Array(result.output.suffix(20)) }
         return (["build of \(product) failed (\(result.status)); the running version keeps serving:"] + lines.map { "  " + $0 })
             .joined(separator: "\n")
