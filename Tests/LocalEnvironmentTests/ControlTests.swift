@@ -34,6 +34,12 @@ import Testing
         let logs = try localenv(["logs", "redis", "--state", state, "--grep", "Ready to accept"])
         #expect(logs.status == 0 && logs.output.contains("Ready to accept connections"), "\(logs.output)")
 
+        // logs -f: what the next redis processes print arrives as they print it.
+        let follower = try await ServerProcess(
+            name: "logs-follow", executable: try TestPaths.builtExecutable("localenv"),
+            arguments: ["logs", "redis", "-f", "--state", state, "--grep", "Ready to accept"], port: 0, waitForPort: false
+        )
+        defer { follower.stop() }
         let stopped = try ControlClient.send("stop redis", stateDirectory: state)
         #expect(stopped.ok, "\(stopped.text)")
         #expect(await eventually(timeout: .seconds(10)) { !Ports.isListening(redisPort) })
@@ -42,6 +48,11 @@ import Testing
         #expect(await run.waitFor("redis is ready again"), "\(run.log())")
         #expect(try ControlClient.send("restart redis", stateDirectory: state).ok)
         #expect(await eventually(timeout: .seconds(10)) { run.startedPIDs().filter { $0.name == "redis" }.count == 3 }, "\(run.log())")
+
+        #expect(await eventually(timeout: .seconds(10)) {
+            follower.log().components(separatedBy: "Ready to accept connections").count == 4
+        }, "three redis processes, each ready once: \(follower.log())")
+        #expect(!follower.log().contains("Server initialized"), "--grep: \(follower.log())")
 
         let unknown = try localenv(["restart", "nothing", "--state", state])
         #expect(unknown.status == 1 && unknown.output.contains("no entry nothing is running here"), "\(unknown.output)")
