@@ -53,6 +53,10 @@ final class DevLoop {
             return
         }
         let watched = entries.keys.filter { graph?.products[$0] != nil }.sorted()
+        guard !watched.isEmpty else {
+            supervisor.say("watch: no service started here is built by this package: not watching")
+            return
+        }
         do {
             watcher = try SourceWatcher.start(
                 folder: root + "/Sources", root: root, excludes: supervisor.plan.fuge.global.monitorExcludes

@@ -39,11 +39,11 @@ extension Supervisor {
     }
 
     private func start(requested component: Supervised) -> ControlReply {
-        guard component.current == nil else { return .failure("\(component.name) is already running (pid \(component.current?.child.pid ?? 0))") }
-        if component.held, component.processes.contains(where: \.isRunning) {
+        if component.held, let stopping = component.current {
             component.startWhenStopped = true
-            return .success("\(component.name) starts once pid \(component.processes.first?.pid ?? 0) has stopped")
+            return .success("\(component.name) starts again once pid \(stopping.child.pid) has stopped")
         }
+        guard component.current == nil else { return .failure("\(component.name) is already running (pid \(component.current?.child.pid ?? 0))") }
         component.held = false
         component.startFailures = 0
         guard start(component) else { return .failure("\(component.name) could not be started (see the launcher's output)") }
