@@ -55,7 +55,7 @@ public enum ControlClient {
         guard result == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw LauncherError("no localenv is running with the state folder of \(path) (\(reason))")
+            throw LauncherError("no localenv is running with this state folder: nothing answers on \(path) (\(reason))")
         }
         return fd
     }
