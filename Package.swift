@@ -95,7 +95,7 @@ let package = Package(
         // posix_spawn children, their output and signals: shared by localenv and rehearse.
         .target(name: "ProcessSupervision", swiftSettings: swiftSettings),
         .target(
-            name: "LocalEnvironment", dependencies: ["ProcessSupervision", "Discovery", yams, logging, httpClient],
+            name: "LocalEnvironment", dependencies: ["ProcessSupervision", "Discovery", yams, logging, httpClient, nioCore, nioPosix],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "localenv", dependencies: ["LocalEnvironment", argumentParser], swiftSettings: swiftSettings),

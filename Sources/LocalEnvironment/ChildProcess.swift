@@ -20,10 +20,10 @@ final class ChildProcess: Sendable {
     private let status: Locked<ExitStatus?>
     private let recent: RecentLines
 
-    /// Starts `spec`; its output goes to `sink` line by line. `onExit` runs once, on another
+    /// Starts `spec`; its output goes to `log` line by line. `onExit` runs once, on another
     /// thread, after the process ended and its output was read to the end.
     static func start(
-        _ spec: ComponentSpec, environment: [String: String], sink: OutputSink,
+        _ spec: ComponentSpec, environment: [String: String], log: ComponentLog,
         onExit: @escaping @Sendable (ExitStatus) -> Void
     ) throws(LauncherError) -> ChildProcess {
         let arguments = wrapped([spec.executable] + spec.arguments)
@@ -32,7 +32,7 @@ final class ChildProcess: Sendable {
         let recent = RecentLines(limit: 20)
         let exitStatus = Locked<ExitStatus?>(nil)
         let outputDone = DispatchSemaphore(value: 0)
-        LineReader.start(descriptor: output, name: spec.name, recent: recent, write: { sink.write(spec.name, $0) }) {
+        LineReader.start(descriptor: output, name: spec.name, recent: recent, write: { log.write($0) }) {
             outputDone.signal()
         }
         let waiter = Thread {

@@ -103,8 +103,9 @@ struct ComponentBuilder {
     }
 
     /// A real mongod when one is installed; otherwise nx-27017, the MongoDB-wire-compatible server
-    /// on SQLite (no registry here provides mongod). Its pid and log files go in the data folder:
-    /// their defaults are fixed paths in /tmp, which would stop a second copy from starting.
+    /// on SQLite (no registry here provides mongod). Its pid file goes in the data folder (the
+    /// default is a fixed path in /tmp, which would stop a second copy from starting); its own log
+    /// file is not needed, since the launcher keeps its output (`ComponentLog`).
     private func mongo(entry: String, port: Int, data: String) throws(LauncherError) -> (String, [String]) {
         if let mongod = tools.find("mongod") {
             return (mongod, ["--port", "\(port)", "--bind_ip", "127.0.0.1", "--dbpath", data, "--quiet"])
@@ -112,7 +113,7 @@ struct ComponentBuilder {
         let server = try tools.require("nx-27017", for: entry)
         return (server, [
             "--data-dir", data, "--host", "127.0.0.1", "-p", "\(port)",
-            "--pid-file", data + "/nx-27017.pid", "--log-file", data + "/nx-27017.log",
+            "--pid-file", data + "/nx-27017.pid", "--log-file", "/dev/null",
         ])
     }
 

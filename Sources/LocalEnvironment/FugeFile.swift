@@ -13,13 +13,22 @@ public struct FugeFile: Sendable, Equatable {
         public var dnsPort: Int
         public var dnsNamespace: String
         public var dnsSuffix: String
+        /// Fuge's `monitor`: rebuild and restart a service when its sources change (`localenv --watch`).
+        public var monitor: Bool
+        /// Paths (fnmatch patterns relative to the project root) whose changes do not count.
+        public var monitorExcludes: [String]
 
-        public init(dnsEnabled: Bool, dnsHost: String, dnsPort: Int, dnsNamespace: String, dnsSuffix: String) {
+        public init(
+            dnsEnabled: Bool, dnsHost: String, dnsPort: Int, dnsNamespace: String, dnsSuffix: String,
+            monitor: Bool = false, monitorExcludes: [String] = []
+        ) {
             self.dnsEnabled = dnsEnabled
             self.dnsHost = dnsHost
             self.dnsPort = dnsPort
             self.dnsNamespace = dnsNamespace
             self.dnsSuffix = dnsSuffix
+            self.monitor = monitor
+            self.monitorExcludes = monitorExcludes
         }
     }
 
@@ -87,7 +96,9 @@ public struct FugeFile: Sendable, Equatable {
             dnsHost: try field.string("dns_host") ?? "127.0.0.1",
             dnsPort: try field.port("dns_port") ?? 53053,
             dnsNamespace: try field.string("dns_namespace") ?? "micro",
-            dnsSuffix: try field.string("dns_suffix") ?? "svc.cluster.local"
+            dnsSuffix: try field.string("dns_suffix") ?? "svc.cluster.local",
+            monitor: try field.bool("monitor") ?? false,
+            monitorExcludes: try field.strings("monitor_excludes")
         )
     }
 
@@ -122,6 +133,17 @@ private struct Fields {
         guard let value = node[key] else { return nil }
         guard let text = value.string else { throw LauncherError("\(context): \(key) must be a string") }
         return text
+    }
+
+    func strings(_ key: String) throws(LauncherError) -> [String] {
+        guard let value = node[key] else { return [] }
+        guard value.sequence != nil else { throw LauncherError("\(context): \(key) must be a list of strings") }
+        var strings: [String] = []
+        for item in value.array() {
+            guard let text = item.string else { throw LauncherError("\(context): \(key) must be a list of strings") }
+            strings.append(text)
+        }
+        return strings
     }
 
     func bool(_ key: String) throws(LauncherError) -> Bool? {

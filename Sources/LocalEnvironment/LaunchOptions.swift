@@ -23,12 +23,20 @@ public struct LaunchOptions: Sendable {
     public var environment: [String: String]
     /// Colour the name prefixes; nil: when stdout is a terminal.
     public var color: Bool?
+    /// Watch `Sources/`, rebuild what changed and replace the running services (needs fuge.yml's
+    /// `monitor: true`).
+    public var watch: Bool
+    /// How watch mode builds one service: this command with `--product <name>` appended, run in
+    /// the project root; the first word is looked up on PATH, or relative to the root when it
+    /// has a slash (`scripts/build-release`).
+    public var buildCommand: [String]
 
     public init(
         fugePath: String = "fuge/fuge.yml", binDirectory: String? = nil, stateDirectory: String? = nil,
         dnsPort: Int? = nil, portOverrides: [String: Int] = [:], only: [String]? = nil,
         readyTimeout: Duration = .seconds(60), stopGrace: Duration = .seconds(5), maxStartFailures: Int = 5,
-        environment: [String: String] = [:], color: Bool? = nil
+        environment: [String: String] = [:], color: Bool? = nil, watch: Bool = false,
+        buildCommand: [String] = ["swift", "build", "-c", "release"]
     ) {
         self.fugePath = fugePath
         self.binDirectory = binDirectory
@@ -41,5 +49,7 @@ public struct LaunchOptions: Sendable {
         self.maxStartFailures = maxStartFailures
         self.environment = environment
         self.color = color
+        self.watch = watch
+        self.buildCommand = buildCommand
     }
 }

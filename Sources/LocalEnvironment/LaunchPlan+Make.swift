@@ -11,8 +11,7 @@ extension LaunchPlan {
         let root = ((fugeFolder as NSString).deletingLastPathComponent as NSString).standardizingPath
         let entries = try applyOverrides(options.portOverrides, to: fuge.entries)
         let dnsPort = options.dnsPort ?? fuge.global.dnsPort
-        let state = options.stateDirectory.map { absolute($0, in: FileManager.default.currentDirectoryPath) }
-            ?? root + "/.build/localenv"
+        let state = stateDirectory(fugePath: options.fugePath, stateDirectory: options.stateDirectory)
         var plan = LaunchPlan(
             fuge: fuge, entries: entries, records: nil, components: [], dnsHost: fuge.global.dnsHost, dnsPort: dnsPort,
             stateDirectory: state, projectRoot: root,
@@ -32,6 +31,15 @@ extension LaunchPlan {
         }
         plan.components.sort { $0.role < $1.role }
         return plan
+    }
+
+    /// `--state`, else `<root>/.build/localenv` (the root being the folder above fuge.yml's):
+    /// where the launcher keeps data, logs and its control socket, and where `localenv ps` looks.
+    public static func stateDirectory(fugePath: String, stateDirectory: String?) -> String {
+        let here = FileManager.default.currentDirectoryPath
+        if let stateDirectory { return absolute(stateDirectory, in: here) }
+        let fugeFolder = (absolute(fugePath, in: here) as NSString).deletingLastPathComponent
+        return ((fugeFolder as NSString).deletingLastPathComponent as NSString).standardizingPath + "/.build/localenv"
     }
 
     private static func applyOverrides(

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import ProcessSupervision
 
 #if canImport(Glibc)
@@ -16,18 +17,63 @@ public enum Launcher {
     public static func run(_ options: LaunchOptions) async -> Int32 {
         let startedAt = ContinuousClock.now
         let plan: LaunchPlan
+        let sink: OutputSink
+        let logs: [String: ComponentLog]
         do {
             plan = try LaunchPlan.make(options: options)
             try checkPorts(plan)
             try prepareStateDirectories(plan)
+            sink = OutputSink(names: ["localenv"] + plan.components.map(\.name), color: options.color)
+            logs = try openLogs(plan, sink: sink)
         } catch {
             printError("localenv: \(error)")
             return 1
         }
-        let sink = OutputSink(names: ["localenv"] + plan.components.map(\.name), color: options.color)
-        let supervisor = Supervisor(plan: plan, options: options, sink: sink, startedAt: startedAt)
+        let supervisor = Supervisor(plan: plan, options: options, sink: sink, logs: logs, startedAt: startedAt)
+        let control: any Channel
+        var devLoop: DevLoop?
+        do {
+            control = try await ControlServer.start(
+                path: ControlServer.socketPath(stateDirectory: plan.stateDirectory), supervisor: supervisor
+            )
+            if try watches(plan, options) {
+                try await supervisor.holdServicePorts()
+                devLoop = DevLoop(
+                    supervisor: supervisor, root: plan.projectRoot, build: try buildCommand(plan, options),
+                    environment: options.environment
+                )
+            }
+        } catch {
+            printError("localenv: \(error)")
+            return 1
+        }
         watchSignals(continuation: supervisor.continuation, hurry: supervisor.hurry)
-        return await supervisor.run()
+        if let devLoop { Task { await devLoop.start() } }
+        let status = await supervisor.run()
+        devLoop?.stop()
+        try? await control.close()
+        unlink(ControlServer.socketPath(stateDirectory: plan.stateDirectory))
+        return status
+    }
+
+    /// `--watch` with fuge.yml's `monitor: true`; `monitor: false` wins (the file is shared with Fuge users).
+    static func watches(_ plan: LaunchPlan, _ options: LaunchOptions) throws(LauncherError) -> Bool {
+        guard options.watch else { return false }
+        guard plan.fuge.global.monitor else {
+            throw LauncherError("--watch: \(options.fugePath) says `monitor: false`; set it to true, or run without --watch")
+        }
+        return true
+    }
+
+    /// The build command with its first word resolved to a path (posix_spawn does not search PATH).
+    static func buildCommand(_ plan: LaunchPlan, _ options: LaunchOptions) throws(LauncherError) -> [String] {
+        guard let first = options.buildCommand.first else { throw LauncherError("--build-command is empty") }
+        let tools = ToolLocator(environment: options.environment, projectRoot: plan.projectRoot)
+        let path = first.contains("/") ? LaunchPlan.absolute(first, in: plan.projectRoot) : tools.find(first)
+        guard let path, FileManager.default.isExecutableFile(atPath: path) else {
+            throw LauncherError("--build-command: \(first) is not an executable (on PATH, or relative to \(plan.projectRoot))")
+        }
+        return [path] + options.buildCommand.dropFirst()
     }
 
     /// Every port before anything starts: a taken one is named (port, entry) and nothing runs.
@@ -50,6 +96,17 @@ public enum Launcher {
                 throw LauncherError("cannot create \(folder): \(error.localizedDescription)")
             }
         }
+    }
+
+    /// `<state>/<entry>.log` for every component; the servers' console output is filtered.
+    static func openLogs(_ plan: LaunchPlan, sink: OutputSink) throws(LauncherError) -> [String: ComponentLog] {
+        var logs: [String: ComponentLog] = [:]
+        for spec in plan.components {
+            logs[spec.name] = try ComponentLog(
+                name: spec.name, path: plan.stateDirectory + "/\(spec.name).log", quiet: spec.role != .service, sink: sink
+            )
+        }
+        return logs
     }
 
     /// SIGINT (Ctrl-C), SIGTERM and SIGHUP (terminal closed) stop everything; a second one stops

@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 extension Supervisor {
-    /// A child ended while the launcher was not stopping: report it and restart it with backoff,
-    /// as Fuge's monitor would. False when the launcher gives up on it.
+    /// A process ended. The current one, while the launcher was not stopping it: report it and
+    /// restart it with backoff, as Fuge's monitor would. False when the launcher gives up on it.
     ///
     /// Giving up: a component that exits `maxStartFailures` times in a row without ever becoming
     /// ready will not come up by retrying (a bad configuration, a missing library, a port taken
@@ -16,21 +16,44 @@ extension Supervisor {
     /// after it was ready is restarted however often it happens — that is the developer's bug to
     /// see in the log, and the rest of the system stays up meanwhile.
     func handleExit(_ name: String, generation: Int, _ status: ExitStatus) -> Bool {
-        guard let component = component(name), component.generation == generation else { return true }
-        component.probe?.cancel()
-        let ranFor = ContinuousClock.now - component.startedAt
-        let lastLines = component.child?.lastLines ?? []
-        component.child = nil
-        if component.ready {
+        guard let component = component(name), let instance = component.instance(generation) else { return true }
+        instance.probe?.cancel()
+        if component.successor === instance {
+            component.successor = nil
+            say("the new \(name) exited before it was ready (\(status)); pid \(component.current?.child.pid ?? 0) keeps serving")
+            return true
+        }
+        if let index = component.retiring.firstIndex(where: { $0 === instance }) {
+            component.retiring.remove(at: index)
+            say("the previous \(name) (pid \(instance.child.pid)) ended: \(status)")
+            return true
+        }
+        component.current = nil
+        component.forwarder?.forward(to: nil)
+        if component.held || component.startWhenStopped {
+            say("\(name) (pid \(instance.child.pid)) stopped: \(status)")
+            if component.startWhenStopped {
+                component.startWhenStopped = false
+                component.held = false
+                return start(component)
+            }
+            return true
+        }
+        return handleCrash(component, instance: instance, status: status)
+    }
+
+    private func handleCrash(_ component: Supervised, instance: Instance, status: ExitStatus) -> Bool {
+        let name = component.spec.name
+        let ranFor = ContinuousClock.now - instance.startedAt
+        if instance.ready {
             component.startFailures = 0
             say("\(name) crashed: \(status) after \(Announcement.seconds(ranFor))")
         } else {
             component.startFailures += 1
             say("\(name) exited before it was ready: \(status) (\(component.startFailures) of \(options.maxStartFailures) tries)")
         }
-        component.ready = false
         if component.startFailures >= options.maxStartFailures {
-            giveUp(on: component, status: status, lastLines: lastLines)
+            giveUp(on: component, status: status, lastLines: instance.child.lastLines)
             return false
         }
         component.quickExits = ranFor < .seconds(10) ? component.quickExits + 1 : 1
@@ -61,15 +84,20 @@ extension Supervisor {
     }
 
     func handleReady(_ name: String, generation: Int) {
-        guard let component = component(name), component.generation == generation else { return }
-        component.ready = true
+        guard let component = component(name), let instance = component.instance(generation) else { return }
+        if component.successor === instance {
+            takeOver(component, by: instance)
+            return
+        }
+        guard component.current === instance else { return }
+        instance.ready = true
         component.startFailures = 0
         if announced {
             say("\(name) is ready again")
             return
         }
         say("\(name) ready (\(Announcement.seconds(elapsed)))")
-        if components.allSatisfy(\.ready) {
+        if components.allSatisfy({ $0.ready || $0.held }) {
             announced = true
             let lines = Announcement.lines(
                 plan: plan, elapsed: elapsed, currentDirectory: FileManager.default.currentDirectoryPath
@@ -78,12 +106,45 @@ extension Supervisor {
         }
     }
 
+    /// A rolling restart's new process is ready: new connections go to it, and the old one gets
+    /// SIGTERM (it answers what it has, with `Connection: close`, then exits).
+    private func takeOver(_ component: Supervised, by instance: Instance) {
+        instance.ready = true
+        component.successor = nil
+        component.startFailures = 0
+        component.forwarder?.forward(to: instance.port)
+        let previous = component.current
+        component.current = instance
+        let took = Announcement.seconds(ContinuousClock.now - instance.startedAt)
+        guard let previous else {
+            say("\(component.name) (pid \(instance.child.pid)) is ready, \(took) after its start")
+            return
+        }
+        say("\(component.name): pid \(instance.child.pid) ready \(took) after its start, serves now; pid \(previous.child.pid) drains")
+        previous.probe?.cancel()
+        component.retiring.append(previous)
+        terminate(previous.child)
+    }
+
+    /// SIGTERM now, SIGKILL if it is still there after the services' drain limit and the grace.
+    func terminate(_ child: ChildProcess) {
+        child.signalGroup(SIGTERM)
+        let limit = Self.drainLimit + options.stopGrace
+        Task {
+            try? await Task.sleep(for: limit)
+            if child.isRunning { child.signalGroup(SIGKILL) }
+        }
+    }
+
+    /// How long a service may take to finish its requests after SIGTERM (ServiceRuntime's limit).
+    static let drainLimit: Duration = .seconds(10)
+
     func reportNotReady() {
         guard !announced else { return }
-        let waiting = components.filter { !$0.ready }
+        let waiting = components.filter { !$0.ready && !$0.held }
         guard !waiting.isEmpty else { return }
         var lines = ["still not ready after \(Announcement.seconds(options.readyTimeout)) (the system keeps running):"]
-        lines += waiting.map { "  \($0.spec.name): \($0.lastProbe)" }
+        lines += waiting.map { "  \($0.spec.name): \($0.current?.lastProbe ?? "not running")" }
         say(lines.joined(separator: "\n"))
     }
 
@@ -91,9 +152,13 @@ extension Supervisor {
     /// databases, then DNS: SIGTERM to each process group, SIGKILL after the grace period.
     func stopAll() async {
         stopping = true
-        for component in components { component.probe?.cancel() }
+        for component in components {
+            for instance in [component.current, component.successor].compactMap({ $0 }) + component.retiring {
+                instance.probe?.cancel()
+            }
+        }
         for role in [ComponentSpec.Role.service, .database, .dns] {
-            let running = components.filter { $0.spec.role == role }.compactMap(\.child).filter(\.isRunning)
+            let running = components.filter { $0.spec.role == role }.flatMap(\.processes).filter(\.isRunning)
             guard !running.isEmpty else { continue }
             for child in running { child.signalGroup(SIGTERM) }
             await waitForExit(running, upTo: options.stopGrace)
@@ -104,6 +169,7 @@ extension Supervisor {
             }
             await waitForExit(stubborn, upTo: .seconds(2))
         }
+        for component in components { await component.forwarder?.close() }
         let held = PortCheck.taken(plan.portUses)
         if held.isEmpty {
             say("stopped everything; every port is free")

@@ -5,10 +5,11 @@ import ProcessSupervision
 import Glibc
 #endif
 
-/// Starts every component, watches them, restarts crashed ones, and stops them all on a signal.
+/// Starts every component, watches them, restarts crashed ones, replaces rebuilt ones, answers
+/// `localenv ps|start|stop|restart`, and stops them all on a signal.
 ///
-/// Everything happens on the main actor, driven by one stream of events, so the state below has
-/// one writer; children are spawned from the main thread (see `ChildProcess` on why).
+/// Everything happens on the main actor, driven by one stream of events (and the control
+/// socket's requests), so the state below has one writer.
 @MainActor
 final class Supervisor {
     enum Event: Sendable {
@@ -22,6 +23,8 @@ final class Supervisor {
     let plan: LaunchPlan
     let options: LaunchOptions
     let sink: OutputSink
+    /// Each component's log file (and console filter), by name.
+    let logs: [String: ComponentLog]
     let startedAt: ContinuousClock.Instant
     let events: AsyncStream<Event>
     nonisolated let continuation: AsyncStream<Event>.Continuation
@@ -30,14 +33,28 @@ final class Supervisor {
     private(set) var components: [Supervised]
     var announced = false
     var stopping = false
+    /// What the watch loop is doing, for `localenv ps`.
+    var watchStatus: String?
 
-    init(plan: LaunchPlan, options: LaunchOptions, sink: OutputSink, startedAt: ContinuousClock.Instant) {
+    init(
+        plan: LaunchPlan, options: LaunchOptions, sink: OutputSink, logs: [String: ComponentLog],
+        startedAt: ContinuousClock.Instant
+    ) {
         self.plan = plan
         self.options = options
         self.sink = sink
+        self.logs = logs
         self.startedAt = startedAt
         (events, continuation) = AsyncStream.makeStream(of: Event.self)
         components = plan.components.map(Supervised.init)
+    }
+
+    /// In watch mode, takes every service's port before anything starts (see `PortForwarder`).
+    func holdServicePorts() async throws(LauncherError) {
+        for component in components where component.spec.role == .service {
+            let host = component.spec.ports.first?.host ?? "0.0.0.0"
+            component.forwarder = try await PortForwarder.start(host: host, port: component.spec.mainPort)
+        }
     }
 
     /// Runs until a stop signal (exit status 0) or a component that will not start (1).
@@ -53,7 +70,9 @@ final class Supervisor {
                 case .exited(let name, let generation, let exitStatus):
                     if !handleExit(name, generation: generation, exitStatus) { status = 1 }
                 case .restart(let name):
-                    if let component = component(name), !start(component) { status = 1 }
+                    if let component = component(name), component.current == nil, !component.held, !start(component) {
+                        status = 1
+                    }
                 case .ready(let name, let generation):
                     handleReady(name, generation: generation)
                 case .readyTimeout:
@@ -73,35 +92,77 @@ final class Supervisor {
 
     var elapsed: Duration { ContinuousClock.now - startedAt }
 
-    /// Spawns the component and its readiness probe; false (after saying why) when it cannot be spawned.
-    private func start(_ component: Supervised) -> Bool {
+    /// `path` relative to the current directory when it is below it.
+    func display(_ path: String) -> String {
+        let here = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(here) ? String(path.dropFirst(here.count)) : path
+    }
+
+    /// Spawns a process of the component and its readiness probe; false (after saying why) when
+    /// it cannot be spawned. A `successor` starts beside the current process, on a port of its
+    /// own, and takes over when it is ready (`handleReady`).
+    @discardableResult
+    func start(_ component: Supervised, successor: Bool = false) -> Bool {
         component.generation += 1
-        component.ready = false
-        component.startedAt = .now
         let name = component.spec.name
         let generation = component.generation
         let continuation = continuation
+        var spec = component.spec
+        var port = spec.mainPort
+        if component.forwarder != nil {
+            guard let free = PortCheck.freePort() else {
+                say("\(name): no free port for a new process")
+                return false
+            }
+            port = free
+            spec = spec.listening(on: port)
+        }
+        guard let log = logs[name] else { return false }
+        let child: ChildProcess
         do {
-            component.child = try ChildProcess.start(component.spec, environment: options.environment, sink: sink) {
+            child = try ChildProcess.start(spec, environment: options.environment, log: log) {
                 continuation.yield(.exited(name, generation: generation, $0))
             }
         } catch {
             say("\(error)")
             return false
         }
-        say("started \(name) (pid \(component.child?.pid ?? 0))")
-        component.probe = Task { await self.probe(component, generation: generation) }
+        let instance = Instance(generation: generation, child: child, port: port)
+        if successor {
+            component.successor = instance
+            say("starting a new \(name) (pid \(child.pid)) beside pid \(component.current?.child.pid ?? 0)")
+            abandonIfNotReady(component, instance)
+        } else {
+            component.current = instance
+            component.forwarder?.forward(to: instance.port)
+            say(log.quiet ? "started \(name) (pid \(child.pid)); its output: \(display(log.path)) (warnings and errors shown here)"
+                : "started \(name) (pid \(child.pid))")
+        }
+        if generation > 1 { component.restarts += 1 }
+        instance.probe = Task { await self.probe(instance, spec: spec, name: name) }
         return true
     }
 
-    /// Polls every 50 ms until ready (then one `.ready` event) or until this generation is gone.
-    private func probe(_ component: Supervised, generation: Int) async {
-        while !Task.isCancelled, component.generation == generation, !stopping {
-            let result = await ReadinessProbe.check(component.spec.readiness)
-            guard component.generation == generation else { return }
-            component.lastProbe = result.detail
+    /// A new version that is not ready within the ready timeout is stopped; the running one stays.
+    private func abandonIfNotReady(_ component: Supervised, _ instance: Instance) {
+        let timeout = options.readyTimeout
+        Task {
+            try? await Task.sleep(for: timeout)
+            guard component.successor === instance else { return }
+            say("the new \(component.name) is not ready after \(Announcement.seconds(timeout)) (\(instance.lastProbe)): stopping it; pid \(component.current?.child.pid ?? 0) keeps serving")
+            instance.probe?.cancel()
+            terminate(instance.child)
+        }
+    }
+
+    /// Polls every 50 ms until ready (then one `.ready` event) or until the process is gone.
+    private func probe(_ instance: Instance, spec: ComponentSpec, name: String) async {
+        while !Task.isCancelled, instance.child.isRunning, !stopping {
+            let result = await ReadinessProbe.check(spec.readiness)
+            instance.lastProbe = result.detail
+            instance.lastProbeAt = .now
             if result.ready {
-                continuation.yield(.ready(component.spec.name, generation: generation))
+                continuation.yield(.ready(name, generation: instance.generation))
                 return
             }
             try? await Task.sleep(for: .milliseconds(50))
@@ -116,23 +177,4 @@ final class Supervisor {
             continuation.yield(.readyTimeout)
         }
     }
-}
-
-/// A component's state across restarts.
-@MainActor
-final class Supervised {
-    let spec: ComponentSpec
-    var child: ChildProcess?
-    /// Bumped on every start, so events of an earlier run of the process are recognised and dropped.
-    var generation = 0
-    var ready = false
-    /// Exits in a row before becoming ready; at `maxStartFailures` the launcher gives up.
-    var startFailures = 0
-    /// Exits in a row each soon after its start; sets the restart delay.
-    var quickExits = 0
-    var startedAt = ContinuousClock.now
-    var lastProbe = "not asked yet"
-    var probe: Task<Void, Never>?
-
-    init(spec: ComponentSpec) { self.spec = spec }
 }

@@ -15,16 +15,18 @@ import Glibc
 /// spawning *thread*; here every spawn runs on `SpawnThread`, which lives as long as the launcher.
 public enum Spawn {
     /// Starts `arguments[0]` (a path) in its own process group, with default signal handling,
-    /// nothing blocked, stdin from /dev/null, and stdout+stderr into `output` (a pipe's write end).
+    /// nothing blocked, stdin from /dev/null, and stdout+stderr into `output` (a pipe's write end);
+    /// stderr into `errors` instead when given.
     public static func start(
-        arguments: [String], environment: [String: String], workingDirectory: String, output: Int32
+        arguments: [String], environment: [String: String], workingDirectory: String, output: Int32,
+        errors: Int32? = nil
     ) throws(SpawnError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, output, 2)
+        posix_spawn_file_actions_adddup2(&actions, errors ?? output, 2)
         guard GNUSpawnActions.addChdir(&actions, workingDirectory) == 0 else {
             throw SpawnError("cannot set the working directory \(workingDirectory) for \(arguments[0])")
         }

@@ -3,28 +3,58 @@ import Foundation
 import LocalEnvironment
 
 /// `localenv`: runs micro locally from fuge/fuge.yml — DNS with the cluster's names, Redis,
-/// MongoDB and the four services — until Ctrl-C. See README.md, "The local environment".
+/// MongoDB and the four services — until Ctrl-C; `localenv ps|start|stop|restart|logs` steer the
+/// running one. See README.md, "The local environment".
 @main
 struct LocalEnv: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "localenv",
         abstract: "Run the whole micro system locally, with the cluster's DNS names, from fuge/fuge.yml.",
-        discussion: """
-            Starts dnsmasq (the SRV and A records of every entry), redis-server, a MongoDB (mongod, \
-            else nx-27017) and every service, waits for each /readyz, prints where to point a \
-            browser and curl, streams every log with its name, restarts what crashes, and stops \
-            everything on Ctrl-C or SIGTERM.
-            """
+        subcommands: [Up.self, Ps.self, Start.self, Stop.self, Restart.self, Logs.self],
+        defaultSubcommand: Up.self
     )
+}
 
+/// Where the running launcher is: the same `--fuge`/`--state` as it was given.
+struct Locator: ParsableArguments {
     @Option(help: "The environment description.")
     var fuge = "fuge/fuge.yml"
 
+    @Option(help: "The launcher's state folder (default: <root>/.build/localenv).")
+    var state: String?
+
+    var stateDirectory: String { LaunchPlan.stateDirectory(fugePath: fuge, stateDirectory: state) }
+
+    /// Sends `request` to the running launcher and prints its answer; a refusal exits 1.
+    func ask(_ request: String) throws {
+        do {
+            let reply = try ControlClient.send(request, stateDirectory: stateDirectory)
+            print(reply.text)
+            if !reply.ok { throw ExitCode(1) }
+        } catch let error as LauncherError {
+            FileHandle.standardError.write(Data("localenv: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Up: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start everything (the default command).",
+        discussion: """
+            Starts dnsmasq (the SRV and A records of every entry), redis-server, a MongoDB (mongod, \
+            else nx-27017) and every service, waits for each /readyz, prints where to point a \
+            browser and curl, streams every service's log with its name (the servers' logs go to \
+            <state>/<entry>.log; their warnings and errors are shown), restarts what crashes, and \
+            stops everything on Ctrl-C or SIGTERM. With --watch, a change under Sources/ builds the \
+            affected services again and replaces each running one once its new version is ready.
+            """
+    )
+
+    @OptionGroup var locator: Locator
+
     @Option(help: "Folder of the built services (default: each entry's run command, .build/release/<name>).")
     var bin: String?
-
-    @Option(help: "Folder for database data and server files (default: <root>/.build/localenv).")
-    var state: String?
 
     @Option(help: "DNS port instead of fuge.yml's dns_port.")
     var dnsPort: Int?
@@ -47,6 +77,12 @@ struct LocalEnv: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Colour the name prefixes (default: when stdout is a terminal).")
     var color: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "Rebuild and replace services when Sources/ changes (fuge.yml's monitor).")
+    var watch = false
+
+    @Option(help: "How --watch builds a service; `--product <name>` is appended.")
+    var buildCommand = "swift build -c release"
+
     func validate() throws {
         _ = try parsedPorts()
         guard maxStartFailures >= 1 else { throw ValidationError("--max-start-failures must be at least 1") }
@@ -56,10 +92,11 @@ struct LocalEnv: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let options = LaunchOptions(
-            fugePath: fuge, binDirectory: bin, stateDirectory: state, dnsPort: dnsPort, portOverrides: try parsedPorts(),
-            only: only.map { $0.split(separator: ",").map(String.init) },
+            fugePath: locator.fuge, binDirectory: bin, stateDirectory: locator.state, dnsPort: dnsPort,
+            portOverrides: try parsedPorts(), only: only.map { $0.split(separator: ",").map(String.init) },
             readyTimeout: .milliseconds(Int(readyTimeout * 1000)), stopGrace: .milliseconds(Int(stopGrace * 1000)),
-            maxStartFailures: maxStartFailures, environment: environment, color: color
+            maxStartFailures: maxStartFailures, environment: environment, color: color, watch: watch,
+            buildCommand: buildCommand.split(separator: " ").map(String.init)
         )
         let status = await Launcher.run(options)
         if status != 0 { throw ExitCode(status) }
@@ -75,5 +112,66 @@ struct LocalEnv: AsyncParsableCommand {
             result[String(parts[0])] = port
         }
         return result
+    }
+}
+
+struct Ps: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every component of the running launcher: state, pid, port, uptime, restarts, RSS, last readiness."
+    )
+
+    @OptionGroup var locator: Locator
+
+    func run() throws { try locator.ask("ps") }
+}
+
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start an entry stopped with `localenv stop`.")
+
+    @OptionGroup var locator: Locator
+    @Argument(help: "The entry, as named in fuge.yml.") var entry: String
+
+    func run() throws { try locator.ask("start \(entry)") }
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop an entry (it stays stopped until `localenv start`).")
+
+    @OptionGroup var locator: Locator
+    @Argument(help: "The entry, as named in fuge.yml.") var entry: String
+
+    func run() throws { try locator.ask("stop \(entry)") }
+}
+
+struct Restart: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restart an entry; in watch mode a service is replaced once its new process is ready."
+    )
+
+    @OptionGroup var locator: Locator
+    @Argument(help: "The entry, as named in fuge.yml.") var entry: String
+
+    func run() throws { try locator.ask("restart \(entry)") }
+}
+
+struct Logs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print an entry's output since the launcher started.")
+
+    @OptionGroup var locator: Locator
+    @Argument(help: "The entry, as named in fuge.yml.") var entry: String
+
+    @Flag(name: .shortAndLong, help: "Keep printing what it adds, until Ctrl-C.")
+    var follow = false
+
+    @Option(help: "Only the lines matching this regular expression.")
+    var grep: String?
+
+    func run() throws {
+        do {
+            try LogTail.run(stateDirectory: locator.stateDirectory, entry: entry, follow: follow, grep: grep)
+        } catch {
+            FileHandle.standardError.write(Data("localenv: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

@@ -12,9 +12,10 @@ import Testing
         fuge = try FugeFile.load(path: TestPaths.packageRoot + "/fuge/fuge.yml")
     }
 
-    @Test func globalBlockServesTheClusterNamesOn53053() {
+    @Test func globalBlockServesTheClusterNamesOn53053AndMonitorsTheSources() {
         #expect(fuge.global == FugeFile.Global(
-            dnsEnabled: true, dnsHost: "127.0.0.1", dnsPort: 53053, dnsNamespace: "micro", dnsSuffix: "svc.cluster.local"
+            dnsEnabled: true, dnsHost: "127.0.0.1", dnsPort: 53053, dnsNamespace: "micro", dnsSuffix: "svc.cluster.local",
+            monitor: true, monitorExcludes: ["**/.build/**", "**/.git/**", "**/.tools/**", "**/*.log"]
         ))
     }
 

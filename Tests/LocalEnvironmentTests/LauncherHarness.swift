@@ -39,7 +39,7 @@ final class LauncherRun: Sendable {
         log().split(separator: "\n").compactMap { line in
             guard let range = line.range(of: "started ") else { return nil }
             let words = line[range.upperBound...].split(separator: " ")
-            guard words.count >= 3, words[1] == "(pid", let pid = Int32(words[2].dropLast()) else { return nil }
+            guard words.count >= 3, words[1] == "(pid", let pid = Int32(words[2].prefix(while: \.isNumber)) else { return nil }
             return (String(words[0]), pid)
         }
     }

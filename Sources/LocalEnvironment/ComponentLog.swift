@@ -1,0 +1,54 @@
+import Foundation
+import ProcessSupervision
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where one component's output goes: every line into `<state>/<entry>.log` (emptied at each
+/// launch), and to the console all of a service's lines but of the servers (DNS, databases) only
+/// warnings and errors — their routine lines (nx-27017 logs every command, readiness pings
+/// included) would bury the services' own. `localenv logs <entry>` reads the file.
+final class ComponentLog: Sendable {
+    let name: String
+    let path: String
+    /// Servers: only notable lines reach the console.
+    let quiet: Bool
+    private let sink: OutputSink
+    private let file: Locked<Int32>
+
+    init(name: String, path: String, quiet: Bool, sink: OutputSink) throws(LauncherError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw LauncherError("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        self.name = name
+        self.path = path
+        self.quiet = quiet
+        self.sink = sink
+        file = Locked(descriptor)
+    }
+
+    deinit { file.withLock { _ = close($0) } }
+
+    /// One or more lines (without the last newline), as `LineReader` hands them over.
+    func write(_ text: String) {
+        file.withLock { descriptor in Self.writeAll(descriptor, text + "\n") }
+        guard quiet else {
+            sink.write(name, text)
+            return
+        }
+        let notable = text.split(separator: "\n").map(String.init).filter(LogLevel.isNotable)
+        if !notable.isEmpty { sink.write(name, notable.joined(separator: "\n")) }
+    }
+
+    private static func writeAll(_ descriptor: Int32, _ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}

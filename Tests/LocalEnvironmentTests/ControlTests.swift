@@ -1,0 +1,77 @@
+import Foundation
+import LocalEnvironment
+import TestSupport
+import Testing
+
+/// `localenv ps|stop|start|restart|logs` against a running launcher, and the servers' output kept
+/// out of the console.
+@Suite struct ControlTests {
+    @Test func psStopStartRestartAndLogsSteerTheRunningLauncher() async throws {
+        let redisPort = Ports.free()
+        let state = TestPaths.temporaryDirectory(prefix: "control")
+        let run = try await LauncherRun(arguments: [
+            "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--state", state, "--only", "redis",
+            "--port", "redis=\(redisPort)",
+        ])
+        try #require(await run.waitFor("micro is up"), "\(run.log())")
+
+        // ps, timed as the client sees it.
+        var slowest = Duration.zero
+        var table = ""
+        for _ in 0..<10 {
+            let started = ContinuousClock.now
+            table = try ControlClient.send("ps", stateDirectory: state).text
+            slowest = max(slowest, ContinuousClock.now - started)
+        }
+        #expect(slowest <= .milliseconds(100), "slowest ps: \(slowest)")
+        let redis = try #require(table.split(separator: "\n").first { $0.hasPrefix("redis ") }, "\(table)")
+        let firstPID = try #require(run.startedPIDs().last { $0.name == "redis" }?.pid)
+        #expect(redis.contains(" ready ") && redis.contains(" \(firstPID) ") && redis.contains(" \(redisPort) ") && redis.contains(" MB "), "\(table)")
+
+        // The server's own lines are in its file, not on the console; where the file is, is.
+        #expect(run.log().contains("started redis (pid \(firstPID)); its output: \(state)/redis.log (warnings and errors shown here)"), "\(run.log())")
+        #expect(!run.log().contains("Ready to accept connections"), "\(run.log())")
+        let logs = try localenv(["logs", "redis", "--state", state, "--grep", "Ready to accept"])
+        #expect(logs.status == 0 && logs.output.contains("Ready to accept connections"), "\(logs.output)")
+
+        // logs -f: what the next redis processes print arrives as they print it.
+        let follower = try await ServerProcess(
+            name: "logs-follow", executable: try TestPaths.builtExecutable("localenv"),
+            arguments: ["logs", "redis", "-f", "--state", state, "--grep", "Ready to accept"], port: 0, waitForPort: false
+        )
+        defer { follower.stop() }
+        let stopped = try ControlClient.send("stop redis", stateDirectory: state)
+        #expect(stopped.ok, "\(stopped.text)")
+        #expect(await eventually(timeout: .seconds(10)) { !Ports.isListening(redisPort) })
+        #expect(await eventually { (try? ControlClient.send("ps", stateDirectory: state).text)?.contains(" stopped ") == true })
+        #expect(try ControlClient.send("start redis", stateDirectory: state).ok)
+        #expect(await run.waitFor("redis is ready again"), "\(run.log())")
+        #expect(try ControlClient.send("restart redis", stateDirectory: state).ok)
+        #expect(await eventually(timeout: .seconds(10)) { run.startedPIDs().filter { $0.name == "redis" }.count == 3 }, "\(run.log())")
+
+        #expect(await eventually(timeout: .seconds(10)) {
+            follower.log().components(separatedBy: "Ready to accept connections").count == 4
+        }, "three redis processes, each ready once: \(follower.log())")
+        #expect(!follower.log().contains("Server initialized"), "--grep: \(follower.log())")
+
+        let unknown = try localenv(["restart", "nothing", "--state", state])
+        #expect(unknown.status == 1 && unknown.output.contains("no entry nothing is running here"), "\(unknown.output)")
+        #expect(await run.terminate() == 0, "\(run.log())")
+        let gone = try localenv(["ps", "--state", state])
+        #expect(gone.status == 1 && gone.output.contains("no localenv is running"), "\(gone.output)")
+    }
+}
+
+/// The built `localenv` with these arguments: exit status and output (stdout and stderr).
+func localenv(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try TestPaths.builtExecutable("localenv"))
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
