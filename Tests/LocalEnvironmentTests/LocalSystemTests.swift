@@ -48,7 +48,7 @@ import Testing
         for _ in 0..<40 {
             output = try runReport(dnsPort: dnsPort, bin: bin)
             let counts = Self.counts(in: output)
-            if visits.value.allSatisfy({ path, count in counts.contains { $0.key.hasSuffix(":\(path.port)\(path.path)") && $0.value == count } }) {
+            if visits.value.allSatisfy({ page, count in counts[page.path] == count }) {
                 return (true, output)
             }
             try await Task.sleep(for: .milliseconds(250))
