@@ -56,6 +56,7 @@ import FoundationNetworking
             let elapsed = ContinuousClock.now - started
             #expect(answer.status == 503, "\(answer.body)")
             #expect(elapsed <= .milliseconds(2200), "/readyz took \(elapsed) with Mongo stalled")
+            print("/readyz with Mongo stalled: \(answer.status) in \(elapsed)")
         }
     }
 

@@ -69,6 +69,7 @@ struct EventServiceProcessTests {
             let elapsed = ContinuousClock.now - started
             #expect(status == 503, "\(body)")
             #expect(elapsed <= .milliseconds(2200), "/readyz took \(elapsed) with Redis stalled")
+            print("/readyz with Redis stalled: \(status) in \(elapsed)")
         }
         environment.redis.signal(SIGCONT)
         let back = await eventually(timeout: .seconds(15)) { (try? await httpGet(port: environment.httpPort, path: "/readyz").0) == 200 }
