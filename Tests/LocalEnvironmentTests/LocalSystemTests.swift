@@ -74,7 +74,7 @@ import Testing
         var counts: [String: Int] = [:]
         for line in table.split(separator: "\n") {
             let words = line.split(separator: " ")
-            guard words.count == 2, words[0].hasPrefix("http"), let count = Int(words[1]) else { continue }
+            guard words.count == 2, words[0].hasPrefix("/"), let count = Int(words[1]) else { continue }
             counts[String(words[0])] = count
         }
         return counts
