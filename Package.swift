@@ -87,6 +87,8 @@ let package = Package(
             dependencies: ["Discovery", hummingbird, logging, metrics, prometheus, lifecycle, unixSignals],
             swiftSettings: swiftSettings
         ),
+        // The queue message and /append body formats, shared by their producers and consumers.
+        .target(name: "Contracts", swiftSettings: swiftSettings),
         .target(name: "RedisAdapter", dependencies: ["CHiredis", logging, nioPosix], swiftSettings: swiftSettings),
         .target(name: "MongoAdapter", dependencies: ["CMongoc", logging, nioPosix], swiftSettings: swiftSettings),
 
@@ -131,12 +133,12 @@ let package = Package(
             "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime"],
             testDependencies: [propertyBased, httpClient]
         )
-        + service("AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery"])
-        + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", lifecycle, metrics, logging])
+        + service("AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts"])
+        + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", lifecycle, metrics, logging])
         + service(
             "WebApp", executable: "webapp",
-            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", httpClient, mustache],
-            testDependencies: ["AdderService"]
+            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", httpClient, mustache],
+            testDependencies: ["AdderService", "EventService", "MongoAdapter"]
         )
-        + service("Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", argumentParser], testDependencies: ["EventService"])
+        + service("Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", argumentParser], testDependencies: ["EventService"])
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of the eventservice (issue 3, "Performance"):
-#   1. drain: N record events pre-loaded into the queue, one eventservice (release build) started,
-#      events/s until all are counted; the counts are then checked to be exact (exactly-once).
+#   1. drain: N record events pre-loaded into the queue, as the webapp sends them (each with its
+#      own id, so every event also goes through the dedupe window), one eventservice (release
+#      build) started, events/s until all are counted; the counts are then checked to be exact.
 #   2. summary: with those events recorded (N = 1,000,000 across 100 URLs by default), the round
 #      trip of a summary request (LPUSH request, BLPOP answer), median and p90 of ROUNDS runs.
 # Everything runs on loopback: redis-server and dnsmasq (for discovery) on free ports.
@@ -59,7 +60,8 @@ wait_for_port "$DNS_PORT"
 echo "pre-loading $EVENTS events over $URLS URLs..."
 # shellcheck disable=SC2016  # Lua source, not shell
 rcli EVAL 'for i = 1, tonumber(ARGV[1]) do
-  redis.call("LPUSH", KEYS[1], "{\"action\":\"record\",\"type\":\"page\",\"url\":\"http://localhost:3000/page/" .. (i % tonumber(ARGV[2])) .. "\"}")
+  redis.call("LPUSH", KEYS[1], "{\"action\":\"record\",\"type\":\"page\",\"url\":\"/page/" .. (i % tonumber(ARGV[2]))
+    .. "\",\"id\":\"0123456789abcdef-" .. i .. "\"}")
 end return redis.call("LLEN", KEYS[1])' 1 eventservice "$EVENTS" "$URLS" >/dev/null
 
 counted() {
@@ -132,7 +134,7 @@ def read():
 
 times = []
 for _ in range(rounds):
-    path = "bench:" + uuid.uuid4().hex
+    path = "eventservice:reply:" + uuid.uuid4().hex
     message = json.dumps({"action": "summary", "returnPath": path})
     start = time.perf_counter()
     command("LPUSH", "eventservice", message)

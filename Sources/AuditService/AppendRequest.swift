@@ -1,14 +1,19 @@
+import Contracts
 import MongoAdapter
 
-/// A validated `POST /append` body: `{"calc": "2+3", "calcResult": 5}`.
+/// A validated `POST /append` body (`AuditAppend`): `{"id": "…", "calc": "2+3", "calcResult": 5}`.
+/// The id makes the append idempotent; a body without one (the seeds' webapp) is stored as
+/// before, without that protection.
 public struct AppendRequest: Sendable, Equatable {
     /// Longest `calc` accepted, in Unicode scalars (a calculation, not a document store).
     public static let maximumCalcLength = 1000
 
+    public let id: String?
     public let calc: String
     public let calcResult: Int64
 
-    public init(calc: String, calcResult: Int64) {
+    public init(id: String? = nil, calc: String, calcResult: Int64) {
+        self.id = id
         self.calc = calc
         self.calcResult = calcResult
     }
@@ -23,13 +28,22 @@ public struct AppendRequest: Sendable, Equatable {
         } catch {
             throw InvalidAppendRequest(error.message + Self.expectedShape)
         }
-        self.init(calc: try Self.calc(in: document), calcResult: try Self.calcResult(in: document))
+        self.init(id: try Self.id(in: document), calc: try Self.calc(in: document), calcResult: try Self.calcResult(in: document))
     }
 
-    private static let expectedShape = #" (expected {"calc": "<text>", "calcResult": <integer>})"#
+    private static let expectedShape = #" (expected {"id": "<id>", "calc": "<text>", "calcResult": <integer>})"#
+
+    private static func id(in document: BSONDocument) throws(InvalidAppendRequest) -> String? {
+        guard let value = document[AuditAppend.Field.id.rawValue] else { return nil }
+        guard case .string(let id) = value else { throw InvalidAppendRequest("id must be a string, not \(value.typeDescription)") }
+        guard AuditAppend.isValidID(id) else {
+            throw InvalidAppendRequest("id must be 1 to \(AuditAppend.maximumIDLength) letters, digits, '-', '_' or ':'")
+        }
+        return id
+    }
 
     private static func calc(in document: BSONDocument) throws(InvalidAppendRequest) -> String {
-        guard let value = document["calc"] else { throw InvalidAppendRequest("calc is missing" + expectedShape) }
+        guard let value = document[AuditAppend.Field.calc.rawValue] else { throw InvalidAppendRequest("calc is missing" + expectedShape) }
         guard case .string(let calc) = value else { throw InvalidAppendRequest("calc must be a string, not \(value.typeDescription)") }
         guard !calc.isEmpty else { throw InvalidAppendRequest("calc must not be empty") }
         guard calc.unicodeScalars.count <= maximumCalcLength else {
@@ -39,7 +53,7 @@ public struct AppendRequest: Sendable, Equatable {
     }
 
     private static func calcResult(in document: BSONDocument) throws(InvalidAppendRequest) -> Int64 {
-        guard let value = document["calcResult"] else { throw InvalidAppendRequest("calcResult is missing" + expectedShape) }
+        guard let value = document[AuditAppend.Field.calcResult.rawValue] else { throw InvalidAppendRequest("calcResult is missing" + expectedShape) }
         guard let result = value.int64Value else {
             throw InvalidAppendRequest("calcResult must be an integer, not \(value.typeDescription)")
         }

@@ -19,11 +19,27 @@ public struct AuditStore: Sendable {
         self.logger = logger
     }
 
-    /// Stores one calculation, stamped by `clock`; returns what was stored.
+    /// Stores one calculation, stamped by `clock`; returns what was stored. With an id the
+    /// append is idempotent: the id is the document's `_id` (unique in MongoDB and in
+    /// nx-27017 alike, no index of ours needed), and a second append with it stores nothing and
+    /// returns the record stored the first time.
     public func append(_ request: AppendRequest, clock: AppendClock = .shared) async throws(MongoError) -> AuditEntry {
         let entry = AuditEntry(ts: clock.next(), calc: request.calc, result: request.calcResult)
-        try await collection.insertOne(entry.document)
-        return entry
+        var document = entry.document
+        if let id = request.id { document = BSONDocument([(key: "_id", value: .string(id))] + document.elements) }
+        do throws(MongoError) {
+            try await collection.insertOne(document)
+            return entry
+        } catch where error.isDuplicateKey {
+            guard let id = request.id else { throw error }
+            return try await stored(id: id) ?? entry
+        }
+    }
+
+    /// The record stored under `id`, if any.
+    func stored(id: String) async throws(MongoError) -> AuditEntry? {
+        let documents = try await collection.find(["_id": .string(id)], limit: 1, projection: ["_id": .int32(0)])
+        return documents.first.flatMap(AuditEntry.init(document:))
     }
 
     /// The newest `limit` entries, newest first.

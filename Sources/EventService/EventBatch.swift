@@ -6,19 +6,19 @@ struct EventBatch {
     private(set) var arguments: [String]
 
     init(messages: [String], keys eventKeys: EventKeys, settings: EventWorkerSettings, now: Date = Date()) {
-        keys = [eventKeys.processing, eventKeys.counts, eventKeys.log, eventKeys.dead]
-        arguments = ["\(settings.logCapacity)", "\(settings.summaryTTLSeconds)"]
-        arguments.reserveCapacity(2 + messages.count * 3)
+        keys = [eventKeys.processing, eventKeys.counts, eventKeys.log, eventKeys.dead, eventKeys.seen, eventKeys.seenPrevious]
         let millis = Int64(now.timeIntervalSince1970 * 1000)
+        arguments = ["\(settings.logCapacity)", "\(settings.summaryTTLSeconds)", "\(settings.dedupeWindow)", "\(millis)"]
+        arguments.reserveCapacity(arguments.count + messages.count * 4)
         for raw in messages {
-            switch MessageDecision.decide(raw) {
-            case .record(let url):
-                arguments += ["r", raw, url]
+            switch MessageDecision.decide(raw, queue: eventKeys.queue) {
+            case .record(let url, let id):
+                arguments += ["r", raw, url, id ?? ""]
             case .summary(let returnPath):
                 keys.append(returnPath)
-                arguments += ["s", raw, "\(keys.count)"]  // Lua's KEYS are 1-based
+                arguments += ["s", raw, "\(keys.count)", ""]  // Lua's KEYS are 1-based
             case .deadLetter(let reason):
-                arguments += ["d", raw, DeadLetter(reason: reason, message: raw, deadLetteredAt: millis).json()]
+                arguments += ["d", raw, DeadLetter(reason: reason, message: raw, deadLetteredAt: millis).json(), ""]
             }
         }
     }
@@ -29,4 +29,6 @@ struct AppliedCounts: Equatable, Sendable {
     var records = 0
     var summaries = 0
     var deadLetters = 0
+    /// Records whose id was applied before (a producer's resend): acknowledged, not counted.
+    var duplicates = 0
 }

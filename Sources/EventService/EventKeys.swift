@@ -1,3 +1,5 @@
+import Contracts
+
 /// Every Redis key the eventservice uses, named in one place.
 public struct EventKeys: Sendable, Equatable {
     /// The queue producers LPUSH to. `eventservice`, as in the seeds, so old producers still work.
@@ -10,6 +12,11 @@ public struct EventKeys: Sendable, Equatable {
     public let log: String
     /// Messages that could not be applied, as JSON envelopes with the reason.
     public let dead: String
+    /// Hashes of the record ids applied lately (current and previous generation): the dedupe window.
+    public let seen: String
+    public let seenPrevious: String
+    /// Where summary replies may go (`<queue>:reply:<suffix>`).
+    public let replyPrefix: String
 
     public init(queue: String) {
         self.queue = queue
@@ -17,9 +24,12 @@ public struct EventKeys: Sendable, Equatable {
         counts = queue + ":counts"
         log = queue + ":log"
         dead = queue + ":dead"
+        seen = queue + ":seen"
+        seenPrevious = queue + ":seen:previous"
+        replyPrefix = EventQueueContract.replyPrefix(queue: queue)
     }
 
-    public static let standard = EventKeys(queue: "eventservice")
+    public static let standard = EventKeys(queue: EventQueueContract.queue)
 }
 
 /// Tunables of the worker, with the defaults the service runs with.
@@ -32,6 +42,15 @@ public struct EventWorkerSettings: Sendable {
     public var logCapacity: Int = 10_000
     /// Lifetime of a summary reply on its return path, in seconds.
     public var summaryTTLSeconds: Int = 60
+    /// Record ids remembered per generation of the dedupe window; the window holds the newest
+    /// `dedupeWindow` to `2 × dedupeWindow` ids. A copy of an event exists only when a producer
+    /// resent a push whose reply it did not see (a timeout, a broken connection); the resend
+    /// follows the original within the producer's command timeout plus its backoff (5 s + 1 s
+    /// for the webapp), so the copies are apart by at most what all producers push in ~6 s.
+    /// One webapp tops out near 21,000 pages/s (bench/RESULTS.md): 250,000 ids cover two at
+    /// full speed with room to spare. Memory: 18 MB of Redis per generation of 250,000 webapp
+    /// ids (MEMORY USAGE, Redis 7.0), so at most 36 MB.
+    public var dedupeWindow: Int = 250_000
     /// How often the queue depth gauge is sampled.
     public var depthSampleInterval: Duration = .seconds(2)
 

@@ -20,6 +20,7 @@ public final class EventWorker: Service, Sendable {
     private let logger: Logger
     private let processed = Counter(label: "eventservice_events_processed_total")
     private let deadLettered = Counter(label: "eventservice_events_dead_lettered_total")
+    private let duplicates = Counter(label: "eventservice_events_duplicate_total")
     private let queueDepth = Gauge(label: "eventservice_queue_depth")
 
     /// - Parameters:
@@ -66,33 +67,41 @@ public final class EventWorker: Service, Sendable {
     /// Returns what was applied (all zero when it waited).
     @discardableResult
     func round() async throws(RedisError) -> AppliedCounts {
-        let batch = try await takeBatch()
+        let (batch, deadOnTake) = try await takeBatch()
+        deadLettered.increment(by: deadOnTake)
         guard !batch.isEmpty else {
+            if deadOnTake > 0 { return AppliedCounts(deadLetters: deadOnTake) }
             _ = try await consumer.command([
                 "BLMOVE", keys.queue, keys.processing, "RIGHT", "LEFT", "\(settings.blockSeconds)",
             ])
             return AppliedCounts()
         }
-        let applied = try await apply(batch)
+        var applied = try await apply(batch)
         processed.increment(by: applied.records + applied.summaries)
         deadLettered.increment(by: applied.deadLetters)
+        duplicates.increment(by: applied.duplicates)
+        applied.deadLetters += deadOnTake
         return applied
     }
 
-    private func takeBatch() async throws(RedisError) -> [String] {
+    /// The next batch, and how many messages the take script dead-lettered itself (not UTF-8).
+    private func takeBatch() async throws(RedisError) -> (batch: [String], deadLettered: Int) {
         let millis = Int64(Date().timeIntervalSince1970 * 1000)
         let reply = try await EventScripts.takeBatch.run(
             on: consumer, keys: [keys.queue, keys.processing, keys.dead], arguments: ["\(settings.batchSize)", "\(millis)"]
         )
-        return (reply.array ?? []).compactMap(\.string)
+        guard let parts = reply.array, parts.count == 2, let dead = parts[0].integer, let batch = parts[1].array else {
+            throw RedisError(.reply, "unexpected reply from the take script: \(reply)")
+        }
+        return (batch.compactMap(\.string), Int(dead))
     }
 
     private func apply(_ messages: [String]) async throws(RedisError) -> AppliedCounts {
         let batch = EventBatch(messages: messages, keys: keys, settings: settings)
         let reply = try await EventScripts.applyBatch.run(on: consumer, keys: batch.keys, arguments: batch.arguments)
-        let numbers = (reply.array ?? []).map { Int($0.integer ?? 0) }
-        guard numbers.count == 3 else { throw RedisError(.reply, "unexpected reply from the apply script: \(reply)") }
-        return AppliedCounts(records: numbers[0], summaries: numbers[1], deadLetters: numbers[2])
+        let numbers = (reply.array ?? []).compactMap(\.integer).map(Int.init)
+        guard numbers.count == 4 else { throw RedisError(.reply, "unexpected reply from the apply script: \(reply)") }
+        return AppliedCounts(records: numbers[0], summaries: numbers[1], deadLetters: numbers[2], duplicates: numbers[3])
     }
 
     private func logRecovery() async {

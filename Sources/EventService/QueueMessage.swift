@@ -1,44 +1,44 @@
+import Contracts
 import Foundation
 
 /// What to do with one message from the queue, decided in Swift before the apply script runs.
 enum MessageDecision: Equatable, Sendable {
-    case record(url: String)
+    /// A page event; `id` is nil for seeds-style records, which are counted without dedupe.
+    case record(url: String, id: String?)
     case summary(returnPath: String)
     case deadLetter(reason: String)
 
-    /// Parses a queue message (the seeds' format):
-    /// `{"action":"record","type":"page","url":"…"}` or `{"action":"summary","returnPath":"…"}`.
-    static func decide(_ raw: String) -> MessageDecision {
+    /// Parses a queue message (`EventQueueContract`). A summary's return path must lie in the
+    /// reply key space of `queue`: a message never gets to name another key.
+    static func decide(_ raw: String, queue: String = EventQueueContract.queue) -> MessageDecision {
         let message: QueueMessage
         do {
             message = try JSONDecoder().decode(QueueMessage.self, from: Data(raw.utf8))
         } catch {
-            return .deadLetter(reason: QueueMessage.reason(for: error))
+            return .deadLetter(reason: reason(for: error))
         }
         switch message.action {
         case nil:
             return .deadLetter(reason: "missing field \"action\"")
         case "record":
             guard let url = message.url, !url.isEmpty else { return .deadLetter(reason: "record without \"url\"") }
-            return .record(url: url)
+            if let id = message.id, id.isEmpty { return .deadLetter(reason: "record with an empty \"id\"") }
+            return .record(url: url, id: message.id)
         case "summary":
             guard let path = message.returnPath, !path.isEmpty else {
                 return .deadLetter(reason: "summary without \"returnPath\"")
+            }
+            guard EventQueueContract.isReplyPath(path, queue: queue) else {
+                let prefix = EventQueueContract.replyPrefix(queue: queue)
+                return .deadLetter(reason: "returnPath outside the reply key space (\(prefix)<1 to 128 bytes>)")
             }
             return .summary(returnPath: path)
         case let action?:
             return .deadLetter(reason: "unknown action \"\(action)\"")
         }
     }
-}
 
-/// The fields the worker reads; others (`type`, …) are allowed and ignored.
-private struct QueueMessage: Decodable {
-    let action: String?
-    let url: String?
-    let returnPath: String?
-
-    static func reason(for error: any Error) -> String {
+    private static func reason(for error: any Error) -> String {
         guard let error = error as? DecodingError else { return "not valid JSON" }
         switch error {
         case .typeMismatch(_, let context) where context.codingPath.isEmpty:

@@ -30,6 +30,9 @@ public struct MongoError: Error, CustomStringConvertible, Sendable {
     /// True when retrying later, once the server is back, may succeed.
     public var isConnectionError: Bool { kind == .unavailable }
 
+    /// A write refused because a unique index (`_id`'s, always there) already holds the key.
+    public var isDuplicateKey: Bool { kind == .server && code == 11000 }
+
     public var description: String { "MongoDB: \(message)" }
 
     init(_ error: bson_error_t) {

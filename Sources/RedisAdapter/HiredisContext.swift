@@ -6,17 +6,18 @@ import Glibc
 #endif
 
 /// A hiredis blocking context. Every call blocks the calling thread, so callers run it on the
-/// connection's own thread (see `RedisConnection`). The lock keeps one call at a time on the
-/// context; `interrupt()` deliberately skips it so it can wake a call blocked in a read.
+/// connection's own thread (see `RedisConnection`), which is also the only thread that frees it
+/// (`redisFree` closes the socket). No other thread ever touches the socket: a blocked call
+/// ends by the socket's own timeouts (`redisSetTimeout`), never by a shutdown from elsewhere,
+/// which could hit a descriptor number already closed and reused by an unrelated socket.
+/// The lock keeps one call at a time on the context.
 final class HiredisContext: @unchecked Sendable {
-    // @unchecked: `pointer` is only read or written while `lock` is held; `fd` is immutable.
+    // @unchecked: `pointer` is only read or written while `lock` is held.
     private let lock = NIOLock()
     private var pointer: UnsafeMutablePointer<redisContext>?
-    private let fd: Int32
 
     private init(pointer: UnsafeMutablePointer<redisContext>) {
         self.pointer = pointer
-        self.fd = pointer.pointee.fd
     }
 
     /// Connects (blocking) with `connectTimeout`, then sets `commandTimeout` for reads and writes.
@@ -85,12 +86,8 @@ final class HiredisContext: @unchecked Sendable {
         }
     }
 
-    /// Wakes a call blocked on the socket (it then fails) without waiting for the lock.
-    func interrupt() {
-        shutdown(fd, Int32(SHUT_RDWR))
-    }
-
-    /// Frees the context; later calls fail with a connection error.
+    /// Frees the context and closes its socket; later calls fail with a connection error.
+    /// Called on the connection's own thread only.
     func free() {
         lock.withLock {
             if let pointer { redisFree(pointer) }

@@ -1,4 +1,5 @@
 import NIOPosix
+import Synchronization
 
 /// Something that runs Redis commands: a single `RedisConnection` or a reconnecting `RedisClient`.
 public protocol RedisCommanding: Sendable {
@@ -18,9 +19,14 @@ public protocol RedisCommanding: Sendable {
 /// Blocking commands need a connection (or `RedisClient`) of their own, and the command timeout
 /// given to `connect` must be longer than the blocking command's own timeout: a read that times
 /// out breaks the connection.
+///
+/// The socket has one owner: this connection's thread opens it, runs every call on it and closes
+/// it (`close` queues the close behind the calls already waiting). Every call is bounded by the
+/// command timeout on the socket, so a close waits at most that long for a call in flight.
 public final class RedisConnection: RedisCommanding, Sendable {
     private let context: HiredisContext
     private let thread: NIOThreadPool
+    private let closed = Atomic<Bool>(false)
     public let host: String
     public let port: Int
 
@@ -56,6 +62,7 @@ public final class RedisConnection: RedisCommanding, Sendable {
     }
 
     public func command(_ arguments: [String]) async throws(RedisError) -> RedisValue {
+        if closed.load(ordering: .acquiring) { throw RedisError(.connection, "the connection is closed") }
         let context = self.context
         let value = try await Self.run(on: thread) { () throws(RedisError) in try context.command(arguments) }
         if case .error(let message) = value { throw RedisError(.reply, message) }
@@ -68,12 +75,13 @@ public final class RedisConnection: RedisCommanding, Sendable {
         return try await Self.run(on: thread) { () throws(RedisError) in try context.pipeline(commands) }
     }
 
-    /// Closes the connection. A call blocked on the socket fails at once with a connection error.
+    /// Closes the connection, once however often it is called: on the connection's own thread,
+    /// after the calls already queued there have finished (each within the command timeout).
+    /// Calls made after `close` fail with a connection error.
     public func close() {
-        context.interrupt()
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let context = self.context
         let thread = self.thread
-        // Runs after the calls already queued (they fail fast on the shut-down socket).
         thread.submit { _ in
             context.free()
             thread.shutdownGracefully { _ in }

@@ -1,24 +1,26 @@
+import Contracts
 import Foundation
 import RedisAdapter
 
 /// Asks the eventservice for a summary: LPUSH a `summary` message naming a return path no one
-/// else uses, then BLPOP that path. Two reports at once never see each other's answers.
+/// else uses (in the reply key space, with a UUID suffix), then BLPOP that path. Two reports at
+/// once never see each other's answers.
 public struct SummaryRequest: Sendable {
     public let queue: String
     public let returnPath: String
     public let timeout: Duration
 
-    public init(queue: String = "eventservice", returnPath: String = "report:\(UUID().uuidString)", timeout: Duration) {
+    public init(
+        queue: String = EventQueueContract.queue,
+        returnPath: String = EventQueueContract.replyPath(suffix: UUID().uuidString), timeout: Duration
+    ) {
         self.queue = queue
         self.returnPath = returnPath
         self.timeout = timeout
     }
 
     /// The message, in the seeds' format.
-    public var message: String {
-        let path = String(decoding: (try? JSONEncoder().encode(returnPath)) ?? Data(#""""#.utf8), as: UTF8.self)
-        return #"{"action":"summary","returnPath":\#(path)}"#
-    }
+    public var message: String { EventQueueContract.summaryMessage(returnPath: returnPath) }
 
     /// Sends the request and returns the raw JSON answer. `connection` must allow commands of
     /// `timeout` plus a margin (it blocks in BLPOP).

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Logging
 import Metrics
@@ -41,6 +42,9 @@ public final class EventRecorder: Service, Sendable {
     /// Set when shutdown begins: from then on a batch is retried only until this instant.
     private let shutdownDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let metrics = EventMetrics()
+    /// Every event's id, given when its batch is first built: a resend carries the same ids, and
+    /// the eventservice applies each id once.
+    private let ids = UniqueIDs()
 
     public init(sink: any EventSink, settings: Settings = Settings(), logger: Logger) {
         self.sink = sink
@@ -49,8 +53,15 @@ public final class EventRecorder: Service, Sendable {
         self.buffer = EventBuffer(capacity: settings.capacity)
     }
 
-    /// Queues one page view. Never waits; a full buffer drops the event and counts it.
-    public func record(url: String) {
+    /// Queues one page view of `path` under its route (`PageEventKey`): the counts are keyed by
+    /// the webapp's routes, never by anything a client sends. Never waits.
+    public func record(path: some StringProtocol) {
+        record(url: PageEventKey.forPath(path))
+    }
+
+    /// Queues one event under `url` as given. Never waits; a full buffer drops the event and
+    /// counts it.
+    func record(url: String) {
         if buffer.append(PageEvent(url: url)) { return }
         metrics.dropped.increment()
         droppedSinceLog.add(1, ordering: .relaxed)
@@ -100,7 +111,7 @@ public final class EventRecorder: Service, Sendable {
     /// Pushes one batch, retrying with capped backoff while the sink is unreachable.
     /// Once shutdown has begun, it gives up at the shutdown deadline and counts the batch as lost.
     private func deliver(_ batch: [PageEvent], lastDropLog: inout ContinuousClock.Instant) async {
-        let messages = batch.map(Self.message)
+        let messages = batch.map { EventQueueContract.recordMessage(url: $0.url, id: ids.next()) }
         var delay = settings.backoff.initial
         var failures = 0
         while true {
@@ -141,16 +152,21 @@ public final class EventRecorder: Service, Sendable {
             metadata: ["dropped": "\(dropped)", "capacity": "\(settings.capacity)"]
         )
     }
+}
 
-    /// The eventservice `record` message, as the seeds send it:
-    /// `{"action":"record","type":"page","url":"…"}`, the seeds' message. Written directly:
-    /// JSONEncoder cost ~15k instructions per event, as much as the rest of the page's own work
-    /// (bench/RESULTS.md); the tests check the output against JSONEncoder's for hostile URLs.
-    static func message(_ event: PageEvent) -> String {
-        var json = #"{"action":"record","type":"page","url":""#
-        JSONString.appendEscaped(event.url, to: &json)
-        json += #""}"#
-        return json
+/// The key a page event is counted under: the route path of the page (`/add`, `/audit`, …), so
+/// the set of keys in the eventservice's counts is bounded by this list whatever Host, path or
+/// query a client sends. A path that is not one of the routes (it cannot reach the recording
+/// middleware, which wraps only these routes) is counted as `other`, never under its own name.
+public enum PageEventKey {
+    public static let routes: Set<String> = ["/", "/add", "/add/calculate", "/audit"]
+    public static let other = "other"
+
+    public static func forPath(_ path: some StringProtocol) -> String {
+        var path = Substring(path)
+        if path.count > 1, path.hasSuffix("/") { path = path.dropLast() }
+        let key = String(path)
+        return routes.contains(key) ? key : other
     }
 }
 

@@ -1,3 +1,4 @@
+import Contracts
 import Discovery
 import Logging
 import RedisAdapter
@@ -6,10 +7,13 @@ import RedisAdapter
 /// LPUSH adds each value at the head in turn, so with eventservice taking from the tail the
 /// events are consumed in the order they were recorded.
 public struct RedisEventSink: EventSink {
-    public static let listKey = "eventservice"
+    public static let listKey = EventQueueContract.queue
     let client: RedisClient
 
     public init(client: RedisClient) { self.client = client }
+
+    /// Undelivered audit records wait in the same Redis until the next start.
+    public var auditParking: RedisAuditParking { RedisAuditParking(client: client) }
 
     /// Redis found like every other service; the client re-resolves after a connection error,
     /// so a Redis that comes back elsewhere is found again.

@@ -71,7 +71,7 @@ struct PageHandlers: Sendable {
         do {
             switch try await dependencies.adder.add(a, b) {
             case .sum(let sum):
-                dependencies.auditRecorder.record(AuditRecord(calc: "\(a)+\(b)", calcResult: sum))
+                await dependencies.auditRecorder.record(AuditRecord(calc: "\(a)+\(b)", calcResult: sum))
                 page.result = .init(first: String(a), second: String(b), sum: String(sum))
                 return pages.add(page)
             case .rejected(let reason):

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -66,10 +67,11 @@ public struct AuditClient: Sendable {
         return body.list
     }
 
-    /// Throws `ServiceUnavailable` (worth retrying) or `Rejected` (not).
-    public func append(_ record: AuditRecord) async throws {
-        let json = try JSONEncoder().encode(record)
-        let reply = try await client.post("/append", json: ByteBuffer(bytes: json))
+    /// Throws `ServiceUnavailable` (worth retrying) or `Rejected` (not). Idempotent on
+    /// `append.id`: a retry after a lost reply stores nothing twice.
+    public func append(_ append: AuditAppend) async throws {
+        let json = try JSONEncoder().encode(append)
+        let reply = try await client.post(AuditAppend.path, json: ByteBuffer(bytes: json))
         switch reply.status.code {
         case 200..<300:
             return
@@ -84,8 +86,8 @@ public struct AuditClient: Sendable {
     private struct ListReply: Decodable { let list: [AuditEntry] }
 }
 
-/// The body of `POST /append`, named as the seeds name it.
-public struct AuditRecord: Codable, Sendable, Equatable {
+/// A calculation to record in the history; `AuditRecorder` gives it its id.
+public struct AuditRecord: Sendable, Equatable {
     public let calc: String
     public let calcResult: Int64
 

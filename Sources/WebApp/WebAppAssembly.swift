@@ -43,7 +43,7 @@ public enum WebAppAssembly {
         let audit = AuditClient(client: ServiceHTTPClient(service: "auditservice", http: http, selector: targets.auditservice))
         let dependencies = WebAppDependencies(
             adder: adder, audit: audit,
-            auditRecorder: AuditRecorder(audit: audit, logger: runtime.logger),
+            auditRecorder: AuditRecorder(audit: audit, parking: (eventSink as? RedisEventSink)?.auditParking, logger: runtime.logger),
             events: EventRecorder(sink: eventSink, logger: runtime.logger)
         )
         let pages = try PageRenderer()

@@ -35,6 +35,31 @@ import FoundationNetworking
         #expect(service.log().contains("path=/append"), "one log line per request: \(service.log())")
     }
 
+    @Test func readinessAnswersWithinItsLimitWhileMongoIsStalled() async throws {
+        let mongo = try await MongoServer.start()
+        let dns = try await DNSServer.start(records: [
+            SRVRecord(name: "_main._tcp.mongo.micro.svc.cluster.local", target: "mongo.micro.svc.cluster.local", port: mongo.port)
+        ])
+        let port = Ports.free()
+        let service = try await ServerProcess(
+            name: "auditservice", executable: try TestPaths.builtExecutable("auditservice"), arguments: [], port: port,
+            environment: ["AUDITSERVICE_SERVICE_PORT": "\(port)", "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)"]
+        )
+        defer { service.stop() }
+        let ready = await eventually(timeout: .seconds(20)) { (try? await request("http://127.0.0.1:\(port)/readyz").status) == 200 }
+        #expect(ready, "\(service.log())")
+        mongo.signal(SIGSTOP)
+        defer { mongo.signal(SIGCONT) }
+        for _ in 0..<3 {
+            let started = ContinuousClock.now
+            let answer = try await request("http://127.0.0.1:\(port)/readyz")
+            let elapsed = ContinuousClock.now - started
+            #expect(answer.status == 503, "\(answer.body)")
+            #expect(elapsed <= .milliseconds(2200), "/readyz took \(elapsed) with Mongo stalled")
+            print("/readyz with Mongo stalled: \(answer.status) in \(elapsed)")
+        }
+    }
+
     private func request(_ url: String, post body: String? = nil) async throws -> (status: Int, body: String) {
         var request = URLRequest(url: try #require(URL(string: url)), timeoutInterval: 5)
         if let body {

@@ -55,6 +55,27 @@ struct EventServiceProcessTests {
         second.stop()
     }
 
+    @Test func readinessAnswersWithinItsLimitWhileRedisIsStalled() async throws {
+        let environment = try await Environment()
+        let service = try await environment.startEventService()
+        defer { service.stop() }
+        let (ready, _) = try await httpGet(port: environment.httpPort, path: "/readyz")
+        #expect(ready == 200)
+        environment.redis.signal(SIGSTOP)
+        defer { environment.redis.signal(SIGCONT) }
+        for _ in 0..<3 {
+            let started = ContinuousClock.now
+            let (status, body) = try await httpGet(port: environment.httpPort, path: "/readyz")
+            let elapsed = ContinuousClock.now - started
+            #expect(status == 503, "\(body)")
+            #expect(elapsed <= .milliseconds(2200), "/readyz took \(elapsed) with Redis stalled")
+            print("/readyz with Redis stalled: \(status) in \(elapsed)")
+        }
+        environment.redis.signal(SIGCONT)
+        let back = await eventually(timeout: .seconds(15)) { (try? await httpGet(port: environment.httpPort, path: "/readyz").0) == 200 }
+        #expect(back, "ready again once Redis resumes")
+    }
+
     @Test func servesReadinessAndStopsCleanlyOnSIGTERM() async throws {
         let environment = try await Environment()
         let service = try await environment.startEventService()

@@ -2,12 +2,21 @@ import Testing
 
 @testable import EventService
 
+private let outside = "returnPath outside the reply key space (eventservice:reply:<1 to 128 bytes>)"
+
 @Suite("Queue messages")
 struct MessageDecisionTests {
     @Test(arguments: [
-        (#"{"action":"record","type":"page","url":"http://a/b"}"#, MessageDecision.record(url: "http://a/b")),
-        (#"{"url":"http://a/ü","action":"record","extra":[1,2]}"#, .record(url: "http://a/ü")),
-        (#"{"action":"summary","returnPath":"report:1"}"#, .summary(returnPath: "report:1")),
+        (#"{"action":"record","type":"page","url":"http://a/b"}"#, MessageDecision.record(url: "http://a/b", id: nil)),
+        (#"{"url":"http://a/ü","action":"record","extra":[1,2]}"#, .record(url: "http://a/ü", id: nil)),
+        (#"{"action":"record","type":"page","url":"/add","id":"x-1"}"#, .record(url: "/add", id: "x-1")),
+        (#"{"action":"record","url":"/add","id":""}"#, .deadLetter(reason: "record with an empty \"id\"")),
+        (#"{"action":"record","url":"/add","id":7}"#, .deadLetter(reason: "field \"id\" is not a string")),
+        (#"{"action":"summary","returnPath":"eventservice:reply:1"}"#, .summary(returnPath: "eventservice:reply:1")),
+        (#"{"action":"summary","returnPath":"report:1"}"#, .deadLetter(reason: outside)),
+        (#"{"action":"summary","returnPath":"eventservice:log"}"#, .deadLetter(reason: outside)),
+        (#"{"action":"summary","returnPath":"eventservice:reply:"}"#, .deadLetter(reason: outside)),
+        (#"{"action":"summary","returnPath":"xeventservice:reply:1"}"#, .deadLetter(reason: outside)),
         ("not json", .deadLetter(reason: "not valid JSON")),
         ("", .deadLetter(reason: "not valid JSON")),
         ("[1,2]", .deadLetter(reason: "not a JSON object")),
@@ -20,5 +29,11 @@ struct MessageDecisionTests {
     ])
     func decides(raw: String, expected: MessageDecision) {
         #expect(MessageDecision.decide(raw) == expected)
+    }
+
+    @Test func replySuffixesUpTo128BytesAreInTheKeySpace() {
+        let longest = "eventservice:reply:" + String(repeating: "a", count: 128)
+        #expect(MessageDecision.decide(#"{"action":"summary","returnPath":"\#(longest)"}"#) == .summary(returnPath: longest))
+        #expect(MessageDecision.decide(#"{"action":"summary","returnPath":"\#(longest)a"}"#) == .deadLetter(reason: outside))
     }
 }

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Logging
 import RedisAdapter
@@ -86,8 +87,15 @@ func waitUntil(timeout: Duration, _ what: String, _ condition: () async throws -
     throw TestSupportError("timed out after \(timeout) waiting for \(what)")
 }
 
-func recordMessage(_ url: String) -> String {
-    #"{"action":"record","type":"page","url":"\#(url)"}"#
+/// A record as the webapp sends it, with a fresh id unless one is given.
+func recordMessage(_ url: String, id: String = UUID().uuidString) -> String {
+    EventQueueContract.recordMessage(url: url, id: id)
+}
+
+/// A summary request answered in the reply key space; returns the message and its return path.
+func summaryRequest(suffix: String = UUID().uuidString) -> (message: String, returnPath: String) {
+    let path = EventQueueContract.replyPath(suffix: suffix)
+    return (EventQueueContract.summaryMessage(returnPath: path), path)
 }
 
 /// `count` record messages spread over `urls` URLs, and the counts they must produce.

@@ -48,7 +48,7 @@ import Testing
         for _ in 0..<40 {
             output = try runReport(dnsPort: dnsPort, bin: bin)
             let counts = Self.counts(in: output)
-            if visits.value.allSatisfy({ path, count in counts.contains { $0.key.hasSuffix(":\(path.port)\(path.path)") && $0.value == count } }) {
+            if visits.value.allSatisfy({ page, count in counts[page.path] == count }) {
                 return (true, output)
             }
             try await Task.sleep(for: .milliseconds(250))
@@ -74,7 +74,7 @@ import Testing
         var counts: [String: Int] = [:]
         for line in table.split(separator: "\n") {
             let words = line.split(separator: " ")
-            guard words.count == 2, words[0].hasPrefix("http"), let count = Int(words[1]) else { continue }
+            guard words.count == 2, words[0].hasPrefix("/"), let count = Int(words[1]) else { continue }
             counts[String(words[0])] = count
         }
         return counts

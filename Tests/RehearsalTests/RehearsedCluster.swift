@@ -76,7 +76,7 @@ struct RehearsedCluster {
         var counts: [String: Int] = [:]
         for line in result.log.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            if fields.count == 2, fields[0].hasPrefix("http"), let count = Int(fields[1]) { counts[String(fields[0])] = count }
+            if fields.count == 2, fields[0].hasPrefix("/"), let count = Int(fields[1]) { counts[String(fields[0])] = count }
         }
         return counts
     }

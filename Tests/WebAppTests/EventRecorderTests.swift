@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -29,23 +30,33 @@ import Testing
         return record.url
     }
 
-    @Test func messageIsTheSeedsRecordFormat() throws {
-        let message = EventRecorder.message(PageEvent(url: "http://localhost:3000/add"))
-        #expect(message == #"{"action":"record","type":"page","url":"http://localhost:3000/add"}"#)
+    @Test func messageIsTheSeedsRecordFormatWithAnID() throws {
+        let message = EventQueueContract.recordMessage(url: "/add", id: "0a1b-2c")
+        #expect(message == #"{"action":"record","type":"page","url":"/add","id":"0a1b-2c"}"#)
     }
 
-    /// The hand-written message must be byte for byte what JSONEncoder writes, for any URL.
+    /// The hand-written message must mean exactly what JSONEncoder writes, for any URL.
     @Test(arguments: [
         "http://localhost:3000/add", #"http://h/a"b\c"#, "http://h/\u{0}\u{1}\u{1F}\n\r\t\u{8}\u{C}",
         "http://h/é/😀/\u{7F}", "http://h/</script>", "",
     ])
     func messageMatchesJSONEncoder(url: String) throws {
-        struct Record: Encodable { let action = "record"; let type = "page"; let url: String }
+        struct Record: Codable, Equatable { var action = "record"; var type = "page"; let url: String; let id: String }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let expected = String(decoding: try encoder.encode(Record(url: url)), as: UTF8.self)
-        #expect(EventRecorder.message(PageEvent(url: url)) == expected)
-        #expect(Self.url(of: EventRecorder.message(PageEvent(url: url))) == url)
+        let message = EventQueueContract.recordMessage(url: url, id: "id-\(url.count)")
+        let decoded = try JSONDecoder().decode(Record.self, from: Data(message.utf8))
+        #expect(decoded == Record(url: url, id: "id-\(url.count)"))
+        #expect(try encoder.encode(decoded) == encoder.encode(Record(url: url, id: "id-\(url.count)")))
+        #expect(Self.url(of: message) == url)
+    }
+
+    @Test(arguments: [
+        ("/", "/"), ("/add", "/add"), ("/add/", "/add"), ("/add/calculate", "/add/calculate"), ("/audit", "/audit"),
+        ("/audit//", "other"), ("/nope", "other"), ("//evil.example/x", "other"), ("", "other"), ("/ADD", "other"),
+    ])
+    func eventKeysAreTheRoutesOnly(path: String, key: String) {
+        #expect(PageEventKey.forPath(path) == key)
     }
 
     @Test func bufferKeepsOrderAndRefusesBeyondItsCapacity() {
@@ -97,7 +108,8 @@ import Testing
         #expect(sink.messages.count <= 110)
     }
 
-    @Test func eventURLUsesTheHostAndTheProxysSchemeWithoutTheQuery() async throws {
+    /// (Random Host headers over raw sockets: `EventIntegrityTests`.)
+    @Test func eventKeyIsTheRouteWhateverTheSchemeOrTheQuery() async throws {
         try await Harness.with { harness in
             let sink = MemoryEventSink()
             try await harness.makeApp(sink: sink).app.test(.router) { client in
@@ -106,7 +118,7 @@ import Testing
                 let arrived = await eventually { sink.messages.withLock { $0.count } == 2 }
                 #expect(arrived)
                 let urls = sink.messages.withLock { $0 }.compactMap(Self.url)
-                #expect(urls == ["http://localhost/add", "https://localhost/audit"])
+                #expect(urls == ["/add", "/audit"])
             }
         }
     }
@@ -123,7 +135,7 @@ import Testing
                 #expect(arrived)
                 try await Task.sleep(for: .milliseconds(50))
                 let urls = sink.messages.withLock { $0 }.compactMap(Self.url)
-                #expect(urls == ["http://localhost/", "http://localhost/add", "http://localhost/audit", "http://localhost/add/calculate"])
+                #expect(urls == ["/", "/add", "/audit", "/add/calculate"])
             }
         }
     }

@@ -57,6 +57,14 @@ struct Harness: Sendable {
     var adderTarget: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: adderServer.port) }
     var auditTarget: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: auditServer.port) }
 
+    /// Short retries and a short shutdown drain, so tests about failures finish quickly.
+    static var quickAuditSettings: AuditRecorder.Settings {
+        var settings = AuditRecorder.Settings()
+        settings.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
+        settings.drainTimeout = .seconds(2)
+        return settings
+    }
+
     static let runtime = ServiceRuntime(config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0))
 
     /// A loopback port nothing listens on: a service that is down.
@@ -68,6 +76,7 @@ struct Harness: Sendable {
         adderTargets: [ServiceTarget]? = nil, auditTargets: [ServiceTarget]? = nil,
         adderSelector: (any TargetSelector)? = nil,
         sink: any EventSink = MemoryEventSink(), events: EventRecorder.Settings = .init(),
+        audit auditSettings: AuditRecorder.Settings? = nil, auditParking: (any AuditParking)? = nil,
         extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in }
     ) throws -> (app: some ApplicationProtocol, dependencies: WebAppDependencies) {
         let adderList = adderTargets ?? [adderTarget]
@@ -80,12 +89,10 @@ struct Harness: Sendable {
         let audit = AuditClient(client: ServiceHTTPClient(
             service: "auditservice", http: http, selector: ListedTargets(service: "auditservice") { auditList }
         ))
-        var auditSettings = AuditRecorder.Settings()
-        auditSettings.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
-        auditSettings.retryWindow = .seconds(5)
+        let auditSettings = auditSettings ?? Self.quickAuditSettings
         let dependencies = WebAppDependencies(
             adder: adder, audit: audit,
-            auditRecorder: AuditRecorder(audit: audit, settings: auditSettings, logger: logger),
+            auditRecorder: AuditRecorder(audit: audit, parking: auditParking, settings: auditSettings, logger: logger),
             events: EventRecorder(sink: sink, settings: events, logger: logger)
         )
         // The runtime's router, so the pages sit behind the same middlewares as in production.

@@ -1,8 +1,8 @@
 /// JSON string escaping (RFC 8259 §7) for messages built by hand on hot paths: `"` and `\`
 /// escaped, control characters as `\uXXXX` (or their short forms), everything else — including
 /// `/` and non-ASCII — as is, which is what JSONEncoder with `.withoutEscapingSlashes` writes.
-enum JSONString {
-    static func appendEscaped(_ text: String, to json: inout String) {
+public enum JSONString {
+    public static func appendEscaped(_ text: String, to json: inout String) {
         var text = text
         let clean = text.withUTF8 { !$0.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) }
         if clean {

@@ -1,0 +1,41 @@
+/// The body of auditservice's `POST /append`, as the webapp sends it and auditservice reads it:
+/// `{"id": "<unique>", "calc": "2+3", "calcResult": 5}`. The id is chosen by the caller once
+/// per calculation; auditservice stores at most one record per id, so a retry after a lost
+/// reply never doubles a record.
+public struct AuditAppend: Codable, Sendable, Equatable {
+    public static let path = "/append"
+
+    /// The JSON field names, also used by auditservice's own (libbson) parser.
+    public enum CodingKeys: String, CodingKey, Sendable {
+        case id, calc, calcResult
+    }
+    public typealias Field = CodingKeys
+
+    /// Longest id accepted, in bytes.
+    public static let maximumIDLength = 64
+
+    public let id: String
+    public let calc: String
+    public let calcResult: Int64
+
+    public init(id: String, calc: String, calcResult: Int64) {
+        self.id = id
+        self.calc = calc
+        self.calcResult = calcResult
+    }
+
+    /// Ids are 1 to 64 bytes of ASCII letters, digits, `-`, `_` and `:` (what `UniqueIDs` makes,
+    /// UUIDs and ObjectId hex all fit).
+    public static func isValidID(_ id: String) -> Bool {
+        let bytes = id.utf8
+        guard !bytes.isEmpty, bytes.count <= maximumIDLength else { return false }
+        return bytes.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"):
+                true
+            default: false
+            }
+        }
+    }
+}

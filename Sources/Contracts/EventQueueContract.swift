@@ -1,0 +1,58 @@
+/// The eventservice queue contract, shared by its producers (webapp, report) and its consumer
+/// (eventservice). Messages are the seeds' JSON, plus an `id` on records:
+///
+/// - `{"action":"record","type":"page","url":"/add","id":"<unique>"}`: one page event. The id
+///   makes a resend harmless (the worker applies each id once); seeds-style records without an
+///   id are still counted, without that protection.
+/// - `{"action":"summary","returnPath":"eventservice:reply:<suffix>"}`: the counts, pushed to
+///   `returnPath`, which must lie in the queue's reply key space.
+public enum EventQueueContract {
+    /// The Redis list producers LPUSH to: `eventservice`, as in the seeds.
+    public static let queue = "eventservice"
+
+    /// The key space summary replies may go to: `<queue>:reply:`. Nothing else is ever written
+    /// or expired on behalf of a queue message.
+    public static func replyPrefix(queue: String = queue) -> String { queue + ":reply:" }
+
+    /// Longest reply suffix accepted (a UUID is 36 characters).
+    public static let maximumReplySuffixLength = 128
+
+    /// The reply key a report waits on; `suffix` is chosen by the report (a UUID).
+    public static func replyPath(suffix: String, queue: String = queue) -> String { replyPrefix(queue: queue) + suffix }
+
+    /// Whether `path` names a key in the reply key space: the prefix plus a non-empty suffix of
+    /// at most `maximumReplySuffixLength` bytes.
+    public static func isReplyPath(_ path: String, queue: String = queue) -> Bool {
+        let prefix = replyPrefix(queue: queue)
+        guard path.utf8.starts(with: prefix.utf8) else { return false }
+        let suffixLength = path.utf8.count - prefix.utf8.count
+        return suffixLength > 0 && suffixLength <= maximumReplySuffixLength
+    }
+
+    /// A `record` message. Written by hand, not with JSONEncoder: this runs once per page view
+    /// and the encoder cost as much as the rest of the page's own work (bench/RESULTS.md).
+    public static func recordMessage(url: String, id: String) -> String {
+        var json = #"{"action":"record","type":"page","url":""#
+        JSONString.appendEscaped(url, to: &json)
+        json += #"","id":""#
+        JSONString.appendEscaped(id, to: &json)
+        json += #""}"#
+        return json
+    }
+
+    /// A `summary` message asking for the counts on `returnPath`.
+    public static func summaryMessage(returnPath: String) -> String {
+        var json = #"{"action":"summary","returnPath":""#
+        JSONString.appendEscaped(returnPath, to: &json)
+        json += #""}"#
+        return json
+    }
+}
+
+/// The fields of a queue message the worker reads; others (`type`, …) are allowed and ignored.
+public struct QueueMessage: Decodable, Sendable {
+    public let action: String?
+    public let url: String?
+    public let returnPath: String?
+    public let id: String?
+}

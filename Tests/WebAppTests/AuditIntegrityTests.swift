@@ -1,0 +1,170 @@
+import Discovery
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import MongoAdapter
+import RedisAdapter
+import Synchronization
+import TestSupport
+import Testing
+@testable import WebApp
+
+/// Calculations into the audit history end to end: the webapp's recorder, the built
+/// auditservice (finding nx-27017 through dnsmasq, as in the local environment) and nx-27017.
+/// Every calculation shown is stored exactly once, through stalls, overload and restarts.
+@Suite(.serialized) struct AuditIntegrityTests {
+    /// nx-27017, dnsmasq naming it, and the auditservice executable.
+    struct AuditEnvironment {
+        let mongo: ServerProcess
+        let dns: ServerProcess
+        let service: ServerProcess
+
+        init(logLevel: String = "warning") async throws {
+            mongo = try await MongoServer.start()
+            dns = try await DNSServer.start(records: [
+                SRVRecord(name: "_main._tcp.mongo.micro.svc.cluster.local", target: "mongo.micro.svc.cluster.local", port: mongo.port)
+            ])
+            let port = Ports.free()
+            service = try await ServerProcess(
+                name: "auditservice", executable: try TestPaths.builtExecutable("auditservice"), arguments: [], port: port,
+                environment: [
+                    "AUDITSERVICE_SERVICE_PORT": "\(port)", "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": logLevel,
+                ]
+            )
+            let ready = await eventually(timeout: .seconds(30)) {
+                await RawHTTP.send(["GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"], port: port, connections: 1) == [200]
+            }
+            guard ready else { throw TestSupportError("auditservice never ready:\n\(service.log())") }
+        }
+
+        var target: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: service.port) }
+
+        func stop() {
+            service.stop()
+            dns.stop()
+            mongo.stop()
+        }
+
+        /// Every stored record's calc, read from MongoDB itself (duplicates included).
+        func storedCalcs() async throws -> [String] {
+            let pool = try MongoClientPool(uri: "mongodb://127.0.0.1:\(mongo.port)/?serverSelectionTimeoutMS=5000")
+            let documents = try await pool.collection("audit", database: "audit").find(projection: ["calc": .int32(1)])
+            return documents.compactMap { $0["calc"]?.stringValue }
+        }
+    }
+
+    /// Submits the add form `count` times, `concurrency` at a time, each with its own operands
+    /// (`<n>+1000000`); returns the calcs the pages showed a result for.
+    static func calculate(
+        _ web: some TestClientProtocol, count: Int, from start: Int = 0, concurrency: Int, pause: Duration = .zero
+    ) async -> [String] {
+        await withTaskGroup(of: [String].self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var shown: [String] = []
+                    for index in stride(from: start + worker, to: start + count, by: concurrency) {
+                        if let page = try? await web.submitAdd(first: "\(index)", second: "1000000"), page.status == .ok {
+                            shown.append("\(index)+1000000")
+                        }
+                        if pause > .zero { try? await Task.sleep(for: pause) }
+                    }
+                    return shown
+                }
+            }
+            var all: [String] = []
+            for await part in group { all += part }
+            return all
+        }
+    }
+
+    /// Waits until MongoDB holds `count` records (or the time is up) and returns them.
+    static func waitForStored(_ environment: AuditEnvironment, count: Int, timeout: Duration) async throws -> [String] {
+        _ = await eventually(timeout: timeout, poll: .milliseconds(500)) {
+            ((try? await environment.storedCalcs())?.count ?? 0) >= count
+        }
+        try await Task.sleep(for: .seconds(1))  // a late duplicate would show by now
+        return try await environment.storedCalcs()
+    }
+
+    @Test func mongoStalledTwentySecondsUnderCalculationsEveryCalculationIsStoredOnce() async throws {
+        let environment = try await AuditEnvironment(logLevel: "info")
+        defer { environment.stop() }
+        try await Harness.with { harness in
+            let (app, _) = try harness.makeApp(auditTargets: [environment.target])
+            try await app.test(.router) { web in
+                let stall = Task {
+                    try await Task.sleep(for: .seconds(3))
+                    environment.mongo.signal(SIGSTOP)
+                    try await Task.sleep(for: .seconds(20))
+                    environment.mongo.signal(SIGCONT)
+                }
+                // About 26 s of calculations at ~40/s: before, during and after the stall.
+                let shown = await Self.calculate(web, count: 1_040, concurrency: 4, pause: .milliseconds(100))
+                try await stall.value
+                let stored = try await Self.waitForStored(environment, count: shown.count, timeout: .seconds(60))
+                #expect(shown.count == 1_040)
+                #expect(stored.count == shown.count, "calculations \(shown.count), records \(stored.count)")
+                #expect(Set(stored).count == stored.count, "no record twice")
+                #expect(Set(stored) == Set(shown), "no record missing")
+                // One log line per request: the stall made the webapp send appends again.
+                let appends = environment.service.log().components(separatedBy: "path=/append").count - 1
+                #expect(appends > shown.count, "no append was retried: the test proved nothing")
+                print("Mongo stalled 20 s: \(shown.count) calculations, \(stored.count) records, \(appends) appends received")
+            }
+        }
+    }
+
+    @Test func tenThousandCalculationsAtFullSpeedAreAllInTheHistory() async throws {
+        let environment = try await AuditEnvironment()
+        defer { environment.stop() }
+        try await Harness.with { harness in
+            var settings = Harness.quickAuditSettings
+            settings.capacity = 1_000  // smaller than the load: a full queue must slow pages, not drop records
+            let (app, dependencies) = try harness.makeApp(auditTargets: [environment.target], audit: settings)
+            try await app.test(.router) { web in
+                let clock = ContinuousClock()
+                let started = clock.now
+                let shown = await Self.calculate(web, count: 10_000, concurrency: 64)
+                let calculated = clock.now - started
+                let stored = try await Self.waitForStored(environment, count: 10_000, timeout: .seconds(60))
+                let total = clock.now - started
+                print("10,000 calculations: pages in \(calculated), all stored after \(total)")
+                #expect(shown.count == 10_000)
+                #expect(stored.count == 10_000)
+                #expect(Set(stored) == Set(shown))
+                #expect(dependencies.auditRecorder.queued == 0)
+            }
+        }
+    }
+
+    @Test func recordsUndeliveredAtShutdownAreParkedAndTheNextStartDeliversThem() async throws {
+        let environment = try await AuditEnvironment()
+        defer { environment.stop() }
+        let redis = try await RedisServer.start()
+        defer { redis.stop() }
+        let parking = RedisAuditParking(client: RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "parking")))
+        let shownBox = Mutex<[String]>([])
+        try await Harness.with { harness in
+            // auditservice unreachable: nothing can be delivered before this webapp stops.
+            let (app, _) = try harness.makeApp(auditTargets: [Harness.closedTarget()], auditParking: parking)
+            try await app.test(.router) { web in
+                let calculated = await Self.calculate(web, count: 50, concurrency: 5)
+                shownBox.withLock { $0 = calculated }
+            }
+        }
+        let shown = shownBox.withLock { $0 }
+        #expect(shown.count == 50)
+        #expect(try await parking.parked().count == 50, "parked on shutdown")
+
+        try await Harness.with { harness in
+            let (app, _) = try harness.makeApp(auditTargets: [environment.target], auditParking: parking)
+            try await app.test(.router) { _ in
+                let stored = try await Self.waitForStored(environment, count: 50, timeout: .seconds(30))
+                #expect(Set(stored) == Set(shown) && stored.count == 50, "\(stored.count) stored")
+                let emptied = await eventually(timeout: .seconds(10)) { (try? await parking.parked().isEmpty) == true }
+                #expect(emptied, "delivered records leave the parking list")
+            }
+        }
+    }
+}
