@@ -12,26 +12,26 @@ import Testing
         ServiceRuntime(config: .init(service: .eventservice, port: 0, logLevel: .warning))
     }
 
-    func get(_ app: ServiceApplication, _ path: String) async throws -> (Int, String) {
-        try await app.withRunning { port in
-            let response = try await TestHTTPClient(port: port).get(path)
-            return (Int(response.status.code), response.text)
-        }
+    func get(_ port: Int, _ path: String) async throws -> (Int, String) {
+        let response = try await TestHTTPClient(port: port).get(path)
+        return (Int(response.status.code), response.text)
     }
 
     @Test func readyWhenRedisAnswersAndNotWhenItIsAway() async throws {
         let redis = try await RedisServer.start()
         let port = redis.port
         let app = makeEventServiceApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
-        let (healthy, _) = try await get(app, "/healthz")
-        #expect(healthy == 200)
-        let (ready, body) = try await get(app, "/readyz")
-        #expect(ready == 200, "\(body)")
+        try await app.withRunning { port in
+            let (healthy, _) = try await get(port, "/healthz")
+            #expect(healthy == 200)
+            let (ready, body) = try await get(port, "/readyz")
+            #expect(ready == 200, "\(body)")
 
-        redis.stop()
-        let (notReady, reason) = try await get(app, "/readyz")
-        #expect(notReady == 503)
-        #expect(reason.contains("redis"))
+            redis.stop()
+            let (notReady, reason) = try await get(port, "/readyz")
+            #expect(notReady == 503)
+            #expect(reason.contains("redis"))
+        }
     }
 
     @Test func metricsCountProcessedAndDeadLetteredEvents() async throws {

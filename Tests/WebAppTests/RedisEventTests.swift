@@ -42,7 +42,7 @@ import Testing
                 #expect(arrived)
                 try await Task.sleep(for: .milliseconds(100))
                 let urls = try await Self.urls(client)
-                #expect(urls == paths.map { "http://localhost\($0)" })
+                #expect(urls == paths.map { "http://127.0.0.1:\(web.port)\($0)" })
             }
         }
     }
@@ -81,7 +81,7 @@ import Testing
                 let length = await Self.length(client)
                 #expect(arrived, "events in Redis after restart: \(length)")
                 let urls = try await Self.urls(client)
-                #expect(urls == (1...20).map { $0.isMultiple(of: 2) ? "http://localhost/add" : "http://localhost/" })
+                #expect(urls == (1...20).map { "http://127.0.0.1:\(web.port)" + ($0.isMultiple(of: 2) ? "/add" : "/") })
             }
         }
     }
