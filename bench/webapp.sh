@@ -5,14 +5,15 @@
 #   2. redis-server, nx-27017 (for auditservice), adderservice, auditservice and dnsmasq (the
 #      SRV records of the local environment) on free loopback ports;
 #   3. the webapp pinned to one core (taskset), wrk pinned to another:
-#      a. GET /add                 (target >= 20,000 req/s, p99 <= 5 ms)
+#      a. GET /add                 (target >= 0.3x nginx serving the same page from core 0 in the
+#                                   same run, p99 <= 5 ms)
 #      b. POST /add/calculate      at 32 connections (target p99 <= 10 ms)
 #      c. POST /add/calculate      again with auditservice stopped (latency should not change);
 #   4. checks that the page events reached the Redis list `eventservice`.
 #
 # Usage: bench/webapp.sh [seconds per run (default 10)] [connections for GET /add (default 32)]
 #        DEPS_CPUS=1 bench/webapp.sh   keeps every dependency on wrk's core (see below)
-# Needs: swift, wrk, taskset, redis-server, redis-cli, dnsmasq, curl, .tools/venv/bin/nx-27017.
+# Needs: swift, wrk, taskset, nginx, redis-server, redis-cli, dnsmasq, curl, .tools/venv/bin/nx-27017.
 set -euo pipefail
 
 seconds="${1:-10}"
@@ -25,6 +26,7 @@ work="$(mktemp -d /tmp/bench-webapp.XXXXXX)"
 pids=()
 
 cleanup() {
+    if [ -f "$work/nginx.pid" ]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$work"
@@ -124,9 +126,32 @@ run_wrk() {  # name, connections, url, [lua script]
 redis() { redis-cli -p "$redis_port" "$@"; }
 redis del eventservice >/dev/null
 
+# nginx on the webapp's core, serving the same /add page as a file: the limit stand-in.
+mkdir "$work/static"
+curl -fs "http://127.0.0.1:$web_port/add" >"$work/static/add.html"
+nginx_port="$(free_port)"
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location = /add { default_type text/html; alias $work/static/add.html; }
+  }
+}
+CONF
+
 echo
 echo "== results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores shared, load: $(cut -d' ' -f1-3 /proc/loadavg))"
-run_wrk "GET /add" "$get_connections" "http://127.0.0.1:$web_port/add"
+taskset -c 0 nginx -c "$work/nginx.conf"
+run_wrk "nginx, the same page as a file" "$get_connections" "http://127.0.0.1:$nginx_port/add" | tee "$work/nginx.txt"
+kill "$(cat "$work/nginx.pid")"
+run_wrk "GET /add" "$get_connections" "http://127.0.0.1:$web_port/add" | tee "$work/webapp-get.txt"
+awk -v n="$(awk '{ print $(NF - 7) }' "$work/nginx.txt")" -v w="$(awk '{ print $(NF - 7) }' "$work/webapp-get.txt")" \
+    'BEGIN { printf "GET /add: %.2fx nginx\n", w / n }'
 run_wrk "POST /add/calculate, auditservice up" 32 "http://127.0.0.1:$web_port/add/calculate" "$work/calculate.lua"
 kill "$audit_pid"
 wait "$audit_pid" 2>/dev/null || true
