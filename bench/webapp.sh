@@ -12,6 +12,7 @@
 #   4. checks that the page events reached the Redis list `eventservice`.
 #
 # Usage: bench/webapp.sh [seconds per run (default 10)] [connections for GET /add (default 32)]
+#        CALLGRIND=1 bench/webapp.sh   instead counts the webapp's instructions per request (callgrind)
 #        DEPS_CPUS=1 bench/webapp.sh   keeps every dependency on wrk's core (see below)
 # Needs: swift, wrk, taskset, nginx, redis-server, redis-cli, dnsmasq, curl, .tools/venv/bin/nx-27017.
 set -euo pipefail
@@ -47,7 +48,7 @@ wait_for_port() {  # port, what
 }
 
 wait_until_ready() {  # url, what, log
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 "${READY_TRIES:-100}"); do
         if curl -fs "$1" >/dev/null; then return 0; fi
         sleep 0.1
     done
@@ -96,8 +97,16 @@ AUDITSERVICE_SERVICE_PORT="$audit_port" taskset -c "$deps_cpus" "$bin/auditservi
 audit_pid=$!
 pids+=("$audit_pid")
 web_port="$(free_port)"
-WEBAPP_SERVICE_PORT="$web_port" taskset -c 0 "$bin/webapp" >"$work/webapp.log" 2>&1 &
-pids+=($!)
+webapp=("$bin/webapp")
+if [ -n "${CALLGRIND:-}" ]; then
+    # valgrind 3.19 cannot read Swift 6's DWARF 5: a copy without debug sections (symbols stay).
+    strip --strip-debug -o "$work/webapp" "$bin/webapp"
+    READY_TRIES=1200  # valgrind starts slowly
+    webapp=(valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$work/cg.out" "$work/webapp")
+fi
+WEBAPP_SERVICE_PORT="$web_port" taskset -c 0 "${webapp[@]}" >"$work/webapp.log" 2>&1 &
+web_pid=$!
+pids+=("$web_pid")
 wait_until_ready "http://127.0.0.1:$adder_port/healthz" adderservice "$work/adderservice.log"
 wait_until_ready "http://127.0.0.1:$audit_port/readyz" auditservice "$work/auditservice.log"
 wait_until_ready "http://127.0.0.1:$web_port/readyz" webapp "$work/webapp.log"
@@ -123,11 +132,31 @@ run_wrk() {  # name, connections, url, [lua script]
     printf '%-44s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name ($connections conn)" "$rate" "$p50" "$p99" "${non2xx:-0}"
 }
 
+if [ -n "${CALLGRIND:-}" ]; then  # instructions per request: counters zeroed after a warm-up
+    count() {  # name, url, [lua script]
+        local script=() requests instructions
+        if [ $# -ge 3 ]; then script=(-s "$3"); fi
+        taskset -c 1 wrk -t1 -c4 -d2s "${script[@]}" "$2" >/dev/null
+        callgrind_control -z "$web_pid" >/dev/null
+        taskset -c 1 wrk -t1 -c4 -d"${seconds}s" "${script[@]}" "$2" >"$work/wrk.txt"
+        callgrind_control -d "$web_pid" >/dev/null
+        sleep 1
+        requests="$(awk '/requests in/ { print $1 }' "$work/wrk.txt")"
+        instructions="$(for f in "$work"/cg.out.*; do awk '/^summary:/ { print $2 }' "$f"; done | sort -n | tail -1)"
+        rm -f "$work"/cg.out.*
+        echo "$1: $requests requests, $((instructions / requests)) instructions per request"
+    }
+    count "GET /add" "http://127.0.0.1:$web_port/add"
+    count "POST /add/calculate" "http://127.0.0.1:$web_port/add/calculate" "$work/calculate.lua"
+    exit 0
+fi
+
 redis() { redis-cli -p "$redis_port" "$@"; }
 redis del eventservice >/dev/null
 
 # nginx on the webapp's core, serving the same /add page as a file: the limit stand-in.
 mkdir "$work/static"
+chmod a+rx "$work" "$work/static"  # nginx's worker runs as nobody
 curl -fs "http://127.0.0.1:$web_port/add" >"$work/static/add.html"
 nginx_port="$(free_port)"
 cat >"$work/nginx.conf" <<CONF
