@@ -112,4 +112,31 @@ import Testing
             }
         }
     }
+
+    /// The runtime's own refusals are pages too: a malformed request, a wrong method (with
+    /// `Allow`), and HEAD answers like GET without the body.
+    @Test func malformedRequestsAndWrongMethodsGetPages() async throws {
+        try await Harness.with { harness in
+            try await harness.makeApp().app.test { client in
+                let connection = try RawConnection(port: client.port)
+                defer { connection.close() }
+                try connection.send("POST /add/calculate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+                let malformed = try #require(await connection.readResponse())
+                #expect(malformed.status == .badRequest)
+                #expect(malformed.header("content-type") == "text/html; charset=utf-8")
+                #expect(malformed.text.contains("Bad request"))
+
+                let wrongMethod = try await client.execute("DELETE", "/audit")
+                #expect(wrongMethod.status == .methodNotAllowed)
+                #expect(wrongMethod.header("allow") == "GET, HEAD")
+                #expect(wrongMethod.text.contains("Not allowed"))
+
+                let head = try await client.execute("HEAD", "/add")
+                let get = try await client.get("/add")
+                #expect(head.status == .ok)
+                #expect(head.header("content-length") == String(get.body.readableBytes))
+                #expect(head.body.readableBytes == 0)
+            }
+        }
+    }
 }
