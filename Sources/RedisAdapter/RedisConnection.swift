@@ -1,4 +1,5 @@
 import NIOPosix
+import Synchronization
 
 /// Something that runs Redis commands: a single `RedisConnection` or a reconnecting `RedisClient`.
 public protocol RedisCommanding: Sendable {
@@ -21,6 +22,7 @@ public protocol RedisCommanding: Sendable {
 public final class RedisConnection: RedisCommanding, Sendable {
     private let context: HiredisContext
     private let thread: NIOThreadPool
+    private let closed = Atomic<Bool>(false)
     public let host: String
     public let port: Int
 
@@ -69,7 +71,11 @@ public final class RedisConnection: RedisCommanding, Sendable {
     }
 
     /// Closes the connection. A call blocked on the socket fails at once with a connection error.
+    /// Only the first call does anything: a second one (deinit after an explicit close) would shut
+    /// down the descriptor number after `free` closed it, by then maybe another socket of the
+    /// process (seen: the webapp's HTTP connections closed unanswered when Redis went away).
     public func close() {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
         context.interrupt()
         let context = self.context
         let thread = self.thread

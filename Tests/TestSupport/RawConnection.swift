@@ -12,6 +12,8 @@ public final class RawConnection: @unchecked Sendable {  // the descriptor is us
     private let fd: Int32
     private let lock = NSLock()
     private var isClosed = false
+    /// errno of a failed receive, for failure messages.
+    public private(set) var lastError: Int32 = 0
 
     public init(port: Int, host: String = "127.0.0.1") throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -20,7 +22,12 @@ public final class RawConnection: @unchecked Sendable {  // the descriptor is us
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else {
+        // Interrupted by a signal, the connection still completes: wait until it has.
+        if result != 0 && errno == EINTR {
+            var pollfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&pollfd, 1, 5000)
+        }
+        guard result == 0 || Self.isConnected(fd) else {
             let code = errno
             Glibc.close(fd)
             throw SocketError("connect to \(host):\(port) failed: errno \(code)")
@@ -29,12 +36,19 @@ public final class RawConnection: @unchecked Sendable {  // the descriptor is us
 
     deinit { close() }
 
+    private static func isConnected(_ fd: Int32) -> Bool {
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0
+    }
+
     public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
     public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written < 0 && errno == EINTR { continue }
             guard written > 0 else { throw SocketError("send failed: errno \(errno)") }
             offset += written
         }
@@ -94,6 +108,9 @@ public final class RawConnection: @unchecked Sendable {  // the descriptor is us
             guard ready > 0 else { return nil }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            // A signal (SIGCHLD from a server the test stopped) is not the end of the input.
+            if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if count < 0 { lastError = errno }
             return count > 0 ? Array(chunk[..<count]) : []
         }
     }

@@ -56,7 +56,7 @@ public struct TestHTTPClient: Sendable {
         if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
         try connection.send(Array((head + "\r\n").utf8) + body)
         guard let response = await connection.readResponse(timeout: timeout, bodyExpected: method != "HEAD") else {
-            throw SocketError("no response to \(method) \(path) within \(timeout)")
+            throw SocketError("no response to \(method) \(path) within \(timeout) (receive errno \(connection.lastError))")
         }
         return response
     }
