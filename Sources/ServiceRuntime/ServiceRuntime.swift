@@ -62,9 +62,11 @@ public struct ServiceRuntime: Sendable {
         var configuration = ServiceGroupConfiguration(services: app.services + [app.makeServer()], logger: logger)
         configuration.maximumGracefulShutdownDuration = Self.drainLimit - ConnectionDrain.notice
         let group = ServiceGroup(configuration: configuration)
+        // Trapped before the server listens: a SIGTERM right after start must drain, not kill.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                for await _ in signals {
                     logger.info("shutting down: closing keep-alive connections, then draining")
                     ConnectionDrain.begin()
                     try? await Task.sleep(for: ConnectionDrain.notice)
