@@ -9,8 +9,6 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 // Third-party products, named once so target lists stay readable.
-let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
-let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
@@ -18,6 +16,7 @@ let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "sw
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 let mustache = Target.Dependency.product(name: "Mustache", package: "swift-mustache")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -33,7 +32,7 @@ func service(
         .executableTarget(name: executable, dependencies: [.target(name: library)], swiftSettings: swiftSettings),
         .testTarget(
             name: "\(library)Tests",
-            dependencies: [.target(name: library), "TestSupport", hummingbirdTesting] + testDependencies,
+            dependencies: [.target(name: library), "TestSupport", nioCore, nioHTTP1] + testDependencies,
             swiftSettings: swiftSettings
         ),
     ]
@@ -53,9 +52,6 @@ let package = Package(
         .executable(name: "rehearse", targets: ["rehearse"]),
     ],
     dependencies: [
-        // No default traits: FullFoundation would link all of Foundation (with ICU) into every
-        // service, and the services need only FoundationEssentials; nothing here uses swift-configuration.
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -84,7 +80,7 @@ let package = Package(
         .target(name: "Discovery", dependencies: ["CResolv", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
         .target(
             name: "ServiceRuntime",
-            dependencies: ["Discovery", hummingbird, logging, metrics, prometheus, lifecycle, unixSignals],
+            dependencies: ["Discovery", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
             swiftSettings: swiftSettings
         ),
         // The queue message and /append body formats, shared by their producers and consumers.
@@ -109,7 +105,7 @@ let package = Package(
         .executableTarget(name: "rehearse", dependencies: ["ClusterRehearsal", argumentParser], swiftSettings: swiftSettings),
 
         // Test support: starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports.
-        .target(name: "TestSupport", dependencies: [logging, "ProcessSupervision"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: [logging, "ProcessSupervision", nioCore, nioHTTP1], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .executableTarget(
             name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
             swiftSettings: swiftSettings
@@ -117,7 +113,7 @@ let package = Package(
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceRuntimeTests",
-            dependencies: ["ServiceRuntime", "TestSupport", hummingbirdTesting, httpClient],
+            dependencies: ["ServiceRuntime", "TestSupport", httpClient, logging, nioCore, nioHTTP1],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
@@ -130,14 +126,14 @@ let package = Package(
         .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
     ]
         + service(
-            "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime"],
+            "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime", nioCore, nioHTTP1],
             testDependencies: [propertyBased, httpClient]
         )
-        + service("AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts"])
+        + service("AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts", nioCore, nioHTTP1])
         + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", lifecycle, metrics, logging])
         + service(
             "WebApp", executable: "webapp",
-            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", httpClient, mustache],
+            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", httpClient, mustache, nioCore, nioHTTP1],
             testDependencies: ["AdderService", "EventService", "MongoAdapter"]
         )
         + service("Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", argumentParser], testDependencies: ["EventService"])

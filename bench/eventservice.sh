@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of the eventservice (issue 3, "Performance"):
+# Benchmark of the eventservice (docs/design.md, eventservice: summary cost and exactly-once):
 #   1. drain: N record events pre-loaded into the queue, as the webapp sends them (each with its
 #      own id, so every event also goes through the dedupe window), one eventservice (release
 #      build) started, events/s until all are counted; the counts are then checked to be exact.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local environment benchmark (issue 5):
+# Local environment benchmark:
 #   1. time from the command to every /readyz green, with the binaries already built (goal <= 3 s),
 #      measured outside the launcher (launch to its "micro is up" line) over RUNS runs;
 #   2. the whole system idle: VmRSS of the four services from /proc/<pid>/status (goal <= 80 MB

@@ -1,48 +1,44 @@
-import Hummingbird
 import Logging
 import MongoAdapter
+import NIOCore
+import NIOHTTP1
 import ServiceRuntime
 
 /// `POST /append` and `GET /list` (DESIGN "HTTP contracts", auditservice).
-public struct AuditRoutes: Sendable {
+public struct AuditRoutes: Routes {
     public static let defaultListLimit = 10
     public static let maximumListLimit = 100
 
     let database: AuditDatabase
-    /// Largest body read; ServiceRuntime's body limit refuses larger declared bodies first.
-    let maxBodySize: Int
-
-    public init(database: AuditDatabase, maxBodySize: Int) {
+    public init(database: AuditDatabase) {
         self.database = database
-        self.maxBodySize = maxBodySize
     }
 
-    public func add(to router: Router<BasicRequestContext>) {
-        router.post("/append") { request, context in try await append(request, context: context) }
-        router.get("/list") { request, context in try await list(request, context: context) }
-    }
-
-    func append(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: maxBodySize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "request body over \(maxBodySize) bytes")
+    /// Both wait on MongoDB, so both answer from a task. The runtime has read the body whole
+    /// (413 over its limit) before `append` runs.
+    public func route(_ request: Request) -> Routing {
+        guard request.segments.count == 1 else { return .notFound }
+        switch request.segments[0] {
+        case "append": return .post(request, .task("/append") { request in try await append(request) })
+        case "list": return .get(request, .task("/list") { request in try await list(request) })
+        default: return .notFound
         }
+    }
+
+    func append(_ request: Request) async throws -> Response {
         let append: AppendRequest
         do {
-            append = try AppendRequest(body: body.readableBytesView)
+            append = try AppendRequest(body: request.body.readableBytesView)
         } catch {
             throw APIError(.badRequest, error.message)
         }
-        let entry = try await usingDatabase(context) { store throws(MongoError) in try await store.append(append) }
+        let entry = try await usingDatabase(request) { store throws(MongoError) in try await store.append(append) }
         return Response.json(entry, status: .created)
     }
 
-    func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let limit = try Self.listLimit(request.uri.queryParameters.get("limit"))
-        let entries = try await usingDatabase(context) { store throws(MongoError) in try await store.list(limit: limit) }
+    func list(_ request: Request) async throws -> Response {
+        let limit = try Self.listLimit(request.queryParameter("limit"))
+        let entries = try await usingDatabase(request) { store throws(MongoError) in try await store.list(limit: limit) }
         return Response.json(AuditList(list: entries))
     }
 
@@ -59,7 +55,7 @@ public struct AuditRoutes: Sendable {
 
     /// Runs a store operation, answering 503 when MongoDB cannot be reached.
     private func usingDatabase<T: Sendable>(
-        _ context: BasicRequestContext, _ operation: (AuditStore) async throws(MongoError) -> T
+        _ request: Request, _ operation: (AuditStore) async throws(MongoError) -> T
     ) async throws(APIError) -> T {
         let store: AuditStore
         do { store = try database.store() } catch { throw APIError(.serviceUnavailable, error.message) }
@@ -68,8 +64,8 @@ public struct AuditRoutes: Sendable {
         } catch where error.isConnectionError {
             throw APIError(.serviceUnavailable, "MongoDB unavailable: \(error.message)")
         } catch {
-            context.logger.error("MongoDB refused an operation", metadata: ["error": "\(error)"])
-            throw APIError(.internalServerError, "the database refused the operation (request id \(context.id))")
+            request.logger.error("MongoDB refused an operation", metadata: ["error": "\(error)"])
+            throw APIError(.internalServerError, "the database refused the operation (request id \(request.id))")
         }
     }
 }

@@ -1,5 +1,4 @@
 import Discovery
-import Hummingbird
 import MongoAdapter
 import ServiceLifecycle
 import ServiceRuntime
@@ -7,12 +6,12 @@ import ServiceRuntime
 /// Assembles auditservice: the routes, `/readyz` checking MongoDB, and the background connector.
 public enum AuditService {
     /// The application the executable runs and the tests drive in-process.
-    public static func makeApplication(runtime: ServiceRuntime, database: AuditDatabase) -> some ApplicationProtocol {
-        let router = runtime.makeRouter(readiness: [
-            ReadinessCheck("mongo") { try await database.checkReady() }
-        ])
-        AuditRoutes(database: database, maxBodySize: runtime.config.maxBodySize).add(to: router)
-        return runtime.makeApplication(router: router, services: [AuditConnector(database: database)])
+    public static func makeApplication(runtime: ServiceRuntime, database: AuditDatabase) -> ServiceApplication {
+        runtime.makeApplication(
+            routes: AuditRoutes(database: database),
+            readiness: [ReadinessCheck("mongo") { try await database.checkReady() }],
+            services: [AuditConnector(database: database)]
+        )
     }
 
     /// Mongo's current addresses from discovery (`_main._tcp.mongo.<namespace>.<suffix>`).

@@ -1,4 +1,3 @@
-import Hummingbird
 import Logging
 import RedisAdapter
 import ServiceRuntime
@@ -18,7 +17,7 @@ public func redisEndpoint(resolver: ServiceResolver) -> RedisClient.Endpoint {
 /// on the runtime's port. `endpoint` defaults to discovery; tests inject a fixed one.
 public func makeEventServiceApplication(
     runtime: ServiceRuntime, endpoint: RedisClient.Endpoint? = nil, settings: EventWorkerSettings = EventWorkerSettings()
-) -> some ApplicationProtocol {
+) -> ServiceApplication {
     let endpoint = endpoint ?? redisEndpoint(resolver: runtime.resolver)
     // The consumer blocks in BLMOVE, so it gets its own connection and a longer command timeout.
     let consumer = RedisClient(
@@ -27,8 +26,7 @@ public func makeEventServiceApplication(
     )
     let monitor = RedisClient(endpoint: endpoint, logger: runtime.logger, connectTimeout: .seconds(1), commandTimeout: .seconds(2))
     let worker = EventWorker(consumer: consumer, monitor: monitor, settings: settings, logger: runtime.logger)
-    let router = runtime.makeRouter(readiness: [
-        ReadinessCheck("redis") { _ = try await monitor.command(["PING"]) }
-    ])
-    return runtime.makeApplication(router: router, services: [worker])
+    return runtime.makeApplication(
+        routes: NoRoutes(), readiness: [ReadinessCheck("redis") { _ = try await monitor.command(["PING"]) }], services: [worker]
+    )
 }

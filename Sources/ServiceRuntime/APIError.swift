@@ -1,38 +1,31 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-import HTTPTypes
-import Hummingbird
-import NIOCore
+import NIOHTTP1
 
-/// An error a JSON service answers with: `{"error": "<message>"}` and the status.
-public struct APIError: HTTPResponseError, CustomStringConvertible {
-    public let status: HTTPResponse.Status
+/// An error a handler throws to answer with a status and a message: `{"error": "<message>"}` from
+/// a JSON service, an error page from the webapp.
+public struct APIError: Error, CustomStringConvertible {
+    public let status: HTTPResponseStatus
     public let message: String
 
-    public init(_ status: HTTPResponse.Status, _ message: String) {
+    public init(_ status: HTTPResponseStatus, _ message: String) {
         self.status = status
         self.message = message
     }
 
     public var description: String { "\(status.code) \(message)" }
-
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response.json(["error": message], status: status)
-    }
 }
 
-extension Response {
-    /// A JSON response from any Encodable value.
-    public static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        // Encoding our own plain value types cannot fail; fall back to a fixed body if it ever does.
-        let data = (try? JSONEncoder().encode(value)) ?? Data(#"{"error":"response encoding failed"}"#.utf8)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
-        )
-    }
+/// What the runtime knows about a request that ends in an error, for the service's error page or body.
+public struct ErrorDescription: Sendable {
+    public let status: HTTPResponseStatus
+    public let message: String
+    /// The request's id: set for server errors, which the log explains under that id.
+    public let requestID: String?
+}
+
+/// Turns an error into the response the service answers with. JSON services use `jsonErrors`.
+public typealias ErrorResponder = @Sendable (ErrorDescription) -> Response
+
+/// `{"error": "<message>"}` with the status.
+public let jsonErrors: ErrorResponder = { error in
+    Response.json(["error": error.message], status: error.status)
 }

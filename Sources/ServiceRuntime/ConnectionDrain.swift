@@ -1,13 +1,12 @@
-import Hummingbird
 import Synchronization
 
 /// The moment between SIGTERM and the server's graceful shutdown in which every response says
 /// `Connection: close`.
 ///
-/// Hummingbird's graceful shutdown closes each idle keep-alive connection at once, and a busy
-/// client has often already sent its next request on it: that request fails (the cluster
-/// rehearsal lost one per wrk connection in every webapp rollout). Closing after a response
-/// instead tells the client to reconnect between requests — by then to another pod.
+/// A graceful shutdown closes each idle keep-alive connection at once, and a busy client has
+/// often already sent its next request on it: that request fails (the cluster rehearsal lost one
+/// per wrk connection in every webapp rollout). Closing after a response instead tells the
+/// client to reconnect between requests — by then to another pod.
 enum ConnectionDrain {
     /// Long enough for every busy connection to see one more response.
     static let notice: Duration = .seconds(1)
@@ -17,13 +16,4 @@ enum ConnectionDrain {
     static var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     static func begin() { draining.store(true, ordering: .relaxed) }
-}
-
-/// Adds `Connection: close` to every response once the drain has begun.
-struct ConnectionDrainMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var response = try await next(request, context)
-        if ConnectionDrain.isDraining { response.headers[.connection] = "close" }
-        return response
-    }
 }

@@ -1,11 +1,13 @@
-import Hummingbird
 import NIOCore
+import NIOHTTP1
 import Prometheus
 
-/// `/healthz` (the process answers), `/readyz` (its dependencies answer) and `/metrics`.
-struct OperationalRoutes: Sendable {
+/// `/healthz` (the process answers), `/readyz` (its dependencies answer) and `/metrics`, ahead of
+/// the service's own routes.
+struct OperationalRoutes: Routes {
     let checks: [ReadinessCheck]
     let limit: Duration
+    let service: any Routes
 
     struct Status: Encodable {
         let status: String
@@ -13,19 +15,26 @@ struct OperationalRoutes: Sendable {
         var checks: [String: String]?
     }
 
-    func add<Context: RequestContext>(to router: Router<Context>) {
-        router.get("/healthz") { _, _ in Response.json(Status(status: "ok")) }
-        router.get("/readyz") { _, _ in await readiness() }
-        router.get("/metrics") { _, _ in
-            Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: Observability.registry.emitToBuffer()))
-            )
+    func route(_ request: Request) -> Routing {
+        guard request.segments.count == 1 else { return service.route(request) }
+        switch request.segments[0] {
+        case "healthz": return .get(request, .now("/healthz") { _ in Self.healthy })
+        case "readyz": return .get(request, .task("/readyz") { [checks, limit] _ in await Self.readiness(checks, limit) })
+        case "metrics": return .get(request, .now("/metrics") { _ in Self.metrics() })
+        default: return service.route(request)
         }
     }
 
-    private func readiness() async -> Response {
+    private static let healthy = Response.json(raw: #"{"status":"ok"}"#)
+
+    private static func metrics() -> Response {
+        Response(
+            status: .ok, headers: ["content-type": "text/plain; version=0.0.4; charset=utf-8"],
+            body: ByteBuffer(bytes: Observability.registry.emitToBuffer())
+        )
+    }
+
+    private static func readiness(_ checks: [ReadinessCheck], _ limit: Duration) async -> Response {
         let failures = await ReadinessCheck.failures(of: checks, limit: limit)
         var results = Dictionary(uniqueKeysWithValues: checks.map { ($0.name, "ok") })
         results.merge(failures) { _, failure in failure }

@@ -1,4 +1,4 @@
-import HTTPTypes
+import NIOHTTP1
 import Prometheus
 import Synchronization
 
@@ -19,7 +19,7 @@ final class RequestMetrics: Sendable {
 
     private struct Key: Hashable {
         let route: String
-        let method: HTTPRequest.Method
+        let method: String
         let status: Int
     }
 
@@ -34,12 +34,12 @@ final class RequestMetrics: Sendable {
         self.active = registry.makeGauge(name: "http_server_active_requests")
     }
 
-    func series(route: String, method: HTTPRequest.Method, status: Int) -> Series {
-        let key = Key(route: route, method: method, status: status)
+    func series(route: String, method: HTTPMethod, status: Int) -> Series {
+        let key = Key(route: route, method: method.rawValue, status: status)
         return cache.withLock { cache in
             if let series = cache[key] { return series }
             let labels = [
-                ("http_route", route), ("http_request_method", method.rawValue),
+                ("http_route", route), ("http_request_method", key.method),
                 ("http_response_status_code", String(status)),
             ]
             let series = Series(

@@ -1,6 +1,12 @@
 import Discovery
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One HTTP service's configuration, read from the environment (DESIGN "Configuration").
 public struct RuntimeConfig: Sendable {
     public var service: MicroService
@@ -12,11 +18,27 @@ public struct RuntimeConfig: Sendable {
     /// Request bodies above this size are refused with 413 before any handler reads them.
     public var maxBodySize: Int
 
+    /// Open connections beyond this are answered 503 and closed at once.
+    public var maxConnections: Int
+    /// A request must arrive whole within this of its first byte (or of the connection opening).
+    public var requestTimeout: Duration = .seconds(10)
+    /// A keep-alive connection may wait this long for its next request.
+    public var idleTimeout: Duration = .seconds(60)
+
     public static let defaultMaxBodySize = 64 * 1024
+
+    /// Three quarters of the descriptor limit, leaving the rest for the service's own clients,
+    /// databases and files; at most 16,384 (a few kB of buffers each).
+    public static var defaultMaxConnections: Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 16_384 }
+        return max(16, min(16_384, Int(clamping: limit.rlim_cur) / 4 * 3))
+    }
 
     public init(
         service: MicroService, host: String = "0.0.0.0", port: Int? = nil, logLevel: Logger.Level = .info,
-        discovery: DiscoveryConfig = DiscoveryConfig(), maxBodySize: Int = Self.defaultMaxBodySize
+        discovery: DiscoveryConfig = DiscoveryConfig(), maxBodySize: Int = Self.defaultMaxBodySize,
+        maxConnections: Int = Self.defaultMaxConnections
     ) {
         self.service = service
         self.host = host
@@ -24,6 +46,7 @@ public struct RuntimeConfig: Sendable {
         self.logLevel = logLevel
         self.discovery = discovery
         self.maxBodySize = maxBodySize
+        self.maxConnections = maxConnections
     }
 
     /// `<SERVICE>_SERVICE_PORT`, then `PORT`, then the service table's port; `LOG_LEVEL`; `DNS_*`.

@@ -1,16 +1,14 @@
 import Discovery
-import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
 /// What every micro HTTP service shares: configuration from the environment, logging, metrics,
-/// discovery, the health/readiness/metrics routes and graceful shutdown.
+/// discovery, the HTTP server with the health/readiness/metrics routes, and graceful shutdown.
 ///
-///     let runtime = try ServiceRuntime(service: .adderservice, environment: ProcessInfo.processInfo.environment)
-///     let router = runtime.makeRouter(readiness: [])
-///     router.get("/add/:first/:second") { … }
-///     try await runtime.run(runtime.makeApplication(router: router))
+///     let runtime = ServiceRuntime.fromProcessEnvironment(service: .adderservice)
+///     await runtime.runOrExit(runtime.makeApplication(routes: AdderRoutes()))
 public struct ServiceRuntime: Sendable {
     public let config: RuntimeConfig
     public let logger: Logger
@@ -21,9 +19,10 @@ public struct ServiceRuntime: Sendable {
     /// How long in-flight requests get to finish after SIGTERM before the process stops anyway.
     public static let drainLimit: Duration = .seconds(10)
 
-    public init(config: RuntimeConfig) {
+    /// `logger`: where the service logs; by default standard output in logfmt (tests capture it).
+    public init(config: RuntimeConfig, logger: Logger? = nil) {
         Observability.bootstrap()
-        var logger = Logger(label: config.service.name)
+        var logger = logger ?? Logger(label: config.service.name)
         logger.logLevel = config.logLevel
         self.config = config
         self.logger = logger
@@ -35,51 +34,39 @@ public struct ServiceRuntime: Sendable {
         self.init(config: try RuntimeConfig(service: service, environment: environment))
     }
 
-    /// A router with `/healthz`, `/readyz`, `/metrics`, the shutdown's `Connection: close`, the
-    /// request log, request metrics, the body limit and JSON errors. Add the service's routes to it.
-    public func makeRouter(readiness: [ReadinessCheck] = []) -> Router<BasicRequestContext> {
-        makeRouter(readiness: readiness, errors: JSONErrorMiddleware())
-    }
-
-    /// The same router with `errors` turning errors into responses where the JSON errors would:
-    /// inside the request log and metrics, outside the body limit, so it also answers the
-    /// runtime's own refusals (the webapp's HTML pages).
-    public func makeRouter(
-        readiness: [ReadinessCheck] = [], errors: some RouterMiddleware<BasicRequestContext>
-    ) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
-        router.middlewares.add(ConnectionDrainMiddleware())
-        router.middlewares.add(RequestTelemetryMiddleware(metrics: Observability.requestMetrics))
-        router.middlewares.add(errors)
-        router.middlewares.add(BodyLimitMiddleware(limit: config.maxBodySize))
-        OperationalRoutes(checks: readiness, limit: Self.readinessLimit).add(to: router)
-        return router
-    }
-
-    /// The HTTP server on `config.host:config.port`, with `services` (background workers,
-    /// clients to shut down) run beside it under the same graceful shutdown.
+    /// The service's HTTP server on `config.host:config.port` — `/healthz`, `/readyz` (running
+    /// `readiness`), `/metrics`, then `routes`; errors answered by `errors` (JSON by default) —
+    /// with `services` (background workers, clients to shut down) run beside it under the same
+    /// graceful shutdown. Services listed first stop last.
     public func makeApplication(
-        router: Router<BasicRequestContext>, services: [any Service] = []
-    ) -> Application<RouterResponder<BasicRequestContext>> {
-        var app = Application(
-            router: router,
-            configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
-            logger: logger
+        routes: some Routes, readiness: [ReadinessCheck] = [], errors: @escaping ErrorResponder = jsonErrors,
+        services: [any Service] = []
+    ) -> ServiceApplication {
+        let responder = Responder(
+            routes: OperationalRoutes(checks: readiness, limit: Self.readinessLimit, service: routes),
+            errors: errors, maxBodySize: config.maxBodySize,
+            telemetry: RequestTelemetry(metrics: Observability.requestMetrics, logger: logger), logger: logger
         )
-        app.addServices(services)
-        return app
+        let settings = HTTPServer.Settings(
+                host: config.host, port: config.port, maxConnections: config.maxConnections,
+                timeouts: .init(requestRead: .nanoseconds(config.requestTimeout.nanoseconds), idle: .nanoseconds(config.idleTimeout.nanoseconds)),
+                drainLimit: Self.drainLimit - ConnectionDrain.notice
+        )
+        return ServiceApplication(settings: settings, responder: responder, services: services, logger: logger)
     }
 
     /// Runs `app` until SIGTERM or SIGINT, then answers with `Connection: close` for
     /// `ConnectionDrain.notice`, stops accepting, lets in-flight requests finish (the rest of
-    /// `drainLimit`) and returns. Hummingbird's own `runService()` would wait forever.
-    public func run(_ app: some ApplicationProtocol) async throws {
-        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+    /// `drainLimit`) and returns.
+    public func run(_ app: ServiceApplication) async throws {
+        var configuration = ServiceGroupConfiguration(services: app.services + [app.makeServer()], logger: logger)
         configuration.maximumGracefulShutdownDuration = Self.drainLimit - ConnectionDrain.notice
         let group = ServiceGroup(configuration: configuration)
+        // Trapped before the server listens: a SIGTERM right after start must drain, not kill.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                for await _ in signals {
                     logger.info("shutting down: closing keep-alive connections, then draining")
                     ConnectionDrain.begin()
                     try? await Task.sleep(for: ConnectionDrain.notice)
@@ -89,6 +76,49 @@ public struct ServiceRuntime: Sendable {
             }
             try await group.run()
             tasks.cancelAll()
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// A service's HTTP server and the background services that run beside it.
+public struct ServiceApplication: Sendable {
+    let settings: HTTPServer.Settings
+    let responder: Responder
+    let services: [any Service]
+    let logger: Logger
+
+    /// A server for one run: its port and connections belong to that run.
+    func makeServer() -> HTTPServer {
+        HTTPServer(settings: settings, responder: responder)
+    }
+
+    /// Runs the application on its configured port (0: any free one) while `body` gets the bound
+    /// port, then shuts it down gracefully. For tests and benchmarks in process.
+    public func withRunning<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
+        let server = makeServer()
+        let group = ServiceGroup(services: services + [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            let result: T
+            do {
+                result = try await body(try await server.boundPort.futureResult.get())
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
         }
     }
 }

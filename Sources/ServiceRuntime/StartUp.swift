@@ -1,5 +1,4 @@
 import Discovery
-import Hummingbird
 import Logging
 import NIOCore
 
@@ -34,7 +33,7 @@ extension ServiceRuntime {
 extension ServiceRuntime {
     /// `run(_:)` for an executable's top level: an error that stops the server — the port is
     /// taken, say — becomes one log line naming it and exit status 1, not a crash report.
-    public func runOrExit(_ app: some ApplicationProtocol) async {
+    public func runOrExit(_ app: ServiceApplication) async {
         do {
             try await run(app)
         } catch {

@@ -1,9 +1,8 @@
 /// The add form's fields, read from an `application/x-www-form-urlencoded` body.
 ///
-/// Read here rather than with Hummingbird's `URLEncodedFormDecoder`: that goes through Codable
-/// and cost ~55k instructions for `first=2&second=3`, about 5 % of a whole
-/// POST /add/calculate (callgrind; bench/RESULTS.md). This is one pass over the bytes. The tests
-/// check it against `URLEncodedFormDecoder` on random input.
+/// Read here rather than with a Codable form decoder (Hummingbird's `URLEncodedFormDecoder` cost
+/// ~55k instructions for `first=2&second=3`, about 5 % of a whole POST /add/calculate;
+/// bench/RESULTS.md). This is one pass over the bytes; the tests check it on random input.
 struct AddForm: Equatable, Sendable {
     var first: String?
     var second: String?

@@ -1,8 +1,8 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Mustache
 import NIOCore
+import NIOHTTP1
+import ServiceRuntime
 
 /// What the add page shows: the operands as typed (kept in the form), a result or a message.
 struct AddPage: Sendable {
@@ -66,22 +66,22 @@ public struct PageRenderer: Sendable {
 
     func index() -> Response { Self.html(indexHTML) }
 
-    func add(_ page: AddPage, status: HTTPResponse.Status = .ok) -> Response {
+    func add(_ page: AddPage, status: HTTPResponseStatus = .ok) -> Response {
         if page.first.isEmpty, page.second.isEmpty, page.result == nil, page.error == nil, status == .ok {
             return Self.html(emptyAddHTML)
         }
         return html(page, "add", status: status)
     }
 
-    func audit(_ page: AuditPage, status: HTTPResponse.Status = .ok) -> Response {
+    func audit(_ page: AuditPage, status: HTTPResponseStatus = .ok) -> Response {
         html(page, "audit", status: status)
     }
 
-    func error(_ page: ErrorPage, status: HTTPResponse.Status) -> Response {
+    func error(_ page: ErrorPage, status: HTTPResponseStatus) -> Response {
         html(page, "error", status: status)
     }
 
-    private func html(_ object: Any, _ name: String, status: HTTPResponse.Status) -> Response {
+    private func html(_ object: Any, _ name: String, status: HTTPResponseStatus) -> Response {
         Self.html(ByteBuffer(string: Self.render(library, object, name)), status: status)
     }
 
@@ -90,18 +90,12 @@ public struct PageRenderer: Sendable {
         library.render(object, withTemplate: name) ?? ""
     }
 
-    private static func html(_ body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status,
-            headers: [
-                .contentType: "text/html; charset=utf-8",
-                .contentLength: String(body.readableBytes),
-                .cacheControl: "no-store",
-            ],
-            body: .init(byteBuffer: body)
-        )
+    private static func html(_ body: ByteBuffer, status: HTTPResponseStatus = .ok) -> Response {
+        Response(status: status, headers: htmlHeaders, body: body)
     }
 }
+
+private let htmlHeaders: HTTPHeaders = ["content-type": "text/html; charset=utf-8", "cache-control": "no-store"]
 
 extension AuditRow {
     /// `ts` is milliseconds since the epoch; shown as ISO-8601 in UTC (`2026-11-22T04:23:32Z`).

@@ -1,7 +1,6 @@
-import HTTPTypes
-import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import ServiceRuntime
 
 /// What the pages talk to. Built from discovery in production (`WebAppAssembly`), from loopback
@@ -20,33 +19,50 @@ public struct WebAppDependencies: Sendable {
     }
 }
 
-/// The webapp's router and routes: the HTML error pages, the stylesheet, and the pages (each
-/// recorded as an eventservice `record` event). The stylesheet, unknown paths and the runtime's /healthz,
-/// /readyz and /metrics are not recorded: they are not pages a person visited.
-public enum WebAppRoutes {
+/// The webapp's routes: the stylesheet and the pages, each page request recorded as an
+/// eventservice `record` event. The stylesheet, unknown paths and the runtime's /healthz, /readyz
+/// and /metrics are not recorded: they are not pages a person visited.
+public struct WebAppRoutes: Routes {
     /// How many calculations the audit page shows.
     public static let auditLimit = 20
 
-    /// The runtime's router with the site's HTML error pages where a JSON service has its JSON
-    /// errors, so every error a visitor can meet is a page — the runtime's 413 too.
-    public static func makeRouter(
-        runtime: ServiceRuntime, pages: PageRenderer, readiness: [ReadinessCheck] = []
-    ) -> Router<BasicRequestContext> {
-        runtime.makeRouter(readiness: readiness, errors: ErrorPageMiddleware(pages: pages))
+    let pages: PageRenderer
+    let handlers: PageHandlers
+    let events: EventRecorder
+
+    public init(pages: PageRenderer, dependencies: WebAppDependencies) {
+        self.pages = pages
+        self.handlers = PageHandlers(pages: pages, dependencies: dependencies)
+        self.events = dependencies.events
     }
 
-    public static func add<Context: RequestContext>(
-        to router: Router<Context>, pages: PageRenderer, dependencies: WebAppDependencies
-    ) {
-        router.get(RouterPath(Stylesheet.path)) { request, _ in Stylesheet.response(for: request) }
-        let handlers = PageHandlers(pages: pages, dependencies: dependencies)
-        router.group()
-            .add(middleware: EventRecordingMiddleware(recorder: dependencies.events))
-            .get("/") { _, _ in pages.index() }
-            .get("/add") { _, _ in pages.add(AddPage()) }
-            .post("/add/calculate") { request, context in try await handlers.calculate(request, context) }
-            .get("/add/calculate") { _, _ in Response(status: .seeOther, headers: [.location: "/add"]) }
-            .get("/audit") { _, context in await handlers.audit(context) }
+    /// The site's HTML error pages, for `ServiceRuntime.makeApplication(errors:)`.
+    public static func errorPages(_ pages: PageRenderer) -> ErrorResponder {
+        ErrorPages.responder(pages)
+    }
+
+    public func route(_ request: Request) -> Routing {
+        let routing: Routing
+        switch request.segments {
+        case ["stylesheets", "style.css"]:
+            return .get(request, .now(Stylesheet.path) { Stylesheet.response(for: $0) })
+        case []:
+            routing = .get(request, .now("/") { [pages] _ in pages.index() })
+        case ["add"]:
+            routing = .get(request, .now("/add") { [pages] _ in pages.add(AddPage()) })
+        case ["add", "calculate"]:
+            switch request.method {
+            case .POST: routing = .endpoint(.task("/add/calculate") { [handlers] in try await handlers.calculate($0) })
+            case .GET, .HEAD: routing = .endpoint(.now("/add/calculate") { _ in Response(status: .seeOther, headers: ["location": "/add"]) })
+            default: return .methodNotAllowed(allow: "GET, HEAD, POST")
+            }
+        case ["audit"]:
+            routing = .get(request, .task("/audit") { [handlers] in await handlers.audit($0) })
+        default:
+            return .notFound
+        }
+        if case .endpoint = routing { PageViews.record(request, to: events) }
+        return routing
     }
 }
 
@@ -55,10 +71,9 @@ struct PageHandlers: Sendable {
     let pages: PageRenderer
     let dependencies: WebAppDependencies
 
-    func calculate(_ request: Request, _ context: some RequestContext) async throws -> Response {
-        // Too large a body throws (413 page); a body that is not a form is the visitor's mistake.
-        let body = try await request.body.collect(upTo: context.maxUploadSize)
-        guard let form = AddForm(urlEncoded: String(buffer: body)) else {
+    func calculate(_ request: Request) async throws -> Response {
+        // The runtime has refused too large a body (413 page); a body that is not a form is the visitor's mistake.
+        guard let form = AddForm(urlEncoded: String(buffer: request.body)) else {
             return pages.add(AddPage(error: "The form could not be read. Please enter two numbers."), status: .badRequest)
         }
         var page = AddPage(first: form.first ?? "", second: form.second ?? "")
@@ -79,18 +94,18 @@ struct PageHandlers: Sendable {
                 return pages.add(page, status: .badRequest)
             }
         } catch {
-            context.logger.warning("adderservice unavailable", metadata: ["error": "\(error)"])
+            request.logger.warning("adderservice unavailable", metadata: ["error": "\(error)"])
             page.error = "The calculator is unavailable right now. Please try again in a moment."
             return pages.add(page, status: .serviceUnavailable)
         }
     }
 
-    func audit(_ context: some RequestContext) async -> Response {
+    func audit(_ request: Request) async -> Response {
         do {
             let entries = try await dependencies.audit.list(limit: WebAppRoutes.auditLimit)
             return pages.audit(AuditPage(entries: entries.map(AuditRow.init)))
         } catch {
-            context.logger.warning("auditservice unavailable", metadata: ["error": "\(error)"])
+            request.logger.warning("auditservice unavailable", metadata: ["error": "\(error)"])
             return pages.audit(AuditPage(unavailable: true), status: .serviceUnavailable)
         }
     }

@@ -1,6 +1,6 @@
-import HTTPTypes
-import Hummingbird
 import NIOCore
+import NIOHTTP1
+import ServiceRuntime
 
 /// The site's one stylesheet, served from `/stylesheets/style.css`. A string constant for the same
 /// reason as the templates: nothing to copy next to the executable.
@@ -84,17 +84,11 @@ enum Stylesheet {
     static let etag = "\"css-\(String(css.hashValueStable, radix: 16))\""
 
     static func response(for request: Request) -> Response {
-        var headers: HTTPFields = [
-            .contentType: "text/css; charset=utf-8",
-            .cacheControl: "public, max-age=3600",
-            .eTag: etag,
-        ]
-        if request.headers[.ifNoneMatch] == etag {
+        let headers: HTTPHeaders = ["content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600", "etag": etag]
+        if request.headers.first(name: "if-none-match") == etag {
             return Response(status: .notModified, headers: headers)
         }
-        let body = ByteBuffer(string: css)
-        headers[.contentLength] = String(body.readableBytes)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        return Response(status: .ok, headers: headers, body: ByteBuffer(string: css))
     }
 }
 

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Discovery
-import Hummingbird
 import Logging
 import ServiceLifecycle
 import ServiceRuntime
@@ -37,7 +36,7 @@ public enum WebAppAssembly {
 
     public static func makeApplication(
         runtime: ServiceRuntime, targets: Targets, eventSink: any EventSink
-    ) throws -> some ApplicationProtocol {
+    ) throws -> ServiceApplication {
         let http = ServiceHTTP.makeClient()
         let adder = AdderClient(client: ServiceHTTPClient(service: "adderservice", http: http, selector: targets.adderservice))
         let audit = AuditClient(client: ServiceHTTPClient(service: "auditservice", http: http, selector: targets.auditservice))
@@ -47,11 +46,10 @@ public enum WebAppAssembly {
             events: EventRecorder(sink: eventSink, logger: runtime.logger)
         )
         let pages = try PageRenderer()
-        let router = WebAppRoutes.makeRouter(runtime: runtime, pages: pages, readiness: [readiness(targets.findAdderservice)])
-        WebAppRoutes.add(to: router, pages: pages, dependencies: dependencies)
         // The HTTP client is listed first so it shuts down last, after the recorders' final sends.
         return runtime.makeApplication(
-            router: router,
+            routes: WebAppRoutes(pages: pages, dependencies: dependencies),
+            readiness: [readiness(targets.findAdderservice)], errors: WebAppRoutes.errorPages(pages),
             services: [HTTPClientService(client: http), dependencies.auditRecorder, dependencies.events]
         )
     }

@@ -1,18 +1,23 @@
 import AdderService
-import Hummingbird
 import Logging
-import HummingbirdTesting
-import Logging
+import NIOCore
+import NIOHTTP1
 import ServiceRuntime
+import TestSupport
 import Testing
 
-/// The adderservice through its real routes, in process.
+/// The adderservice through its real routes, in process, over a real socket.
 @Suite struct AdderRoutesTests {
+    static func withAdder<T: Sendable>(_ body: @Sendable (TestHTTPClient) async throws -> T) async throws -> T {
+        let app = makeAdderApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning)))
+        return try await app.withRunning { port in try await body(TestHTTPClient(port: port)) }
+    }
+
     /// GET `path` and return the status and body.
     func get(_ path: String) async throws -> (Int, String) {
-        let app = makeAdderApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning)))
-        return try await app.test(.router) { client in
-            try await client.execute(uri: path, method: .get) { ($0.status.code, String(buffer: $0.body)) }
+        try await Self.withAdder { client in
+            let response = try await client.get(path)
+            return (Int(response.status.code), response.text)
         }
     }
 
@@ -53,5 +58,41 @@ import Testing
         let (status, text) = try await get("/add/9223372036854775807/1")
         #expect(status == 400)
         #expect(text.contains("does not fit"))
+    }
+
+    /// Segments are percent-decoded before the operands are read.
+    @Test(arguments: [("/add/%35/1", #"{"result":6}"#), ("/add/%2D2/%2b3", #"{"result":1}"#)])
+    func percentEncodedOperandsAreDecoded(path: String, body: String) async throws {
+        let (status, text) = try await get(path)
+        #expect(status == 200, "\(path) → \(text)")
+        #expect(text == body)
+    }
+
+    @Test func headAnswersLikeGetWithoutTheBody() async throws {
+        try await Self.withAdder { client in
+            for path in ["/add/2/3", "/add", "/healthz"] {
+                let get = try await client.get(path)
+                let head = try await client.execute("HEAD", path)
+                #expect(head.status == get.status, "\(path)")
+                #expect(head.header("content-length") == String(get.body.readableBytes), "\(path)")
+                #expect(head.body.readableBytes == 0 && head.rest.isEmpty, "\(path)")
+            }
+        }
+    }
+
+    @Test(arguments: ["POST", "PUT", "DELETE"])
+    func aWrongMethodIs405WithAllow(method: String) async throws {
+        try await Self.withAdder { client in
+            let response = try await client.execute(method, "/add/2/3")
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.header("allow") == "GET, HEAD")
+            #expect(response.text.hasPrefix(#"{"error":""#))
+        }
+    }
+
+    @Test func unknownPathsAre404() async throws {
+        let (status, text) = try await get("/subtract/2/3")
+        #expect(status == 404)
+        #expect(text == #"{"error":"not found"}"#)
     }
 }

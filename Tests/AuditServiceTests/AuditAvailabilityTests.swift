@@ -1,10 +1,9 @@
 import AuditService
 import Foundation
-import HTTPTypes
-import HummingbirdTesting
 import MongoAdapter
-import Testing
+import NIOHTTP1
 import TestSupport
+import Testing
 
 /// Mongo away, back, and moved: the service answers 503 meanwhile and recovers without a restart.
 @Suite("auditservice when MongoDB comes and goes")

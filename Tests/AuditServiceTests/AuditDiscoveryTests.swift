@@ -1,10 +1,9 @@
 import AuditService
 import Foundation
-import HTTPTypes
-import HummingbirdTesting
+import NIOHTTP1
 import ServiceRuntime
-import Testing
 import TestSupport
+import Testing
 
 /// The service finding Mongo the way it does in production: SRV + A records from a DNS server.
 @Suite("auditservice finds MongoDB through discovery")
@@ -21,7 +20,8 @@ struct AuditDiscoveryTests {
         let database = AuditDatabase(
             timing: AuditHarness.timing, logger: runtime.logger, locate: AuditService.discoveredMongo(runtime.resolver)
         )
-        try await AuditService.makeApplication(runtime: runtime, database: database).test(.router) { client in
+        try await AuditService.makeApplication(runtime: runtime, database: database).withRunning { port in
+            let client = TestHTTPClient(port: port)
             try await client.waitUntilReady()
             let response = try await client.append(#"{"calc": "2+3", "calcResult": 5}"#)
             #expect(response.status == .created, "\(response.text)")

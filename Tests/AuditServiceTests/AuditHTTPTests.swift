@@ -1,8 +1,7 @@
 import AuditService
 import Foundation
-import HTTPTypes
-import HummingbirdTesting
 import MongoAdapter
+import NIOHTTP1
 import Testing
 import TestSupport
 
@@ -43,7 +42,7 @@ struct AuditHTTPTests {
         try await AuditHarness.withService(mongoPort: mongo.port) { client in
             try await client.waitUntilReady()
             try await client.waitUntil("an index on ts exists") { try await AuditHarness.hasIndexOnTs(pool) }
-            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            let metrics = try await client.execute(uri: "/metrics", method: .GET)
             // Only its presence: the gauge is process-wide, and other tests' services in this
             // process set it to 0 while their Mongo is away.
             #expect(metrics.text.contains("# TYPE auditservice_mongo_connected gauge"), "\(metrics.text)")
@@ -55,7 +54,7 @@ struct AuditHTTPTests {
         let mongo = try await MongoServer.start()
         try await AuditHarness.withService(mongoPort: mongo.port) { client in
             try await client.waitUntilReady()
-            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponseStatus.self) { group in
                 for n in 0..<40 {
                     group.addTask { try await client.append(#"{"calc": "c\#(n)", "calcResult": \#(n)}"#).status }
                 }
@@ -104,7 +103,7 @@ struct AuditHTTPTests {
         let mongo = try await MongoServer.start()
         try await AuditHarness.withService(mongoPort: mongo.port) { client in
             try await client.waitUntilReady()
-            let noBody = try await client.execute(uri: "/append", method: .post)
+            let noBody = try await client.execute(uri: "/append", method: .POST)
             #expect(noBody.status == .badRequest)
             #expect(try noBody.errorMessage().contains("the body is empty"))
             let cases: [(String, String)] = [
@@ -138,7 +137,7 @@ struct AuditHTTPTests {
             try await client.waitUntilReady()
             let padding = String(repeating: "1", count: 64 * 1024)
             let response = try await client.append(#"{"calc": "\#(padding)", "calcResult": 1}"#)
-            #expect(response.status == .contentTooLarge, "\(response.status)")
+            #expect(response.status == .payloadTooLarge, "\(response.status)")
             _ = try response.errorMessage()
             let justUnder = String(repeating: " ", count: 64 * 1024 - 40)
             let accepted = try await client.append(#"{"calc": "1", "calcResult": 1}"# + justUnder)

@@ -1,15 +1,14 @@
 import AuditService
 import Foundation
-import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import MongoAdapter
+import NIOCore
+import NIOHTTP1
 import ServiceRuntime
 import Synchronization
 import Testing
 import TestSupport
 
-/// Runs auditservice in-process (HummingbirdTesting, the connector running beside it) against
+/// Runs auditservice in-process (on a loopback port, the connector running beside it) against
 /// whatever `locate` says Mongo is; short retry timings so reconnect tests stay quick.
 enum AuditHarness {
     static let timing = AuditDatabase.Timing(
@@ -18,16 +17,18 @@ enum AuditHarness {
 
     static func withService<T: Sendable>(
         locate: @escaping @Sendable () async throws -> [MongoTarget],
-        _ body: @escaping @Sendable (any TestClientProtocol) async throws -> T
+        _ body: @escaping @Sendable (TestHTTPClient) async throws -> T
     ) async throws -> T {
         let runtime = try ServiceRuntime(service: .auditservice, environment: ["LOG_LEVEL": "error"])
         let database = AuditDatabase(timing: timing, logger: runtime.logger, locate: locate)
-        return try await AuditService.makeApplication(runtime: runtime, database: database).test(.router, body)
+        return try await AuditService.makeApplication(runtime: runtime, database: database).withRunning { port in
+            try await body(TestHTTPClient(port: port))
+        }
     }
 
     /// The service pointed straight at `port` on loopback.
     static func withService<T: Sendable>(
-        mongoPort port: Int, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> T
+        mongoPort port: Int, _ body: @escaping @Sendable (TestHTTPClient) async throws -> T
     ) async throws -> T {
         try await withService(locate: { [MongoTarget(host: "127.0.0.1", port: port)] }, body)
     }
@@ -54,17 +55,17 @@ final class MovableTarget: Sendable {
     var current: [MongoTarget] { [target.withLock { $0 }] }
 }
 
-extension TestClientProtocol {
-    func append(_ json: String) async throws -> TestResponse {
-        try await execute(uri: "/append", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: json))
+extension TestHTTPClient {
+    func append(_ json: String) async throws -> TestHTTPResponse {
+        try await execute(uri: "/append", method: .POST, headers: ["content-type": "application/json"], body: ByteBuffer(string: json))
     }
 
-    func list(_ query: String = "") async throws -> TestResponse {
-        try await execute(uri: "/list" + query, method: .get)
+    func list(_ query: String = "") async throws -> TestHTTPResponse {
+        try await execute(uri: "/list" + query, method: .GET)
     }
 
-    func readyStatus() async throws -> HTTPResponse.Status {
-        try await execute(uri: "/readyz", method: .get).status
+    func readyStatus() async throws -> HTTPResponseStatus {
+        try await execute(uri: "/readyz", method: .GET).status
     }
 
     /// Polls until `condition` holds for a fresh response (or fails the test after `timeout`).
@@ -85,9 +86,7 @@ extension TestClientProtocol {
     }
 }
 
-extension TestResponse {
-    var text: String { String(buffer: body) }
-
+extension TestHTTPResponse {
     /// The body as a JSON object (fails the test when it is not one).
     func jsonObject() throws -> [String: Any] {
         let object = try JSONSerialization.jsonObject(with: Data(text.utf8))

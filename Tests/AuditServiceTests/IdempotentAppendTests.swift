@@ -1,8 +1,7 @@
 import AuditService
 import Foundation
-import HTTPTypes
-import HummingbirdTesting
 import MongoAdapter
+import NIOHTTP1
 import Testing
 import TestSupport
 
@@ -32,7 +31,7 @@ struct IdempotentAppendTests {
         let mongo = try await MongoServer.start()
         try await AuditHarness.withService(mongoPort: mongo.port) { client in
             try await client.waitUntilReady()
-            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponseStatus.self) { group in
                 for _ in 0..<10 {
                     group.addTask { try await client.append(#"{"id": "same", "calc": "1+1", "calcResult": 2}"#).status }
                 }

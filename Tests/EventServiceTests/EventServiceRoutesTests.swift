@@ -1,6 +1,5 @@
 import EventService
-import Hummingbird
-import HummingbirdTesting
+import NIOHTTP1
 import Logging
 import RedisAdapter
 import ServiceRuntime
@@ -13,25 +12,26 @@ import Testing
         ServiceRuntime(config: .init(service: .eventservice, port: 0, logLevel: .warning))
     }
 
-    func get(_ app: some ApplicationProtocol, _ path: String) async throws -> (Int, String) {
-        try await app.test(.router) { client in
-            try await client.execute(uri: path, method: .get) { ($0.status.code, String(buffer: $0.body)) }
-        }
+    func get(_ port: Int, _ path: String) async throws -> (Int, String) {
+        let response = try await TestHTTPClient(port: port).get(path)
+        return (Int(response.status.code), response.text)
     }
 
     @Test func readyWhenRedisAnswersAndNotWhenItIsAway() async throws {
         let redis = try await RedisServer.start()
         let port = redis.port
         let app = makeEventServiceApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
-        let (healthy, _) = try await get(app, "/healthz")
-        #expect(healthy == 200)
-        let (ready, body) = try await get(app, "/readyz")
-        #expect(ready == 200, "\(body)")
+        try await app.withRunning { port in
+            let (healthy, _) = try await get(port, "/healthz")
+            #expect(healthy == 200)
+            let (ready, body) = try await get(port, "/readyz")
+            #expect(ready == 200, "\(body)")
 
-        redis.stop()
-        let (notReady, reason) = try await get(app, "/readyz")
-        #expect(notReady == 503)
-        #expect(reason.contains("redis"))
+            redis.stop()
+            let (notReady, reason) = try await get(port, "/readyz")
+            #expect(notReady == 503)
+            #expect(reason.contains("redis"))
+        }
     }
 
     @Test func metricsCountProcessedAndDeadLetteredEvents() async throws {
@@ -40,11 +40,11 @@ import Testing
         let harness = try await WorkerHarness(port: port, startWorker: false)
         // The application's own worker (run beside the router) consumes these.
         let app = makeEventServiceApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
-        let text = try await app.test(.router) { client in
+        let text = try await app.withRunning { port in
             try await harness.push([recordMessage("http://m/"), "garbage", recordMessage("http://m/")])
             try await harness.waitUntilCounted(2)
             try await waitUntil(timeout: .seconds(10), "the dead letter") { try await harness.length(harness.keys.dead) == 1 }
-            return try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            return try await TestHTTPClient(port: port).get("/metrics").text
         }
         // Other suites in this process count too, so at least what this test did.
         #expect(metric("eventservice_events_processed_total", in: text) >= 2)

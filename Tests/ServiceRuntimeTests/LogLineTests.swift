@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import TestSupport
-import Hummingbird
 import Testing
 
 @testable import ServiceRuntime
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func durationsPrintAsMillisecondsWithMicroseconds() {
-        typealias Telemetry = RequestTelemetryMiddleware<Hummingbird.BasicRequestContext>
+        typealias Telemetry = RequestTelemetry
         #expect(Telemetry.milliseconds(.microseconds(52)) == "0.052")
         #expect(Telemetry.milliseconds(.microseconds(1_234_567)) == "1234.567")
         #expect(Telemetry.milliseconds(.milliseconds(3)) == "3.000")

@@ -1,9 +1,9 @@
 import Discovery
-import Hummingbird
 import Logging
-import HummingbirdTesting
-import Logging
+import NIOCore
+import NIOHTTP1
 import ServiceRuntime
+import TestSupport
 import Testing
 
 struct Unreachable: Error, CustomStringConvertible {
@@ -11,78 +11,78 @@ struct Unreachable: Error, CustomStringConvertible {
 }
 
 @Suite struct OperationalRoutesTests {
-    func app(readiness: [ReadinessCheck] = [], maxBodySize: Int = 64 * 1024) -> some ApplicationProtocol {
-        let runtime = ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning, maxBodySize: maxBodySize))
-        let router = runtime.makeRouter(readiness: readiness)
-        router.post("/echo") { request, _ in
-            var request = request
-            return try await request.collectBody(upTo: .max)
+    /// `POST /echo` answers with the body it was sent.
+    struct EchoRoutes: Routes {
+        func route(_ request: Request) -> Routing {
+            request.segments == ["echo"] ? .post(request, .now("/echo") { Response(body: $0.body) }) : .notFound
         }
-        return runtime.makeApplication(router: router)
+    }
+
+    func serve<T: Sendable>(
+        readiness: [ReadinessCheck] = [], maxBodySize: Int = 64 * 1024, _ body: @Sendable (TestHTTPClient) async throws -> T
+    ) async throws -> T {
+        let runtime = ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning, maxBodySize: maxBodySize))
+        let app = runtime.makeApplication(routes: EchoRoutes(), readiness: readiness)
+        return try await app.withRunning { port in try await body(TestHTTPClient(port: port)) }
     }
 
     @Test func healthzAnswers() async throws {
-        try await app().test(.router) { client in
-            try await client.execute(uri: "/healthz", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
-            }
+        try await serve { client in
+            let response = try await client.get("/healthz")
+            #expect(response.status == .ok)
+            #expect(response.text == #"{"status":"ok"}"#)
         }
     }
 
     @Test func readyzIsReadyWhenEveryCheckPasses() async throws {
-        try await app(readiness: [ReadinessCheck("mongo") {}]).test(.router) { client in
-            try await client.execute(uri: "/readyz", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains(#""mongo":"ok""#))
-            }
+        try await serve(readiness: [ReadinessCheck("mongo") {}]) { client in
+            let response = try await client.get("/readyz")
+            #expect(response.status == .ok)
+            #expect(response.text.contains(#""mongo":"ok""#))
         }
     }
 
     @Test func readyzIs503NamingTheFailingCheck() async throws {
         let checks = [ReadinessCheck("redis") {}, ReadinessCheck("mongo") { throw Unreachable() }]
-        try await app(readiness: checks).test(.router) { client in
-            try await client.execute(uri: "/readyz", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                let body = String(buffer: response.body)
-                #expect(body.contains(#""error":"not ready: mongo: connection refused""#), "\(body)")
-                #expect(body.contains(#""redis":"ok""#))
-            }
+        try await serve(readiness: checks) { client in
+            let response = try await client.get("/readyz")
+            #expect(response.status == .serviceUnavailable)
+            let body = response.text
+            #expect(body.contains(#""error":"not ready: mongo: connection refused""#), "\(body)")
+            #expect(body.contains(#""redis":"ok""#))
         }
     }
 
     @Test func readyzTimesOutAHangingCheck() async throws {
         let hanging = ReadinessCheck("dns") { try await Task.sleep(for: .seconds(60)) }
         let start = ContinuousClock.now
-        try await app(readiness: [hanging]).test(.router) { client in
-            try await client.execute(uri: "/readyz", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                #expect(String(buffer: response.body).contains("no answer within"))
-            }
+        try await serve(readiness: [hanging]) { client in
+            let response = try await client.get("/readyz")
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.text.contains("no answer within"))
         }
         #expect(start.duration(to: .now) < .seconds(10))
     }
 
     @Test func metricsCountRequestsPerRouteAndStatus() async throws {
-        try await app().test(.router) { client in
-            let before = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
-            try await client.execute(uri: "/healthz", method: .get) { _ in }
-            try await client.execute(uri: "/healthz", method: .get) { _ in }
-            let after = try await client.execute(uri: "/metrics", method: .get) { response in
-                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
-                return String(buffer: response.body)
-            }
+        try await serve { client in
+            let before = try await client.get("/metrics").text
+            _ = try await client.get("/healthz")
+            _ = try await client.get("/healthz")
+            let metrics = try await client.get("/metrics")
+            #expect(metrics.header("content-type")?.hasPrefix("text/plain") == true)
+            let after = metrics.text
             let series = #"http_server_requests_total{http_route="/healthz",http_request_method="GET",http_response_status_code="200"}"#
             #expect(Self.value(of: series, in: after) >= Self.value(of: series, in: before) + 2, "\(after)")
             #expect(after.contains(#"http_server_request_duration_seconds_bucket{http_route="/healthz""#))
         }
     }
 
-    /// A thrown error (here the router's 404) is counted and timed under its status, like a response.
+    /// An error answer (here the 404 of an unknown path) is counted and timed under its status, like a response.
     @Test func metricsCountErrorsWithTheirStatus() async throws {
-        try await app().test(.router) { client in
-            try await client.execute(uri: "/no-such-page", method: .get) { _ in }
-            let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+        try await serve { client in
+            _ = try await client.get("/no-such-page")
+            let text = try await client.get("/metrics").text
             let labels = #"{http_route="NotFound",http_request_method="GET",http_response_status_code="404"}"#
             #expect(Self.value(of: "http_server_requests_total" + labels, in: text) >= 1, "\(text)")
             #expect(Self.value(of: "http_server_request_duration_seconds_count" + labels, in: text) >= 1, "\(text)")
@@ -90,24 +90,21 @@ struct Unreachable: Error, CustomStringConvertible {
     }
 
     @Test func unknownRouteIsJSON404() async throws {
-        try await app().test(.router) { client in
-            try await client.execute(uri: "/nope", method: .get) { response in
-                #expect(response.status == .notFound)
-                #expect(String(buffer: response.body) == #"{"error":"not found"}"#)
-            }
+        try await serve { client in
+            let response = try await client.get("/nope")
+            #expect(response.status == .notFound)
+            #expect(response.text == #"{"error":"not found"}"#)
         }
     }
 
     @Test func bodyOverTheLimitIs413() async throws {
-        try await app(maxBodySize: 1024).test(.live) { client in
-            try await client.execute(uri: "/echo", method: .post, body: ByteBuffer(repeating: 0x41, count: 1025)) { response in
-                #expect(response.status == .contentTooLarge)
-                #expect(String(buffer: response.body).contains("over 1024 bytes"))
-            }
-            try await client.execute(uri: "/echo", method: .post, body: ByteBuffer(repeating: 0x41, count: 1024)) { response in
-                #expect(response.status == .ok)
-                #expect(response.body.readableBytes == 1024)
-            }
+        try await serve(maxBodySize: 1024) { client in
+            let tooLarge = try await client.execute("POST", "/echo", body: Array(repeating: 0x41, count: 1025))
+            #expect(tooLarge.status == .payloadTooLarge)
+            #expect(tooLarge.text.contains("over 1024 bytes"))
+            let fits = try await client.execute("POST", "/echo", body: Array(repeating: 0x41, count: 1024))
+            #expect(fits.status == .ok)
+            #expect(fits.body.readableBytes == 1024)
         }
     }
 

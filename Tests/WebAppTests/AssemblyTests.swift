@@ -1,16 +1,15 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
+import NIOCore
+import NIOHTTP1
 import ServiceRuntime
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 @testable import WebApp
 
 /// The production wiring: the runtime's /readyz, /healthz, /metrics beside the pages.
 @Suite struct AssemblyTests {
-    static func app(_ harness: Harness, findAdder: @escaping @Sendable () async throws -> [ServiceTarget]) throws -> some ApplicationProtocol {
+    static func app(_ harness: Harness, findAdder: @escaping @Sendable () async throws -> [ServiceTarget]) throws -> ServiceApplication {
         let adder = harness.adderTarget
         let audit = harness.auditTarget
         let targets = WebAppAssembly.Targets(
@@ -26,17 +25,17 @@ import TestSupport
     @Test func readyWhenAdderserviceCanBeFoundAndNotOtherwise() async throws {
         try await Harness.with { harness in
             let adder = harness.adderTarget
-            try await Self.app(harness) { [adder] }.test(.router) { client in
-                let ready = try await client.execute(uri: "/readyz", method: .get)
+            try await Self.app(harness) { [adder] }.test { client in
+                let ready = try await client.execute(uri: "/readyz", method: .GET)
                 #expect(ready.status == .ok)
-                let healthy = try await client.execute(uri: "/healthz", method: .get)
+                let healthy = try await client.execute(uri: "/healthz", method: .GET)
                 #expect(healthy.status == .ok)
             }
-            try await Self.app(harness) { throw LookupFailed() }.test(.router) { client in
-                let response = try await client.execute(uri: "/readyz", method: .get)
+            try await Self.app(harness) { throw LookupFailed() }.test { client in
+                let response = try await client.execute(uri: "/readyz", method: .GET)
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body).contains("adderservice"))
-                let page = try await client.execute(uri: "/add", method: .get)
+                let page = try await client.execute(uri: "/add", method: .GET)
                 #expect(page.status == .ok, "pages still answer")
             }
         }
@@ -44,10 +43,10 @@ import TestSupport
 
     @Test func auditFailuresAndEventDropsAreOnMetrics() async throws {
         try await Harness.with { harness in
-            try await Self.app(harness) { [] }.test(.router) { client in
+            try await Self.app(harness) { [] }.test { client in
                 let calculation = try await client.submitAdd(first: "1", second: "2")
                 #expect(calculation.status == .ok)
-                let metrics = try await client.execute(uri: "/metrics", method: .get)
+                let metrics = try await client.execute(uri: "/metrics", method: .GET)
                 #expect(metrics.status == .ok)
                 let text = String(buffer: metrics.body)
                 #expect(text.contains("webapp_events_dropped_total"))

@@ -1,8 +1,7 @@
 import Discovery
 import Foundation
-import HTTPTypes
-import HummingbirdTesting
 import Logging
+import NIOHTTP1
 import MongoAdapter
 import RedisAdapter
 import Synchronization
@@ -57,7 +56,7 @@ import Testing
     /// Submits the add form `count` times, `concurrency` at a time, each with its own operands
     /// (`<n>+1000000`); returns the calcs the pages showed a result for.
     static func calculate(
-        _ web: some TestClientProtocol, count: Int, from start: Int = 0, concurrency: Int, pause: Duration = .zero
+        _ web: TestHTTPClient, count: Int, from start: Int = 0, concurrency: Int, pause: Duration = .zero
     ) async -> [String] {
         await withTaskGroup(of: [String].self) { group in
             for worker in 0..<concurrency {
@@ -92,7 +91,7 @@ import Testing
         defer { environment.stop() }
         try await Harness.with { harness in
             let (app, _) = try harness.makeApp(auditTargets: [environment.target])
-            try await app.test(.router) { web in
+            try await app.test { web in
                 let stall = Task {
                     try await Task.sleep(for: .seconds(3))
                     environment.mongo.signal(SIGSTOP)
@@ -122,7 +121,7 @@ import Testing
             var settings = Harness.quickAuditSettings
             settings.capacity = 1_000  // smaller than the load: a full queue must slow pages, not drop records
             let (app, dependencies) = try harness.makeApp(auditTargets: [environment.target], audit: settings)
-            try await app.test(.router) { web in
+            try await app.test { web in
                 let clock = ContinuousClock()
                 let started = clock.now
                 let shown = await Self.calculate(web, count: 10_000, concurrency: 64)
@@ -148,7 +147,7 @@ import Testing
         try await Harness.with { harness in
             // auditservice unreachable: nothing can be delivered before this webapp stops.
             let (app, _) = try harness.makeApp(auditTargets: [Harness.closedTarget()], auditParking: parking)
-            try await app.test(.router) { web in
+            try await app.test { web in
                 let calculated = await Self.calculate(web, count: 50, concurrency: 5)
                 shownBox.withLock { $0 = calculated }
             }
@@ -159,7 +158,7 @@ import Testing
 
         try await Harness.with { harness in
             let (app, _) = try harness.makeApp(auditTargets: [environment.target], auditParking: parking)
-            try await app.test(.router) { _ in
+            try await app.test { _ in
                 let stored = try await Self.waitForStored(environment, count: 50, timeout: .seconds(30))
                 #expect(Set(stored) == Set(shown) && stored.count == 50, "\(stored.count) stored")
                 let emptied = await eventually(timeout: .seconds(10)) { (try? await parking.parked().isEmpty) == true }

@@ -1,8 +1,7 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import NIOCore
+import NIOHTTP1
+import ServiceRuntime
 import Synchronization
 import TestSupport
 import Testing
@@ -12,24 +11,27 @@ import Testing
 @Suite(.serialized) struct BrowserTests {
     /// A page that submits the add form as soon as it loads: chromium's command line cannot
     /// type, so this is how a POST from a real browser is driven. Test-only route.
-    static func addAutoSubmitRoute(_ router: Router<BasicRequestContext>) {
-        router.get("/test/submit-add") { request, _ -> Response in
-            let first = request.uri.queryParameters.get("first") ?? ""
-            let second = request.uri.queryParameters.get("second") ?? ""
-            let html = """
-                <!doctype html><form method="post" action="/add/calculate">
-                <input name="first" value="\(first)"><input name="second" value="\(second)"></form>
-                <script>document.forms[0].submit()</script>
-                """
-            return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: .init(string: html)))
+    struct AutoSubmitRoute: Routes {
+        func route(_ request: Request) -> Routing {
+            guard request.segments == ["test", "submit-add"] else { return .notFound }
+            return .get(request, .now("/test/submit-add") { request in
+                let first = request.queryParameter("first") ?? ""
+                let second = request.queryParameter("second") ?? ""
+                let html = """
+                    <!doctype html><form method="post" action="/add/calculate">
+                    <input name="first" value="\(first)"><input name="second" value="\(second)"></form>
+                    <script>document.forms[0].submit()</script>
+                    """
+                return Response(status: .ok, headers: ["content-type": "text/html"], body: ByteBuffer(string: html))
+            })
         }
     }
 
     @Test func chromiumLoadsTheAddPageSubmitsTheFormAndSeesTheResult() async throws {
         try await Harness.with { harness in
-            let (app, _) = try harness.makeApp(extraRoutes: Self.addAutoSubmitRoute)
-            try await app.test(.live) { client in
-                let base = "http://127.0.0.1:\(try #require(client.port))"
+            let (app, _) = try harness.makeApp(extraRoutes: AutoSubmitRoute())
+            try await app.test { client in
+                let base = "http://127.0.0.1:\(client.port)"
 
                 let addPage = try await Chromium.dumpDOM(base + "/add")
                 #expect(addPage.contains(#"<form class="card add-form" method="post" action="/add/calculate">"#))
@@ -56,14 +58,14 @@ import Testing
                 .init(ts: now, calc: "1200+34", result: 1234),
             ])
             let (app, _) = try harness.makeApp()
-            try await app.test(.live) { client in
-                let url = "http://127.0.0.1:\(try #require(client.port))/audit"
+            try await app.test { client in
+                let url = "http://127.0.0.1:\(client.port)/audit"
                 let dom = try await Chromium.dumpDOM(url)
                 #expect(dom.components(separatedBy: "<tr><td>").count - 1 == 3)
                 #expect(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
                 let screenshot = try await Chromium.screenshot(url, name: "webapp-audit")
                 print("screenshot of the audit page: \(screenshot)")
-                let home = try await Chromium.screenshot("http://127.0.0.1:\(try #require(client.port))/", name: "webapp-index")
+                let home = try await Chromium.screenshot("http://127.0.0.1:\(client.port)/", name: "webapp-index")
                 print("screenshot of the index page: \(home)")
             }
         }

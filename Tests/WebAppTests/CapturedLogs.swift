@@ -1,4 +1,3 @@
-import HTTPTypes
 import Logging
 import Synchronization
 import TestSupport

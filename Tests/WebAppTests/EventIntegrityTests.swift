@@ -1,8 +1,7 @@
 import Contracts
 import Foundation
-import HTTPTypes
-import HummingbirdTesting
 import Logging
+import NIOHTTP1
 import RedisAdapter
 import Synchronization
 import TestSupport
@@ -72,7 +71,7 @@ import Testing
             var settings = EventRecorder.Settings()
             settings.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(500))
             let (app, _) = try harness.makeApp(sink: RedisEventSink(client: client), events: settings)
-            try await app.test(.router) { web in
+            try await app.test { web in
                 let served = Mutex<[String: Int]>([:])
                 let browsing = Task {
                     let paths = ["/", "/add", "/audit"]
@@ -81,7 +80,7 @@ import Testing
                     while ContinuousClock.now < until {
                         let path = paths[index % paths.count]
                         index += 1
-                        if let response = try? await web.execute(uri: path, method: .get), response.status == .ok {
+                        if let response = try? await web.execute("GET", path), response.status == .ok {
                             served.withLock { $0[path, default: 0] += 1 }
                         }
                         try? await Task.sleep(for: .milliseconds(5))
@@ -123,8 +122,8 @@ import Testing
         let client = RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "webapp-redis"))
         try await Harness.with { harness in
             let (app, _) = try harness.makeApp(sink: RedisEventSink(client: client))
-            try await app.test(.live) { web in
-                let port = try #require(web.port)
+            try await app.test { web in
+                let port = web.port
                 let targets = ["/", "/add", "/add?x=\(UUID().uuidString)", "/nope/\(UUID().uuidString)"]
                 let requests = (0..<10_000).map { index in
                     let host = index.isMultiple(of: 2) ? "\(UUID().uuidString):\(index)" : "h\(UUID().uuidString).example"

@@ -1,8 +1,7 @@
 import Contracts
 import Foundation
-import HTTPTypes
-import HummingbirdTesting
 import Logging
+import NIOHTTP1
 import Synchronization
 import TestSupport
 import Testing
@@ -112,9 +111,9 @@ import Testing
     @Test func eventKeyIsTheRouteWhateverTheSchemeOrTheQuery() async throws {
         try await Harness.with { harness in
             let sink = MemoryEventSink()
-            try await harness.makeApp(sink: sink).app.test(.router) { client in
-                _ = try await client.execute(uri: "/add?x=1", method: .get)
-                _ = try await client.execute(uri: "/audit", method: .get, headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
+            try await harness.makeApp(sink: sink).app.test { client in
+                _ = try await client.execute(uri: "/add?x=1", method: .GET)
+                _ = try await client.execute(uri: "/audit", method: .GET, headers: ["X-Forwarded-Proto": "https"])
                 let arrived = await eventually { sink.messages.withLock { $0.count } == 2 }
                 #expect(arrived)
                 let urls = sink.messages.withLock { $0 }.compactMap(Self.url)
@@ -126,9 +125,9 @@ import Testing
     @Test func pageRequestsAreRecordedButNotTheStylesheetOrUnknownPaths() async throws {
         try await Harness.with { harness in
             let sink = MemoryEventSink()
-            try await harness.makeApp(sink: sink).app.test(.router) { client in
+            try await harness.makeApp(sink: sink).app.test { client in
                 for uri in ["/", "/add", "/audit", "/stylesheets/style.css", "/nope"] {
-                    _ = try await client.execute(uri: uri, method: .get)
+                    _ = try await client.execute(uri: uri, method: .GET)
                 }
                 _ = try await client.submitAdd(first: "1", second: "1")
                 let arrived = await eventually { sink.messages.withLock { $0.count } >= 4 }

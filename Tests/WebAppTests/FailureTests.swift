@@ -1,7 +1,6 @@
-import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import NIOCore
+import NIOHTTP1
+import ServiceRuntime
 import Synchronization
 import TestSupport
 import Testing
@@ -11,12 +10,18 @@ import Testing
 @Suite struct FailureTests {
     struct Boom: Error {}
 
+    struct ExplodingRoute: Routes {
+        func route(_ request: Request) -> Routing {
+            request.segments == ["explode"] ? .get(request, .now("/explode") { _ in throw Boom() }) : .notFound
+        }
+    }
+
     @Test func unknownPathIsAn404PageInTheLayout() async throws {
         try await Harness.with { harness in
-            try await harness.makeApp().app.test(.router) { client in
-                let response = try await client.execute(uri: "/no/such/page", method: .get)
+            try await harness.makeApp().app.test { client in
+                let response = try await client.execute(uri: "/no/such/page", method: .GET)
                 #expect(response.status == .notFound)
-                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(response.header("content-type") == "text/html; charset=utf-8")
                 #expect(response.text.contains("Page not found"))
                 #expect(response.text.contains(#"<link rel="stylesheet" href="/stylesheets/style.css">"#))
             }
@@ -25,19 +30,17 @@ import Testing
 
     @Test func unexpectedErrorIsA500PageWithTheRequestIDFromTheLog() async throws {
         try await Harness.with { harness in
-            let (app, _) = try harness.makeApp(extraRoutes: { router in
-                router.get("/explode") { _, _ -> Response in throw Boom() }
-            })
-            try await app.test(.router) { client in
-                let response = try await client.execute(uri: "/explode", method: .get)
+            let (app, _) = try harness.makeApp(extraRoutes: ExplodingRoute())
+            try await app.test { client in
+                let response = try await client.execute(uri: "/explode", method: .GET)
                 #expect(response.status == .internalServerError)
                 #expect(response.text.contains("Something went wrong"))
                 #expect(!response.text.contains("Boom"), "no internals on the page")
-                let logged = try #require(harness.logs.all.first { $0.message == "page failed" })
+                let logged = try #require(harness.logs.all.first { $0.message == "unhandled error" })
                 let requestID = try #require(logged.metadata["hb.request.id"])
                 #expect(response.text.contains("<code>\(requestID)</code>"))
                 #expect(logged.metadata["error"]?.contains("Boom") == true)
-                // The runtime's request log line (outside the page middleware) has the same id and the page's status.
+                // The runtime's request log line has the same id and the page's status.
                 let requestLine = harness.logs.all.first { $0.message == "request" && $0.metadata["hb.request.id"] == requestID }
                 #expect(requestLine?.metadata["status"] == "500")
             }
@@ -46,7 +49,7 @@ import Testing
 
     @Test func adderserviceDownMeansTheCalculatorIsUnavailable() async throws {
         try await Harness.with { harness in
-            try await harness.makeApp(adderTargets: [Harness.closedTarget()]).app.test(.router) { client in
+            try await harness.makeApp(adderTargets: [Harness.closedTarget()]).app.test { client in
                 let response = try await client.submitAdd(first: "2", second: "3")
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.text.contains("The calculator is unavailable right now"))
@@ -59,8 +62,8 @@ import Testing
 
     @Test func auditserviceDownMeansTheHistoryIsUnavailable() async throws {
         try await Harness.with { harness in
-            try await harness.makeApp(auditTargets: [Harness.closedTarget()]).app.test(.router) { client in
-                let response = try await client.execute(uri: "/audit", method: .get)
+            try await harness.makeApp(auditTargets: [Harness.closedTarget()]).app.test { client in
+                let response = try await client.execute(uri: "/audit", method: .GET)
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.text.contains("The calculation history is unavailable right now"))
             }
@@ -70,7 +73,7 @@ import Testing
     @Test func callsFailOverToTheTargetThatIsUp() async throws {
         try await Harness.with { harness in
             let targets = [Harness.closedTarget(), harness.adderTarget, Harness.closedTarget()]
-            try await harness.makeApp(adderTargets: targets).app.test(.router) { client in
+            try await harness.makeApp(adderTargets: targets).app.test { client in
                 for round in 1...6 {
                     let response = try await client.submitAdd(first: "\(round)", second: "1")
                     #expect(response.status == .ok)
@@ -84,7 +87,7 @@ import Testing
     @Test func failedAuditAppendsAreRetriedUntilStored() async throws {
         try await Harness.with { harness in
             harness.audit.failAppends.store(3, ordering: .relaxed)
-            try await harness.makeApp().app.test(.router) { client in
+            try await harness.makeApp().app.test { client in
                 let response = try await client.submitAdd(first: "20", second: "22")
                 #expect(response.status == .ok)
                 let stored = await eventually { harness.audit.stored.count == 1 }
@@ -97,7 +100,7 @@ import Testing
 
     @Test func auditserviceDownDoesNotDelayTheAddPage() async throws {
         try await Harness.with { harness in
-            try await harness.makeApp(auditTargets: [Harness.closedTarget()]).app.test(.router) { client in
+            try await harness.makeApp(auditTargets: [Harness.closedTarget()]).app.test { client in
                 let clock = ContinuousClock()
                 let elapsed = try await clock.measure {
                     for _ in 1...5 {
@@ -106,6 +109,33 @@ import Testing
                     }
                 }
                 #expect(elapsed < .seconds(2), "five pages took \(elapsed) with auditservice down")
+            }
+        }
+    }
+
+    /// The runtime's own refusals are pages too: a malformed request, a wrong method (with
+    /// `Allow`), and HEAD answers like GET without the body.
+    @Test func malformedRequestsAndWrongMethodsGetPages() async throws {
+        try await Harness.with { harness in
+            try await harness.makeApp().app.test { client in
+                let connection = try RawConnection(port: client.port)
+                defer { connection.close() }
+                try connection.send("POST /add/calculate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+                let malformed = try #require(await connection.readResponse())
+                #expect(malformed.status == .badRequest)
+                #expect(malformed.header("content-type") == "text/html; charset=utf-8")
+                #expect(malformed.text.contains("Bad request"))
+
+                let wrongMethod = try await client.execute("DELETE", "/audit")
+                #expect(wrongMethod.status == .methodNotAllowed)
+                #expect(wrongMethod.header("allow") == "GET, HEAD")
+                #expect(wrongMethod.text.contains("Not allowed"))
+
+                let head = try await client.execute("HEAD", "/add")
+                let get = try await client.get("/add")
+                #expect(head.status == .ok)
+                #expect(head.header("content-length") == String(get.body.readableBytes))
+                #expect(head.body.readableBytes == 0)
             }
         }
     }

@@ -1,11 +1,9 @@
 import AsyncHTTPClient
 import Discovery
 import Foundation
-import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOHTTP1
 import ServiceRuntime
 import Synchronization
 import TestSupport
@@ -18,8 +16,8 @@ final class MemoryEventSink: EventSink {
     func push(_ batch: [String]) async throws { messages.withLock { $0.append(contentsOf: batch) } }
 }
 
-/// The webapp wired to loopback test servers: adderservice and auditservice as small Hummingbird
-/// apps on kernel-chosen ports, the shared HTTPClient, and the background recorders.
+/// The webapp wired to loopback test servers: adderservice and auditservice as small ServiceRuntime
+/// servers on kernel-chosen ports, the shared HTTPClient, and the background recorders.
 struct Harness: Sendable {
     let adder = TestAdder()
     let audit = TestAudit()
@@ -42,8 +40,8 @@ struct Harness: Sendable {
     }
 
     private init() async throws {
-        adderServer = try await LoopbackServer.start(adder.router())
-        auditServer = try await LoopbackServer.start(audit.router())
+        adderServer = try await LoopbackServer.start(adder.routes())
+        auditServer = try await LoopbackServer.start(audit.routes())
         http = ServiceHTTP.makeClient()
         logs = CapturedLogs()
     }
@@ -67,18 +65,23 @@ struct Harness: Sendable {
 
     static let runtime = ServiceRuntime(config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0))
 
+    /// The webapp's runtime on a free port, logging into `logs`.
+    var runtime: ServiceRuntime {
+        ServiceRuntime(config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0), logger: logs.logger(label: "webapp"))
+    }
+
     /// A loopback port nothing listens on: a service that is down.
     static func closedTarget() -> ServiceTarget { ServiceTarget(host: "127.0.0.1", port: Ports.free()) }
 
-    /// The webapp's router and background services; `adderTargets`/`auditTargets` choose where
+    /// The webapp's server and background services; `adderTargets`/`auditTargets` choose where
     /// the calls go (default: the test servers).
     func makeApp(
         adderTargets: [ServiceTarget]? = nil, auditTargets: [ServiceTarget]? = nil,
         adderSelector: (any TargetSelector)? = nil,
         sink: any EventSink = MemoryEventSink(), events: EventRecorder.Settings = .init(),
         audit auditSettings: AuditRecorder.Settings? = nil, auditParking: (any AuditParking)? = nil,
-        extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in }
-    ) throws -> (app: some ApplicationProtocol, dependencies: WebAppDependencies) {
+        extraRoutes: (any Routes)? = nil
+    ) throws -> (app: ServiceApplication, dependencies: WebAppDependencies) {
         let adderList = adderTargets ?? [adderTarget]
         let auditList = auditTargets ?? [auditTarget]
         let logger = logs.logger(label: "webapp")
@@ -95,13 +98,11 @@ struct Harness: Sendable {
             auditRecorder: AuditRecorder(audit: audit, parking: auditParking, settings: auditSettings, logger: logger),
             events: EventRecorder(sink: sink, settings: events, logger: logger)
         )
-        // The runtime's router, so the pages sit behind the same middlewares as in production.
+        // The runtime's server, so the pages are served as in production.
         let pages = try PageRenderer()
-        let router = WebAppRoutes.makeRouter(runtime: Self.runtime, pages: pages)
-        WebAppRoutes.add(to: router, pages: pages, dependencies: dependencies)
-        extraRoutes(router)
-        let app = Application(
-            router: router, services: [dependencies.auditRecorder, dependencies.events], logger: logger
+        let routes = FirstOf(first: extraRoutes, then: WebAppRoutes(pages: pages, dependencies: dependencies))
+        let app = runtime.makeApplication(
+            routes: routes, errors: WebAppRoutes.errorPages(pages), services: [dependencies.auditRecorder, dependencies.events]
         )
         return (app, dependencies)
     }
@@ -114,18 +115,30 @@ func formEncode(_ text: String) -> String {
     return (text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "").replacingOccurrences(of: "%20", with: "+")
 }
 
-extension TestClientProtocol {
-    /// Submits the add form as a browser would.
-    func submitAdd(first: String, second: String) async throws -> TestResponse {
-        let body = "first=\(formEncode(first))&second=\(formEncode(second))"
-        return try await execute(
-            uri: "/add/calculate", method: .post,
-            headers: [.contentType: "application/x-www-form-urlencoded"],
-            body: ByteBuffer(string: body)
-        )
+/// Test routes ahead of the webapp's own.
+struct FirstOf: Routes {
+    let first: (any Routes)?
+    let then: any Routes
+
+    func route(_ request: Request) -> Routing {
+        if let routing = first?.route(request), case .endpoint = routing { return routing }
+        return then.route(request)
     }
 }
 
-extension TestResponse {
-    var text: String { String(buffer: body) }
+extension ServiceApplication {
+    /// Runs the application on a free port while `body` talks to it.
+    func test<T: Sendable>(_ body: @Sendable (TestHTTPClient) async throws -> T) async throws -> T {
+        try await withRunning { port in try await body(TestHTTPClient(port: port)) }
+    }
+}
+
+extension TestHTTPClient {
+    /// Submits the add form as a browser would.
+    func submitAdd(first: String, second: String) async throws -> TestHTTPResponse {
+        let body = "first=\(formEncode(first))&second=\(formEncode(second))"
+        return try await execute(
+            "POST", "/add/calculate", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(body.utf8)
+        )
+    }
 }

@@ -1,52 +1,50 @@
 import AdderService
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Logging
 import NIOCore
-import ServiceLifecycle
+import NIOHTTP1
+import ServiceRuntime
 import Synchronization
 import TestSupport
 
-/// A Hummingbird app listening on a kernel-chosen loopback port, for the services the webapp
-/// calls (adderservice, auditservice) in tests. `stop()` shuts it down like SIGTERM would.
+/// A ServiceRuntime server on a kernel-chosen loopback port, for the services the webapp calls
+/// (adderservice, auditservice) in tests. `stop()` shuts it down like SIGTERM would.
 final class LoopbackServer: Sendable {
     let port: Int
-    private let group: ServiceGroup
+    private let stopSignal: AsyncStream<Void>.Continuation
     private let task: Task<Void, any Error>
 
-    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(port: Int, stopSignal: AsyncStream<Void>.Continuation, task: Task<Void, any Error>) {
         self.port = port
-        self.group = group
+        self.stopSignal = stopSignal
         self.task = task
     }
 
-    static func start(_ router: Router<BasicRequestContext>) async throws -> LoopbackServer {
-        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "loopback-server")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger
+    static func start(_ routes: some Routes) async throws -> LoopbackServer {
+        let runtime = ServiceRuntime(
+            config: RuntimeConfig(service: MicroService(name: "loopback", port: 0), host: "127.0.0.1", port: 0, logLevel: .critical)
         )
-        let group = ServiceGroup(services: [app], logger: logger)
-        let task = Task { try await group.run() }
-        var iterator = portStream.makeAsyncIterator()
+        let app = runtime.makeApplication(routes: routes)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let (stops, stopContinuation) = AsyncStream.makeStream(of: Void.self)
+        let task = Task {
+            defer { portContinuation.finish() }
+            try await app.withRunning { port in
+                portContinuation.yield(port)
+                for await _ in stops {}
+            }
+        }
+        var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             task.cancel()
             throw TestSupportError("loopback server did not start")
         }
-        return LoopbackServer(port: port, group: group, task: task)
+        return LoopbackServer(port: port, stopSignal: stopContinuation, task: task)
     }
 
     /// Graceful shutdown, as SIGTERM would do it.
     func stop() async {
-        await group.triggerGracefulShutdown()
+        stopSignal.finish()
         _ = await task.result
     }
 
@@ -57,23 +55,24 @@ final class LoopbackServer: Sendable {
 final class TestAdder: Sendable {
     let calls = Atomic<Int>(0)
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.add(middleware: CountingMiddleware { self.calls.add(1, ordering: .relaxed) })
-        AdderRoutes.add(to: router)
-        return router
+    func routes() -> some Routes {
+        CountingRoutes(inner: AdderRoutes()) { self.calls.add(1, ordering: .relaxed) }
     }
 
-    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    static func json(_ status: HTTPResponseStatus, _ body: String) -> Response {
+        Response(status: status, headers: ["content-type": "application/json"], body: ByteBuffer(string: body))
     }
 }
 
-struct CountingMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Calls `onRequest` for every request `inner` routes to an endpoint.
+struct CountingRoutes<Inner: Routes>: Routes {
+    let inner: Inner
     let onRequest: @Sendable () -> Void
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        onRequest()
-        return try await next(request, context)
+
+    func route(_ request: Request) -> Routing {
+        let routing = inner.route(request)
+        if case .endpoint = routing { onRequest() }
+        return routing
     }
 }
 
@@ -97,25 +96,36 @@ final class TestAudit: Sendable {
     func preload(_ stored: [Stored]) { entries.withLock { $0.append(contentsOf: stored) } }
     var stored: [Stored] { entries.withLock { $0 } }
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.post("/append") { request, context -> Response in
-            self.appendAttempts.add(1, ordering: .relaxed)
-            if self.failAppends.load(ordering: .relaxed) > 0 {
-                self.failAppends.subtract(1, ordering: .relaxed)
-                return TestAdder.json(.serviceUnavailable, #"{"error":"database unreachable"}"#)
-            }
-            let body = try await request.decode(as: AppendBody.self, context: context)
-            let ts = Int64(Date().timeIntervalSince1970 * 1000)
-            self.entries.withLock { $0.append(Stored(ts: ts, calc: body.calc, result: body.calcResult)) }
-            return TestAdder.json(.created, #"{"ok":true}"#)
+    func routes() -> some Routes { AuditRoutes(audit: self) }
+
+    fileprivate func append(_ request: Request) throws -> Response {
+        appendAttempts.add(1, ordering: .relaxed)
+        if failAppends.load(ordering: .relaxed) > 0 {
+            failAppends.subtract(1, ordering: .relaxed)
+            return TestAdder.json(.serviceUnavailable, #"{"error":"database unreachable"}"#)
         }
-        router.get("/list") { request, _ -> Response in
-            let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 10
-            let newest = self.entries.withLock { Array($0.sorted { $0.ts > $1.ts }.prefix(limit)) }
-            let data = try JSONEncoder().encode(["list": newest])
-            return TestAdder.json(.ok, String(decoding: data, as: UTF8.self))
+        let body = try JSONDecoder().decode(AppendBody.self, from: Data(request.body.readableBytesView))
+        let ts = Int64(Date().timeIntervalSince1970 * 1000)
+        entries.withLock { $0.append(Stored(ts: ts, calc: body.calc, result: body.calcResult)) }
+        return TestAdder.json(.created, #"{"ok":true}"#)
+    }
+
+    fileprivate func list(_ request: Request) throws -> Response {
+        let limit = request.queryParameter("limit").flatMap { Int($0) } ?? 10
+        let newest = entries.withLock { Array($0.sorted { $0.ts > $1.ts }.prefix(limit)) }
+        let data = try JSONEncoder().encode(["list": newest])
+        return TestAdder.json(.ok, String(decoding: data, as: UTF8.self))
+    }
+}
+
+private struct AuditRoutes: Routes {
+    let audit: TestAudit
+
+    func route(_ request: Request) -> Routing {
+        switch request.segments {
+        case ["append"]: .post(request, .now("/append") { [audit] in try audit.append($0) })
+        case ["list"]: .get(request, .now("/list") { [audit] in try audit.list($0) })
+        default: .notFound
         }
-        return router
     }
 }

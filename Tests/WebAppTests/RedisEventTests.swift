@@ -1,10 +1,9 @@
 import Foundation
-import HTTPTypes
-import HummingbirdTesting
 import Logging
+import NIOHTTP1
 import RedisAdapter
-import Testing
 import TestSupport
+import Testing
 @testable import WebApp
 
 /// Page events against a real redis-server on loopback.
@@ -34,9 +33,9 @@ import TestSupport
         try await Harness.with { harness in
             let (app, _) = try harness.makeApp(sink: RedisEventSink(client: client))
             let paths = (1...10).flatMap { _ in ["/", "/add", "/audit"] }
-            try await app.test(.router) { web in
+            try await app.test { web in
                 for path in paths {
-                    let response = try await web.execute(uri: path, method: .get)
+                    let response = try await web.execute(uri: path, method: .GET)
                     #expect(response.status == .ok)
                 }
                 let arrived = await eventually { await Self.length(client) == Int64(paths.count) }
@@ -56,8 +55,8 @@ import TestSupport
             var settings = EventRecorder.Settings()
             settings.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
             let (app, _) = try harness.makeApp(sink: RedisEventSink(client: client), events: settings)
-            try await app.test(.router) { web in
-                let first = try await web.execute(uri: "/", method: .get)
+            try await app.test { web in
+                let first = try await web.execute(uri: "/", method: .GET)
                 #expect(first.status == .ok)
                 let firstArrived = await eventually { await Self.length(client) == 1 }
                 #expect(firstArrived)
@@ -68,7 +67,7 @@ import TestSupport
                 for index in 1...20 {
                     let path = index.isMultiple(of: 2) ? "/add" : "/"
                     let start = clock.now
-                    let response = try await web.execute(uri: path, method: .get)
+                    let response = try await web.execute(uri: path, method: .GET)
                     let elapsed = start.duration(to: clock.now)
                     #expect(response.status == .ok)
                     slowest = max(slowest, elapsed)

@@ -1,10 +1,8 @@
 import Discovery
 import Foundation
-import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import Logging
 import Synchronization
+import NIOHTTP1
 import Testing
 import TestSupport
 @testable import WebApp
@@ -25,7 +23,7 @@ import TestSupport
             ])
             defer { dns.stop() }
             let balancer = ServiceBalancer(resolver: Self.resolver(dns), service: .adderservice)
-            try await harness.makeApp(adderSelector: balancer).app.test(.router) { client in
+            try await harness.makeApp(adderSelector: balancer).app.test { client in
                 for round in 1...4 {
                     let response = try await client.submitAdd(first: "\(round)", second: "10")
                     #expect(response.status == .ok)
@@ -44,11 +42,11 @@ import TestSupport
             defer { dns.stop() }
             let empty = try await DNSServer.start(records: [])
             defer { empty.stop() }
-            for (server, expected) in [(dns, HTTPResponse.Status.ok), (empty, .serviceUnavailable)] {
+            for (server, expected) in [(dns, HTTPResponseStatus.ok), (empty, .serviceUnavailable)] {
                 let targets = WebAppAssembly.Targets.discovered(by: Self.resolver(server))
                 let app = try WebAppAssembly.makeApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink())
-                try await app.test(.router) { client in
-                    let ready = try await client.execute(uri: "/readyz", method: .get)
+                try await app.test { client in
+                    let ready = try await client.execute(uri: "/readyz", method: .GET)
                     #expect(ready.status == expected)
                 }
             }

@@ -1,7 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1

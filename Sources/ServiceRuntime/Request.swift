@@ -1,0 +1,112 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP request, read whole (bodies are small here and bounded by the runtime's body limit).
+public struct Request: Sendable {
+    public let head: HTTPRequestHead
+    /// The path's segments after the leading `/`, percent-decoded: `/add/%35/1` → `["add", "5", "1"]`,
+    /// `/` → `[]`, `/add//3` → `["add", "", "3"]`.
+    public let segments: [String]
+    /// The raw path, without the query.
+    public let path: Substring
+    /// The raw query string after `?`, if any.
+    public let query: Substring?
+    /// The body, empty when there was none.
+    public let body: ByteBuffer
+    /// Names the request in its log lines and in 500 answers.
+    public let id: String
+    let baseLogger: Logger
+
+    public var method: HTTPMethod { head.method }
+    public var headers: HTTPHeaders { head.headers }
+
+    /// The service's logger carrying this request's id, for handlers that log.
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: RequestTelemetry.idKey] = .string(id)
+        return logger
+    }
+
+    /// nil when the path is not `/…` or a segment is not valid percent-encoded UTF-8.
+    init?(head: HTTPRequestHead, body: ByteBuffer, id: String, logger: Logger) {
+        let uri = head.uri[...]
+        let queryStart = uri.firstIndex(of: "?")
+        let path = uri[..<(queryStart ?? uri.endIndex)]
+        guard let segments = Self.segments(of: path) else { return nil }
+        self.head = head
+        self.segments = segments
+        self.path = path
+        self.query = queryStart.map { uri[uri.index(after: $0)...] }
+        self.body = body
+        self.id = id
+        self.baseLogger = logger
+    }
+
+    /// `/a/b` → `["a", "b"]`, each percent-decoded; one pass, no intermediate array.
+    private static func segments(of path: Substring) -> [String]? {
+        // Origin-form only ("/…"): these services are no proxies.
+        guard path.utf8.first == UInt8(ascii: "/") else { return nil }
+        var segments: [String] = []
+        guard path.utf8.count > 1 else { return segments }
+        var start = path.index(after: path.startIndex)  // past the leading "/"
+        while true {
+            let end = path[start...].firstIndex(of: "/") ?? path.endIndex
+            guard let segment = PercentDecoding.decode(path[start..<end]) else { return nil }
+            segments.append(segment)
+            guard end < path.endIndex else { return segments }
+            start = path.index(after: end)
+        }
+    }
+
+    /// The first value of `name` in the query string, percent-decoded (`+` is a space).
+    public func queryParameter(_ name: String) -> String? {
+        guard let query else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard PercentDecoding.decode(parts[0], plusIsSpace: true) == name else { continue }
+            return parts.count > 1 ? PercentDecoding.decode(parts[1], plusIsSpace: true) : ""
+        }
+        return nil
+    }
+}
+
+/// `%XX` escapes in URL components.
+public enum PercentDecoding {
+    /// nil for a broken escape or bytes that are not UTF-8. Components without `%` (the usual
+    /// case) are returned without a byte-by-byte pass.
+    public static func decode(_ component: Substring, plusIsSpace: Bool = false) -> String? {
+        let utf8 = component.utf8
+        guard utf8.contains(UInt8(ascii: "%")) || (plusIsSpace && utf8.contains(UInt8(ascii: "+"))) else {
+            return String(component)
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            index = utf8.index(after: index)
+            if byte == UInt8(ascii: "+") && plusIsSpace {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%") {
+                guard index < utf8.endIndex, let high = hexValue(utf8[index]) else { return nil }
+                index = utf8.index(after: index)
+                guard index < utf8.endIndex, let low = hexValue(utf8[index]) else { return nil }
+                index = utf8.index(after: index)
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

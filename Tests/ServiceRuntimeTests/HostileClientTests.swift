@@ -1,0 +1,186 @@
+import Logging
+import NIOHTTP1
+import ServiceRuntime
+import TestSupport
+import Testing
+
+/// Clients that break the protocol, hold connections without using them, or open too many:
+/// each case through a real socket, with the raw bytes such a client sends.
+@Suite struct HostileClientTests {
+    struct EchoRoutes: Routes {
+        func route(_ request: Request) -> Routing {
+            switch request.segments {
+            case ["echo"]: .post(request, .now("/echo") { Response(body: $0.body) })
+            case ["hello"]: .get(request, .now("/hello") { _ in .text("hello") })
+            default: .notFound
+            }
+        }
+    }
+
+    static func serve<T: Sendable>(
+        maxConnections: Int = 1000, requestTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60),
+        _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
+        var config = RuntimeConfig(service: .adderservice, host: "127.0.0.1", port: 0, logLevel: .warning, maxConnections: maxConnections)
+        config.requestTimeout = requestTimeout
+        config.idleTimeout = idleTimeout
+        return try await ServiceRuntime(config: config).makeApplication(routes: EchoRoutes()).withRunning(body)
+    }
+
+    /// Sends `bytes`, optionally half-closes, and reads until the server closes the connection.
+    static func exchange(_ port: Int, _ bytes: String, halfClose: Bool = false) async throws -> (response: TestHTTPResponse?, closed: Bool) {
+        let connection = try RawConnection(port: port)
+        defer { connection.close() }
+        try connection.send(bytes)
+        if halfClose { connection.shutdownWrite() }
+        let (answer, closed) = await connection.readUntilClosed(timeout: .seconds(5))
+        return (TestHTTPResponse.parse(answer), closed)
+    }
+
+    @Test(arguments: [
+        ("a bad chunk size", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", false),
+        ("Transfer-Encoding: identity", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\nhello", false),
+        ("a Content-Length longer than the body, then a half-close", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\nabc", true),
+        ("a request line that is not HTTP", "HELLO THERE\r\n\r\n", false),
+        ("a header without a colon", "GET /hello HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n", false),
+        ("two Content-Lengths that disagree", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", false),
+    ])
+    func malformedRequestsAre400AndTheConnectionCloses(what: String, bytes: String, halfClose: Bool) async throws {
+        try await Self.serve { port in
+            let (response, closed) = try await Self.exchange(port, bytes, halfClose: halfClose)
+            let answer = try #require(response, "\(what): no response")
+            #expect(answer.status == .badRequest, "\(what)")
+            #expect(answer.text.hasPrefix(#"{"error":"#), "\(what): \(answer.text)")
+            #expect(answer.header("connection") == "close", "\(what)")
+            #expect(closed, "\(what): the connection stays open")
+        }
+    }
+
+    /// Well framed, so the connection may stay open; but there is no path to route.
+    @Test(arguments: ["/hello%zz", "/hello%C3%28", "*", "http://example.com/hello"])
+    func aPathThatCannotBeDecodedIs400(path: String) async throws {
+        try await Self.serve { port in
+            let (response, _) = try await Self.exchange(port, "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(response?.status == .badRequest, "\(path)")
+            #expect(response?.text.hasPrefix(#"{"error":"#) == true, "\(path)")
+        }
+    }
+
+    @Test func http10WithoutKeepAliveIsAnsweredAndClosed() async throws {
+        try await Self.serve { port in
+            let (response, closed) = try await Self.exchange(port, "GET /hello HTTP/1.0\r\n\r\n")
+            let answer = try #require(response)
+            #expect(answer.version == "HTTP/1.0")
+            #expect(answer.text == "hello")
+            #expect(answer.header("connection") == "close")
+            #expect(closed)
+        }
+    }
+
+    @Test func http10WithKeepAliveStaysOpen() async throws {
+        try await Self.serve { port in
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            for _ in 1...2 {
+                try connection.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                let answer = try #require(await connection.readResponse())
+                #expect(answer.text == "hello")
+                #expect(answer.header("connection") == "keep-alive")
+            }
+        }
+    }
+
+    @Test func connectionCloseIsHonoured() async throws {
+        try await Self.serve { port in
+            let (response, closed) = try await Self.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(response?.header("connection") == "close")
+            #expect(closed)
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        try await Self.serve { port in
+            let bytes = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                + "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let connection = try RawConnection(port: port)
+            try connection.send(bytes)
+            let (answer, closed) = await connection.readUntilClosed(timeout: .seconds(5))
+            let first = try #require(TestHTTPResponse.parse(answer))
+            let second = try #require(TestHTTPResponse.parse(first.rest))
+            let third = try #require(TestHTTPResponse.parse(second.rest))
+            #expect([first.text, second.text] == ["hello", "abc"])
+            #expect(third.status == .notFound)
+            #expect(closed)
+        }
+    }
+
+    @Test func aRequestThatNeverCompletesIsClosedAfterTheRequestTimeout() async throws {
+        try await Self.serve(requestTimeout: .seconds(1)) { port in
+            let connection = try RawConnection(port: port)
+            try connection.send("GET /hel")
+            let start = ContinuousClock.now
+            let (_, closed) = await connection.readUntilClosed(timeout: .seconds(5))
+            let elapsed = start.duration(to: .now)
+            #expect(closed)
+            #expect(elapsed > .milliseconds(800) && elapsed < .seconds(3), "\(elapsed)")
+        }
+    }
+
+    @Test func aSilentConnectionIsClosedAfterTheRequestTimeout() async throws {
+        try await Self.serve(requestTimeout: .seconds(1)) { port in
+            let connection = try RawConnection(port: port)
+            let (_, closed) = await connection.readUntilClosed(timeout: .seconds(4))
+            #expect(closed)
+        }
+    }
+
+    /// Between requests the idle limit applies, and a request begun on an idle connection has the
+    /// request limit again.
+    @Test func anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeout() async throws {
+        try await Self.serve(requestTimeout: .milliseconds(700), idleTimeout: .seconds(2)) { port in
+            let connection = try RawConnection(port: port)
+            try connection.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await connection.readResponse()?.text == "hello")
+            try await Task.sleep(for: .milliseconds(1200))  // past the request limit, within the idle one
+            try connection.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await connection.readResponse()?.text == "hello", "closed although only idle")
+            let start = ContinuousClock.now
+            let (_, closed) = await connection.readUntilClosed(timeout: .seconds(5))
+            #expect(closed)
+            #expect(start.duration(to: .now) > .milliseconds(1500), "closed before the idle timeout")
+        }
+    }
+
+    @Test func beyondTheCapNewConnectionsAreRefusedAtOnce() async throws {
+        try await Self.serve(maxConnections: 4) { port in
+            let held = try (1...4).map { _ in try RawConnection(port: port) }
+            try await Task.sleep(for: .milliseconds(200))
+            let start = ContinuousClock.now
+            let (refused, closed) = try await Self.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(refused?.status == .serviceUnavailable)
+            #expect(closed)
+            #expect(start.duration(to: .now) < .seconds(1))
+            held[0].close()
+            let served = await eventually(timeout: .seconds(5)) {
+                (try? await Self.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").response?.text) == "hello"
+            }
+            #expect(served, "a slot freed by a closed connection is used again")
+            for connection in held { connection.close() }
+        }
+    }
+
+    @Test func headAnswersWithoutABodyAndAWrongMethodIs405() async throws {
+        try await Self.serve { port in
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            try connection.send("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            let head = try #require(await connection.readResponse(bodyExpected: false))
+            #expect(head.status == .ok)
+            #expect(head.header("content-length") == "5")
+            try connection.send("DELETE /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            let refused = try #require(await connection.readResponse())
+            #expect(refused.status == .methodNotAllowed)
+            #expect(refused.header("allow") == "GET, HEAD")
+        }
+    }
+}
