@@ -35,27 +35,11 @@ enum Repository {
     /// standard error when it exits non-zero. Output goes through files, not pipes, so a large
     /// rendering cannot fill a pipe and stall the command.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
-        let folder = TestPaths.temporaryDirectory(prefix: "deployment-run")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let outPath = folder + "/stdout", errPath = folder + "/stderr"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        if let environment { process.environment = environment }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            let errors = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        let result = try CommandResult.run(executable, arguments, environment: environment, workingDirectory: root)
+        guard result.status == 0 else {
             let command = ([executable] + arguments).joined(separator: " ")
-            throw TestSupportError("`\(command)` exited with \(process.terminationStatus):\n\(errors)")
+            throw TestSupportError("`\(command)` exited with \(result.status):\n\(result.standardError)")
         }
-        return output
+        return result.standardOutput
     }
 }
