@@ -114,6 +114,15 @@ public final class SupervisedChild: Sendable {
         }
     }
 
+    /// SIGTERM to the group now, SIGKILL after `grace` if it is still there; returns at once
+    /// (for an owner that goes away and waits for nothing).
+    public func stopInBackground(grace: Duration) {
+        signal(SIGTERM)
+        Task {
+            if await waitForExit(timeout: grace) == nil { signal(SIGKILL) }
+        }
+    }
+
     /// Runs on `SpawnThread`: the output pipe or file, then the spawn; returns the pid and the
     /// pipe's read end (nil for a file). Every descriptor opened here is closed here or handed on.
     private static func spawn(

@@ -32,7 +32,8 @@ public final class ServerProcess: Sendable {
         if waitForPort { try await waitUntilListening(timeout: readyTimeout) }
     }
 
-    deinit { stop() }
+    /// Nothing waits for a server nobody holds: stopped without blocking the releasing thread.
+    deinit { current?.stopInBackground(grace: .seconds(5)) }
 
     public var pid: Int32 { current?.pid ?? 0 }
     public var isRunning: Bool { current?.isRunning ?? false }
