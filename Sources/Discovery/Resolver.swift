@@ -62,7 +62,7 @@ public struct ResolverOptions: Sendable {
 /// background shortly after it, and falling back to the last good answer when a lookup fails.
 ///
 /// Lookups use glibc's libresolv (through the CResolv shim): blocking calls, so they run on
-/// `NIOThreadPool.singleton`, never on an event loop. Concurrent lookups of one name share a query.
+/// `NIOThreadPool.dnsLookups`, never on an event loop. Concurrent lookups of one name share a query.
 public final class ServiceResolver: Sendable {
     public let config: DiscoveryConfig
     public let options: ResolverOptions
@@ -92,12 +92,12 @@ public final class ServiceResolver: Sendable {
         try await resolve(service: service.name, port: service.portName)
     }
 
-    /// One uncached SRV + A lookup on the shared thread pool.
+    /// One uncached SRV + A lookup on the lookup threads.
     private func lookUp(_ name: String) async -> Result<DNSAnswer, DiscoveryError> {
         let server = self.server
         let options = self.options
         do {
-            let result = try await NIOThreadPool.singleton.runIfActive {
+            let result = try await NIOThreadPool.dnsLookups.runIfActive {
                 DNSQuery(server: server, options: options).lookUp(srvName: name)
             }
             if case .success(let answer) = result, !answer.skipped.isEmpty {
@@ -110,4 +110,16 @@ public final class ServiceResolver: Sendable {
             return .failure(DiscoveryError(kind: .other, query: name, server: server.label, detail: "thread pool not running: \(error)"))
         }
     }
+}
+
+extension NIOThreadPool {
+    /// Threads for blocking DNS lookups, apart from `NIOThreadPool.singleton` (one thread per
+    /// core): a dead or silent DNS server holds a thread for the whole resolver timeout, and
+    /// lookups of other names must not queue behind it. Each thread mostly waits on the network.
+    /// Started once, never shut down, like the singleton.
+    static let dnsLookups: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 8)
+        pool.start()
+        return pool
+    }()
 }

@@ -1,3 +1,5 @@
+import ProcessSupervision
+
 /// A component's state across restarts.
 @MainActor
 final class Supervised {
@@ -35,14 +37,14 @@ final class Supervised {
     }
 
     /// Every process of this component that may still run.
-    var processes: [ChildProcess] { ([current, successor].compactMap { $0 } + retiring).map(\.child) }
+    var processes: [SupervisedChild] { ([current, successor].compactMap { $0 } + retiring).map(\.child) }
 }
 
 /// One process of a component.
 @MainActor
 final class Instance {
     let generation: Int
-    let child: ChildProcess
+    let child: SupervisedChild
     /// Where it listens: the service's port, or in watch mode a free one the forwarder sends to.
     let port: Int
     let startedAt = ContinuousClock.now
@@ -51,7 +53,7 @@ final class Instance {
     var lastProbeAt: ContinuousClock.Instant?
     var probe: Task<Void, Never>?
 
-    init(generation: Int, child: ChildProcess, port: Int) {
+    init(generation: Int, child: SupervisedChild, port: Int) {
         self.generation = generation
         self.child = child
         self.port = port

@@ -127,12 +127,12 @@ extension Supervisor {
     }
 
     /// SIGTERM now, SIGKILL if it is still there after the services' drain limit and the grace.
-    func terminate(_ child: ChildProcess) {
-        child.signalGroup(SIGTERM)
+    func terminate(_ child: SupervisedChild) {
+        child.signal(SIGTERM)
         let limit = Self.drainLimit + options.stopGrace
         Task {
             try? await Task.sleep(for: limit)
-            if child.isRunning { child.signalGroup(SIGKILL) }
+            if child.isRunning { child.signal(SIGKILL) }
         }
     }
 
@@ -160,12 +160,12 @@ extension Supervisor {
         for role in [ComponentSpec.Role.service, .database, .dns] {
             let running = components.filter { $0.spec.role == role }.flatMap(\.processes).filter(\.isRunning)
             guard !running.isEmpty else { continue }
-            for child in running { child.signalGroup(SIGTERM) }
+            for child in running { child.signal(SIGTERM) }
             await waitForExit(running, upTo: options.stopGrace)
             let stubborn = running.filter(\.isRunning)
             for child in stubborn {
                 say("pid \(child.pid) did not stop within \(Announcement.seconds(options.stopGrace)): SIGKILL")
-                child.signalGroup(SIGKILL)
+                child.signal(SIGKILL)
             }
             await waitForExit(stubborn, upTo: .seconds(2))
         }
@@ -178,7 +178,7 @@ extension Supervisor {
         }
     }
 
-    private func waitForExit(_ children: [ChildProcess], upTo limit: Duration) async {
+    private func waitForExit(_ children: [SupervisedChild], upTo limit: Duration) async {
         let deadline = ContinuousClock.now + limit
         while children.contains(where: \.isRunning), ContinuousClock.now < deadline, !hurry.withLock({ $0 }) {
             try? await Task.sleep(for: .milliseconds(20))

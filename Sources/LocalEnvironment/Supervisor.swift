@@ -118,7 +118,7 @@ final class Supervisor {
             spec = spec.listening(on: port)
         }
         guard let log = logs[name] else { return false }
-        let child: ChildProcess
+        let child: SupervisedChild
         do {
             child = try ChildProcess.start(spec, environment: options.environment, log: log) {
                 continuation.yield(.exited(name, generation: generation, $0))

@@ -35,9 +35,21 @@ public final class MongoClientPool: @unchecked Sendable {
         self.threads = threads
     }
 
+    /// Destroying the pool ends its sessions on the server, which waits for server selection
+    /// when the server is gone: a blocking call, so it runs on `threads`, not on whichever task
+    /// or event loop released the last reference.
     deinit {
-        mongoc_client_pool_destroy(pool)
-        mongoc_uri_destroy(parsedURI)
+        let handles = Handles(pool: pool, uri: parsedURI)
+        threads.submit { _ in
+            mongoc_client_pool_destroy(handles.pool)
+            mongoc_uri_destroy(handles.uri)
+        }
+    }
+
+    /// The pointers handed to the destroying thread; nothing else holds them by then.
+    private struct Handles: @unchecked Sendable {
+        let pool: OpaquePointer
+        let uri: OpaquePointer
     }
 
     /// Runs `body` with a client from the pool on the driver's thread pool.

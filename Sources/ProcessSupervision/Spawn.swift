@@ -11,7 +11,7 @@ import Glibc
 /// Foundation's single monitor thread then blocks in waitpid() for dnsmasq and misses every
 /// other exit until dnsmasq ends. It also passes on the spawning thread's signal mask (Dispatch
 /// workers block SIGTERM). swift-subprocess gets those right but spawns from whichever pool
-/// thread runs the task, and the parent-death signal (see `ChildProcess`) is tied to the
+/// thread runs the task, and the parent-death signal (see `ParentDeathSignal`) is tied to the
 /// spawning *thread*; here every spawn runs on `SpawnThread`, which lives as long as the launcher.
 public enum Spawn {
     /// Starts `arguments[0]` (a path) in its own process group, with default signal handling,

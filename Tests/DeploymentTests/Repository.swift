@@ -18,44 +18,28 @@ enum Repository {
     }
 
     /// `kubectl kustomize deployment/overlays/<overlay>`: what the cluster would be given.
-    static func kustomize(overlay: String) throws -> String {
-        try run(TestPaths.tool("kubectl"), ["kustomize", "deployment/overlays/\(overlay)"])
+    static func kustomize(overlay: String) async throws -> String {
+        try await run(TestPaths.tool("kubectl"), ["kustomize", "deployment/overlays/\(overlay)"])
     }
 
     /// `docker/build.sh --list`: `<default registry>/<name>` of every image the script builds.
     /// REGISTRY is left out of the environment so the script's own default shows.
-    static func imagesBuildScriptBuilds() throws -> [String] {
+    static func imagesBuildScriptBuilds() async throws -> [String] {
         var environment = ProcessInfo.processInfo.environment
         environment["REGISTRY"] = nil
-        let output = try run("/bin/bash", ["docker/build.sh", "--list"], environment: environment)
+        let output = try await run("/bin/bash", ["docker/build.sh", "--list"], environment: environment)
         return output.split(separator: "\n").map(String.init)
     }
 
     /// Runs a command in the package root and returns its standard output; throws with its
     /// standard error when it exits non-zero. Output goes through files, not pipes, so a large
     /// rendering cannot fill a pipe and stall the command.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
-        let folder = TestPaths.temporaryDirectory(prefix: "deployment-run")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let outPath = folder + "/stdout", errPath = folder + "/stderr"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        if let environment { process.environment = environment }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            let errors = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> String {
+        let result = try await CommandResult.execute(executable, arguments, environment: environment, workingDirectory: root)
+        guard result.status == 0 else {
             let command = ([executable] + arguments).joined(separator: " ")
-            throw TestSupportError("`\(command)` exited with \(process.terminationStatus):\n\(errors)")
+            throw TestSupportError("`\(command)` exited with \(result.status):\n\(result.standardError)")
         }
-        return output
+        return result.standardOutput
     }
 }

@@ -12,14 +12,21 @@ struct ShippingConsistencyTests {
     static let overlays = ["local", "cloud"]
 
     /// Each overlay rendered once per test run (`kubectl kustomize` takes a moment).
-    static let rendered: [String: Result<RenderedManifests, any Error>] = Dictionary(
-        uniqueKeysWithValues: overlays.map { overlay in
-            (overlay, Result { try RenderedManifests(yaml: Repository.kustomize(overlay: overlay), source: "overlays/\(overlay)") })
+    static let rendered = Task { () -> [String: Result<RenderedManifests, any Error>] in
+        var rendered: [String: Result<RenderedManifests, any Error>] = [:]
+        for overlay in overlays {
+            do {
+                let yaml = try await Repository.kustomize(overlay: overlay)
+                rendered[overlay] = Result { try RenderedManifests(yaml: yaml, source: "overlays/\(overlay)") }
+            } catch {
+                rendered[overlay] = .failure(error)
+            }
         }
-    )
+        return rendered
+    }
 
-    static func manifests(_ overlay: String) throws -> RenderedManifests {
-        guard let result = rendered[overlay] else { throw TestSupportError("no overlay \(overlay)") }
+    static func manifests(_ overlay: String) async throws -> RenderedManifests {
+        guard let result = await rendered.value[overlay] else { throw TestSupportError("no overlay \(overlay)") }
         return try result.get()
     }
 
@@ -60,8 +67,8 @@ struct ShippingConsistencyTests {
     }
 
     @Test("docker/build.sh builds an image for every service built from this package, and no other")
-    func buildScriptImages() throws {
-        let images = try Repository.imagesBuildScriptBuilds()
+    func buildScriptImages() async throws {
+        let images = try await Repository.imagesBuildScriptBuilds()
         #expect(Set(images.map(Self.imageName)) == Self.builtNames)
         for name in Self.builtNames {
             #expect(Repository.exists("docker/\(name)/Dockerfile"), "docker/\(name)/Dockerfile is missing")
@@ -77,8 +84,8 @@ struct ShippingConsistencyTests {
     }
 
     @Test("the rendered workload and Service carry the table's port name and number", arguments: overlays, MicroService.all)
-    func kubernetesPorts(overlay: String, service: MicroService) throws {
-        let manifests = try Self.manifests(overlay)
+    func kubernetesPorts(overlay: String, service: MicroService) async throws {
+        let manifests = try await Self.manifests(overlay)
         let workload = try #require(manifests.workload(named: service.name), "\(overlay): no workload \(service)")
         let container = try #require(workload.containers.first { $0.name == service.name }, "\(overlay): no container \(service)")
         guard let port = service.port else {
@@ -98,8 +105,8 @@ struct ShippingConsistencyTests {
     }
 
     @Test("our services probe /readyz and /healthz, are scraped on their port, and use the cluster DNS", arguments: overlays, MicroService.swiftServices)
-    func kubernetesRuntime(overlay: String, service: MicroService) throws {
-        let workload = try #require(try Self.manifests(overlay).workload(named: service.name))
+    func kubernetesRuntime(overlay: String, service: MicroService) async throws {
+        let workload = try #require(try await Self.manifests(overlay).workload(named: service.name))
         let container = try #require(workload.containers.first)
         #expect(container.environment["DNS_NAMESPACE"] == "micro", "\(overlay) \(service)")
         #expect(container.environment["DNS_HOST"] == nil, "\(overlay) \(service): in the cluster the system resolver answers")
@@ -111,9 +118,9 @@ struct ShippingConsistencyTests {
     }
 
     @Test("every image the manifests reference is one docker/build.sh builds (or the database's own)", arguments: overlays)
-    func kubernetesImages(overlay: String) throws {
-        let manifests = try Self.manifests(overlay)
-        let built = try Repository.imagesBuildScriptBuilds()
+    func kubernetesImages(overlay: String) async throws {
+        let manifests = try await Self.manifests(overlay)
+        let built = try await Repository.imagesBuildScriptBuilds()
         var deployed: Set<String> = []
         for workload in manifests.workloads {
             for container in workload.containers {
@@ -151,7 +158,7 @@ struct ShippingConsistencyTests {
     }
 
     @Test("compose services find each other through the CoreDNS container", arguments: MicroService.swiftServices)
-    func composeDiscovery(service: MicroService) throws {
+    func composeDiscovery(service: MicroService) async throws {
         let compose = try ComposeFile(yaml: Repository.text("docker/docker-compose.yml"))
         let corefile = try Repository.text("docker/coredns/Corefile")
         let entry = try #require(compose.services[service.name])
@@ -160,7 +167,7 @@ struct ShippingConsistencyTests {
         let dnsPort = try #require(entry.environment["DNS_PORT"], "\(service) DNS_PORT")
         #expect(corefile.contains("micro.svc.cluster.local:\(dnsPort) {"), "CoreDNS does not serve the zone on DNS_PORT \(dnsPort)")
         #expect(entry.environment["DNS_NAMESPACE"] == "micro")
-        let defaultRegistry = try Self.repository(#require(Repository.imagesBuildScriptBuilds().first)).split(separator: "/").dropLast().joined(separator: "/")
+        let defaultRegistry = try Self.repository(#require(await Repository.imagesBuildScriptBuilds().first)).split(separator: "/").dropLast().joined(separator: "/")
         #expect(entry.image == "${REGISTRY:-\(defaultRegistry)}/\(service.name):${TAG:-latest}", "docker-compose.yml \(service) image")
     }
 

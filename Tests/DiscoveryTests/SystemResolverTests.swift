@@ -14,7 +14,7 @@ import TestSupport
 @Suite(.serialized) struct SystemResolverTests {
     @Test func discoverInAPodLikeNamespaceUsesResolvConf() async throws {
         try await withPod(records: DNSFixtures.records(service: "adderservice", addresses: ["10.20.0.1", "10.20.0.2"])) { pod in
-            let result = try pod.discover(["adderservice"])
+            let result = try await pod.discover(["adderservice"])
             #expect(result.status == 0, "discover failed: \(result.standardError)")
             #expect(result.standardOutput == "10.20.0.1:8080\n10.20.0.2:8080\n")
         }
@@ -26,8 +26,8 @@ import TestSupport
             SRVRecord(name: DNSFixtures.srvName("webapp", port: "metrics"), target: "webapp-0.micro.svc.cluster.local", port: 9100, address: "10.21.0.1"),
         ]
         try await withPod(records: records) { pod in
-            let http = try pod.discover(["webapp"])
-            let metrics = try pod.discover(["webapp", "--port", "metrics"])
+            let http = try await pod.discover(["webapp"])
+            let metrics = try await pod.discover(["webapp", "--port", "metrics"])
             #expect(http.standardOutput == "10.21.0.1:3000\n", "\(http.standardError)")
             #expect(metrics.standardOutput == "10.21.0.1:9100\n", "\(metrics.standardError)")
         }
@@ -35,7 +35,7 @@ import TestSupport
 
     @Test func discoverFailsNamingTheQueryAndTheSystemResolver() async throws {
         try await withPod(records: DNSFixtures.records(service: "adderservice", addresses: ["10.22.0.1"])) { pod in
-            let result = try pod.discover(["nosuchservice"])
+            let result = try await pod.discover(["nosuchservice"])
             #expect(result.status != 0)
             #expect(result.standardOutput.isEmpty)
             #expect(result.standardError.contains("_main._tcp.nosuchservice.micro.svc.cluster.local"))
@@ -43,8 +43,8 @@ import TestSupport
         }
     }
 
-    @Test func discoverInDirectModeReportsABadDNSPort() throws {
-        let result = try CommandResult.run(try TestPaths.builtExecutable("discover"), ["adderservice"], environment: ["DNS_HOST": "127.0.0.1", "DNS_PORT": "dns"])
+    @Test func discoverInDirectModeReportsABadDNSPort() async throws {
+        let result = try await CommandResult.execute(try TestPaths.builtExecutable("discover"), ["adderservice"], environment: ["DNS_HOST": "127.0.0.1", "DNS_PORT": "dns"])
         #expect(result.status != 0)
         #expect(result.standardError.contains("DNS_PORT"))
     }
@@ -56,9 +56,9 @@ private struct Pod {
     let discoverPath: String
 
     /// Runs `discover` in the namespace with DNS_HOST unset (system-resolver mode).
-    func discover(_ arguments: [String]) throws -> CommandResult {
+    func discover(_ arguments: [String]) async throws -> CommandResult {
         let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DNS_") }
-        return try namespace.run(discoverPath, arguments, environment: environment)
+        return try await namespace.execute(discoverPath, arguments, environment: environment)
     }
 }
 
@@ -72,11 +72,9 @@ private func withPod(records: [SRVRecord], _ body: (Pod) async throws -> Void) a
         try TestPaths.tool("dnsmasq"),
         DNSServer.arguments(records: records, ttl: 5, localDomain: DNSFixtures.suffix, port: 53, listen: "127.0.0.1")
     )
-    // dnsmasq closes inherited descriptors at start: supervised, see SupervisedCommand.
-    let command = try SupervisedCommand.wrapping(inNamespace.executable, inNamespace.arguments)
     // Port 53 is in the namespace, not on the host: readiness is checked from inside it.
     let dns = try await ServerProcess(
-        name: "dnsmasq-\(namespace.name)", executable: command.executable, arguments: command.arguments, port: 53, waitForPort: false
+        name: "dnsmasq-\(namespace.name)", executable: inNamespace.executable, arguments: inNamespace.arguments, port: 53, waitForPort: false
     )
     defer { dns.stop() }
     try await waitUntilAnswering(namespace, name: records.first?.name ?? "", log: dns)
@@ -86,7 +84,7 @@ private func withPod(records: [SRVRecord], _ body: (Pod) async throws -> Void) a
 private func waitUntilAnswering(_ namespace: NetworkNamespace, name: String, log dns: ServerProcess) async throws {
     let dig = try TestPaths.tool("dig")
     for _ in 0..<100 {
-        let probe = try namespace.run(dig, ["+short", "+time=1", "+tries=1", "@127.0.0.1", "-p", "53", "SRV", name])
+        let probe = try await namespace.execute(dig, ["+short", "+time=1", "+tries=1", "@127.0.0.1", "-p", "53", "SRV", name])
         if probe.status == 0, !probe.standardOutput.isEmpty { return }
         if !dns.isRunning { break }
         try await Task.sleep(for: .milliseconds(50))

@@ -31,7 +31,7 @@ import Testing
         // The server's own lines are in its file, not on the console; where the file is, is.
         #expect(run.log().contains("started redis (pid \(firstPID)); its output: \(state)/redis.log (warnings and errors shown here)"), "\(run.log())")
         #expect(!run.log().contains("Ready to accept connections"), "\(run.log())")
-        let logs = try localenv(["logs", "redis", "--state", state, "--grep", "Ready to accept"])
+        let logs = try await localenv(["logs", "redis", "--state", state, "--grep", "Ready to accept"])
         #expect(logs.status == 0 && logs.output.contains("Ready to accept connections"), "\(logs.output)")
 
         // logs -f: what the next redis processes print arrives as they print it.
@@ -54,24 +54,16 @@ import Testing
         }, "three redis processes, each ready once: \(follower.log())")
         #expect(!follower.log().contains("Server initialized"), "--grep: \(follower.log())")
 
-        let unknown = try localenv(["restart", "nothing", "--state", state])
+        let unknown = try await localenv(["restart", "nothing", "--state", state])
         #expect(unknown.status == 1 && unknown.output.contains("no entry nothing is running here"), "\(unknown.output)")
         #expect(await run.terminate() == 0, "\(run.log())")
-        let gone = try localenv(["ps", "--state", state])
+        let gone = try await localenv(["ps", "--state", state])
         #expect(gone.status == 1 && gone.output.contains("no localenv is running"), "\(gone.output)")
     }
 }
 
-/// The built `localenv` with these arguments: exit status and output (stdout and stderr).
-func localenv(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try TestPaths.builtExecutable("localenv"))
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+/// The built `localenv` with these arguments: exit status and output (stdout, then stderr).
+func localenv(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    let result = try await CommandResult.execute(try TestPaths.builtExecutable("localenv"), arguments)
+    return (result.status, result.standardOutput + result.standardError)
 }

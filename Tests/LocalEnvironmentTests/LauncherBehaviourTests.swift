@@ -96,10 +96,10 @@ import Glibc
         for (name, port) in ports {
             let portName = name == "webapp" ? "http" : "main"
             let target = "\(name).micro.svc.cluster.local"
-            #expect(try dig("SRV", "_\(portName)._tcp.\(target)", port: run.dnsPort) == ["0 0 \(port) \(target)."])
-            #expect(try dig("A", target, port: run.dnsPort) == ["127.0.0.1"])
+            #expect(try await dig("SRV", "_\(portName)._tcp.\(target)", port: run.dnsPort) == ["0 0 \(port) \(target)."])
+            #expect(try await dig("A", target, port: run.dnsPort) == ["127.0.0.1"])
         }
-        #expect(try dig("SRV", "_main._tcp.nothing.micro.svc.cluster.local", port: run.dnsPort).isEmpty)
+        #expect(try await dig("SRV", "_main._tcp.nothing.micro.svc.cluster.local", port: run.dnsPort).isEmpty)
         // And as the services ask: Discovery's resolver, SRV then A.
         let resolver = ServiceResolver(config: DiscoveryConfig(mode: .direct(host: "127.0.0.1", port: run.dnsPort)))
         for (name, port) in ports {

@@ -95,14 +95,9 @@ func processEnds(_ pid: Int32, timeout: Duration = .seconds(10)) async -> Bool {
 }
 
 /// `dig @127.0.0.1 -p <port> +short <type> <name>`, one answer per element.
-func dig(_ type: String, _ name: String, port: Int) throws -> [String] {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try TestPaths.tool("dig"))
-    process.arguments = ["@127.0.0.1", "-p", "\(port)", "+short", "+time=2", "+tries=2", type, name]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+func dig(_ type: String, _ name: String, port: Int) async throws -> [String] {
+    let result = try await CommandResult.execute(
+        try TestPaths.tool("dig"), ["@127.0.0.1", "-p", "\(port)", "+short", "+time=2", "+tries=2", type, name]
+    )
+    return result.standardOutput.split(separator: "\n").map(String.init)
 }

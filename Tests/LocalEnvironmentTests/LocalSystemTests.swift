@@ -46,7 +46,7 @@ import Testing
     func reportEventually(dnsPort: Int, bin: String, matches visits: Visits) async throws -> (matched: Bool, output: String) {
         var output = ""
         for _ in 0..<40 {
-            output = try runReport(dnsPort: dnsPort, bin: bin)
+            output = try await runReport(dnsPort: dnsPort, bin: bin)
             let counts = Self.counts(in: output)
             if visits.value.allSatisfy({ page, count in counts[page.path] == count }) {
                 return (true, output)
@@ -56,17 +56,10 @@ import Testing
         return (false, output)
     }
 
-    func runReport(dnsPort: Int, bin: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin + "/report")
-        process.environment = ProcessInfo.processInfo.environment.merging(["DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dnsPort)"]) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    func runReport(dnsPort: Int, bin: String) async throws -> String {
+        let environment = ProcessInfo.processInfo.environment.merging(["DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dnsPort)"]) { $1 }
+        let result = try await CommandResult.execute(bin + "/report", [], environment: environment)
+        return result.standardOutput + result.standardError
     }
 
     /// `url  count` rows of the report's table.

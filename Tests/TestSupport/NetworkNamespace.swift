@@ -49,6 +49,12 @@ public final class NetworkNamespace: Sendable {
         return try CommandResult.run(command.executable, command.arguments, environment: environment)
     }
 
+    /// The same, suspending the calling task instead of blocking its thread.
+    public func execute(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> CommandResult {
+        let command = execArguments(executable, arguments)
+        return try await CommandResult.execute(command.executable, command.arguments, environment: environment)
+    }
+
     /// Removes the namespace and its /etc/netns folder. Stop processes running inside first.
     public func delete() {
         _ = try? CommandResult.run(ip, ["netns", "delete", name])
@@ -60,35 +66,5 @@ public final class NetworkNamespace: Sendable {
         guard result.status == 0 else {
             throw TestSupportError("ip \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.standardError)")
         }
-    }
-}
-
-/// What a finished command printed and how it exited.
-public struct CommandResult: Sendable {
-    public let status: Int32
-    public let standardOutput: String
-    public let standardError: String
-
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        // Output goes to files, not pipes: nothing can block on a full pipe while we wait.
-        let directory = TestPaths.temporaryDirectory(prefix: "command")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let outputPath = directory + "/stdout", errorPath = directory + "/stderr"
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return CommandResult(
-            status: process.terminationStatus,
-            standardOutput: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
-            standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
-        )
     }
 }

@@ -1,21 +1,21 @@
 import Foundation
+import ProcessSupervision
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A real server (redis-server, dnsmasq, nx-27017, one of our own executables) started by a test
-/// on loopback. Its output goes to a log file the test can read when something fails.
-public final class ServerProcess: @unchecked Sendable {
-    // @unchecked: Foundation.Process is not Sendable; all mutation goes through `lock`.
+/// on loopback, as a `SupervisedChild`: its own process group, SIGKILL when the test process
+/// dies, and its output (stdout and stderr) appended to a log file the test can read when
+/// something fails. Waiting for it suspends the test; nothing polls a blocking call.
+public final class ServerProcess: Sendable {
     public let name: String
     public let port: Int
     public let logPath: String
-    private let executable: String
     private let arguments: [String]
-    private let environment: [String: String]?
-    private let lock = NSLock()
-    private var process: Process
+    private let environment: [String: String]
+    private let child: Locked<SupervisedChild?>
 
     /// Starts `executable` and waits until `port` accepts TCP connections (or `readyTimeout` passes).
     public init(
@@ -24,56 +24,49 @@ public final class ServerProcess: @unchecked Sendable {
     ) async throws {
         self.name = name
         self.port = port
-        self.executable = executable
-        self.arguments = arguments
-        self.environment = environment
+        self.arguments = ParentDeathSignal.wrap([executable] + arguments, signal: SIGKILL)
+        self.environment = environment ?? ProcessInfo.processInfo.environment
         self.logPath = TestPaths.temporaryDirectory(prefix: name) + "/\(name).log"
-        self.process = Process()
+        child = Locked(nil)
         try launch()
         if waitForPort { try await waitUntilListening(timeout: readyTimeout) }
     }
 
-    deinit { stop() }
+    /// Nothing waits for a server nobody holds: stopped without blocking the releasing thread.
+    deinit { current?.stopInBackground(grace: .seconds(5)) }
 
-    public var pid: Int32 { lock.withLock { process.processIdentifier } }
-    public var isRunning: Bool { lock.withLock { process.isRunning } }
+    public var pid: Int32 { current?.pid ?? 0 }
+    public var isRunning: Bool { current?.isRunning ?? false }
 
     /// The server's output so far, for failure messages.
     public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// SIGTERM, then SIGKILL after `grace`; waits for the process to end.
+    /// SIGTERM, then SIGKILL after `grace`; returns once the process has ended. Blocks its thread
+    /// (it is called from `defer`), for as long as the server takes to exit on SIGTERM.
     public func stop(grace: TimeInterval = 5) {
-        let process = lock.withLock { self.process }
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(grace)
-        while process.isRunning, Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        current?.stopBlocking(grace: .milliseconds(Int(grace * 1000)))
     }
 
-    /// SIGKILL: the crash a test wants to survive.
+    /// SIGKILL: the crash a test wants to survive. Returns once the process has ended.
     public func kill9() {
-        let process = lock.withLock { self.process }
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard let child = current else { return }
+        child.signal(SIGKILL)
+        _ = child.blockUntilExit(timeout: .seconds(3600))
     }
 
     /// Sends a signal without waiting (SIGTERM during an in-flight request, say).
     public func signal(_ signal: Int32) {
-        kill(pid, signal)
+        current?.signal(signal)
     }
 
-    /// Waits for the process to exit on its own and returns its status (nil on timeout).
+    /// Waits for the process to exit on its own and returns its exit code, or the signal that
+    /// ended it (nil on timeout).
     public func waitForExit(timeout: Duration) async -> Int32? {
-        let process = lock.withLock { self.process }
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
+        guard let status = await current?.waitForExit(timeout: timeout) else { return nil }
+        switch status {
+        case .exited(let code): return code
+        case .signalled(let signal): return signal
         }
-        return process.terminationStatus
     }
 
     /// Starts the same command again on the same port (a dependency coming back after a restart).
@@ -83,40 +76,19 @@ public final class ServerProcess: @unchecked Sendable {
         try await waitUntilListening(timeout: readyTimeout)
     }
 
-    private func launch() throws {
-        let process = Process()
-        // Foundation's Process starts children with almost every signal blocked (inherited from
-        // its spawning thread), so SIGTERM never reached them and stop() always waited for its
-        // SIGKILL. The child unblocks all signals before it execs the server.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", Self.unblockSignalsThenExec, executable] + arguments
-        if let environment { process.environment = environment }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        // A child inherits the spawning thread's signal mask, and Swift concurrency's threads
-        // block nearly every signal: without this, servers never see SIGTERM and stop() always
-        // waits out its grace before SIGKILL.
-        var unblocked = sigset_t(), previous = sigset_t()
-        sigemptyset(&unblocked)
-        pthread_sigmask(SIG_SETMASK, &unblocked, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        try process.run()
-        lock.withLock { self.process = process }
-    }
+    private var current: SupervisedChild? { child.withLock { $0 } }
 
-    private static let unblockSignalsThenExec =
-        "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])"
+    private func launch() throws {
+        let started = try SupervisedChild.start(arguments, environment: environment, name: name, output: .file(logPath))
+        child.withLock { $0 = started }
+    }
 
     private func waitUntilListening(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if Ports.isListening(port) { return }
-            if !isRunning {
-                throw TestSupportError("\(name) exited with status \(lock.withLock { process.terminationStatus }) before listening on \(port):\n\(log())")
+            if let status = current?.status {
+                throw TestSupportError("\(name) ended (\(status)) before listening on \(port):\n\(log())")
             }
             try await Task.sleep(for: .milliseconds(20))
         }

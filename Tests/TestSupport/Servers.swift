@@ -56,12 +56,10 @@ public enum DNSServer {
     public static func start(
         records: [SRVRecord], ttl: Int = 5, localDomain: String = "svc.cluster.local", port: Int = Ports.free()
     ) async throws -> ServerProcess {
-        // dnsmasq closes inherited descriptors at start: supervised, see SupervisedCommand.
-        let command = try SupervisedCommand.wrapping(
-            try TestPaths.tool("dnsmasq"),
-            arguments(records: records, ttl: ttl, localDomain: localDomain, port: port, listen: "127.0.0.1")
+        try await ServerProcess(
+            name: "dnsmasq-\(port)", executable: try TestPaths.tool("dnsmasq"),
+            arguments: arguments(records: records, ttl: ttl, localDomain: localDomain, port: port, listen: "127.0.0.1"), port: port
         )
-        return try await ServerProcess(name: "dnsmasq-\(port)", executable: command.executable, arguments: command.arguments, port: port)
     }
 
     /// dnsmasq's command line for these records; also used to run it inside a network namespace.

@@ -29,27 +29,18 @@ enum Chromium {
     private static func run(_ arguments: [String]) async throws -> String {
         let profile = TestPaths.temporaryDirectory(prefix: "chromium")
         defer { try? FileManager.default.removeItem(atPath: profile) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestPaths.tool("chromium"))
-        process.arguments = [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--user-data-dir=\(profile)", "--virtual-time-budget=5000",
-        ] + arguments
-        let output = Pipe()
-        let errors = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read while it runs, so a large DOM cannot fill the pipe and stall chromium.
-        let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                throw TestSupportError("chromium did not finish within 60 s: \(arguments)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        let timeout: Duration = .seconds(60)
+        let result = try await CommandResult.execute(
+            try TestPaths.tool("chromium"),
+            [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--user-data-dir=\(profile)", "--virtual-time-budget=5000",
+            ] + arguments,
+            timeout: timeout
+        )
+        if result.timedOut {
+            throw TestSupportError("chromium did not finish within \(timeout): \(arguments)")
         }
-        return String(decoding: await reader.value, as: UTF8.self)
+        return result.standardOutput
     }
 }

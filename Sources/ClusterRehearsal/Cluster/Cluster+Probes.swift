@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupervision
 
 extension Cluster {
     /// Readiness and liveness of one container start, until it exits (the task is cancelled then).

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupervision
 
 extension Cluster {
     /// `kubectl delete pod`, in Kubernetes' order: the pod is marked terminating and leaves the

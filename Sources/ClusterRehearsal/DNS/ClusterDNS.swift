@@ -12,7 +12,7 @@ actor ClusterDNS {
     static let ttl = 5
     let plan: NetworkPlan
     let folder: String
-    private var process: ContainerProcess?
+    private var process: SupervisedChild?
     private var published: [String: Set<DNSRecord>] = [:]
 
     init(plan: NetworkPlan, stateDirectory: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupervision
 
 /// A pod as the cluster keeps it. One container per pod: micro's manifests have no sidecars.
 struct Pod: Sendable {
@@ -23,7 +24,7 @@ struct Pod: Sendable {
     var crashLoops = 0
     /// Counts container starts; a stale exit or probe result (an earlier start's) is ignored.
     var generation = 0
-    var process: ContainerProcess?
+    var process: SupervisedChild?
     var probes: Task<Void, Never>?
     var lastExit: String?
     var readyAt: ContinuousClock.Instant?
