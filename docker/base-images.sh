@@ -120,7 +120,12 @@ ensure() {
             build_standin "$name" Dockerfile.swift --volume "$toolchain:/toolchain:ro"
             ;;
         redis:7.4) ensure debian:bookworm-slim; build_standin "$name" Dockerfile.redis ;;
-        mongo:8.0) ensure debian:bookworm-slim; build_standin "$name" Dockerfile.mongo ;;
+        mongo:8.0)
+            ensure debian:bookworm-slim
+            # pip inside the build trusts what pip here trusts (a proxy's CA, on some machines).
+            local ca="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
+            build_standin "$name" Dockerfile.mongo --volume "$ca:/run/host-ca.crt:ro" --build-arg PIP_CERT=/run/host-ca.crt
+            ;;
         *) log "unknown image $name (one of: ${ALL[*]})"; exit 2 ;;
     esac
     log "$name: made in $((SECONDS - started)) s, $(podman image inspect --format '{{.Size}}' "$(full_name "$name")" | awk '{printf "%.0f MB", $1/1e6}')"
