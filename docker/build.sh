@@ -7,6 +7,8 @@
 #
 #   docker/build.sh [--push] [--allow-dirty] [--dry-run] [SERVICE...]   (default: every service)
 #   docker/build.sh --list        prints <REGISTRY>/<service> for every image this script builds
+#   docker/build.sh --build-stage builds (or finds, cached) the build stage and prints its image id:
+#                                 its /debug holds each binary's debug info and symbols
 #
 # REGISTRY defaults to localhost:5000, the local registry:2 (README.md, "A local registry") and minikube's
 # registry addon. IMAGE_SOURCE overrides the org.opencontainers.image.source label (default: the
@@ -21,10 +23,11 @@ registry="${REGISTRY:-localhost:5000}"
 push=false
 allow_dirty=false
 dry_run=false
+build_stage=false
 selected=()
 
 usage() {
-    sed -n '2,17s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
     exit "${1:-2}"
 }
 
@@ -41,6 +44,7 @@ while (($# > 0)); do
         --push) push=true ;;
         --allow-dirty) allow_dirty=true ;;
         --dry-run) dry_run=true ;;
+        --build-stage) build_stage=true ;;
         --list)
             for service in "${SERVICES[@]}"; do echo "$registry/$service"; done
             exit 0
@@ -86,6 +90,11 @@ if [[ $engine == podman && -d $mirror ]]; then
     done
     chmod 644 "$gitconfig"
     mirror_options=(--volume "$mirror:$mirror:ro" --volume "$gitconfig:/etc/gitconfig:ro")
+fi
+
+if [[ $build_stage == true ]]; then
+    "$engine" build --quiet "${mirror_options[@]}" --file docker/Dockerfile --target build . | tail -n 1
+    exit "${PIPESTATUS[0]}"
 fi
 
 run() {

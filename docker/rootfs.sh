@@ -2,10 +2,12 @@
 # Assembles the root filesystem of one service image (distroless style), run in the build stage of
 # docker/Dockerfile:
 #   docker/rootfs.sh BINARY ROOT DEBUG
-# ROOT gets /app/<binary> without its debug info (the symbol table stays, so a crash's backtrace
-# still names functions), every shared library the binary loads (as ldd resolves them, on Debian's
-# merged /usr), the CA certificates, /etc/passwd and /etc/group naming uid and gid 10001, and a
-# world-writable /tmp. DEBUG gets the debug info, linked to the binary by a debuglink.
+# ROOT gets /app/<binary> stripped, every shared library the binary loads (as ldd resolves them,
+# on Debian's merged /usr), the CA certificates, /etc/passwd and /etc/group naming uid and gid
+# 10001, and a world-writable /tmp. DEBUG gets the DWARF and the symbol table, which the binary
+# names in a GNU debuglink: gdb, addr2line and eu-stack read it (README: "Debug info").
+# Why everything goes: the symbol table of Swift's long mangled names is ~14 MB per service,
+# more than the rest of an image's libraries together.
 set -euo pipefail
 
 binary="$1" root="$2" debug="$3"
@@ -15,7 +17,7 @@ mkdir -p "$root/app" "$root/etc/ssl/certs" "$root/tmp" "$root/usr/lib" "$(dirnam
 chmod 1777 "$root/tmp"
 
 objcopy --only-keep-debug "$binary" "$debug"
-objcopy --strip-debug --add-gnu-debuglink="$debug" "$binary" "$root/app/$name"
+objcopy --strip-all --add-gnu-debuglink="$debug" "$binary" "$root/app/$name"
 # Resource bundles are looked up next to the executable.
 find "$(dirname "$binary")" -maxdepth 1 -name '*.resources' -exec cp -R {} "$root/app/" \;
 
