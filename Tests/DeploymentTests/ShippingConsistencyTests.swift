@@ -56,7 +56,8 @@ struct ShippingConsistencyTests {
         let text = try Repository.text("docker/Dockerfile")
         let stage = try #require(Dockerfile.stage(named: service.name, in: text), "docker/Dockerfile has no stage \(service)")
         #expect(try Dockerfile.exposedPorts(stage) == (service.port.map { [$0] } ?? []), "docker/Dockerfile \(service) EXPOSE")
-        #expect(text.contains("--product \(service.name) "), "docker/Dockerfile does not build \(service)")
+        let words = text.split(whereSeparator: \.isWhitespace)
+        #expect(zip(words, words.dropFirst()).contains { $0 == "--product" && $1 == service.name }, "docker/Dockerfile does not build \(service)")
         #expect(stage.contains("ENTRYPOINT [\"/app/\(service.name)\"]"), "docker/Dockerfile \(service) runs another executable")
     }
 
