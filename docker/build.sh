@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Builds the micro images, one per service, tagged <REGISTRY>/<service>:<short git SHA>, and with
-# --push pushes them. The image of a commit is only ever built from that commit: a tree with
-# uncommitted changes is refused unless --allow-dirty, and then the tag says "-dirty".
+# --push pushes them. All five are targets of docker/Dockerfile, whose build stage compiles every
+# service once: the first image builds it, the others reuse its layers. The image of a commit is
+# only ever built from that commit: a tree with uncommitted changes is refused unless
+# --allow-dirty, and then the tag says "-dirty".
 #
 #   docker/build.sh [--push] [--allow-dirty] [--dry-run] [SERVICE...]   (default: every service)
 #   docker/build.sh --list        prints <REGISTRY>/<service> for every image this script builds
+#   docker/build.sh --build-stage builds (or finds, cached) the build stage and prints its image id:
+#                                 its /debug holds each binary's debug info and symbols
 #
 # REGISTRY defaults to localhost:5000, the local registry:2 (README.md, "A local registry") and minikube's
 # registry addon. IMAGE_SOURCE overrides the org.opencontainers.image.source label (default: the
-# git remote "origin").
+# git remote "origin"). CONTAINER_ENGINE chooses docker or podman (default: podman if installed).
+# With podman, a local mirror of the Swift packages (SWIFT_PACKAGE_MIRROR, default
+# /opt/swift-packages, used when it exists) is mounted read-only into the build, with a git config
+# holding only this machine's url.<mirror>.insteadOf lines, so the packages resolve offline.
 set -euo pipefail
 
 readonly SERVICES=(adderservice auditservice eventservice webapp report)
@@ -16,10 +23,11 @@ registry="${REGISTRY:-localhost:5000}"
 push=false
 allow_dirty=false
 dry_run=false
+build_stage=false
 selected=()
 
 usage() {
-    sed -n '2,11s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
     exit "${1:-2}"
 }
 
@@ -36,6 +44,7 @@ while (($# > 0)); do
         --push) push=true ;;
         --allow-dirty) allow_dirty=true ;;
         --dry-run) dry_run=true ;;
+        --build-stage) build_stage=true ;;
         --list)
             for service in "${SERVICES[@]}"; do echo "$registry/$service"; done
             exit 0
@@ -65,6 +74,29 @@ if [[ -n "$(git status --porcelain)" ]]; then
 fi
 source_url="${IMAGE_SOURCE:-$(git config --get remote.origin.url || echo unknown)}"
 
+engine="${CONTAINER_ENGINE:-}"
+if [[ -z $engine ]]; then
+    if command -v podman >/dev/null; then engine=podman; else engine=docker; fi
+fi
+
+# podman only (docker build has no --volume): resolve the Swift packages from the local mirror.
+mirror_options=()
+mirror="${SWIFT_PACKAGE_MIRROR:-/opt/swift-packages}"
+if [[ $engine == podman && -d $mirror ]]; then
+    gitconfig="$(mktemp)"
+    trap 'rm -f "$gitconfig"' EXIT
+    git config --system --get-regexp '^url\..*\.insteadof$' | while read -r key value; do
+        git config --file "$gitconfig" --add "$key" "$value"
+    done
+    chmod 644 "$gitconfig"
+    mirror_options=(--volume "$mirror:$mirror:ro" --volume "$gitconfig:/etc/gitconfig:ro")
+fi
+
+if [[ $build_stage == true ]]; then
+    "$engine" build --quiet "${mirror_options[@]}" --file docker/Dockerfile --target build . | tail -n 1
+    exit "${PIPESTATUS[0]}"
+fi
+
 run() {
     if [[ "$dry_run" == true ]]; then
         printf '%q ' "$@"
@@ -77,14 +109,16 @@ run() {
 for service in "${selected[@]}"; do
     image="$registry/$service:$tag"
     echo "build.sh: building $image" >&2
-    run docker build \
-        --file "docker/$service/Dockerfile" \
+    run "$engine" build \
+        "${mirror_options[@]}" \
+        --file docker/Dockerfile \
+        --target "$service" \
         --build-arg "REVISION=$revision" \
         --build-arg "SOURCE=$source_url" \
         --tag "$image" \
         .
     if [[ "$push" == true ]]; then
-        run docker push "$image"
+        run "$engine" push "$image"
     fi
 done
 echo "build.sh: tag $tag" >&2

@@ -3,7 +3,7 @@
 #   - hadolint on every Dockerfile, failing on any finding, style included;
 #   - every kustomize overlay (and deploy.sh's rendering of it) rendered by `kubectl kustomize`
 #     and accepted by `kubernetes-validate --strict` for Kubernetes 1.33 and the newest it knows;
-#   - docker-compose.yml against the Compose Specification, the CoreDNS zone with named-checkzone;
+#   - docker-compose.yml against the Compose Specification, its DNS zone with named-checkzone;
 #   - shellcheck on every *.sh in the repository, scripts/* and .ci/run.
 # Prints each finding and exits non-zero if there is any.
 #
@@ -71,7 +71,7 @@ done
 
 echo "== compose and DNS zone"
 "$(tool check-jsonschema)" --builtin-schema vendor.compose-spec docker/docker-compose.yml || fail "docker-compose.yml"
-"$(tool named-checkzone)" -q micro.svc.cluster.local docker/coredns/micro.db || fail "docker/coredns/micro.db"
+"$(tool named-checkzone)" -q micro.svc.cluster.local docker/dns/micro.db || fail "docker/dns/micro.db"
 
 echo "== shellcheck"
 scripts=()

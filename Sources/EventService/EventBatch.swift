@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The arguments of one `applyBatch` call, built from the messages taken and their decisions.
 struct EventBatch {

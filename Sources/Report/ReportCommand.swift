@@ -1,6 +1,15 @@
 import ArgumentParser
 import Discovery
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import RedisAdapter
 
@@ -39,7 +48,8 @@ public struct ReportCommand: AsyncParsableCommand {
             let answer = try await fetchSummary(environment: ProcessInfo.processInfo.environment)
             print(json ? answer : SummaryTable.render(try SummaryRequest.counts(from: answer)))
         } catch let failure as ReportFailure {
-            FileHandle.standardError.write(Data("report: \(failure)\n".utf8))
+            var line = "report: \(failure)\n"
+            line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
             throw ExitCode(failure.exitCode)
         }
     }

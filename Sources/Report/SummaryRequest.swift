@@ -1,5 +1,9 @@
 import Contracts
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import RedisAdapter
 
 /// Asks the eventservice for a summary: LPUSH a `summary` message naming a return path no one
@@ -45,7 +49,10 @@ public struct SummaryRequest: Sendable {
     }
 
     static func seconds(_ duration: Duration) -> String {
+        // Milliseconds by hand: String(format:) is not in FoundationEssentials.
         let (seconds, attoseconds) = duration.components
-        return String(format: "%.3f", Double(seconds) + Double(attoseconds) / 1e18)
+        let millis = seconds * 1000 + Int64((Double(attoseconds) / 1e15).rounded())
+        let fraction = String(millis % 1000)
+        return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }

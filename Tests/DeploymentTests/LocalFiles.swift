@@ -39,8 +39,23 @@ struct FugeFile {
     }
 }
 
-/// The ports a Dockerfile's `EXPOSE` instructions declare (`EXPOSE 8080`, `EXPOSE 8080/tcp`).
+/// The ports a Dockerfile's `EXPOSE` instructions declare (`EXPOSE 8080`, `EXPOSE 8080/tcp`), and
+/// the instructions of one stage (`FROM … AS name` up to the next `FROM`).
 enum Dockerfile {
+    static func stage(named name: String, in text: String) -> String? {
+        var lines: [Substring] = []
+        var inside = false
+        for line in text.split(separator: "\n") {
+            let words = line.split(whereSeparator: \.isWhitespace)
+            if words.first?.uppercased() == "FROM" {
+                if inside { break }
+                inside = words.count == 4 && words[2].uppercased() == "AS" && words[3] == name
+            }
+            if inside { lines.append(line) }
+        }
+        return inside ? lines.joined(separator: "\n") : nil
+    }
+
     static func exposedPorts(_ text: String) throws -> [Int] {
         var ports: [Int] = []
         for line in text.split(separator: "\n") {
@@ -101,7 +116,7 @@ struct ComposeFile {
     }
 }
 
-/// The records of a zone file with relative owner names (as docker/coredns/micro.db writes them):
+/// The records of a zone file with relative owner names (as docker/dns/micro.db writes them):
 /// `_main._tcp.adderservice IN SRV 0 100 8080 adderservice` and `adderservice IN A 172.28.0.10`.
 struct ZoneFile {
     struct SRV: Equatable {

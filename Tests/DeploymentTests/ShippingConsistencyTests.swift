@@ -58,20 +58,23 @@ struct ShippingConsistencyTests {
 
     // MARK: Dockerfiles and build.sh
 
-    @Test("each Dockerfile builds its product and exposes the table's port", arguments: MicroService.swiftServices)
+    @Test("docker/Dockerfile builds each product and its image exposes the table's port", arguments: MicroService.swiftServices)
     func dockerfile(service: MicroService) throws {
-        let text = try Repository.text("docker/\(service.name)/Dockerfile")
-        #expect(try Dockerfile.exposedPorts(text) == (service.port.map { [$0] } ?? []), "docker/\(service)/Dockerfile EXPOSE")
-        #expect(text.contains("--product \(service.name) "), "docker/\(service)/Dockerfile builds another product")
-        #expect(text.contains("ENTRYPOINT [\"/app/\(service.name)\"]"), "docker/\(service)/Dockerfile runs another executable")
+        let text = try Repository.text("docker/Dockerfile")
+        let stage = try #require(Dockerfile.stage(named: service.name, in: text), "docker/Dockerfile has no stage \(service)")
+        #expect(try Dockerfile.exposedPorts(stage) == (service.port.map { [$0] } ?? []), "docker/Dockerfile \(service) EXPOSE")
+        let words = text.split(whereSeparator: \.isWhitespace)
+        #expect(zip(words, words.dropFirst()).contains { $0 == "--product" && $1 == service.name }, "docker/Dockerfile does not build \(service)")
+        #expect(stage.contains("ENTRYPOINT [\"/app/\(service.name)\"]"), "docker/Dockerfile \(service) runs another executable")
     }
 
     @Test("docker/build.sh builds an image for every service built from this package, and no other")
     func buildScriptImages() async throws {
         let images = try await Repository.imagesBuildScriptBuilds()
         #expect(Set(images.map(Self.imageName)) == Self.builtNames)
+        let dockerfile = try Repository.text("docker/Dockerfile")
         for name in Self.builtNames {
-            #expect(Repository.exists("docker/\(name)/Dockerfile"), "docker/\(name)/Dockerfile is missing")
+            #expect(Dockerfile.stage(named: name, in: dockerfile) != nil, "docker/Dockerfile has no stage \(name)")
         }
     }
 
@@ -140,10 +143,10 @@ struct ShippingConsistencyTests {
 
     // MARK: docker-compose and its DNS zone
 
-    @Test("docker-compose.yml and its CoreDNS zone carry the table's ports and SRV names", arguments: MicroService.all)
+    @Test("docker-compose.yml and its DNS zone carry the table's ports and SRV names", arguments: MicroService.all)
     func compose(service: MicroService) throws {
         let compose = try ComposeFile(yaml: Repository.text("docker/docker-compose.yml"))
-        let zone = try ZoneFile(text: Repository.text("docker/coredns/micro.db"))
+        let zone = try ZoneFile(text: Repository.text("docker/dns/micro.db"))
         let entry = try #require(compose.services[service.name], "docker-compose.yml has no \(service)")
         let srvName = "_\(service.portName)._tcp.\(service.name)"
         guard let port = service.port else {
@@ -157,15 +160,15 @@ struct ShippingConsistencyTests {
         #expect(zone.addresses[service.name] == [address], "micro.db A record of \(service)")
     }
 
-    @Test("compose services find each other through the CoreDNS container", arguments: MicroService.swiftServices)
+    @Test("compose services find each other through the DNS container", arguments: MicroService.swiftServices)
     func composeDiscovery(service: MicroService) async throws {
         let compose = try ComposeFile(yaml: Repository.text("docker/docker-compose.yml"))
-        let corefile = try Repository.text("docker/coredns/Corefile")
+        let namedConf = try Repository.text("docker/dns/named.conf")
         let entry = try #require(compose.services[service.name])
-        let dns = try #require(compose.services["coredns"]?.address, "docker-compose.yml: coredns needs a fixed address")
+        let dns = try #require(compose.services["dns"]?.address, "docker-compose.yml: dns needs a fixed address")
         #expect(entry.environment["DNS_HOST"] == dns, "\(service) DNS_HOST")
         let dnsPort = try #require(entry.environment["DNS_PORT"], "\(service) DNS_PORT")
-        #expect(corefile.contains("micro.svc.cluster.local:\(dnsPort) {"), "CoreDNS does not serve the zone on DNS_PORT \(dnsPort)")
+        #expect(namedConf.contains("listen-on port \(dnsPort) "), "the DNS container does not listen on DNS_PORT \(dnsPort)")
         #expect(entry.environment["DNS_NAMESPACE"] == "micro")
         let defaultRegistry = try Self.repository(#require(await Repository.imagesBuildScriptBuilds().first)).split(separator: "/").dropLast().joined(separator: "/")
         #expect(entry.image == "${REGISTRY:-\(defaultRegistry)}/\(service.name):${TAG:-latest}", "docker-compose.yml \(service) image")
@@ -173,11 +176,11 @@ struct ShippingConsistencyTests {
 
     @Test("the compose DNS zone is the one the services' default namespace and suffix name")
     func zoneOrigin() throws {
-        let zone = try ZoneFile(text: Repository.text("docker/coredns/micro.db"))
+        let zone = try ZoneFile(text: Repository.text("docker/dns/micro.db"))
         let defaults = DiscoveryConfig()
         let domain = "\(defaults.namespace).\(defaults.suffix)"
         #expect(zone.origin == domain + ".", "micro.db $ORIGIN")
-        #expect(try Repository.text("docker/coredns/Corefile").contains(domain + ":"), "Corefile serves another zone")
+        #expect(try Repository.text("docker/dns/named.conf").contains("zone \"\(domain)\""), "named.conf serves another zone")
         // What a service asks for is the SRV name under that zone (DiscoveryConfig.srvName).
         #expect(defaults.srvName(.webapp) == "_http._tcp.webapp." + domain)
     }
@@ -185,7 +188,7 @@ struct ShippingConsistencyTests {
     @Test("docker-compose.yml runs only services of the table, and the DNS server")
     func composeNames() throws {
         let compose = try ComposeFile(yaml: Repository.text("docker/docker-compose.yml"))
-        #expect(Set(compose.services.keys).subtracting(Self.tableNames) == ["coredns"])
+        #expect(Set(compose.services.keys).subtracting(Self.tableNames) == ["dns"])
     }
 
     // MARK: image names
