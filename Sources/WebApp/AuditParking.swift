@@ -1,5 +1,9 @@
 import Contracts
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import RedisAdapter
 
 /// Where audit records that could not be delivered before shutdown wait for the next start: a
