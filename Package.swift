@@ -1,6 +1,6 @@
 // swift-tools-version:6.2
 // micro: five services (adderservice, auditservice, eventservice, webapp, report) that find each
-// other through DNS SRV records, plus the local environment launcher. See ../shared/DESIGN.md.
+// other through DNS SRV records, plus the local environment launcher. See docs/design.md.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -97,7 +97,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "localenv", dependencies: ["LocalEnvironment", argumentParser], swiftSettings: swiftSettings),
-        // The cluster rehearsal: rendered manifests run as pods in network namespaces (issue 7).
+        // The cluster rehearsal: rendered manifests run as pods in network namespaces.
         .target(
             name: "ClusterRehearsal", dependencies: ["ProcessSupervision", yams, logging, httpClient, nioCore, nioPosix],
             swiftSettings: swiftSettings

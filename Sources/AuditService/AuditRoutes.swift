@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTP1
 import ServiceRuntime
 
-/// `POST /append` and `GET /list` (DESIGN "HTTP contracts", auditservice).
+/// `POST /append` and `GET /list` (docs/design.md, "HTTP contracts", auditservice).
 public struct AuditRoutes: Routes {
     public static let defaultListLimit = 10
     public static let maximumListLimit = 100

@@ -1,4 +1,4 @@
-/// Where and how names are resolved (DESIGN "Service discovery").
+/// Where and how names are resolved (docs/design.md, "Service discovery").
 public struct DiscoveryConfig: Sendable, Equatable {
     public enum Mode: Sendable, Equatable {
         /// `DNS_HOST` set: ask that server directly, on `DNS_PORT` (default 53053). Local development.

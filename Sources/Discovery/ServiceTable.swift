@@ -1,4 +1,4 @@
-/// The service table of DESIGN.md, in code: one source of truth for names, ports and port names.
+/// The service table of docs/design.md, in code: one source of truth for names, ports and port names.
 ///
 /// Service name = executable name = image name = Kubernetes Service name = DNS service label.
 public struct MicroService: Hashable, Sendable, CustomStringConvertible {

@@ -7,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-/// One HTTP service's configuration, read from the environment (DESIGN "Configuration").
+/// One HTTP service's configuration, read from the environment (docs/design.md, "Configuration").
 public struct RuntimeConfig: Sendable {
     public var service: MicroService
     /// Always all interfaces: inside a pod or a namespace the address is the pod's.

@@ -29,7 +29,7 @@ public struct ServiceRuntime: Sendable {
         self.resolver = ServiceResolver(config: config.discovery, logger: logger)
     }
 
-    /// Reads the configuration (DESIGN "Configuration"); a bad value throws, naming the variable.
+    /// Reads the configuration (docs/design.md, "Configuration"); a bad value throws, naming the variable.
     public init(service: MicroService, environment: [String: String]) throws(ConfigurationError) {
         self.init(config: try RuntimeConfig(service: service, environment: environment))
     }
