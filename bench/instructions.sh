@@ -19,9 +19,11 @@ pid=$!
 cleanup() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; if [[ -n ${KEEP:-} ]]; then cp "$work"/cg.out.1 "$KEEP"; fi; rm -rf "$work"; }
 trap cleanup EXIT
 until curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; do sleep 0.2; done
-wrk -t1 -c8 -d2s ${WRK_ARGS:-} "http://127.0.0.1:$port$path" >/dev/null
+# WRK_ARGS may hold several words (e.g. "-s post.lua"): split it on purpose, into an array.
+read -ra wrk_args <<<"${WRK_ARGS:-}"
+wrk -t1 -c8 -d2s "${wrk_args[@]}" "http://127.0.0.1:$port$path" >/dev/null
 callgrind_control -z "$pid" >/dev/null
-wrk -t1 -c8 -d"${seconds}s" ${WRK_ARGS:-} "http://127.0.0.1:$port$path" >"$work/wrk.txt"
+wrk -t1 -c8 -d"${seconds}s" "${wrk_args[@]}" "http://127.0.0.1:$port$path" >"$work/wrk.txt"
 callgrind_control -d "$pid" >/dev/null
 sleep 1
 requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
