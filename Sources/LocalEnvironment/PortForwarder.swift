@@ -57,13 +57,13 @@ final class PortForwarder: Sendable {
     private static func connect(_ inbound: any Channel, to port: Int) -> EventLoopFuture<Void> {
         ClientBootstrap(group: inbound.eventLoop)
             .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: "127.0.0.1", port: port)
             .flatMapThrowing { outbound in
                 let (toClient, toService) = GlueHandler.matchedPair()
                 try inbound.pipeline.syncOperations.addHandler(toClient)
                 try outbound.pipeline.syncOperations.addHandler(toService)
-                try inbound.syncOptions?.setOption(.socketOption(.tcp_nodelay), value: 1)
+                try inbound.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
                 try inbound.syncOptions?.setOption(.autoRead, value: true)
             }
     }

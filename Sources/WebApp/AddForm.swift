@@ -1,3 +1,5 @@
+import ServiceRuntime
+
 /// The add form's fields, read from an `application/x-www-form-urlencoded` body.
 ///
 /// Read here rather than with a Codable form decoder (Hummingbird's `URLEncodedFormDecoder` cost
@@ -30,34 +32,6 @@ struct AddForm: Equatable, Sendable {
 
     /// `+` is a space, `%XX` a byte; the bytes must be UTF-8.
     private static func decode(_ component: Substring.UTF8View.SubSequence) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(component.count)
-        var index = component.startIndex
-        while index < component.endIndex {
-            let byte = component[index]
-            index = component.index(after: index)
-            switch byte {
-            case UInt8(ascii: "+"):
-                bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard index < component.endIndex, let high = hexValue(component[index]) else { return nil }
-                index = component.index(after: index)
-                guard index < component.endIndex, let low = hexValue(component[index]) else { return nil }
-                index = component.index(after: index)
-                bytes.append(high << 4 | low)
-            default:
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        PercentDecoding.decode(Substring(component), plusIsSpace: true)
     }
 }
