@@ -33,22 +33,12 @@ final class ComponentLog: Sendable {
 
     /// One or more lines (without the last newline), as `LineReader` hands them over.
     func write(_ text: String) {
-        file.withLock { descriptor in Self.writeAll(descriptor, text + "\n") }
+        file.withLock { descriptor in writeAll(descriptor, text + "\n") }
         guard quiet else {
             sink.write(name, text)
             return
         }
         let notable = text.split(separator: "\n").map(String.init).filter(LogLevel.isNotable)
         if !notable.isEmpty { sink.write(name, notable.joined(separator: "\n")) }
-    }
-
-    private static func writeAll(_ descriptor: Int32, _ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            bytes = bytes.dropFirst(written)
-        }
     }
 }

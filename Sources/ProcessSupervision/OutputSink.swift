@@ -35,24 +35,12 @@ public final class OutputSink: Sendable {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             block += prefix + line + "\n"
         }
-        lock.withLock { writeAll(block) }
+        lock.withLock { writeAll(descriptor, block) }
     }
 
     func prefix(for name: String) -> String {
         let padded = name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0)
         guard let color = colors[name] else { return padded + " | " }
         return "\u{1B}[\(color)m\(padded) |\u{1B}[0m "
-    }
-
-    /// write(2) until done: a pipe may take a line in pieces; a closed reader (EPIPE, SIGPIPE is
-    /// ignored) drops the output rather than the launcher.
-    private func writeAll(_ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            bytes = bytes.dropFirst(written)
-        }
     }
 }
