@@ -1,6 +1,17 @@
 // swift-tools-version:6.2
 // micro: five services (adderservice, auditservice, eventservice, webapp, report) that find each
-// other through DNS SRV records, plus the local environment launcher. See docs/design.md.
+// other through DNS SRV records. See docs/design.md.
+//
+// One package, three trees, and dependencies point one way, product ← tooling ← tests:
+//   Sources/  the product: what the images ship (C shims → Discovery → ServiceRuntime → adapters →
+//             services, and Contracts); its targets depend on nothing else here.
+//   tools/    the tooling around it: the local launcher `localenv`, the cluster rehearsal
+//             `rehearse`, `discover`, and ProcessSupervision, which they and the tests' servers use.
+//   Tests/    the suites of both, and TestSupport (real redis-server, dnsmasq, nx-27017).
+// Tests/DeploymentTests/PackageGraphTests checks the direction. The tooling is a tree of this
+// package rather than a package of its own because a second package builds SwiftNIO,
+// AsyncHTTPClient and the rest again in its own build folder on every CI run (bench/RESULTS.md,
+// "Package layout").
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -23,30 +34,139 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
 
-/// A service: a library holding its logic and routes, and a thin executable of the service's name.
-func service(
-    _ library: String, executable: String, dependencies: [Target.Dependency], testDependencies: [Target.Dependency] = []
-) -> [Target] {
-    [
-        .target(name: library, dependencies: dependencies, swiftSettings: swiftSettings),
-        .executableTarget(name: executable, dependencies: [.target(name: library)], swiftSettings: swiftSettings),
+/// A binary's thin `main.swift`, in `<tree>/Executables/<name>`: beside its library's folder it
+/// would differ from it only by case (`Sources/Report`, `Sources/report`), which a case-insensitive
+/// disk cannot hold.
+func executable(_ name: String, in tree: String, dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: dependencies, path: "\(tree)/Executables/\(name)", swiftSettings: swiftSettings)
+}
+
+/// A service: a library holding its logic and routes, a thin executable of the service's name,
+/// and the library's tests.
+struct Service {
+    var library: String
+    var executable: String
+    var dependencies: [Target.Dependency]
+    var testDependencies: [Target.Dependency] = []
+}
+
+let services = [
+    Service(library: "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime", nioCore, nioHTTP1], testDependencies: [propertyBased, httpClient]),
+    Service(library: "AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts", nioCore, nioHTTP1]),
+    Service(
+        library: "EventService", executable: "eventservice",
+        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", lifecycle, metrics, logging]
+    ),
+    Service(
+        library: "WebApp", executable: "webapp",
+        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", httpClient, mustache, nioCore, nioHTTP1],
+        testDependencies: ["AdderService", "EventService", "MongoAdapter"]
+    ),
+    Service(library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", argumentParser], testDependencies: ["EventService"]),
+]
+
+// MARK: - The product (Sources/)
+
+let product: [Target] = [
+    // C libraries from Debian, found with pkg-config.
+    .systemLibrary(
+        name: "CHiredis", pkgConfig: "hiredis",
+        providers: [.apt(["libhiredis-dev"])]
+    ),
+    .systemLibrary(
+        name: "CMongoc", pkgConfig: "libmongoc-1.0",
+        providers: [.apt(["libmongoc-dev"])]
+    ),
+    // glibc's libresolv, with a small shim for the parts Swift cannot reach (res_state unions).
+    .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
+
+    // Shared code.
+    .target(name: "Discovery", dependencies: ["CResolv", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
+    .target(
+        name: "ServiceRuntime",
+        dependencies: ["Discovery", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
+        swiftSettings: swiftSettings
+    ),
+    // The queue message and /append body formats, shared by their producers and consumers.
+    .target(name: "Contracts", swiftSettings: swiftSettings),
+    .target(name: "RedisAdapter", dependencies: ["CHiredis", logging, nioPosix], swiftSettings: swiftSettings),
+    .target(name: "MongoAdapter", dependencies: ["CMongoc", logging, nioPosix], swiftSettings: swiftSettings),
+]
+    + services.flatMap { service in
+        [
+            .target(name: service.library, dependencies: service.dependencies, swiftSettings: swiftSettings),
+            executable(service.executable, in: "Sources", dependencies: [.target(name: service.library)]),
+        ]
+    }
+
+// MARK: - The tooling (tools/Sources/)
+
+let tooling: [Target] = [
+    // posix_spawn children, their output and signals: shared by localenv, rehearse and TestSupport.
+    .target(name: "ProcessSupervision", path: "tools/Sources/ProcessSupervision", swiftSettings: swiftSettings),
+    executable("discover", in: "tools/Sources", dependencies: ["Discovery", argumentParser]),
+    // The local environment launcher that scripts/up runs.
+    .target(
+        name: "LocalEnvironment", dependencies: ["ProcessSupervision", "Discovery", yams, logging, httpClient, nioCore, nioPosix],
+        path: "tools/Sources/LocalEnvironment", swiftSettings: swiftSettings
+    ),
+    executable("localenv", in: "tools/Sources", dependencies: ["LocalEnvironment", argumentParser]),
+    // The cluster rehearsal: rendered manifests run as pods in network namespaces.
+    .target(
+        name: "ClusterRehearsal", dependencies: ["ProcessSupervision", yams, logging, httpClient, nioCore, nioPosix],
+        path: "tools/Sources/ClusterRehearsal", swiftSettings: swiftSettings
+    ),
+    executable("rehearse", in: "tools/Sources", dependencies: ["ClusterRehearsal", argumentParser]),
+]
+
+// MARK: - The tests (Tests/ for the product, tools/Tests/ for the tooling)
+
+let tests: [Target] = [
+    // Starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports, as ProcessSupervision's children.
+    .target(name: "TestSupport", dependencies: [logging, "ProcessSupervision", nioCore, nioHTTP1], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
+    .testTarget(
+        name: "ServiceRuntimeTests",
+        dependencies: ["ServiceRuntime", "TestSupport", httpClient, logging, nioCore, nioHTTP1],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
+    .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
+    .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
+]
+    + services.map { service in
         .testTarget(
-            name: "\(library)Tests",
-            dependencies: [.target(name: library), "TestSupport", nioCore, nioHTTP1] + testDependencies,
+            name: "\(service.library)Tests",
+            dependencies: [.target(name: service.library), "TestSupport", nioCore, nioHTTP1] + service.testDependencies,
             swiftSettings: swiftSettings
+        )
+    }
+    + [
+        .testTarget(
+            name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "ProcessSupervision", "TestSupport", yams, httpClient],
+            path: "tools/Tests/LocalEnvironmentTests", swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RehearsalTests", dependencies: ["ClusterRehearsal", "TestSupport", httpClient],
+            path: "tools/Tests/RehearsalTests", swiftSettings: swiftSettings
         ),
     ]
-}
 
 let package = Package(
     name: "micro",
     platforms: [.macOS(.v15)],
     products: [
+        // The product: one image each.
         .executable(name: "adderservice", targets: ["adderservice"]),
         .executable(name: "auditservice", targets: ["auditservice"]),
         .executable(name: "eventservice", targets: ["eventservice"]),
         .executable(name: "webapp", targets: ["webapp"]),
         .executable(name: "report", targets: ["report"]),
+        // The tooling.
         .executable(name: "discover", targets: ["discover"]),
         .executable(name: "localenv", targets: ["localenv"]),
         .executable(name: "rehearse", targets: ["rehearse"]),
@@ -63,78 +183,5 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
-    targets: [
-        // C libraries from Debian, found with pkg-config.
-        .systemLibrary(
-            name: "CHiredis", pkgConfig: "hiredis",
-            providers: [.apt(["libhiredis-dev"])]
-        ),
-        .systemLibrary(
-            name: "CMongoc", pkgConfig: "libmongoc-1.0",
-            providers: [.apt(["libmongoc-dev"])]
-        ),
-        // glibc's libresolv, with a small shim for the parts Swift cannot reach (res_state unions).
-        .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
-
-        // Shared code.
-        .target(name: "Discovery", dependencies: ["CResolv", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
-        .target(
-            name: "ServiceRuntime",
-            dependencies: ["Discovery", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
-            swiftSettings: swiftSettings
-        ),
-        // The queue message and /append body formats, shared by their producers and consumers.
-        .target(name: "Contracts", swiftSettings: swiftSettings),
-        .target(name: "RedisAdapter", dependencies: ["CHiredis", logging, nioPosix], swiftSettings: swiftSettings),
-        .target(name: "MongoAdapter", dependencies: ["CMongoc", logging, nioPosix], swiftSettings: swiftSettings),
-
-        // Tools.
-        .executableTarget(name: "discover", dependencies: ["Discovery", argumentParser], swiftSettings: swiftSettings),
-        // posix_spawn children, their output and signals: shared by localenv and rehearse.
-        .target(name: "ProcessSupervision", swiftSettings: swiftSettings),
-        .target(
-            name: "LocalEnvironment", dependencies: ["ProcessSupervision", "Discovery", yams, logging, httpClient, nioCore, nioPosix],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(name: "localenv", dependencies: ["LocalEnvironment", argumentParser], swiftSettings: swiftSettings),
-        // The cluster rehearsal: rendered manifests run as pods in network namespaces.
-        .target(
-            name: "ClusterRehearsal", dependencies: ["ProcessSupervision", yams, logging, httpClient, nioCore, nioPosix],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(name: "rehearse", dependencies: ["ClusterRehearsal", argumentParser], swiftSettings: swiftSettings),
-
-        // Test support: starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports.
-        .target(name: "TestSupport", dependencies: [logging, "ProcessSupervision", nioCore, nioHTTP1], path: "Tests/TestSupport", swiftSettings: swiftSettings),
-        .executableTarget(
-            name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "ServiceRuntimeTests",
-            dependencies: ["ServiceRuntime", "TestSupport", httpClient, logging, nioCore, nioHTTP1],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "ProcessSupervision", "TestSupport", yams, httpClient],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(name: "RehearsalTests", dependencies: ["ClusterRehearsal", "TestSupport", httpClient], swiftSettings: swiftSettings),
-        .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
-    ]
-        + service(
-            "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime", nioCore, nioHTTP1],
-            testDependencies: [propertyBased, httpClient]
-        )
-        + service("AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts", nioCore, nioHTTP1])
-        + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", lifecycle, metrics, logging])
-        + service(
-            "WebApp", executable: "webapp",
-            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", httpClient, mustache, nioCore, nioHTTP1],
-            testDependencies: ["AdderService", "EventService", "MongoAdapter"]
-        )
-        + service("Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", argumentParser], testDependencies: ["EventService"])
+    targets: product + tooling + tests
 )

@@ -31,8 +31,8 @@ import Testing
         let graph = try await graph()
         let root = TestPaths.packageRoot
         #expect(graph.products(among: Self.services, affectedBy: [root + "/Sources/AdderService/New.swift"]) == ["adderservice"])
-        #expect(graph.products(among: Self.services, affectedBy: [root + "/Sources/adderservice/main.swift"]) == ["adderservice"])
-        #expect(graph.products(among: Self.services, affectedBy: [root + "/Sources/LocalEnvironment/Launcher.swift"]).isEmpty)
+        #expect(graph.products(among: Self.services, affectedBy: [root + "/Sources/Executables/adderservice/main.swift"]) == ["adderservice"])
+        #expect(graph.products(among: Self.services, affectedBy: [root + "/tools/Sources/LocalEnvironment/Launcher.swift"]).isEmpty)
         #expect(graph.products(among: Self.services, affectedBy: [root + "/README.md"]).isEmpty)
     }
 }
