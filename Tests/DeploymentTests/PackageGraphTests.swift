@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The package's shape (Package.swift's header): the product in Sources/, the tooling in tools/,
+/// the tests in Tests/ and tools/Tests/, with dependencies pointing one way — product ← tooling ←
+/// tests — and, inside the product, C shims → Discovery → ServiceRuntime → adapters → services.
+/// Read from `swift package describe`, so these fail when Package.swift breaks the direction.
+@Suite("Package graph")
+struct PackageGraphTests {
+    /// The product's layers, lowest first: a product target depends only on lower layers.
+    /// A new product target fails `productTargetsDependOnlyOnLowerLayers` until it is placed here.
+    static let productLayers: [Set<String>] = [
+        ["CResolv", "CHiredis", "CMongoc", "Contracts"],
+        ["Discovery"],
+        ["ServiceRuntime"],
+        ["RedisAdapter", "MongoAdapter"],
+        ["AdderService", "AuditService", "EventService", "WebApp", "Report"],
+        ["adderservice", "auditservice", "eventservice", "webapp", "report"],
+    ]
+
+    @Test func noProductTargetDependsOnToolingOrTests() async throws {
+        let package = try await PackageDescriptionJSON.current()
+        for target in package.targets where target.tree == .product {
+            for dependency in target.localDependencies {
+                let tree = try #require(package.target(dependency)?.tree)
+                #expect(tree == .product, "\(target.name) (\(target.path)) depends on \(dependency), which is \(tree)")
+            }
+        }
+    }
+
+    @Test func toolingDependsOnNoTests() async throws {
+        let package = try await PackageDescriptionJSON.current()
+        for target in package.targets where target.tree == .tooling {
+            for dependency in target.localDependencies {
+                #expect(package.target(dependency)?.tree != .tests, "\(target.name) depends on \(dependency), a test target")
+            }
+        }
+    }
+
+    @Test func productTargetsDependOnlyOnLowerLayers() async throws {
+        let package = try await PackageDescriptionJSON.current()
+        func layer(_ name: String) -> Int? { Self.productLayers.firstIndex { $0.contains(name) } }
+        for target in package.targets where target.tree == .product {
+            let own = try #require(layer(target.name), "\(target.name) is in no layer of PackageGraphTests.productLayers")
+            // A dependency outside the product's layers is outside the product: the test above fails.
+            for dependency in target.localDependencies {
+                guard let theirs = layer(dependency) else { continue }
+                #expect(theirs < own, "\(target.name) (layer \(own)) depends on \(dependency) (layer \(theirs))")
+            }
+        }
+    }
+
+    /// A case-insensitive disk (macOS, Windows) cannot hold `Sources/Report` and `Sources/report`.
+    @Test func noTwoPathsDifferOnlyByCase() throws {
+        let root = TestPaths.packageRoot
+        var seen: [String: String] = [:]
+        let walk = try #require(
+            FileManager.default.enumerator(at: URL(fileURLWithPath: root), includingPropertiesForKeys: nil, options: [.skipsHiddenFiles])
+        )
+        for case let url as URL in walk {
+            let path = String(url.path.dropFirst(root.count))
+            if let other = seen.updateValue(path, forKey: path.lowercased()), other != path {
+                Issue.record("\(other) and \(path) differ only by case")
+            }
+        }
+        #expect(seen.keys.contains("/sources/discovery"), "the walk saw the package's folders")
+    }
+}
+
+/// The part of `swift package describe --type json` the graph tests read.
+struct PackageDescriptionJSON: Decodable {
+    enum Tree: String { case product, tooling, tests }
+
+    struct Target: Decodable {
+        var name: String
+        var path: String
+        var targetDependencies: [String]?
+
+        var localDependencies: [String] { targetDependencies ?? [] }
+
+        /// Which tree the target's folder is in; a folder outside them fails the test that reads it.
+        var tree: Tree? {
+            if path.hasPrefix("Sources/") { return .product }
+            if path.hasPrefix("tools/Sources/") { return .tooling }
+            if path.hasPrefix("Tests/") || path.hasPrefix("tools/Tests/") { return .tests }
+            return nil
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, path
+            case targetDependencies = "target_dependencies"
+        }
+    }
+
+    var targets: [Target]
+
+    func target(_ name: String) -> Target? { targets.first { $0.name == name } }
+
+    /// This package's description. `--ignore-lock`: `swift test` holds the build folder's lock.
+    static func current() async throws -> PackageDescriptionJSON {
+        let json = try await Repository.run(TestPaths.tool("swift"), ["package", "--ignore-lock", "describe", "--type", "json"])
+        let package = try JSONDecoder().decode(PackageDescriptionJSON.self, from: Data(json.utf8))
+        for target in package.targets where target.tree == nil {
+            Issue.record("\(target.name) is in \(target.path), outside Sources/, tools/Sources/, Tests/ and tools/Tests/")
+        }
+        return package
+    }
+}
