@@ -5,9 +5,10 @@
 // One package, three trees, and dependencies point one way, product ← tooling ← tests:
 //   Sources/  the product: what the images ship (C shims → Discovery → ServiceRuntime → adapters →
 //             services, and Contracts); its targets depend on nothing else here.
-//   tools/    the tooling around it: the local launcher `localenv`, the cluster rehearsal
-//             `rehearse`, `discover`, and ProcessSupervision, which they and the tests' servers use.
-//   Tests/    the suites of both, and TestSupport (real redis-server, dnsmasq, nx-27017).
+//   tools/    the tooling around it (tools/Sources): the local launcher `localenv`, the cluster
+//             rehearsal `rehearse`, `discover`, and ProcessSupervision, which they and the tests'
+//             servers use; its suites in tools/Tests.
+//   Tests/    the product's suites, and TestSupport (real redis-server, dnsmasq, nx-27017).
 // Tests/DeploymentTests/PackageGraphTests checks the direction. The tooling is a tree of this
 // package rather than a package of its own because a second package builds SwiftNIO,
 // AsyncHTTPClient and the rest again in its own build folder on every CI run (bench/RESULTS.md,
