@@ -19,6 +19,12 @@ struct PackageGraphTests {
         ["adderservice", "auditservice", "eventservice", "webapp", "report"],
     ]
 
+    @Test func everyTargetIsInATree() async throws {
+        for target in try await PackageDescriptionJSON.current().targets where target.tree == nil {
+            Issue.record("\(target.name) is in \(target.path), outside Sources/, tools/Sources/, Tests/ and tools/Tests/")
+        }
+    }
+
     @Test func noProductTargetDependsOnToolingOrTests() async throws {
         let package = try await PackageDescriptionJSON.current()
         for target in package.targets where target.tree == .product {
@@ -97,13 +103,12 @@ struct PackageDescriptionJSON: Decodable {
 
     func target(_ name: String) -> Target? { targets.first { $0.name == name } }
 
-    /// This package's description. `--ignore-lock`: `swift test` holds the build folder's lock.
-    static func current() async throws -> PackageDescriptionJSON {
+    /// This package's description, read once per test run. `--ignore-lock`: `swift test` holds the
+    /// build folder's lock.
+    static func current() async throws -> PackageDescriptionJSON { try await described.value }
+
+    private static let described = Task {
         let json = try await Repository.run(TestPaths.tool("swift"), ["package", "--ignore-lock", "describe", "--type", "json"])
-        let package = try JSONDecoder().decode(PackageDescriptionJSON.self, from: Data(json.utf8))
-        for target in package.targets where target.tree == nil {
-            Issue.record("\(target.name) is in \(target.path), outside Sources/, tools/Sources/, Tests/ and tools/Tests/")
-        }
-        return package
+        return try JSONDecoder().decode(PackageDescriptionJSON.self, from: Data(json.utf8))
     }
 }
