@@ -36,8 +36,3 @@ public struct AdderRoutes: Routes {
 
     private static let headers: HTTPHeaders = ["content-type": "application/json"]
 }
-
-/// The adderservice: the runtime's server with the /add route.
-public func makeAdderApplication(runtime: ServiceRuntime) -> ServiceApplication {
-    runtime.makeApplication(routes: AdderRoutes())
-}

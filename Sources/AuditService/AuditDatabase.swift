@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import MongoAdapter
+import ServiceRuntime
 import Synchronization
 
 /// The connection to MongoDB, kept up by a background connector (`run()`).
@@ -13,15 +14,13 @@ import Synchronization
 /// by itself, so no rebuild is needed for that.
 public final class AuditDatabase: Sendable {
     public struct Timing: Sendable {
-        /// Wait before the first retry; doubled after each failure up to `maximumRetry`.
-        public var firstRetry: Duration
-        public var maximumRetry: Duration
+        /// Between failed rounds while Mongo is away.
+        public var retry: Backoff
         /// How often a healthy connection is pinged and Mongo's addresses looked up again.
         public var healthCheckInterval: Duration
 
-        public init(firstRetry: Duration = .milliseconds(200), maximumRetry: Duration = .seconds(5), healthCheckInterval: Duration = .seconds(2)) {
-            self.firstRetry = firstRetry
-            self.maximumRetry = maximumRetry
+        public init(retry: Backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5)), healthCheckInterval: Duration = .seconds(2)) {
+            self.retry = retry
             self.healthCheckInterval = healthCheckInterval
         }
     }
@@ -72,14 +71,13 @@ public final class AuditDatabase: Sendable {
 
     /// The connector loop; returns when its task is cancelled.
     public func run() async {
-        var retryDelay = timing.firstRetry
+        var backoff = timing.retry
         while !Task.isCancelled {
             if await connectOrCheck() {
-                retryDelay = timing.firstRetry
+                backoff.reset()
                 try? await Task.sleep(for: timing.healthCheckInterval)
             } else {
-                try? await Task.sleep(for: retryDelay)
-                retryDelay = min(retryDelay * 2, timing.maximumRetry)
+                try? await Task.sleep(for: backoff.next())
             }
         }
     }

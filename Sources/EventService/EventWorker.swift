@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Metrics
 import RedisAdapter
+import ServiceRuntime
 import ServiceLifecycle
 
 /// Consumes the `eventservice` queue reliably.
@@ -53,7 +54,7 @@ public final class EventWorker: Service, Sendable {
 
     private func consume() async {
         await logRecovery()
-        var backoff = Backoff()
+        var backoff = settings.retry
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 _ = try await round()
@@ -121,16 +122,4 @@ public final class EventWorker: Service, Sendable {
             try? await Task.sleep(for: settings.depthSampleInterval)
         }
     }
-}
-
-/// Exponential backoff between failed rounds: 50 ms doubling up to 1.6 s.
-struct Backoff {
-    private var attempt = 0
-
-    mutating func next() -> Duration {
-        defer { attempt += 1 }
-        return .milliseconds(50 * (1 << min(attempt, 5)))
-    }
-
-    mutating func reset() { attempt = 0 }
 }

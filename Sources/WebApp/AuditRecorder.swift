@@ -2,6 +2,7 @@ import Contracts
 import Logging
 import Metrics
 import ServiceLifecycle
+import ServiceRuntime
 import Synchronization
 
 /// Sends calculations to auditservice in the background, losing none.
@@ -95,7 +96,7 @@ public final class AuditRecorder: Service, Sendable {
     /// Appends one record, retrying with capped backoff while auditservice is unavailable.
     /// False only when the drain deadline passed first (the record is to be parked).
     private func deliver(_ append: AuditAppend) async -> Bool {
-        var delay = settings.backoff.initial
+        var backoff = settings.backoff
         var attempts = 0
         while true {
             attempts += 1
@@ -112,10 +113,10 @@ public final class AuditRecorder: Service, Sendable {
                 if attempts == 1 { logger.warning("audit append failed, retrying", metadata: ["error": "\(error)"]) }
             }
             if Task.isCancelled { return false }
+            let delay = backoff.next()
             if let deadline = drainDeadline.withLock({ $0 }), ContinuousClock.now + delay > deadline { return false }
             metrics.retries.increment()
             try? await Task.sleep(for: delay)
-            delay = settings.backoff.next(after: delay)
         }
     }
 
@@ -142,7 +143,7 @@ public final class AuditRecorder: Service, Sendable {
     /// Queues what an earlier run parked. Retried until the parking place answers once.
     private func resumeParked() async {
         guard let parking else { return }
-        var delay = settings.backoff.initial
+        var backoff = settings.backoff
         while drainDeadline.withLock({ $0 }) == nil {
             do {
                 let bodies = try await parking.parked()
@@ -159,8 +160,7 @@ public final class AuditRecorder: Service, Sendable {
                 }
                 return
             } catch {
-                try? await Task.sleep(for: delay)
-                delay = settings.backoff.next(after: delay)
+                try? await Task.sleep(for: backoff.next())
             }
         }
     }

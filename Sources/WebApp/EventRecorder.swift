@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import ServiceRuntime
 import Synchronization
 
 /// Where page events go: the Redis list `eventservice` (`RedisEventSink`) in production.
@@ -116,7 +117,7 @@ public final class EventRecorder: Service, Sendable {
     /// Once shutdown has begun, it gives up at the shutdown deadline and counts the batch as lost.
     private func deliver(_ batch: [PageEvent], lastDropLog: inout ContinuousClock.Instant) async {
         let messages = batch.map { EventQueueContract.recordMessage(url: $0.url, id: ids.next()) }
-        var delay = settings.backoff.initial
+        var backoff = settings.backoff
         var failures = 0
         while true {
             do {
@@ -133,6 +134,7 @@ public final class EventRecorder: Service, Sendable {
                 metrics.retries.increment()
                 if failures == 1 { logger.warning("event sink unreachable, buffering", metadata: ["error": "\(error)"]) }
             }
+            let delay = backoff.next()
             let deadline = shutdownDeadline.withLock { $0 }
             if Task.isCancelled || deadline.map({ ContinuousClock.now + delay > $0 }) == true {
                 metrics.lost.increment(by: messages.count)
@@ -140,7 +142,6 @@ public final class EventRecorder: Service, Sendable {
                 return
             }
             try? await Task.sleep(for: delay)
-            delay = settings.backoff.next(after: delay)
             reportDrops(&lastDropLog)
         }
     }
@@ -174,16 +175,6 @@ public enum PageEventKey {
     }
 }
 
-/// Capped exponential backoff.
-public struct Backoff: Sendable {
-    public var initial: Duration
-    public var maximum: Duration
-    public init(initial: Duration, maximum: Duration) {
-        self.initial = initial
-        self.maximum = maximum
-    }
-    func next(after delay: Duration) -> Duration { min(delay * 2, maximum) }
-}
 
 /// The event recorder's counters on /metrics.
 struct EventMetrics: Sendable {

@@ -12,7 +12,7 @@ import TestSupport
 /// whatever `locate` says Mongo is; short retry timings so reconnect tests stay quick.
 enum AuditHarness {
     static let timing = AuditDatabase.Timing(
-        firstRetry: .milliseconds(50), maximumRetry: .milliseconds(400), healthCheckInterval: .milliseconds(200)
+        retry: Backoff(initial: .milliseconds(50), maximum: .milliseconds(400)), healthCheckInterval: .milliseconds(200)
     )
 
     static func withService<T: Sendable>(
@@ -21,7 +21,7 @@ enum AuditHarness {
     ) async throws -> T {
         let runtime = try ServiceRuntime(service: .auditservice, environment: ["LOG_LEVEL": "error"])
         let database = AuditDatabase(timing: timing, logger: runtime.logger, locate: locate)
-        return try await AuditService.makeApplication(runtime: runtime, database: database).withRunning { port in
+        return try await buildApplication(runtime: runtime, database: database).withRunning { port in
             try await body(TestHTTPClient(port: port))
         }
     }

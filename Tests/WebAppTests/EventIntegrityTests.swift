@@ -5,6 +5,7 @@ import NIOHTTP1
 import RedisAdapter
 import Synchronization
 import TestSupport
+import ServiceRuntime
 import Testing
 @testable import EventService
 @testable import WebApp
