@@ -4,15 +4,15 @@ import MongoAdapter
 /// A validated `POST /append` body (`AuditAppend`): `{"id": "…", "calc": "2+3", "calcResult": 5}`.
 /// The id makes the append idempotent; a body without one (the seeds' webapp) is stored as
 /// before, without that protection.
-public struct AppendRequest: Sendable, Equatable {
+struct AppendRequest: Sendable, Equatable {
     /// Longest `calc` accepted, in Unicode scalars (a calculation, not a document store).
-    public static let maximumCalcLength = 1000
+    static let maximumCalcLength = 1000
 
-    public let id: String?
-    public let calc: String
-    public let calcResult: Int64
+    let id: String?
+    let calc: String
+    let calcResult: Int64
 
-    public init(id: String? = nil, calc: String, calcResult: Int64) {
+    init(id: String? = nil, calc: String, calcResult: Int64) {
         self.id = id
         self.calc = calc
         self.calcResult = calcResult
@@ -21,7 +21,7 @@ public struct AppendRequest: Sendable, Equatable {
     /// Validates raw body bytes. Parsed by libbson, not JSONDecoder, so that `5.0` is seen as
     /// the floating-point number it is written as (see `BSONDocument(json:)`).
     /// - Throws: `InvalidAppendRequest` with a message naming the field and the problem.
-    public init(body: some Collection<UInt8>) throws(InvalidAppendRequest) {
+    init(body: some Collection<UInt8>) throws(InvalidAppendRequest) {
         let document: BSONDocument
         do {
             document = try BSONDocument(json: body)
@@ -62,8 +62,8 @@ public struct AppendRequest: Sendable, Equatable {
 }
 
 /// Why an append body was refused; the message goes to the client as a 400.
-public struct InvalidAppendRequest: Error, Equatable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+struct InvalidAppendRequest: Error, Equatable, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
 }

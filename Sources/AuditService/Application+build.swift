@@ -2,11 +2,15 @@ import Discovery
 import MongoAdapter
 import ServiceRuntime
 
-/// The auditservice: the routes, `/readyz` checking MongoDB, and the background connector.
-/// `database` defaults to MongoDB found through discovery; tests pass their own.
-public func buildApplication(runtime: ServiceRuntime, database: AuditDatabase? = nil) -> ServiceApplication {
-    let database = database ?? AuditDatabase(logger: runtime.logger, locate: discoveredMongo(runtime.resolver))
-    return runtime.makeApplication(
+/// The auditservice: the routes, `/readyz` checking MongoDB found through discovery, and the
+/// background connector.
+public func buildApplication(runtime: ServiceRuntime) -> ServiceApplication {
+    buildApplication(runtime: runtime, database: AuditDatabase(logger: runtime.logger, locate: discoveredMongo(runtime.resolver)))
+}
+
+/// The same with another database (tests: MongoDB on a loopback port, short retry timing).
+func buildApplication(runtime: ServiceRuntime, database: AuditDatabase) -> ServiceApplication {
+    runtime.makeApplication(
         routes: AuditRoutes(database: database),
         readiness: [ReadinessCheck("mongo") { try await database.checkReady() }],
         services: [AuditConnector(database: database)]
@@ -14,7 +18,7 @@ public func buildApplication(runtime: ServiceRuntime, database: AuditDatabase? =
 }
 
 /// Mongo's current addresses from discovery (`_main._tcp.mongo.<namespace>.<suffix>`).
-public func discoveredMongo(_ resolver: ServiceResolver) -> @Sendable () async throws -> [MongoTarget] {
+func discoveredMongo(_ resolver: ServiceResolver) -> @Sendable () async throws -> [MongoTarget] {
     {
         try await resolver.resolve(.mongo).map { MongoTarget(host: $0.host, port: $0.port) }
     }

@@ -1,13 +1,13 @@
 import MongoAdapter
 
 /// One stored calculation: the document in `audit.audit` and the JSON the API returns.
-public struct AuditEntry: Codable, Sendable, Equatable {
+struct AuditEntry: Codable, Sendable, Equatable {
     /// Milliseconds since the epoch, when the service stored it.
-    public let ts: Int64
-    public let calc: String
-    public let result: Int64
+    let ts: Int64
+    let calc: String
+    let result: Int64
 
-    public init(ts: Int64, calc: String, result: Int64) {
+    init(ts: Int64, calc: String, result: Int64) {
         self.ts = ts
         self.calc = calc
         self.result = result
@@ -29,7 +29,7 @@ public struct AuditEntry: Codable, Sendable, Equatable {
 }
 
 /// The body of `GET /list`.
-public struct AuditList: Codable, Sendable, Equatable {
-    public let list: [AuditEntry]
-    public init(list: [AuditEntry]) { self.list = list }
+struct AuditList: Codable, Sendable, Equatable {
+    let list: [AuditEntry]
+    init(list: [AuditEntry]) { self.list = list }
 }

@@ -5,18 +5,18 @@ import NIOHTTP1
 import ServiceRuntime
 
 /// `POST /append` and `GET /list` (docs/design.md, "HTTP contracts", auditservice).
-public struct AuditRoutes: Routes {
-    public static let defaultListLimit = 10
-    public static let maximumListLimit = 100
+struct AuditRoutes: Routes {
+    static let defaultListLimit = 10
+    static let maximumListLimit = 100
 
     let database: AuditDatabase
-    public init(database: AuditDatabase) {
+    init(database: AuditDatabase) {
         self.database = database
     }
 
     /// Both wait on MongoDB, so both answer from a task. The runtime has read the body whole
     /// (413 over its limit) before `append` runs.
-    public func route(_ request: Request) -> Routing {
+    func route(_ request: Request) -> Routing {
         guard request.segments.count == 1 else { return .notFound }
         switch request.segments[0] {
         case "append": return .post(request, .task("/append") { request in try await append(request) })

@@ -1,24 +1,24 @@
 import Contracts
 
 /// Every Redis key the eventservice uses, named in one place.
-public struct EventKeys: Sendable, Equatable {
+struct EventKeys: Sendable, Equatable {
     /// The queue producers LPUSH to. `eventservice`, as in the seeds, so old producers still work.
-    public let queue: String
+    let queue: String
     /// Messages taken from the queue but not yet applied and acknowledged.
-    public let processing: String
+    let processing: String
     /// Hash: url → number of `record` events seen.
-    public let counts: String
+    let counts: String
     /// The newest raw `record` messages, capped (LPUSH + LTRIM).
-    public let log: String
+    let log: String
     /// Messages that could not be applied, as JSON envelopes with the reason.
-    public let dead: String
+    let dead: String
     /// Hashes of the record ids applied lately (current and previous generation): the dedupe window.
-    public let seen: String
-    public let seenPrevious: String
+    let seen: String
+    let seenPrevious: String
     /// Where summary replies may go (`<queue>:reply:<suffix>`).
-    public let replyPrefix: String
+    let replyPrefix: String
 
-    public init(queue: String) {
+    init(queue: String) {
         self.queue = queue
         processing = queue + ":processing"
         counts = queue + ":counts"
@@ -29,5 +29,5 @@ public struct EventKeys: Sendable, Equatable {
         replyPrefix = EventQueueContract.replyPrefix(queue: queue)
     }
 
-    public static let standard = EventKeys(queue: EventQueueContract.queue)
+    static let standard = EventKeys(queue: EventQueueContract.queue)
 }

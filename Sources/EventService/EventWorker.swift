@@ -17,7 +17,7 @@ import ServiceLifecycle
 /// the processing list, where the next round (after a restart, too) finds it first; because a
 /// message is applied only when its acknowledgement removes it, nothing is counted twice.
 /// When both lists are empty the worker waits in BLMOVE.
-public final class EventWorker: Service, Sendable {
+final class EventWorker: Service, Sendable {
     private let consumer: RedisClient
     private let monitor: RedisClient
     private let keys: EventKeys
@@ -32,7 +32,7 @@ public final class EventWorker: Service, Sendable {
     ///   - consumer: used only by this worker: it blocks in BLMOVE, so its command timeout must be
     ///     longer than `settings.blockSeconds`.
     ///   - monitor: for the queue-depth gauge (and readiness checks elsewhere); never blocks.
-    public init(
+    init(
         consumer: RedisClient, monitor: RedisClient, keys: EventKeys = .standard,
         settings: EventWorkerSettings = EventWorkerSettings(), logger: Logger
     ) {
@@ -44,7 +44,7 @@ public final class EventWorker: Service, Sendable {
     }
 
     /// Runs until graceful shutdown or cancellation; Redis errors are logged and retried.
-    public func run() async throws {
+    func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.sampleQueueDepth() }
             await self.consume()

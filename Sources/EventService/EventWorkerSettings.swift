@@ -1,15 +1,15 @@
 import ServiceRuntime
 
 /// Tunables of the worker, with the defaults the service runs with.
-public struct EventWorkerSettings: Sendable {
+struct EventWorkerSettings: Sendable {
     /// Most messages applied by one script call.
-    public var batchSize: Int = 500
+    var batchSize: Int = 500
     /// How long one BLMOVE waits for a message, in seconds; also bounds how long shutdown waits.
-    public var blockSeconds: Int = 1
+    var blockSeconds: Int = 1
     /// Length of the raw event log.
-    public var logCapacity: Int = 10_000
+    var logCapacity: Int = 10_000
     /// Lifetime of a summary reply on its return path, in seconds.
-    public var summaryTTLSeconds: Int = 60
+    var summaryTTLSeconds: Int = 60
     /// Record ids remembered per generation of the dedupe window; the window holds the newest
     /// `dedupeWindow` to `2 × dedupeWindow` ids. A copy of an event exists only when a producer
     /// resent a push whose reply it did not see (a timeout, a broken connection); the resend
@@ -18,11 +18,11 @@ public struct EventWorkerSettings: Sendable {
     /// One webapp tops out near 21,000 pages/s (bench/RESULTS.md): 250,000 ids cover two at
     /// full speed with room to spare. Memory: 18 MB of Redis per generation of 250,000 webapp
     /// ids (MEMORY USAGE, Redis 7.0), so at most 36 MB.
-    public var dedupeWindow: Int = 250_000
+    var dedupeWindow: Int = 250_000
     /// Between failed rounds while Redis is away.
-    public var retry = Backoff(initial: .milliseconds(50), maximum: .milliseconds(1600))
+    var retry = Backoff(initial: .milliseconds(50), maximum: .milliseconds(1600))
     /// How often the queue depth gauge is sampled.
-    public var depthSampleInterval: Duration = .seconds(2)
+    var depthSampleInterval: Duration = .seconds(2)
 
-    public init() {}
+    init() {}
 }

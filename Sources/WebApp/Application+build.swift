@@ -3,13 +3,17 @@ import Discovery
 import ServiceRuntime
 
 /// The webapp: service clients, the runtime's router (health, readiness, metrics, request log)
-/// with the pages on it, and the background services. `targets` and `eventSink` default to
-/// discovery (adderservice, auditservice, Redis); tests pass loopback ones.
-public func buildApplication(
-    runtime: ServiceRuntime, targets: WebAppTargets? = nil, eventSink: (any EventSink)? = nil
-) throws -> ServiceApplication {
-    let targets = targets ?? .discovered(by: runtime.resolver)
-    let eventSink = eventSink ?? RedisEventSink.discovered(by: runtime.resolver, logger: runtime.logger)
+/// with the pages on it, and the background services; adderservice, auditservice and Redis found
+/// through discovery.
+public func buildApplication(runtime: ServiceRuntime) throws -> ServiceApplication {
+    try buildApplication(
+        runtime: runtime, targets: .discovered(by: runtime.resolver),
+        eventSink: RedisEventSink.discovered(by: runtime.resolver, logger: runtime.logger)
+    )
+}
+
+/// The same with other targets and event sink (tests: loopback servers, an in-memory sink).
+func buildApplication(runtime: ServiceRuntime, targets: WebAppTargets, eventSink: any EventSink) throws -> ServiceApplication {
     let http = ServiceHTTP.makeClient()
     let adder = AdderClient(client: ServiceHTTPClient(service: "adderservice", http: http, selector: targets.adderservice))
     let audit = AuditClient(client: ServiceHTTPClient(service: "auditservice", http: http, selector: targets.auditservice))

@@ -13,17 +13,17 @@ import Synchronization
 /// page slows down instead of dropping history. On shutdown the queue is drained for up to
 /// `drainTimeout`; what is still undelivered then is parked (`AuditParking`, a Redis list) and
 /// delivered by the next webapp to start. A ServiceLifecycle service.
-public final class AuditRecorder: Service, Sendable {
-    public struct Settings: Sendable {
+final class AuditRecorder: Service, Sendable {
+    struct Settings: Sendable {
         /// Records waiting to be sent; beyond this `record` waits for room.
-        public var capacity = 10_000
+        var capacity = 10_000
         /// Appends in flight at once, so a slow auditservice is not flooded.
-        public var concurrency = 32
-        public var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
+        var concurrency = 32
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
         /// On shutdown, how long delivery goes on before the rest is parked. Below the runtime's
         /// 10 s shutdown limit, with room for parking and the other services.
-        public var drainTimeout: Duration = .seconds(5)
-        public init() {}
+        var drainTimeout: Duration = .seconds(5)
+        init() {}
     }
 
     private let audit: AuditClient
@@ -38,7 +38,7 @@ public final class AuditRecorder: Service, Sendable {
     /// Records given up at the drain deadline, parked once the senders have stopped.
     private let undelivered = Mutex<[PendingAppend]>([])
 
-    public init(audit: AuditClient, parking: (any AuditParking)? = nil, settings: Settings = Settings(), logger: Logger) {
+    init(audit: AuditClient, parking: (any AuditParking)? = nil, settings: Settings = Settings(), logger: Logger) {
         self.audit = audit
         self.parking = parking
         self.settings = settings
@@ -49,7 +49,7 @@ public final class AuditRecorder: Service, Sendable {
     /// Queues a calculation for the history, waiting while the queue is full. Returns true when
     /// it had to wait (the history is behind).
     @discardableResult
-    public func record(_ record: AuditRecord) async -> Bool {
+    func record(_ record: AuditRecord) async -> Bool {
         let append = AuditAppend(id: ids.next(), calc: record.calc, calcResult: record.calcResult)
         let waited = await queue.put(PendingAppend(append: append))
         if waited { metrics.delayed.increment() }
@@ -59,7 +59,7 @@ public final class AuditRecorder: Service, Sendable {
     /// Records queued and not yet taken by a sender.
     var queued: Int { queue.count }
 
-    public func run() async throws {
+    func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.resumeParked() }

@@ -50,13 +50,13 @@ struct ErrorPage: Sendable {
 }
 
 /// Renders the pages from the templates, HTML-escaping every value.
-public struct PageRenderer: Sendable {
+struct PageRenderer: Sendable {
     private let library: MustacheLibrary
     /// Pages without per-request data, rendered once: `GET /` and `GET /add` are the busiest pages.
     private let indexHTML: ByteBuffer
     private let emptyAddHTML: ByteBuffer
 
-    public init() throws {
+    init() throws {
         var library = MustacheLibrary()
         try library.register(Templates.layout, named: "layout")
         try library.register(Templates.index, named: "index")

@@ -6,26 +6,26 @@ import ServiceRuntime
 /// The webapp's routes: the stylesheet and the pages, each page request recorded as an
 /// eventservice `record` event. The stylesheet, unknown paths and the runtime's /healthz, /readyz
 /// and /metrics are not recorded: they are not pages a person visited.
-public struct WebAppRoutes: Routes {
+struct WebAppRoutes: Routes {
     /// How many calculations the audit page shows.
-    public static let auditLimit = 20
+    static let auditLimit = 20
 
     let pages: PageRenderer
     let handlers: PageHandlers
     let events: EventRecorder
 
-    public init(pages: PageRenderer, dependencies: WebAppDependencies) {
+    init(pages: PageRenderer, dependencies: WebAppDependencies) {
         self.pages = pages
         self.handlers = PageHandlers(pages: pages, dependencies: dependencies)
         self.events = dependencies.events
     }
 
     /// The site's HTML error pages, for `ServiceRuntime.makeApplication(errors:)`.
-    public static func errorPages(_ pages: PageRenderer) -> ErrorResponder {
+    static func errorPages(_ pages: PageRenderer) -> ErrorResponder {
         ErrorPages.responder(pages)
     }
 
-    public func route(_ request: Request) -> Routing {
+    func route(_ request: Request) -> Routing {
         let routing: Routing
         switch request.segments {
         case ["stylesheets", "style.css"]:

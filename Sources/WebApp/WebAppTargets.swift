@@ -2,13 +2,13 @@ import Discovery
 
 /// Where the webapp's dependencies are. In production every source is a DNS lookup through the
 /// runtime's resolver; tests pass loopback targets.
-public struct WebAppTargets: Sendable {
-    public var adderservice: any TargetSelector
-    public var auditservice: any TargetSelector
+struct WebAppTargets: Sendable {
+    var adderservice: any TargetSelector
+    var auditservice: any TargetSelector
     /// For readiness: can adderservice be found at all?
-    public var findAdderservice: @Sendable () async throws -> [ServiceTarget]
+    var findAdderservice: @Sendable () async throws -> [ServiceTarget]
 
-    public init(
+    init(
         adderservice: any TargetSelector, auditservice: any TargetSelector,
         findAdderservice: @escaping @Sendable () async throws -> [ServiceTarget]
     ) {
@@ -18,7 +18,7 @@ public struct WebAppTargets: Sendable {
     }
 
     /// Round robin over every SRV target of each service, failing over on connection errors.
-    public static func discovered(by resolver: ServiceResolver) -> WebAppTargets {
+    static func discovered(by resolver: ServiceResolver) -> WebAppTargets {
         WebAppTargets(
             adderservice: ServiceBalancer(resolver: resolver, service: .adderservice),
             auditservice: ServiceBalancer(resolver: resolver, service: .auditservice),

@@ -1,4 +1,4 @@
-import AdderService
+@testable import AdderService
 import Logging
 import NIOHTTP1
 import PropertyBased

@@ -1,4 +1,4 @@
-import EventService
+@testable import EventService
 import NIOHTTP1
 import Logging
 import RedisAdapter
