@@ -1,3 +1,4 @@
+import Contracts
 import Logging
 import MongoAdapter
 import NIOCore
@@ -6,9 +7,6 @@ import ServiceRuntime
 
 /// `POST /append` and `GET /list` (docs/design.md, "HTTP contracts", auditservice).
 struct AuditRoutes: Routes {
-    static let defaultListLimit = 10
-    static let maximumListLimit = 100
-
     let database: AuditDatabase
     init(database: AuditDatabase) {
         self.database = database
@@ -19,8 +17,8 @@ struct AuditRoutes: Routes {
     func route(_ request: Request) -> Routing {
         guard request.segments.count == 1 else { return .notFound }
         switch request.segments[0] {
-        case "append": return .post(request, .task("/append") { request in try await append(request) })
-        case "list": return .get(request, .task("/list") { request in try await list(request) })
+        case "append": return .post(request, .task(AuditAppend.path) { request in try await append(request) })
+        case "list": return .get(request, .task(AuditList.path) { request in try await list(request) })
         default: return .notFound
         }
     }
@@ -42,15 +40,16 @@ struct AuditRoutes: Routes {
         return Response.json(AuditList(list: entries))
     }
 
-    /// `limit`: absent → 10; a positive base-10 integer, capped at 100; anything else → 400.
+    /// `limit`: absent → `AuditList.defaultLimit`; a positive base-10 integer, capped at
+    /// `AuditList.maximumLimit`; anything else → 400.
     static func listLimit(_ text: String?) throws(APIError) -> Int {
-        guard let text else { return defaultListLimit }
+        guard let text else { return AuditList.defaultLimit }
         let isDigits = !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
         // All digits but too long for Int is still a positive integer: it is over the cap.
         guard isDigits, Int(text) ?? Int.max > 0 else {
             throw APIError(.badRequest, "limit must be a positive integer, got \"\(text.prefix(40))\"")
         }
-        return min(Int(text) ?? Int.max, maximumListLimit)
+        return min(Int(text) ?? Int.max, AuditList.maximumLimit)
     }
 
     /// Runs a store operation, answering 503 when MongoDB cannot be reached.

@@ -1,3 +1,4 @@
+import Contracts
 import Logging
 import MongoAdapter
 
@@ -23,8 +24,8 @@ struct AuditStore: Sendable {
     /// append is idempotent: the id is the document's `_id` (unique in MongoDB and in
     /// nx-27017 alike, no index of ours needed), and a second append with it stores nothing and
     /// returns the record stored the first time.
-    func append(_ request: AppendRequest, clock: AppendClock = .shared) async throws(MongoError) -> AuditEntry {
-        let entry = AuditEntry(ts: clock.next(), calc: request.calc, result: request.calcResult)
+    func append(_ request: AppendRequest, clock: AppendClock = .shared) async throws(MongoError) -> AuditList.Entry {
+        let entry = AuditList.Entry(ts: clock.next(), calc: request.calc, result: request.calcResult)
         var document = entry.document
         if let id = request.id { document = BSONDocument([(key: "_id", value: .string(id))] + document.elements) }
         do throws(MongoError) {
@@ -37,16 +38,16 @@ struct AuditStore: Sendable {
     }
 
     /// The record stored under `id`, if any.
-    func stored(id: String) async throws(MongoError) -> AuditEntry? {
+    func stored(id: String) async throws(MongoError) -> AuditList.Entry? {
         let documents = try await collection.find(["_id": .string(id)], limit: 1, projection: ["_id": .int32(0)])
-        return documents.first.flatMap(AuditEntry.init(document:))
+        return documents.first.flatMap(AuditList.Entry.init(document:))
     }
 
     /// The newest `limit` entries, newest first.
-    func list(limit: Int) async throws(MongoError) -> [AuditEntry] {
+    func list(limit: Int) async throws(MongoError) -> [AuditList.Entry] {
         let documents = try await collection.find(sort: Self.indexKeys, limit: limit, projection: ["_id": .int32(0)])
         return documents.compactMap { document in
-            guard let entry = AuditEntry(document: document) else {
+            guard let entry = AuditList.Entry(document: document) else {
                 logger.warning("skipping a malformed audit document", metadata: ["document": "\(document)"])
                 return nil
             }

@@ -40,13 +40,6 @@ struct AdderClient: Sendable {
 
 struct ErrorReply: Decodable { let error: String }
 
-/// One stored calculation, as auditservice lists it.
-struct AuditEntry: Codable, Sendable, Equatable {
-    let ts: Int64
-    let calc: String
-    let result: Int64
-}
-
 /// auditservice: `POST /append`, `GET /list?limit=N`.
 struct AuditClient: Sendable {
     /// auditservice answered 4xx: the record is wrong and retrying cannot help.
@@ -60,12 +53,12 @@ struct AuditClient: Sendable {
 
     init(client: ServiceHTTPClient) { self.client = client }
 
-    func list(limit: Int) async throws(ServiceUnavailable) -> [AuditEntry] {
-        let reply = try await client.get("/list?limit=\(limit)")
+    func list(limit: Int) async throws(ServiceUnavailable) -> [AuditList.Entry] {
+        let reply = try await client.get(AuditList.path + "?limit=\(limit)")
         guard reply.status.code == 200 else {
             throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
         }
-        guard let body = try? JSONDecoder().decode(ListReply.self, from: Data(reply.body.readableBytesView)) else {
+        guard let body = try? JSONDecoder().decode(AuditList.self, from: Data(reply.body.readableBytesView)) else {
             throw ServiceUnavailable(service: client.service, reason: "reply without a list")
         }
         return body.list
@@ -86,8 +79,6 @@ struct AuditClient: Sendable {
             throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
         }
     }
-
-    private struct ListReply: Decodable { let list: [AuditEntry] }
 }
 
 /// A calculation to record in the history; `AuditRecorder` gives it its id.

@@ -1,4 +1,5 @@
 @testable import AuditService
+import Contracts
 import Foundation
 import MongoAdapter
 import NIOCore
@@ -100,7 +101,7 @@ extension TestHTTPResponse {
         return try #require(object["error"] as? String, "no error message: \(text)")
     }
 
-    func entries() throws -> [AuditEntry] {
+    func entries() throws -> [AuditList.Entry] {
         try JSONDecoder().decode(AuditList.self, from: Data(text.utf8)).list
     }
 }
