@@ -5,9 +5,6 @@ import MongoAdapter
 /// The id makes the append idempotent; a body without one (the seeds' webapp) is stored as
 /// before, without that protection.
 struct AppendRequest: Sendable, Equatable {
-    /// Longest `calc` accepted, in Unicode scalars (a calculation, not a document store).
-    static let maximumCalcLength = 1000
-
     let id: String?
     let calc: String
     let calcResult: Int64
@@ -46,8 +43,8 @@ struct AppendRequest: Sendable, Equatable {
         guard let value = document[AuditAppend.Field.calc.rawValue] else { throw InvalidAppendRequest("calc is missing" + expectedShape) }
         guard case .string(let calc) = value else { throw InvalidAppendRequest("calc must be a string, not \(value.typeDescription)") }
         guard !calc.isEmpty else { throw InvalidAppendRequest("calc must not be empty") }
-        guard calc.unicodeScalars.count <= maximumCalcLength else {
-            throw InvalidAppendRequest("calc is longer than \(maximumCalcLength) characters")
+        guard calc.unicodeScalars.count <= AuditAppend.maximumCalcLength else {
+            throw InvalidAppendRequest("calc is longer than \(AuditAppend.maximumCalcLength) characters")
         }
         return calc
     }
