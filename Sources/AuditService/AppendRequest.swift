@@ -2,8 +2,8 @@ import Contracts
 import MongoAdapter
 
 /// A validated `POST /append` body (`AuditAppend`): `{"id": "…", "calc": "2+3", "calcResult": 5}`.
-/// The id makes the append idempotent; a body without one (the seeds' webapp) is stored as
-/// before, without that protection.
+/// The id makes the append idempotent; a body without one (as the seeds' webapp sends) is
+/// stored too, without that protection.
 struct AppendRequest: Sendable, Equatable {
     let id: String?
     let calc: String
