@@ -1,3 +1,4 @@
+import Contracts
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -50,13 +51,13 @@ struct ErrorPage: Sendable {
 }
 
 /// Renders the pages from the templates, HTML-escaping every value.
-public struct PageRenderer: Sendable {
+struct PageRenderer: Sendable {
     private let library: MustacheLibrary
     /// Pages without per-request data, rendered once: `GET /` and `GET /add` are the busiest pages.
     private let indexHTML: ByteBuffer
     private let emptyAddHTML: ByteBuffer
 
-    public init() throws {
+    init() throws {
         var library = MustacheLibrary()
         try library.register(Templates.layout, named: "layout")
         try library.register(Templates.index, named: "index")
@@ -103,7 +104,7 @@ private let htmlHeaders: HTTPHeaders = ["content-type": "text/html; charset=utf-
 
 extension AuditRow {
     /// `ts` is milliseconds since the epoch; shown as ISO-8601 in UTC (`2026-11-22T04:23:32Z`).
-    init(_ entry: AuditEntry) {
+    init(_ entry: AuditList.Entry) {
         let date = Date(timeIntervalSince1970: Double(entry.ts) / 1000)
         self.init(time: date.formatted(.iso8601), calc: entry.calc, result: String(entry.result))
     }

@@ -10,10 +10,10 @@ import NIOHTTP1
 
 /// The service could not give an answer: unreachable, timed out, or failing (5xx, garbled reply).
 /// Pages turn it into "unavailable" (503); the message is for logs, never for visitors.
-public struct ServiceUnavailable: Error, CustomStringConvertible {
-    public let service: String
-    public let reason: String
-    public var description: String { "\(service) unavailable: \(reason)" }
+struct ServiceUnavailable: Error, CustomStringConvertible {
+    let service: String
+    let reason: String
+    var description: String { "\(service) unavailable: \(reason)" }
 }
 
 /// A reply with a status the caller interprets (adderservice 400 means "bad operands").
@@ -24,14 +24,14 @@ struct ServiceReply: Sendable {
 
 /// HTTP calls to one service over the shared, pooled keep-alive `HTTPClient`, to the target the
 /// selector picks. Every call has a deadline, so a hung service cannot hold a page.
-public struct ServiceHTTPClient: Sendable {
+struct ServiceHTTPClient: Sendable {
     let service: String
     let http: HTTPClient
     let selector: any TargetSelector
     let timeout: TimeAmount
     static let maxReplySize = 1 << 20
 
-    public init(service: String, http: HTTPClient, selector: any TargetSelector, timeout: TimeAmount = .seconds(3)) {
+    init(service: String, http: HTTPClient, selector: any TargetSelector, timeout: TimeAmount = .seconds(3)) {
         self.service = service
         self.http = http
         self.selector = selector
@@ -69,8 +69,8 @@ public struct ServiceHTTPClient: Sendable {
 }
 
 /// The one `HTTPClient` of the process: pooled keep-alive connections, connect and read timeouts.
-public enum ServiceHTTP {
-    public static func makeClient() -> HTTPClient {
+enum ServiceHTTP {
+    static func makeClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             timeout: .init(connect: .milliseconds(500), read: .seconds(3)),
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
