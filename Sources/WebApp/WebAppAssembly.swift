@@ -45,7 +45,7 @@ public enum WebAppAssembly {
             auditRecorder: AuditRecorder(audit: audit, parking: (eventSink as? RedisEventSink)?.auditParking, logger: runtime.logger),
             events: EventRecorder(sink: eventSink, logger: runtime.logger)
         )
-        let pages = try PageRenderer()
+        let pages = PageRenderer()
         // The HTTP client is listed first so it shuts down last, after the recorders' final sends.
         return runtime.makeApplication(
             routes: WebAppRoutes(pages: pages, dependencies: dependencies),

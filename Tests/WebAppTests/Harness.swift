@@ -99,7 +99,7 @@ struct Harness: Sendable {
             events: EventRecorder(sink: sink, settings: events, logger: logger)
         )
         // The runtime's server, so the pages are served as in production.
-        let pages = try PageRenderer()
+        let pages = PageRenderer()
         let routes = FirstOf(first: extraRoutes, then: WebAppRoutes(pages: pages, dependencies: dependencies))
         let app = runtime.makeApplication(
             routes: routes, errors: WebAppRoutes.errorPages(pages), services: [dependencies.auditRecorder, dependencies.events]
