@@ -131,8 +131,8 @@ let package = Package(
         + service("EventService", executable: "eventservice", dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", lifecycle, metrics, logging])
         + service(
             "WebApp", executable: "webapp",
-            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", httpClient, nioCore, nioHTTP1],
-            testDependencies: ["AdderService", "EventService", "MongoAdapter"]
+            dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", nioCore, nioPosix, nioHTTP1],
+            testDependencies: ["AdderService", "EventService", "MongoAdapter", httpClient]
         )
         + service("Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", argumentParser], testDependencies: ["EventService"])
 )

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Discovery
 import Logging
 import ServiceLifecycle
@@ -46,11 +45,11 @@ public enum WebAppAssembly {
             events: EventRecorder(sink: eventSink, logger: runtime.logger)
         )
         let pages = PageRenderer()
-        // The HTTP client is listed first so it shuts down last, after the recorders' final sends.
+        // The connection pool is listed first so it shuts down last, after the recorders' final sends.
         return runtime.makeApplication(
             routes: WebAppRoutes(pages: pages, dependencies: dependencies),
             readiness: [readiness(targets.findAdderservice)], errors: WebAppRoutes.errorPages(pages),
-            services: [HTTPClientService(client: http), dependencies.auditRecorder, dependencies.events]
+            services: [ConnectionPoolService(pool: http), dependencies.auditRecorder, dependencies.events]
         )
     }
 
