@@ -18,25 +18,25 @@ import Synchronization
 public final class ServiceConnectionPool: Sendable {
     /// The most a reply may hold; a larger one fails the call.
     static let maxReplySize = 1 << 20
-    /// Idle connections kept per target; more are closed after their call.
-    static let maxIdlePerTarget = 64
     /// Connections idle longer than this are closed rather than reused: below the services' own
     /// 60 s keep-alive limit, so a reused connection is not one the server is about to close.
     static let maxIdleTime = TimeAmount.seconds(30)
 
-    private struct Idle {
-        let channel: any Channel
-        let since: NIODeadline
-    }
-
     private let group: any EventLoopGroup
     private let connectTimeout: TimeAmount
-    private let idle = Mutex<[ServiceTarget: [Idle]]>([:])
+    private let maxPerTarget: Int
+    private let targets = Mutex<[ServiceTarget: TargetConnections]>([:])
     private let isShutDown = Atomic<Bool>(false)
 
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, connectTimeout: TimeAmount = .milliseconds(500)) {
+    /// `maxPerTarget` caps the connections open to one target; calls beyond it wait for one, so
+    /// a burst of pages cannot spend the webapp's descriptors on outgoing connections.
+    public init(
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, connectTimeout: TimeAmount = .milliseconds(500),
+        maxPerTarget: Int = 64
+    ) {
         self.group = group
         self.connectTimeout = connectTimeout
+        self.maxPerTarget = maxPerTarget
     }
 
     /// Sends one request to `target` and returns its reply, within `timeout` once connected.
@@ -49,10 +49,10 @@ public final class ServiceConnectionPool: Sendable {
         channel.writeAndFlush(call, promise: nil)
         do {
             let answer = try await reply.futureResult.get()
-            if answer.keepAlive { checkIn(channel, to: target) } else { channel.close(promise: nil) }
+            if answer.keepAlive { checkIn(channel, to: target) } else { close(channel, of: target) }
             return answer
         } catch {
-            channel.close(promise: nil)
+            close(channel, of: target)
             throw error
         }
     }
@@ -60,9 +60,8 @@ public final class ServiceConnectionPool: Sendable {
     /// Closes the idle connections; calls in flight close theirs when they end.
     public func shutdown() async throws {
         isShutDown.store(true, ordering: .relaxed)
-        let channels = idle.withLock { idle in
-            defer { idle.removeAll() }
-            return idle.values.flatMap { $0.map(\.channel) }
+        let channels = targets.withLock { targets in
+            targets.keys.flatMap { targets[$0, default: TargetConnections()].takeIdle() }
         }
         for channel in channels { try? await channel.close() }
     }
@@ -77,21 +76,45 @@ public final class ServiceConnectionPool: Sendable {
     }
 
     private func checkOut(_ target: ServiceTarget) async throws -> any Channel {
-        let now = NIODeadline.now()
-        while let reusable = idle.withLock({ $0[target]?.popLast() }) {
-            if reusable.channel.isActive, now - reusable.since < Self.maxIdleTime { return reusable.channel }
-            reusable.channel.close(promise: nil)
+        let handed: (any Channel)? = await withCheckedContinuation { waiter in
+            var stale: [any Channel] = []
+            let checkout = targets.withLock { targets in
+                let checkout = targets[target, default: TargetConnections()].checkOut(
+                    now: .now(), maxOpen: maxPerTarget, maxIdleTime: Self.maxIdleTime, stale: &stale
+                )
+                if case .wait = checkout { targets[target, default: TargetConnections()].enqueue(waiter) }
+                return checkout
+            }
+            for channel in stale { channel.close(promise: nil) }
+            switch checkout {
+            case .reuse(let channel): waiter.resume(returning: channel)
+            case .connect: waiter.resume(returning: nil)
+            case .wait: break
+            }
         }
-        return try await connect(target)
+        if let handed { return handed }
+        do {
+            return try await connect(target)
+        } catch {
+            release(target)
+            throw error
+        }
     }
 
     private func checkIn(_ channel: any Channel, to target: ServiceTarget) {
-        let kept = idle.withLock { idle in
-            guard !isShutDown.load(ordering: .relaxed), idle[target, default: []].count < Self.maxIdlePerTarget else { return false }
-            idle[target, default: []].append(Idle(channel: channel, since: .now()))
-            return true
-        }
-        if !kept { channel.close(promise: nil) }
+        guard !isShutDown.load(ordering: .relaxed) else { return close(channel, of: target) }
+        let waiter = targets.withLock { $0[target, default: TargetConnections()].checkIn(channel, now: .now()) }
+        waiter?.resume(returning: channel)
+    }
+
+    private func close(_ channel: any Channel, of target: ServiceTarget) {
+        channel.close(promise: nil)
+        release(target)
+    }
+
+    private func release(_ target: ServiceTarget) {
+        let waiter = targets.withLock { $0[target, default: TargetConnections()].release() }
+        waiter?.resume(returning: nil)
     }
 
     private func connect(_ target: ServiceTarget) async throws -> any Channel {

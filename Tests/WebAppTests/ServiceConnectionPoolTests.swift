@@ -25,6 +25,42 @@ import Testing
         }
     }
 
+    /// Beyond the cap, calls wait for a connection instead of opening more.
+    @Test func concurrentCallsBeyondTheCapWaitForAConnection() async throws {
+        try await ScriptedServer.with(reply: Self.ok) { server in
+            let pool = ServiceConnectionPool(maxPerTarget: 2)
+            let target = server.target
+            let replies = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 1...20 {
+                    group.addTask {
+                        String(buffer: try await pool.execute(.GET, "/x", body: nil, to: target, timeout: .seconds(5)).body)
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(replies == Array(repeating: "ok", count: 20))
+            #expect(server.state.connections.load(ordering: .relaxed) <= 2)
+            try await pool.shutdown()
+        }
+    }
+
+    /// A closed connection frees its place for a waiting call, which connects anew.
+    @Test func closedConnectionsHandTheirPlaceToWaitingCalls() async throws {
+        let reply = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+        try await ScriptedServer.with(reply: reply, closeAfterReply: true) { server in
+            let pool = ServiceConnectionPool(maxPerTarget: 1)
+            let target = server.target
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 1...5 {
+                    group.addTask { _ = try await pool.execute(.GET, "/x", body: nil, to: target, timeout: .seconds(5)) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(server.state.connections.load(ordering: .relaxed) == 5)
+            try await pool.shutdown()
+        }
+    }
+
     @Test func aReplyWithConnectionCloseIsNotReused() async throws {
         let reply = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
         try await ScriptedServer.with(reply: reply, closeAfterReply: true) { server in
