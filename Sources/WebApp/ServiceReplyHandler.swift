@@ -75,11 +75,14 @@ final class ServiceReplyHandler: ChannelDuplexHandler {
         fail(error, context: context)
     }
 
+    /// Fails the call, if one is waiting, and closes the connection either way: after an error
+    /// or a reply nobody asked for, the connection's state is unknown.
     private func fail(_ error: any Error, context: ChannelHandlerContext) {
         deadline?.cancel()
-        guard let reply else { return }
-        self.reply = nil
-        reply.fail(error)
+        if let reply {
+            self.reply = nil
+            reply.fail(error)
+        }
         context.close(promise: nil)
     }
 }
