@@ -4,10 +4,10 @@ import ServiceRuntime
 
 /// `GET /add/{first}/{second}` → `{"result": N}`; any other shape under /add → 400. Answered on
 /// the event loop: a sum waits on nothing.
-public struct AdderRoutes: Routes {
-    public init() {}
+struct AdderRoutes: Routes {
+    init() {}
 
-    public func route(_ request: Request) -> Routing {
+    func route(_ request: Request) -> Routing {
         let segments = request.segments
         guard segments.first == "add" else { return .notFound }
         // Missing or extra segments (`/add/2`, `/add//3`, `/add/1/2/3`) are bad input, not a missing page.
@@ -35,9 +35,4 @@ public struct AdderRoutes: Routes {
     }
 
     private static let headers: HTTPHeaders = ["content-type": "application/json"]
-}
-
-/// The adderservice: the runtime's server with the /add route.
-public func makeAdderApplication(runtime: ServiceRuntime) -> ServiceApplication {
-    runtime.makeApplication(routes: AdderRoutes())
 }

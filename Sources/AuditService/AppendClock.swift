@@ -10,17 +10,17 @@ import Synchronization
 /// sort on `{ts: -1}` alone (the one the index serves) would return them in no defined order.
 /// Under a burst the stamp runs ahead of the wall clock by at most one millisecond per append
 /// in the burst, and falls back in step as soon as the clock passes it.
-public final class AppendClock: Sendable {
-    public static let shared = AppendClock()
+final class AppendClock: Sendable {
+    static let shared = AppendClock()
 
     private let last = Mutex<Int64>(0)
     private let now: @Sendable () -> Int64
 
-    public init(now: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }) {
+    init(now: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }) {
         self.now = now
     }
 
-    public func next() -> Int64 {
+    func next() -> Int64 {
         let wallClock = now()
         return last.withLock { last in
             last = max(wallClock, last + 1)

@@ -2,17 +2,14 @@ import Contracts
 import MongoAdapter
 
 /// A validated `POST /append` body (`AuditAppend`): `{"id": "…", "calc": "2+3", "calcResult": 5}`.
-/// The id makes the append idempotent; a body without one (the seeds' webapp) is stored as
-/// before, without that protection.
-public struct AppendRequest: Sendable, Equatable {
-    /// Longest `calc` accepted, in Unicode scalars (a calculation, not a document store).
-    public static let maximumCalcLength = 1000
+/// The id makes the append idempotent; a body without one (as the seeds' webapp sends) is
+/// stored too, without that protection.
+struct AppendRequest: Sendable, Equatable {
+    let id: String?
+    let calc: String
+    let calcResult: Int64
 
-    public let id: String?
-    public let calc: String
-    public let calcResult: Int64
-
-    public init(id: String? = nil, calc: String, calcResult: Int64) {
+    init(id: String? = nil, calc: String, calcResult: Int64) {
         self.id = id
         self.calc = calc
         self.calcResult = calcResult
@@ -21,7 +18,7 @@ public struct AppendRequest: Sendable, Equatable {
     /// Validates raw body bytes. Parsed by libbson, not JSONDecoder, so that `5.0` is seen as
     /// the floating-point number it is written as (see `BSONDocument(json:)`).
     /// - Throws: `InvalidAppendRequest` with a message naming the field and the problem.
-    public init(body: some Collection<UInt8>) throws(InvalidAppendRequest) {
+    init(body: some Collection<UInt8>) throws(InvalidAppendRequest) {
         let document: BSONDocument
         do {
             document = try BSONDocument(json: body)
@@ -46,8 +43,8 @@ public struct AppendRequest: Sendable, Equatable {
         guard let value = document[AuditAppend.Field.calc.rawValue] else { throw InvalidAppendRequest("calc is missing" + expectedShape) }
         guard case .string(let calc) = value else { throw InvalidAppendRequest("calc must be a string, not \(value.typeDescription)") }
         guard !calc.isEmpty else { throw InvalidAppendRequest("calc must not be empty") }
-        guard calc.unicodeScalars.count <= maximumCalcLength else {
-            throw InvalidAppendRequest("calc is longer than \(maximumCalcLength) characters")
+        guard calc.unicodeScalars.count <= AuditAppend.maximumCalcLength else {
+            throw InvalidAppendRequest("calc is longer than \(AuditAppend.maximumCalcLength) characters")
         }
         return calc
     }
@@ -62,8 +59,8 @@ public struct AppendRequest: Sendable, Equatable {
 }
 
 /// Why an append body was refused; the message goes to the client as a 400.
-public struct InvalidAppendRequest: Error, Equatable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+struct InvalidAppendRequest: Error, Equatable, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
 }

@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import MongoAdapter
+import ServiceRuntime
 import Synchronization
 
 /// The connection to MongoDB, kept up by a background connector (`run()`).
@@ -11,17 +12,15 @@ import Synchronization
 /// pool when Mongo's addresses changed, and (re)creates the `ts` index after each reconnect until
 /// that succeeded once. When Mongo comes back at the same address the existing pool reconnects
 /// by itself, so no rebuild is needed for that.
-public final class AuditDatabase: Sendable {
-    public struct Timing: Sendable {
-        /// Wait before the first retry; doubled after each failure up to `maximumRetry`.
-        public var firstRetry: Duration
-        public var maximumRetry: Duration
+final class AuditDatabase: Sendable {
+    struct Timing: Sendable {
+        /// Between failed rounds while Mongo is away.
+        var retry: Backoff
         /// How often a healthy connection is pinged and Mongo's addresses looked up again.
-        public var healthCheckInterval: Duration
+        var healthCheckInterval: Duration
 
-        public init(firstRetry: Duration = .milliseconds(200), maximumRetry: Duration = .seconds(5), healthCheckInterval: Duration = .seconds(2)) {
-            self.firstRetry = firstRetry
-            self.maximumRetry = maximumRetry
+        init(retry: Backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5)), healthCheckInterval: Duration = .seconds(2)) {
+            self.retry = retry
             self.healthCheckInterval = healthCheckInterval
         }
     }
@@ -50,7 +49,7 @@ public final class AuditDatabase: Sendable {
     let connectedGauge = Gauge(label: "auditservice_mongo_connected")
 
     /// - Parameter locate: where Mongo is now (discovery); called before every connection round.
-    public init(timing: Timing = Timing(), logger: Logger, locate: @escaping @Sendable () async throws -> [MongoTarget]) {
+    init(timing: Timing = Timing(), logger: Logger, locate: @escaping @Sendable () async throws -> [MongoTarget]) {
         self.locate = locate
         self.timing = timing
         self.logger = logger
@@ -58,28 +57,27 @@ public final class AuditDatabase: Sendable {
     }
 
     /// The store for one request; throws while no connection was ever made.
-    public func store() throws(DatabaseUnavailable) -> AuditStore {
+    func store() throws(DatabaseUnavailable) -> AuditStore {
         let (connection, problem) = state.withLock { ($0.connection, $0.lastProblem) }
         guard let connection else { throw DatabaseUnavailable("not connected to MongoDB yet (\(problem))") }
         return connection.store
     }
 
     /// For `/readyz`: a connection exists and Mongo answers a ping now.
-    public func checkReady() async throws(DatabaseUnavailable) {
+    func checkReady() async throws(DatabaseUnavailable) {
         let store = try store()
         do { try await store.ping() } catch { throw DatabaseUnavailable("MongoDB unreachable: \(error.message)") }
     }
 
     /// The connector loop; returns when its task is cancelled.
-    public func run() async {
-        var retryDelay = timing.firstRetry
+    func run() async {
+        var backoff = timing.retry
         while !Task.isCancelled {
             if await connectOrCheck() {
-                retryDelay = timing.firstRetry
+                backoff.reset()
                 try? await Task.sleep(for: timing.healthCheckInterval)
             } else {
-                try? await Task.sleep(for: retryDelay)
-                retryDelay = min(retryDelay * 2, timing.maximumRetry)
+                try? await Task.sleep(for: backoff.next())
             }
         }
     }
@@ -190,8 +188,8 @@ public final class AuditDatabase: Sendable {
 }
 
 /// MongoDB cannot be used now; the client gets a 503 with this message.
-public struct DatabaseUnavailable: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+struct DatabaseUnavailable: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
 }

@@ -1,3 +1,4 @@
+import Contracts
 import Logging
 import MongoAdapter
 import NIOCore
@@ -5,22 +6,19 @@ import NIOHTTP1
 import ServiceRuntime
 
 /// `POST /append` and `GET /list` (docs/design.md, "HTTP contracts", auditservice).
-public struct AuditRoutes: Routes {
-    public static let defaultListLimit = 10
-    public static let maximumListLimit = 100
-
+struct AuditRoutes: Routes {
     let database: AuditDatabase
-    public init(database: AuditDatabase) {
+    init(database: AuditDatabase) {
         self.database = database
     }
 
     /// Both wait on MongoDB, so both answer from a task. The runtime has read the body whole
     /// (413 over its limit) before `append` runs.
-    public func route(_ request: Request) -> Routing {
+    func route(_ request: Request) -> Routing {
         guard request.segments.count == 1 else { return .notFound }
         switch request.segments[0] {
-        case "append": return .post(request, .task("/append") { request in try await append(request) })
-        case "list": return .get(request, .task("/list") { request in try await list(request) })
+        case "append": return .post(request, .task(AuditAppend.path) { request in try await append(request) })
+        case "list": return .get(request, .task(AuditList.path) { request in try await list(request) })
         default: return .notFound
         }
     }
@@ -42,15 +40,16 @@ public struct AuditRoutes: Routes {
         return Response.json(AuditList(list: entries))
     }
 
-    /// `limit`: absent → 10; a positive base-10 integer, capped at 100; anything else → 400.
+    /// `limit`: absent → `AuditList.defaultLimit`; a positive base-10 integer, capped at
+    /// `AuditList.maximumLimit`; anything else → 400.
     static func listLimit(_ text: String?) throws(APIError) -> Int {
-        guard let text else { return defaultListLimit }
+        guard let text else { return AuditList.defaultLimit }
         let isDigits = !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
         // All digits but too long for Int is still a positive integer: it is over the cap.
         guard isDigits, Int(text) ?? Int.max > 0 else {
             throw APIError(.badRequest, "limit must be a positive integer, got \"\(text.prefix(40))\"")
         }
-        return min(Int(text) ?? Int.max, maximumListLimit)
+        return min(Int(text) ?? Int.max, AuditList.maximumLimit)
     }
 
     /// Runs a store operation, answering 503 when MongoDB cannot be reached.

@@ -1,20 +1,21 @@
+import Contracts
 import Logging
 import MongoAdapter
 
 /// The audit operations on one connected pool: `audit.audit`, documents `{ts, calc, result}`.
-public struct AuditStore: Sendable {
-    public static let database = "audit"
-    public static let collectionName = "audit"
+struct AuditStore: Sendable {
+    static let database = "audit"
+    static let collectionName = "audit"
     /// `{ts: -1}`, serving the newest-first sort of `list`. Not `{ts: -1, _id: -1}` to break
     /// ties: nx-27017 fails every later insert once an index names `_id` ("JSON path error near
     /// '_id'"). Ties cannot happen within one instance anyway (see `AppendClock`).
-    public static let indexKeys: BSONDocument = ["ts": .int32(-1)]
-    public static let indexName = "ts_-1"
+    static let indexKeys: BSONDocument = ["ts": .int32(-1)]
+    static let indexName = "ts_-1"
 
     let collection: MongoCollection
     let logger: Logger
 
-    public init(pool: MongoClientPool, logger: Logger) {
+    init(pool: MongoClientPool, logger: Logger) {
         self.collection = pool.collection(Self.collectionName, database: Self.database)
         self.logger = logger
     }
@@ -23,8 +24,8 @@ public struct AuditStore: Sendable {
     /// append is idempotent: the id is the document's `_id` (unique in MongoDB and in
     /// nx-27017 alike, no index of ours needed), and a second append with it stores nothing and
     /// returns the record stored the first time.
-    public func append(_ request: AppendRequest, clock: AppendClock = .shared) async throws(MongoError) -> AuditEntry {
-        let entry = AuditEntry(ts: clock.next(), calc: request.calc, result: request.calcResult)
+    func append(_ request: AppendRequest, clock: AppendClock = .shared) async throws(MongoError) -> AuditList.Entry {
+        let entry = AuditList.Entry(ts: clock.next(), calc: request.calc, result: request.calcResult)
         var document = entry.document
         if let id = request.id { document = BSONDocument([(key: "_id", value: .string(id))] + document.elements) }
         do throws(MongoError) {
@@ -37,16 +38,16 @@ public struct AuditStore: Sendable {
     }
 
     /// The record stored under `id`, if any.
-    func stored(id: String) async throws(MongoError) -> AuditEntry? {
+    func stored(id: String) async throws(MongoError) -> AuditList.Entry? {
         let documents = try await collection.find(["_id": .string(id)], limit: 1, projection: ["_id": .int32(0)])
-        return documents.first.flatMap(AuditEntry.init(document:))
+        return documents.first.flatMap(AuditList.Entry.init(document:))
     }
 
     /// The newest `limit` entries, newest first.
-    public func list(limit: Int) async throws(MongoError) -> [AuditEntry] {
+    func list(limit: Int) async throws(MongoError) -> [AuditList.Entry] {
         let documents = try await collection.find(sort: Self.indexKeys, limit: limit, projection: ["_id": .int32(0)])
         return documents.compactMap { document in
-            guard let entry = AuditEntry(document: document) else {
+            guard let entry = AuditList.Entry(document: document) else {
                 logger.warning("skipping a malformed audit document", metadata: ["document": "\(document)"])
                 return nil
             }
@@ -56,9 +57,9 @@ public struct AuditStore: Sendable {
 
     /// Creates the index. An existing identical index is fine (createIndexes is idempotent on
     /// mongod and nx-27017; nx-27017 stores it as its own single-field index on `ts`).
-    public func createIndex() async throws(MongoError) {
+    func createIndex() async throws(MongoError) {
         try await collection.createIndex(keys: Self.indexKeys, name: Self.indexName)
     }
 
-    public func ping() async throws(MongoError) { try await collection.pool.ping() }
+    func ping() async throws(MongoError) { try await collection.pool.ping() }
 }

@@ -13,6 +13,8 @@ public struct AuditAppend: Codable, Sendable, Equatable {
 
     /// Longest id accepted, in bytes.
     public static let maximumIDLength = 64
+    /// Longest `calc` accepted, in Unicode scalars (a calculation, not a document store).
+    public static let maximumCalcLength = 1000
 
     public let id: String
     public let calc: String

@@ -1,24 +1,24 @@
 import Contracts
 
 /// Every Redis key the eventservice uses, named in one place.
-public struct EventKeys: Sendable, Equatable {
+struct EventKeys: Sendable, Equatable {
     /// The queue producers LPUSH to. `eventservice`, as in the seeds, so old producers still work.
-    public let queue: String
+    let queue: String
     /// Messages taken from the queue but not yet applied and acknowledged.
-    public let processing: String
+    let processing: String
     /// Hash: url → number of `record` events seen.
-    public let counts: String
+    let counts: String
     /// The newest raw `record` messages, capped (LPUSH + LTRIM).
-    public let log: String
+    let log: String
     /// Messages that could not be applied, as JSON envelopes with the reason.
-    public let dead: String
+    let dead: String
     /// Hashes of the record ids applied lately (current and previous generation): the dedupe window.
-    public let seen: String
-    public let seenPrevious: String
+    let seen: String
+    let seenPrevious: String
     /// Where summary replies may go (`<queue>:reply:<suffix>`).
-    public let replyPrefix: String
+    let replyPrefix: String
 
-    public init(queue: String) {
+    init(queue: String) {
         self.queue = queue
         processing = queue + ":processing"
         counts = queue + ":counts"
@@ -29,30 +29,5 @@ public struct EventKeys: Sendable, Equatable {
         replyPrefix = EventQueueContract.replyPrefix(queue: queue)
     }
 
-    public static let standard = EventKeys(queue: EventQueueContract.queue)
-}
-
-/// Tunables of the worker, with the defaults the service runs with.
-public struct EventWorkerSettings: Sendable {
-    /// Most messages applied by one script call.
-    public var batchSize: Int = 500
-    /// How long one BLMOVE waits for a message, in seconds; also bounds how long shutdown waits.
-    public var blockSeconds: Int = 1
-    /// Length of the raw event log.
-    public var logCapacity: Int = 10_000
-    /// Lifetime of a summary reply on its return path, in seconds.
-    public var summaryTTLSeconds: Int = 60
-    /// Record ids remembered per generation of the dedupe window; the window holds the newest
-    /// `dedupeWindow` to `2 × dedupeWindow` ids. A copy of an event exists only when a producer
-    /// resent a push whose reply it did not see (a timeout, a broken connection); the resend
-    /// follows the original within the producer's command timeout plus its backoff (5 s + 1 s
-    /// for the webapp), so the copies are apart by at most what all producers push in ~6 s.
-    /// One webapp tops out near 21,000 pages/s (bench/RESULTS.md): 250,000 ids cover two at
-    /// full speed with room to spare. Memory: 18 MB of Redis per generation of 250,000 webapp
-    /// ids (MEMORY USAGE, Redis 7.0), so at most 36 MB.
-    public var dedupeWindow: Int = 250_000
-    /// How often the queue depth gauge is sampled.
-    public var depthSampleInterval: Duration = .seconds(2)
-
-    public init() {}
+    static let standard = EventKeys(queue: EventQueueContract.queue)
 }

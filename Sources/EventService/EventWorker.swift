@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Metrics
 import RedisAdapter
+import ServiceRuntime
 import ServiceLifecycle
 
 /// Consumes the `eventservice` queue reliably.
@@ -16,7 +17,7 @@ import ServiceLifecycle
 /// the processing list, where the next round (after a restart, too) finds it first; because a
 /// message is applied only when its acknowledgement removes it, nothing is counted twice.
 /// When both lists are empty the worker waits in BLMOVE.
-public final class EventWorker: Service, Sendable {
+final class EventWorker: Service, Sendable {
     private let consumer: RedisClient
     private let monitor: RedisClient
     private let keys: EventKeys
@@ -31,7 +32,7 @@ public final class EventWorker: Service, Sendable {
     ///   - consumer: used only by this worker: it blocks in BLMOVE, so its command timeout must be
     ///     longer than `settings.blockSeconds`.
     ///   - monitor: for the queue-depth gauge (and readiness checks elsewhere); never blocks.
-    public init(
+    init(
         consumer: RedisClient, monitor: RedisClient, keys: EventKeys = .standard,
         settings: EventWorkerSettings = EventWorkerSettings(), logger: Logger
     ) {
@@ -43,7 +44,7 @@ public final class EventWorker: Service, Sendable {
     }
 
     /// Runs until graceful shutdown or cancellation; Redis errors are logged and retried.
-    public func run() async throws {
+    func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.sampleQueueDepth() }
             await self.consume()
@@ -53,7 +54,7 @@ public final class EventWorker: Service, Sendable {
 
     private func consume() async {
         await logRecovery()
-        var backoff = Backoff()
+        var backoff = settings.retry
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 _ = try await round()
@@ -121,16 +122,4 @@ public final class EventWorker: Service, Sendable {
             try? await Task.sleep(for: settings.depthSampleInterval)
         }
     }
-}
-
-/// Exponential backoff between failed rounds: 50 ms doubling up to 1.6 s.
-struct Backoff {
-    private var attempt = 0
-
-    mutating func next() -> Duration {
-        defer { attempt += 1 }
-        return .milliseconds(50 * (1 << min(attempt, 5)))
-    }
-
-    mutating func reset() { attempt = 0 }
 }

@@ -31,7 +31,8 @@ public final class RedisClient: RedisCommanding, Sendable {
         try await withReconnect { connection throws(RedisError) in try await connection.command(arguments) }
     }
 
-    public func pipeline(_ commands: [[String]]) async throws(RedisError) -> [RedisValue] {
+    /// `RedisConnection.pipeline` with reconnects; for tests.
+    func pipeline(_ commands: [[String]]) async throws(RedisError) -> [RedisValue] {
         try await withReconnect { connection throws(RedisError) in try await connection.pipeline(commands) }
     }
 

@@ -5,9 +5,6 @@ import Synchronization
 public protocol RedisCommanding: Sendable {
     /// Runs one command. An error reply throws `RedisError` with kind `.reply`.
     func command(_ arguments: [String]) async throws(RedisError) -> RedisValue
-    /// Runs the commands in one round trip. Error replies come back as `.error` values in place,
-    /// so the other replies are not lost; only a connection failure throws.
-    func pipeline(_ commands: [[String]]) async throws(RedisError) -> [RedisValue]
 }
 
 /// One connection to Redis: one hiredis context, driven by a thread of its own.
@@ -39,11 +36,6 @@ public final class RedisConnection: RedisCommanding, Sendable {
 
     deinit { close() }
 
-    /// Connects with `timeout` for the connect and for each command's reads and writes.
-    public static func connect(host: String, port: Int, timeout: Duration) async throws(RedisError) -> RedisConnection {
-        try await connect(host: host, port: port, connectTimeout: timeout, commandTimeout: timeout)
-    }
-
     /// Connects within `connectTimeout`; each command then may take up to `commandTimeout`.
     public static func connect(
         host: String, port: Int, connectTimeout: Duration, commandTimeout: Duration
@@ -69,7 +61,10 @@ public final class RedisConnection: RedisCommanding, Sendable {
         return value
     }
 
-    public func pipeline(_ commands: [[String]]) async throws(RedisError) -> [RedisValue] {
+    /// Runs the commands in one round trip. Error replies come back as `.error` values in place,
+    /// so the other replies are not lost; only a connection failure throws. (The services send
+    /// one command per round trip; tests use this to set Redis up.)
+    func pipeline(_ commands: [[String]]) async throws(RedisError) -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
         let context = self.context
         return try await Self.run(on: thread) { () throws(RedisError) in try context.pipeline(commands) }

@@ -1,7 +1,7 @@
 import Discovery
 
 /// Why a report failed: one line for stderr and the exit status.
-public enum ReportFailure: Error, Equatable, CustomStringConvertible {
+enum ReportFailure: Error, Equatable, CustomStringConvertible {
     /// DNS could not say where Redis is.
     case discovery(String)
     /// Redis was found but no target accepted a connection.
@@ -11,7 +11,7 @@ public enum ReportFailure: Error, Equatable, CustomStringConvertible {
     /// Something answered, but not with a JSON object of counts.
     case badAnswer(String)
 
-    public var exitCode: Int32 {
+    var exitCode: Int32 {
         switch self {
         case .discovery: 3
         case .redisUnreachable: 4
@@ -20,7 +20,7 @@ public enum ReportFailure: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    var description: String {
         let text =
             switch self {
             case .discovery(let detail): "cannot find Redis: \(detail)"

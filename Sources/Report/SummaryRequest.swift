@@ -9,12 +9,12 @@ import RedisAdapter
 /// Asks the eventservice for a summary: LPUSH a `summary` message naming a return path no one
 /// else uses (in the reply key space, with a UUID suffix), then BLPOP that path. Two reports at
 /// once never see each other's answers.
-public struct SummaryRequest: Sendable {
-    public let queue: String
-    public let returnPath: String
-    public let timeout: Duration
+struct SummaryRequest: Sendable {
+    let queue: String
+    let returnPath: String
+    let timeout: Duration
 
-    public init(
+    init(
         queue: String = EventQueueContract.queue,
         returnPath: String = EventQueueContract.replyPath(suffix: UUID().uuidString), timeout: Duration
     ) {
@@ -24,11 +24,11 @@ public struct SummaryRequest: Sendable {
     }
 
     /// The message, in the seeds' format.
-    public var message: String { EventQueueContract.summaryMessage(returnPath: returnPath) }
+    var message: String { EventQueueContract.summaryMessage(returnPath: returnPath) }
 
     /// Sends the request and returns the raw JSON answer. `connection` must allow commands of
     /// `timeout` plus a margin (it blocks in BLPOP).
-    public func send(on connection: RedisConnection) async throws -> String {
+    func send(on connection: RedisConnection) async throws -> String {
         _ = try await connection.command(["LPUSH", queue, message])
         let reply = try await connection.command(["BLPOP", returnPath, Self.seconds(timeout)])
         guard let pair = reply.array, pair.count == 2, let answer = pair[1].string else {
@@ -40,7 +40,7 @@ public struct SummaryRequest: Sendable {
     }
 
     /// Parses the eventservice's answer, `{"<url>": <count>, …}`.
-    public static func counts(from answer: String) throws(ReportFailure) -> [String: Int] {
+    static func counts(from answer: String) throws(ReportFailure) -> [String: Int] {
         do {
             return try JSONDecoder().decode([String: Int].self, from: Data(answer.utf8))
         } catch {

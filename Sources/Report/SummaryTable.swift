@@ -1,11 +1,11 @@
 /// The report's table: url and count, most counted first, then by url.
-public enum SummaryTable {
-    public static func rows(_ counts: [String: Int]) -> [(url: String, count: Int)] {
+enum SummaryTable {
+    static func rows(_ counts: [String: Int]) -> [(url: String, count: Int)] {
         counts.map { (url: $0.key, count: $0.value) }
             .sorted { $0.count != $1.count ? $0.count > $1.count : $0.url < $1.url }
     }
 
-    public static func render(_ counts: [String: Int]) -> String {
+    static func render(_ counts: [String: Int]) -> String {
         let rows = rows(counts)
         let urlWidth = max(3, rows.map(\.url.count).max() ?? 0)
         let countWidth = max(5, rows.map { String($0.count).count }.max() ?? 0)

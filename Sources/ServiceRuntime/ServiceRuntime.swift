@@ -86,39 +86,3 @@ extension Duration {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
-
-/// A service's HTTP server and the background services that run beside it.
-public struct ServiceApplication: Sendable {
-    let settings: HTTPServer.Settings
-    let responder: Responder
-    let services: [any Service]
-    let logger: Logger
-
-    /// A server for one run: its port and connections belong to that run.
-    func makeServer() -> HTTPServer {
-        HTTPServer(settings: settings, responder: responder)
-    }
-
-    /// Runs the application on its configured port (0: any free one) while `body` gets the bound
-    /// port, then shuts it down gracefully. For tests and benchmarks in process.
-    public func withRunning<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
-        let server = makeServer()
-        let group = ServiceGroup(services: services + [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            let result: T
-            do {
-                result = try await body(try await server.boundPort.futureResult.get())
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
-        }
-    }
-}

@@ -9,7 +9,7 @@ import RedisAdapter
 /// Where audit records that could not be delivered before shutdown wait for the next start: a
 /// durable list, shared by every webapp (appends are idempotent on their id, so two webapps
 /// delivering the same parked record store it once).
-public protocol AuditParking: Sendable {
+protocol AuditParking: Sendable {
     /// Stores the records (the `/append` bodies); throws when they could not be stored.
     func park(_ bodies: [String]) async throws
     /// Everything parked now, oldest first.
@@ -19,22 +19,22 @@ public protocol AuditParking: Sendable {
 }
 
 /// The parking list in Redis, `webapp:audit:pending`.
-public struct RedisAuditParking: AuditParking {
-    public static let listKey = "webapp:audit:pending"
+struct RedisAuditParking: AuditParking {
+    static let listKey = "webapp:audit:pending"
     let client: RedisClient
 
-    public init(client: RedisClient) { self.client = client }
+    init(client: RedisClient) { self.client = client }
 
-    public func park(_ bodies: [String]) async throws {
+    func park(_ bodies: [String]) async throws {
         guard !bodies.isEmpty else { return }
         _ = try await client.command(["RPUSH", Self.listKey] + bodies)
     }
 
-    public func parked() async throws -> [String] {
+    func parked() async throws -> [String] {
         (try await client.command(["LRANGE", Self.listKey, "0", "-1"]).array ?? []).compactMap(\.string)
     }
 
-    public func remove(_ body: String) async throws {
+    func remove(_ body: String) async throws {
         _ = try await client.command(["LREM", Self.listKey, "1", body])
     }
 }

@@ -2,6 +2,7 @@ import Contracts
 import Logging
 import Metrics
 import ServiceLifecycle
+import ServiceRuntime
 import Synchronization
 
 /// Sends calculations to auditservice in the background, losing none.
@@ -12,17 +13,17 @@ import Synchronization
 /// page slows down instead of dropping history. On shutdown the queue is drained for up to
 /// `drainTimeout`; what is still undelivered then is parked (`AuditParking`, a Redis list) and
 /// delivered by the next webapp to start. A ServiceLifecycle service.
-public final class AuditRecorder: Service, Sendable {
-    public struct Settings: Sendable {
+final class AuditRecorder: Service, Sendable {
+    struct Settings: Sendable {
         /// Records waiting to be sent; beyond this `record` waits for room.
-        public var capacity = 10_000
+        var capacity = 10_000
         /// Appends in flight at once, so a slow auditservice is not flooded.
-        public var concurrency = 32
-        public var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
+        var concurrency = 32
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
         /// On shutdown, how long delivery goes on before the rest is parked. Below the runtime's
         /// 10 s shutdown limit, with room for parking and the other services.
-        public var drainTimeout: Duration = .seconds(5)
-        public init() {}
+        var drainTimeout: Duration = .seconds(5)
+        init() {}
     }
 
     private let audit: AuditClient
@@ -37,7 +38,7 @@ public final class AuditRecorder: Service, Sendable {
     /// Records given up at the drain deadline, parked once the senders have stopped.
     private let undelivered = Mutex<[PendingAppend]>([])
 
-    public init(audit: AuditClient, parking: (any AuditParking)? = nil, settings: Settings = Settings(), logger: Logger) {
+    init(audit: AuditClient, parking: (any AuditParking)? = nil, settings: Settings = Settings(), logger: Logger) {
         self.audit = audit
         self.parking = parking
         self.settings = settings
@@ -48,7 +49,7 @@ public final class AuditRecorder: Service, Sendable {
     /// Queues a calculation for the history, waiting while the queue is full. Returns true when
     /// it had to wait (the history is behind).
     @discardableResult
-    public func record(_ record: AuditRecord) async -> Bool {
+    func record(_ record: AuditRecord) async -> Bool {
         let append = AuditAppend(id: ids.next(), calc: record.calc, calcResult: record.calcResult)
         let waited = await queue.put(PendingAppend(append: append))
         if waited { metrics.delayed.increment() }
@@ -58,7 +59,7 @@ public final class AuditRecorder: Service, Sendable {
     /// Records queued and not yet taken by a sender.
     var queued: Int { queue.count }
 
-    public func run() async throws {
+    func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.resumeParked() }
@@ -95,7 +96,7 @@ public final class AuditRecorder: Service, Sendable {
     /// Appends one record, retrying with capped backoff while auditservice is unavailable.
     /// False only when the drain deadline passed first (the record is to be parked).
     private func deliver(_ append: AuditAppend) async -> Bool {
-        var delay = settings.backoff.initial
+        var backoff = settings.backoff
         var attempts = 0
         while true {
             attempts += 1
@@ -112,10 +113,10 @@ public final class AuditRecorder: Service, Sendable {
                 if attempts == 1 { logger.warning("audit append failed, retrying", metadata: ["error": "\(error)"]) }
             }
             if Task.isCancelled { return false }
+            let delay = backoff.next()
             if let deadline = drainDeadline.withLock({ $0 }), ContinuousClock.now + delay > deadline { return false }
             metrics.retries.increment()
             try? await Task.sleep(for: delay)
-            delay = settings.backoff.next(after: delay)
         }
     }
 
@@ -142,7 +143,7 @@ public final class AuditRecorder: Service, Sendable {
     /// Queues what an earlier run parked. Retried until the parking place answers once.
     private func resumeParked() async {
         guard let parking else { return }
-        var delay = settings.backoff.initial
+        var backoff = settings.backoff
         while drainDeadline.withLock({ $0 }) == nil {
             do {
                 let bodies = try await parking.parked()
@@ -159,8 +160,7 @@ public final class AuditRecorder: Service, Sendable {
                 }
                 return
             } catch {
-                try? await Task.sleep(for: delay)
-                delay = settings.backoff.next(after: delay)
+                try? await Task.sleep(for: backoff.next())
             }
         }
     }

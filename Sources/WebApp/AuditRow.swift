@@ -1,3 +1,4 @@
+import Contracts
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -13,7 +14,7 @@ struct AuditRow: Sendable {
 
 extension AuditRow {
     /// `ts` is milliseconds since the epoch; shown as ISO-8601 in UTC (`2026-11-22T04:23:32Z`).
-    init(_ entry: AuditEntry) {
+    init(_ entry: AuditList.Entry) {
         let date = Date(timeIntervalSince1970: Double(entry.ts) / 1000)
         self.init(time: date.formatted(.iso8601), calc: entry.calc, result: String(entry.result))
     }

@@ -3,12 +3,12 @@ import ServiceLifecycle
 /// Keeps the shared connection pool alive while the app runs and closes it on graceful shutdown.
 /// Listed first among the app's services, so it stops last: the background recorders finish
 /// their sends before the connections go away.
-public struct ConnectionPoolService: Service {
-    public let pool: ServiceConnectionPool
+struct ConnectionPoolService: Service {
+    let pool: ServiceConnectionPool
 
-    public init(pool: ServiceConnectionPool) { self.pool = pool }
+    init(pool: ServiceConnectionPool) { self.pool = pool }
 
-    public func run() async throws {
+    func run() async throws {
         try? await gracefulShutdown()
         try await pool.shutdown()
     }

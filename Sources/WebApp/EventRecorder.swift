@@ -7,35 +7,36 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import ServiceRuntime
 import Synchronization
 
 /// Where page events go: the Redis list `eventservice` (`RedisEventSink`) in production.
-public protocol EventSink: Sendable {
+protocol EventSink: Sendable {
     /// Pushes the messages in one command (one round trip). Throws `EventsRejected` when the
     /// server refused them (resending cannot help); any other error means "try again later".
     func push(_ messages: [String]) async throws
 }
 
 /// The sink's server answered the push with an error: the batch is dropped, not retried.
-public struct EventsRejected: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { "events rejected: \(message)" }
+struct EventsRejected: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { "events rejected: \(message)" }
 }
 
 /// Records page views as eventservice `record` messages without ever blocking or failing a page:
 /// `record` only appends to a bounded buffer; `run` (a ServiceLifecycle service) sends batches,
 /// waits with backoff while the sink is away and drains the buffer when it returns.
-public final class EventRecorder: Service, Sendable {
-    public struct Settings: Sendable {
-        public var capacity = 10_000
-        public var batchSize = 500
+final class EventRecorder: Service, Sendable {
+    struct Settings: Sendable {
+        var capacity = 10_000
+        var batchSize = 500
         /// Gathers events for this long after the first arrives, so busy pages share a push.
-        public var linger: Duration = .milliseconds(2)
-        public var backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(1))
+        var linger: Duration = .milliseconds(2)
+        var backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(1))
         /// On shutdown, how long to keep trying to deliver what is buffered.
-        public var drainTimeout: Duration = .seconds(3)
-        public init() {}
+        var drainTimeout: Duration = .seconds(3)
+        init() {}
     }
 
     private let sink: any EventSink
@@ -50,7 +51,7 @@ public final class EventRecorder: Service, Sendable {
     /// the eventservice applies each id once.
     private let ids = UniqueIDs()
 
-    public init(sink: any EventSink, settings: Settings = Settings(), logger: Logger) {
+    init(sink: any EventSink, settings: Settings = Settings(), logger: Logger) {
         self.sink = sink
         self.settings = settings
         self.logger = logger
@@ -59,7 +60,7 @@ public final class EventRecorder: Service, Sendable {
 
     /// Queues one page view of `path` under its route (`PageEventKey`): the counts are keyed by
     /// the webapp's routes, never by anything a client sends. Never waits.
-    public func record(path: some StringProtocol) {
+    func record(path: some StringProtocol) {
         record(url: PageEventKey.forPath(path))
     }
 
@@ -71,7 +72,7 @@ public final class EventRecorder: Service, Sendable {
         droppedSinceLog.add(1, ordering: .relaxed)
     }
 
-    public func run() async throws {
+    func run() async throws {
         await withGracefulShutdownHandler {
             await sendUntilFinished()
         } onGracefulShutdown: {
@@ -116,7 +117,7 @@ public final class EventRecorder: Service, Sendable {
     /// Once shutdown has begun, it gives up at the shutdown deadline and counts the batch as lost.
     private func deliver(_ batch: [PageEvent], lastDropLog: inout ContinuousClock.Instant) async {
         let messages = batch.map { EventQueueContract.recordMessage(url: $0.url, id: ids.next()) }
-        var delay = settings.backoff.initial
+        var backoff = settings.backoff
         var failures = 0
         while true {
             do {
@@ -133,6 +134,7 @@ public final class EventRecorder: Service, Sendable {
                 metrics.retries.increment()
                 if failures == 1 { logger.warning("event sink unreachable, buffering", metadata: ["error": "\(error)"]) }
             }
+            let delay = backoff.next()
             let deadline = shutdownDeadline.withLock { $0 }
             if Task.isCancelled || deadline.map({ ContinuousClock.now + delay > $0 }) == true {
                 metrics.lost.increment(by: messages.count)
@@ -140,7 +142,6 @@ public final class EventRecorder: Service, Sendable {
                 return
             }
             try? await Task.sleep(for: delay)
-            delay = settings.backoff.next(after: delay)
             reportDrops(&lastDropLog)
         }
     }
@@ -162,11 +163,11 @@ public final class EventRecorder: Service, Sendable {
 /// the set of keys in the eventservice's counts is bounded by this list whatever Host, path or
 /// query a client sends. A path that is not one of the routes (it cannot reach the recording
 /// middleware, which wraps only these routes) is counted as `other`, never under its own name.
-public enum PageEventKey {
-    public static let routes: Set<String> = ["/", "/add", "/add/calculate", "/audit"]
-    public static let other = "other"
+enum PageEventKey {
+    static let routes: Set<String> = ["/", "/add", "/add/calculate", "/audit"]
+    static let other = "other"
 
-    public static func forPath(_ path: some StringProtocol) -> String {
+    static func forPath(_ path: some StringProtocol) -> String {
         var path = Substring(path)
         if path.count > 1, path.hasSuffix("/") { path = path.dropLast() }
         let key = String(path)
@@ -174,16 +175,6 @@ public enum PageEventKey {
     }
 }
 
-/// Capped exponential backoff.
-public struct Backoff: Sendable {
-    public var initial: Duration
-    public var maximum: Duration
-    public init(initial: Duration, maximum: Duration) {
-        self.initial = initial
-        self.maximum = maximum
-    }
-    func next(after delay: Duration) -> Duration { min(delay * 2, maximum) }
-}
 
 /// The event recorder's counters on /metrics.
 struct EventMetrics: Sendable {

@@ -3,12 +3,12 @@ import NIOHTTP1
 import ServiceRuntime
 
 /// Renders the pages as HTML responses; every value in them is escaped (`HTMLWriter`).
-public struct PageRenderer: Sendable {
+struct PageRenderer: Sendable {
     /// Pages without per-request data, rendered once: `GET /` and `GET /add` are the busiest pages.
     private let indexHTML: ByteBuffer
     private let emptyAddHTML: ByteBuffer
 
-    public init() {
+    init() {
         indexHTML = Self.render(IndexPage())
         emptyAddHTML = Self.render(AddPage())
     }

@@ -6,18 +6,18 @@ import RedisAdapter
 /// Page events into the Redis list `eventservice`, many values per `LPUSH` (one round trip).
 /// LPUSH adds each value at the head in turn, so with eventservice taking from the tail the
 /// events are consumed in the order they were recorded.
-public struct RedisEventSink: EventSink {
-    public static let listKey = EventQueueContract.queue
+struct RedisEventSink: EventSink {
+    static let listKey = EventQueueContract.queue
     let client: RedisClient
 
-    public init(client: RedisClient) { self.client = client }
+    init(client: RedisClient) { self.client = client }
 
     /// Undelivered audit records wait in the same Redis until the next start.
-    public var auditParking: RedisAuditParking { RedisAuditParking(client: client) }
+    var auditParking: RedisAuditParking { RedisAuditParking(client: client) }
 
     /// Redis found like every other service; the client re-resolves after a connection error,
     /// so a Redis that comes back elsewhere is found again.
-    public static func discovered(by resolver: ServiceResolver, logger: Logger) -> RedisEventSink {
+    static func discovered(by resolver: ServiceResolver, logger: Logger) -> RedisEventSink {
         RedisEventSink(client: RedisClient(
             endpoint: {
                 guard let target = try await resolver.resolve(.redis).first else { throw NoTargetsError(service: "redis") }
@@ -27,7 +27,7 @@ public struct RedisEventSink: EventSink {
         ))
     }
 
-    public func push(_ messages: [String]) async throws {
+    func push(_ messages: [String]) async throws {
         let reply: RedisValue
         do {
             reply = try await client.command(["LPUSH", Self.listKey] + messages)

@@ -9,10 +9,10 @@ import NIOHTTP1
 
 /// The service could not give an answer: unreachable, timed out, or failing (5xx, garbled reply).
 /// Pages turn it into "unavailable" (503); the message is for logs, never for visitors.
-public struct ServiceUnavailable: Error, CustomStringConvertible {
-    public let service: String
-    public let reason: String
-    public var description: String { "\(service) unavailable: \(reason)" }
+struct ServiceUnavailable: Error, CustomStringConvertible {
+    let service: String
+    let reason: String
+    var description: String { "\(service) unavailable: \(reason)" }
 }
 
 /// A reply with a status the caller interprets (adderservice 400 means "bad operands").
@@ -25,13 +25,13 @@ struct ServiceReply: Sendable {
 
 /// HTTP calls to one service over the shared keep-alive connections, to the target the selector
 /// picks. Every call has a deadline, so a hung service cannot hold a page.
-public struct ServiceHTTPClient: Sendable {
+struct ServiceHTTPClient: Sendable {
     let service: String
     let http: ServiceConnectionPool
     let selector: any TargetSelector
     let timeout: TimeAmount
 
-    public init(service: String, http: ServiceConnectionPool, selector: any TargetSelector, timeout: TimeAmount = .seconds(3)) {
+    init(service: String, http: ServiceConnectionPool, selector: any TargetSelector, timeout: TimeAmount = .seconds(3)) {
         self.service = service
         self.http = http
         self.selector = selector
@@ -61,8 +61,8 @@ public struct ServiceHTTPClient: Sendable {
 
 /// The one connection pool of the process: keep-alive connections, a 500 ms connect timeout
 /// (a refused or silent target fails over at once to the balancer's next one).
-public enum ServiceHTTP {
-    public static func makeClient() -> ServiceConnectionPool {
+enum ServiceHTTP {
+    static func makeClient() -> ServiceConnectionPool {
         ServiceConnectionPool(connectTimeout: .milliseconds(500))
     }
 }

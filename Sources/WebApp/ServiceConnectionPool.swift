@@ -15,7 +15,7 @@ import Synchronization
 /// plain HTTP need none of that, and the webapp no longer links TLS (BoringSSL) either.
 /// Failing over stays with the caller's `TargetSelector`: a refused or timed-out connect throws
 /// NIO's own connect errors, which `ServiceBalancer.isConnectionFailure` recognises.
-public final class ServiceConnectionPool: Sendable {
+final class ServiceConnectionPool: Sendable {
     /// The most a reply may hold; a larger one fails the call.
     static let maxReplySize = 1 << 20
     /// Connections idle longer than this are closed rather than reused: below the services' own
@@ -30,7 +30,7 @@ public final class ServiceConnectionPool: Sendable {
 
     /// `maxPerTarget` caps the connections open to one target; calls beyond it wait for one, so
     /// a burst of pages cannot spend the webapp's descriptors on outgoing connections.
-    public init(
+    init(
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, connectTimeout: TimeAmount = .milliseconds(500),
         maxPerTarget: Int = 64
     ) {
@@ -58,7 +58,7 @@ public final class ServiceConnectionPool: Sendable {
     }
 
     /// Closes the idle connections; calls in flight close theirs when they end.
-    public func shutdown() async throws {
+    func shutdown() async throws {
         isShutDown.store(true, ordering: .relaxed)
         let channels = targets.withLock { targets in
             targets.keys.flatMap { targets[$0, default: TargetConnections()].takeIdle() }

@@ -8,8 +8,8 @@ import NIOCore
 import NIOHTTP1
 
 /// adderservice: `GET /add/{first}/{second}` → `{"result": n}`.
-public struct AdderClient: Sendable {
-    public enum Outcome: Sendable, Equatable {
+struct AdderClient: Sendable {
+    enum Outcome: Sendable, Equatable {
         case sum(Int64)
         /// adderservice refused the operands (400), e.g. the sum leaves the 64-bit range.
         case rejected(String)
@@ -17,9 +17,9 @@ public struct AdderClient: Sendable {
 
     let client: ServiceHTTPClient
 
-    public init(client: ServiceHTTPClient) { self.client = client }
+    init(client: ServiceHTTPClient) { self.client = client }
 
-    public func add(_ first: Int64, _ second: Int64) async throws(ServiceUnavailable) -> Outcome {
+    func add(_ first: Int64, _ second: Int64) async throws(ServiceUnavailable) -> Outcome {
         let reply = try await client.get("/add/\(first)/\(second)")
         switch reply.status.code {
         case 200:
@@ -40,32 +40,25 @@ public struct AdderClient: Sendable {
 
 struct ErrorReply: Decodable { let error: String }
 
-/// One stored calculation, as auditservice lists it.
-public struct AuditEntry: Codable, Sendable, Equatable {
-    public let ts: Int64
-    public let calc: String
-    public let result: Int64
-}
-
 /// auditservice: `POST /append`, `GET /list?limit=N`.
-public struct AuditClient: Sendable {
+struct AuditClient: Sendable {
     /// auditservice answered 4xx: the record is wrong and retrying cannot help.
-    public struct Rejected: Error, CustomStringConvertible {
-        public let status: UInt
-        public let message: String
-        public var description: String { "auditservice rejected the record (\(status)): \(message)" }
+    struct Rejected: Error, CustomStringConvertible {
+        let status: UInt
+        let message: String
+        var description: String { "auditservice rejected the record (\(status)): \(message)" }
     }
 
     let client: ServiceHTTPClient
 
-    public init(client: ServiceHTTPClient) { self.client = client }
+    init(client: ServiceHTTPClient) { self.client = client }
 
-    public func list(limit: Int) async throws(ServiceUnavailable) -> [AuditEntry] {
-        let reply = try await client.get("/list?limit=\(limit)")
+    func list(limit: Int) async throws(ServiceUnavailable) -> [AuditList.Entry] {
+        let reply = try await client.get(AuditList.path + "?limit=\(limit)")
         guard reply.status.code == 200 else {
             throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
         }
-        guard let body = try? JSONDecoder().decode(ListReply.self, from: Data(reply.body.readableBytesView)) else {
+        guard let body = try? JSONDecoder().decode(AuditList.self, from: Data(reply.body.readableBytesView)) else {
             throw ServiceUnavailable(service: client.service, reason: "reply without a list")
         }
         return body.list
@@ -73,7 +66,7 @@ public struct AuditClient: Sendable {
 
     /// Throws `ServiceUnavailable` (worth retrying) or `Rejected` (not). Idempotent on
     /// `append.id`: a retry after a lost reply stores nothing twice.
-    public func append(_ append: AuditAppend) async throws {
+    func append(_ append: AuditAppend) async throws {
         let json = try JSONEncoder().encode(append)
         let reply = try await client.post(AuditAppend.path, json: ByteBuffer(bytes: json))
         switch reply.status.code {
@@ -86,16 +79,14 @@ public struct AuditClient: Sendable {
             throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
         }
     }
-
-    private struct ListReply: Decodable { let list: [AuditEntry] }
 }
 
 /// A calculation to record in the history; `AuditRecorder` gives it its id.
-public struct AuditRecord: Sendable, Equatable {
-    public let calc: String
-    public let calcResult: Int64
+struct AuditRecord: Sendable, Equatable {
+    let calc: String
+    let calcResult: Int64
 
-    public init(calc: String, calcResult: Int64) {
+    init(calc: String, calcResult: Int64) {
         self.calc = calc
         self.calcResult = calcResult
     }

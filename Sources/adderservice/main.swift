@@ -2,4 +2,4 @@ import AdderService
 import ServiceRuntime
 
 let runtime = ServiceRuntime.fromProcessEnvironment(service: .adderservice)
-await runtime.runOrExit(makeAdderApplication(runtime: runtime))
+await runtime.runOrExit(buildApplication(runtime: runtime))

@@ -2,4 +2,4 @@ import EventService
 import ServiceRuntime
 
 let runtime = ServiceRuntime.fromProcessEnvironment(service: .eventservice)
-await runtime.runOrExit(makeEventServiceApplication(runtime: runtime))
+await runtime.runOrExit(buildApplication(runtime: runtime))

@@ -1,4 +1,4 @@
-import AdderService
+@testable import AdderService
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -9,7 +9,7 @@ import Testing
 /// The adderservice through its real routes, in process, over a real socket.
 @Suite struct AdderRoutesTests {
     static func withAdder<T: Sendable>(_ body: @Sendable (TestHTTPClient) async throws -> T) async throws -> T {
-        let app = makeAdderApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning)))
+        let app = buildApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning)))
         return try await app.withRunning { port in try await body(TestHTTPClient(port: port)) }
     }
 

@@ -1,4 +1,4 @@
-import AdderService
+@testable import AdderService
 import Logging
 import NIOHTTP1
 import PropertyBased
@@ -9,7 +9,7 @@ import Testing
 /// The service agrees with checked Int64 addition on random pairs: the exact sum, or a 400.
 @Suite struct AdditionPropertyTests {
     @Test func routeMatchesCheckedAddition() async throws {
-        let app = makeAdderApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning)))
+        let app = buildApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning)))
         try await app.withRunning { port in
             let client = TestHTTPClient(port: port)
             // Half the pairs near the edges, where overflow happens; half anywhere.

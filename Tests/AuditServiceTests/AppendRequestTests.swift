@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import AuditService
+import Contracts
 
 @Suite("POST /append body validation")
 struct AppendRequestTests {
@@ -50,7 +51,7 @@ struct AppendRequestTests {
 
     @Test("calc is bounded at 1000 characters")
     func calcLength() throws {
-        let longest = String(repeating: "1", count: AppendRequest.maximumCalcLength)
+        let longest = String(repeating: "1", count: AuditAppend.maximumCalcLength)
         #expect(try parse(#"{"calc": "\#(longest)", "calcResult": 1}"#).calc == longest)
         #expect(throws: InvalidAppendRequest("calc is longer than 1000 characters")) {
             try parse(#"{"calc": "\#(longest)1", "calcResult": 1}"#)

@@ -1,4 +1,4 @@
-import AuditService
+@testable import AuditService
 import Foundation
 import NIOHTTP1
 import ServiceRuntime
@@ -18,9 +18,9 @@ struct AuditDiscoveryTests {
             service: .auditservice, environment: ["DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": "error"]
         )
         let database = AuditDatabase(
-            timing: AuditHarness.timing, logger: runtime.logger, locate: AuditService.discoveredMongo(runtime.resolver)
+            timing: AuditHarness.timing, logger: runtime.logger, locate: discoveredMongo(runtime.resolver)
         )
-        try await AuditService.makeApplication(runtime: runtime, database: database).withRunning { port in
+        try await buildApplication(runtime: runtime, database: database).withRunning { port in
             let client = TestHTTPClient(port: port)
             try await client.waitUntilReady()
             let response = try await client.append(#"{"calc": "2+3", "calcResult": 5}"#)

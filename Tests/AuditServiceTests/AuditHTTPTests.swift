@@ -1,4 +1,5 @@
-import AuditService
+@testable import AuditService
+import Contracts
 import Foundation
 import MongoAdapter
 import NIOHTTP1
@@ -31,7 +32,7 @@ struct AuditHTTPTests {
             let list = try #require(object["list"] as? [[String: Any]])
             #expect(list.count == 1)
             #expect(list.first.map { Set($0.keys) } == ["ts", "calc", "result"])
-            #expect(try listed.entries() == [AuditEntry(ts: ts, calc: "2+3", result: 5)])
+            #expect(try listed.entries() == [AuditList.Entry(ts: ts, calc: "2+3", result: 5)])
         }
     }
 

@@ -1,4 +1,5 @@
-import AuditService
+@testable import AuditService
+import Contracts
 import Foundation
 import MongoAdapter
 import NIOCore
@@ -12,7 +13,7 @@ import TestSupport
 /// whatever `locate` says Mongo is; short retry timings so reconnect tests stay quick.
 enum AuditHarness {
     static let timing = AuditDatabase.Timing(
-        firstRetry: .milliseconds(50), maximumRetry: .milliseconds(400), healthCheckInterval: .milliseconds(200)
+        retry: Backoff(initial: .milliseconds(50), maximum: .milliseconds(400)), healthCheckInterval: .milliseconds(200)
     )
 
     static func withService<T: Sendable>(
@@ -21,7 +22,7 @@ enum AuditHarness {
     ) async throws -> T {
         let runtime = try ServiceRuntime(service: .auditservice, environment: ["LOG_LEVEL": "error"])
         let database = AuditDatabase(timing: timing, logger: runtime.logger, locate: locate)
-        return try await AuditService.makeApplication(runtime: runtime, database: database).withRunning { port in
+        return try await buildApplication(runtime: runtime, database: database).withRunning { port in
             try await body(TestHTTPClient(port: port))
         }
     }
@@ -100,7 +101,7 @@ extension TestHTTPResponse {
         return try #require(object["error"] as? String, "no error message: \(text)")
     }
 
-    func entries() throws -> [AuditEntry] {
+    func entries() throws -> [AuditList.Entry] {
         try JSONDecoder().decode(AuditList.self, from: Data(text.utf8)).list
     }
 }

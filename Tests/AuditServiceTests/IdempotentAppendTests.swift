@@ -1,4 +1,4 @@
-import AuditService
+@testable import AuditService
 import Foundation
 import MongoAdapter
 import NIOHTTP1

@@ -1,4 +1,4 @@
-import EventService
+@testable import EventService
 import Foundation
 import TestSupport
 import Testing

@@ -1,4 +1,4 @@
-import EventService
+@testable import EventService
 import NIOHTTP1
 import Logging
 import RedisAdapter
@@ -20,7 +20,7 @@ import Testing
     @Test func readyWhenRedisAnswersAndNotWhenItIsAway() async throws {
         let redis = try await RedisServer.start()
         let port = redis.port
-        let app = makeEventServiceApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
+        let app = buildApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
         try await app.withRunning { port in
             let (healthy, _) = try await get(port, "/healthz")
             #expect(healthy == 200)
@@ -39,7 +39,7 @@ import Testing
         let port = redis.port
         let harness = try await WorkerHarness(port: port, startWorker: false)
         // The application's own worker (run beside the router) consumes these.
-        let app = makeEventServiceApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
+        let app = buildApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
         let text = try await app.withRunning { port in
             try await harness.push([recordMessage("http://m/"), "garbage", recordMessage("http://m/")])
             try await harness.waitUntilCounted(2)

@@ -1,5 +1,5 @@
 import Foundation
-import RedisAdapter
+@testable import RedisAdapter
 import TestSupport
 import Testing
 
@@ -49,7 +49,7 @@ struct EventWorkerTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for share in producers {
                 group.addTask {
-                    let connection = try await RedisConnection.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(5))
+                    let connection = try await RedisConnection.connect(host: "127.0.0.1", port: server.port, connectTimeout: .seconds(5), commandTimeout: .seconds(5))
                     defer { connection.close() }
                     // Small chunks, so the worker drains while producers still push.
                     for start in stride(from: 0, to: share.count, by: 50) {

@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import RedisAdapter
+@testable import RedisAdapter
 import TestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 import Contracts
 import Foundation
 import Logging
-import RedisAdapter
+@testable import RedisAdapter
 import TestSupport
 import Testing
 
@@ -17,7 +17,7 @@ final class WorkerHarness: Sendable {
 
     init(port: Int, startWorker: Bool = true, settings: EventWorkerSettings = EventWorkerSettings()) async throws {
         self.port = port
-        redis = try await RedisConnection.connect(host: "127.0.0.1", port: port, timeout: .seconds(5))
+        redis = try await RedisConnection.connect(host: "127.0.0.1", port: port, connectTimeout: .seconds(5), commandTimeout: .seconds(5))
         task = startWorker ? Self.startWorker(port: port, settings: settings) : nil
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ProcessSupervision
-import RedisAdapter
+@testable import RedisAdapter
 import TestSupport
 import Testing
 
@@ -39,7 +39,7 @@ struct RedisClientTests {
         first.stop()
 
         _ = try await client.command(["SET", "where", "second"])
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: second.port, timeout: .seconds(2))
+        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: second.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
         #expect(try await connection.command(["GET", "where"]) == .bulk("second"))
         #expect(lookups.withLock { $0 } == 2)

@@ -1,5 +1,5 @@
 import Foundation
-import RedisAdapter
+@testable import RedisAdapter
 import TestSupport
 import Testing
 
@@ -7,7 +7,7 @@ import Testing
 struct RedisConnectionTests {
     @Test func commandsReturnEachReplyKind() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, timeout: .seconds(2))
+        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
 
         #expect(try await connection.command(["SET", "greeting", "hello"]) == .status("OK"))
@@ -20,7 +20,7 @@ struct RedisConnectionTests {
 
     @Test func binaryAndUnicodeValuesRoundTripUnchanged() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, timeout: .seconds(2))
+        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
         let key = "key with spaces\r\n and ümlauts"
         let value = "nul\u{0}inside\r\n*3\r\n$3\r\nfake protocol 😀 ünïcødé 日本語"
@@ -32,7 +32,7 @@ struct RedisConnectionTests {
 
     @Test func errorRepliesThrowReplyErrorsAndLeaveTheConnectionUsable() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, timeout: .seconds(2))
+        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
         _ = try await connection.command(["SET", "text", "not a number"])
 
@@ -46,7 +46,7 @@ struct RedisConnectionTests {
 
     @Test func pipelineIsOneBatchWithErrorsInPlace() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, timeout: .seconds(2))
+        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
         _ = try await connection.command(["SET", "text", "x"])
 
@@ -65,7 +65,7 @@ struct RedisConnectionTests {
     @Test func refusedConnectIsAConnectionError() async throws {
         let port = Ports.free()
         let error = await #expect(throws: RedisError.self) {
-            try await RedisConnection.connect(host: "127.0.0.1", port: port, timeout: .seconds(1))
+            try await RedisConnection.connect(host: "127.0.0.1", port: port, connectTimeout: .seconds(1), commandTimeout: .seconds(1))
         }
         #expect(error?.isConnectionError == true)
         #expect(error?.description.contains("127.0.0.1:\(port)") == true)
@@ -87,7 +87,7 @@ struct RedisConnectionTests {
     /// BLPOP's own 1 s timeout), then the socket is closed and later calls fail.
     @Test func closeLetsTheCallInFlightEndThenRefusesCalls() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, timeout: .seconds(5))
+        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(5), commandTimeout: .seconds(5))
         let blocked = Task { try await connection.command(["BLPOP", "empty", "1"]) }
         try await Task.sleep(for: .milliseconds(200))
         connection.close()
@@ -100,11 +100,11 @@ struct RedisConnectionTests {
     @Test func closingTwiceNeverTouchesADescriptorNumberReusedByAnotherConnection() async throws {
         let redis = try await RedisServer.start()
         for _ in 0..<20 {
-            let first = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, timeout: .seconds(2))
+            let first = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
             _ = try await first.command(["PING"])
             first.close()
             try await Task.sleep(for: .milliseconds(5))  // its thread has closed the socket by now
-            let second = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, timeout: .seconds(2))
+            let second = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
             first.close()
             try await Task.sleep(for: .milliseconds(5))
             #expect(try await second.command(["PING"]) == .status("PONG"))
@@ -114,7 +114,7 @@ struct RedisConnectionTests {
 
     @Test func scriptFallsBackToEvalAfterTheCacheIsFlushed() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, timeout: .seconds(2))
+        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
         let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
 

@@ -87,8 +87,8 @@ import TestSupport
             }
             #expect(webapp.requests > 0 && adder.requests > 0)
             #expect(adder.failed == 0, "\(adder.output)")
-            // Zero since ServiceRuntime answers `Connection: close` for a moment after SIGTERM
-            // (ConnectionDrain): before, wrk lost one request per keep-alive connection here.
+            // Zero: after SIGTERM ServiceRuntime answers `Connection: close` for a moment
+            // (ConnectionDrain), so no keep-alive client sends a request into a closing socket.
             #expect(webapp.failed == 0, "\(webapp.output)")
         }
     }

@@ -1,5 +1,5 @@
 import Foundation
-import RedisAdapter
+@testable import RedisAdapter
 import TestSupport
 import Testing
 

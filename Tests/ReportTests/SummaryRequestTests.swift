@@ -1,7 +1,7 @@
-import EventService
+@testable import EventService
 import Foundation
 import Logging
-import RedisAdapter
+@testable import RedisAdapter
 import TestSupport
 import Testing
 

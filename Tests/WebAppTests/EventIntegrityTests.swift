@@ -5,6 +5,7 @@ import NIOHTTP1
 import RedisAdapter
 import Synchronization
 import TestSupport
+import ServiceRuntime
 import Testing
 @testable import EventService
 @testable import WebApp
@@ -64,7 +65,7 @@ import Testing
         defer { redis.stop() }
         let counter = CountingWorker(port: redis.port)
         counter.start()
-        let check = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, timeout: .seconds(10))
+        let check = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(10), commandTimeout: .seconds(10))
         defer { check.close() }
         let client = RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "webapp-redis"))
         try await Harness.with { harness in
@@ -117,7 +118,7 @@ import Testing
         defer { redis.stop() }
         let counter = CountingWorker(port: redis.port)
         counter.start()
-        let check = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, timeout: .seconds(10))
+        let check = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(10), commandTimeout: .seconds(10))
         defer { check.close() }
         let client = RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "webapp-redis"))
         try await Harness.with { harness in

@@ -4,6 +4,7 @@ import Logging
 import NIOHTTP1
 import Synchronization
 import TestSupport
+import ServiceRuntime
 import Testing
 @testable import WebApp
 

@@ -1,4 +1,4 @@
-import AdderService
+@testable import AdderService
 import Foundation
 import Logging
 import NIOCore

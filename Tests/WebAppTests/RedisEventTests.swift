@@ -3,6 +3,7 @@ import Logging
 import NIOHTTP1
 import RedisAdapter
 import TestSupport
+import ServiceRuntime
 import Testing
 @testable import WebApp
 

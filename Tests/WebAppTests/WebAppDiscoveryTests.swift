@@ -43,8 +43,8 @@ import TestSupport
             let empty = try await DNSServer.start(records: [])
             defer { empty.stop() }
             for (server, expected) in [(dns, HTTPResponseStatus.ok), (empty, .serviceUnavailable)] {
-                let targets = WebAppAssembly.Targets.discovered(by: Self.resolver(server))
-                let app = try WebAppAssembly.makeApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink())
+                let targets = WebAppTargets.discovered(by: Self.resolver(server))
+                let app = try WebApp.buildApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink())
                 try await app.test { client in
                     let ready = try await client.execute(uri: "/readyz", method: .GET)
                     #expect(ready.status == expected)

@@ -1,18 +1,8 @@
+import Contracts
 import MongoAdapter
 
-/// One stored calculation: the document in `audit.audit` and the JSON the API returns.
-public struct AuditEntry: Codable, Sendable, Equatable {
-    /// Milliseconds since the epoch, when the service stored it.
-    public let ts: Int64
-    public let calc: String
-    public let result: Int64
-
-    public init(ts: Int64, calc: String, result: Int64) {
-        self.ts = ts
-        self.calc = calc
-        self.result = result
-    }
-
+/// A stored calculation is the document in `audit.audit`; its fields are the JSON `/list` returns.
+extension AuditList.Entry {
     /// The BSON document, with `ts` and `result` always stored as int64.
     var document: BSONDocument {
         ["ts": .int64(ts), "calc": .string(calc), "result": .int64(result)]
@@ -26,10 +16,4 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         else { return nil }
         self.init(ts: ts, calc: calc, result: result)
     }
-}
-
-/// The body of `GET /list`.
-public struct AuditList: Codable, Sendable, Equatable {
-    public let list: [AuditEntry]
-    public init(list: [AuditEntry]) { self.list = list }
 }

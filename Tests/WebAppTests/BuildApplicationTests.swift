@@ -8,16 +8,16 @@ import Testing
 @testable import WebApp
 
 /// The production wiring: the runtime's /readyz, /healthz, /metrics beside the pages.
-@Suite struct AssemblyTests {
+@Suite struct BuildApplicationTests {
     static func app(_ harness: Harness, findAdder: @escaping @Sendable () async throws -> [ServiceTarget]) throws -> ServiceApplication {
         let adder = harness.adderTarget
         let audit = harness.auditTarget
-        let targets = WebAppAssembly.Targets(
+        let targets = WebAppTargets(
             adderservice: ListedTargets(service: "adderservice") { [adder] },
             auditservice: ListedTargets(service: "auditservice") { [audit] },
             findAdderservice: findAdder
         )
-        return try WebAppAssembly.makeApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink())
+        return try WebApp.buildApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink())
     }
 
     struct LookupFailed: Error {}

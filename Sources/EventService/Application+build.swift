@@ -4,7 +4,7 @@ import ServiceRuntime
 
 /// Where Redis is: the first target of `_main._tcp.redis.<namespace>.<suffix>`, looked up again
 /// before every reconnect (Redis may come back at another address).
-public func redisEndpoint(resolver: ServiceResolver) -> RedisClient.Endpoint {
+func redisEndpoint(resolver: ServiceResolver) -> RedisClient.Endpoint {
     {
         guard let target = try await resolver.resolve(.redis).first else {
             throw RedisError(.connection, "DNS returned no target for \(resolver.config.srvName(.redis))")
@@ -14,11 +14,15 @@ public func redisEndpoint(resolver: ServiceResolver) -> RedisClient.Endpoint {
 }
 
 /// The eventservice: the queue worker, plus /healthz, /readyz (Redis answers PING) and /metrics
-/// on the runtime's port. `endpoint` defaults to discovery; tests inject a fixed one.
-public func makeEventServiceApplication(
-    runtime: ServiceRuntime, endpoint: RedisClient.Endpoint? = nil, settings: EventWorkerSettings = EventWorkerSettings()
+/// on the runtime's port; Redis found through discovery.
+public func buildApplication(runtime: ServiceRuntime) -> ServiceApplication {
+    buildApplication(runtime: runtime, endpoint: redisEndpoint(resolver: runtime.resolver))
+}
+
+/// The same with Redis at another endpoint (tests: a loopback port) and other settings.
+func buildApplication(
+    runtime: ServiceRuntime, endpoint: @escaping RedisClient.Endpoint, settings: EventWorkerSettings = EventWorkerSettings()
 ) -> ServiceApplication {
-    let endpoint = endpoint ?? redisEndpoint(resolver: runtime.resolver)
     // The consumer blocks in BLMOVE, so it gets its own connection and a longer command timeout.
     let consumer = RedisClient(
         endpoint: endpoint, logger: runtime.logger,

@@ -34,7 +34,4 @@ extension MicroService {
     public static let all: [MicroService] = [
         .adderservice, .auditservice, .eventservice, .webapp, .report, .mongo, .redis,
     ]
-
-    /// The rows built from this package (everything but the databases).
-    public static let swiftServices: [MicroService] = [.adderservice, .auditservice, .eventservice, .webapp, .report]
 }

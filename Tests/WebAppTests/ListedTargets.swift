@@ -1,33 +1,21 @@
 import Discovery
 import Synchronization
-
-/// Picks where a call to a service goes. In production this is Discovery's `ServiceBalancer`
-/// (DNS SRV, every target, fail over on connection errors); tests use `ListedTargets` so they
-/// can point the webapp at servers on loopback without DNS.
-public protocol TargetSelector: Sendable {
-    func withTarget<T: Sendable>(_ body: @Sendable (ServiceTarget) async throws -> T) async throws -> T
-}
-
-/// No target to call: the lookup answered with an empty list.
-public struct NoTargetsError: Error, CustomStringConvertible {
-    public let service: String
-    public var description: String { "no targets for \(service)" }
-}
+@testable import WebApp
 
 /// Round robin over the targets a closure returns, moving on to the next target when one cannot
 /// be connected to: the same contract (and the same connection-failure rule) as `ServiceBalancer`,
 /// with an injectable target source, so tests can use loopback servers without DNS.
-public final class ListedTargets: TargetSelector {
+final class ListedTargets: TargetSelector {
     private let service: String
     private let targets: @Sendable () async throws -> [ServiceTarget]
     private let next = Atomic<Int>(0)
 
-    public init(service: String, targets: @escaping @Sendable () async throws -> [ServiceTarget]) {
+    init(service: String, targets: @escaping @Sendable () async throws -> [ServiceTarget]) {
         self.service = service
         self.targets = targets
     }
 
-    public func withTarget<T: Sendable>(_ body: @Sendable (ServiceTarget) async throws -> T) async throws -> T {
+    func withTarget<T: Sendable>(_ body: @Sendable (ServiceTarget) async throws -> T) async throws -> T {
         let list = try await targets()
         guard !list.isEmpty else { throw NoTargetsError(service: service) }
         let start = next.wrappingAdd(1, ordering: .relaxed).oldValue

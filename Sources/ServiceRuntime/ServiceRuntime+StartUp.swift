@@ -17,9 +17,8 @@ extension ServiceRuntime {
     /// The runtime from this process's environment, or — when a variable holds a bad value — a
     /// one-line message on stderr naming it and exit status 78 (EX_CONFIG), before anything starts.
     public static func fromProcessEnvironment(service: MicroService) -> ServiceRuntime {
-        // NIO's unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() was tried
-        // here: it cannot install with the static Swift runtime the images use, and with the dynamic
-        // one it measured slower on one core (bench/RESULTS.md), so handlers stay on the default pool.
+        // Async handlers stay on Swift's default executor: NIO's executor takeover cannot install
+        // with the static Swift runtime the images use, and measured slower (bench/RESULTS.md).
         do {
             return try ServiceRuntime(service: service, environment: ProcessInfo.processInfo.environment)
         } catch {

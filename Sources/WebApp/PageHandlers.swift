@@ -3,69 +3,6 @@ import NIOCore
 import NIOHTTP1
 import ServiceRuntime
 
-/// What the pages talk to. Built from discovery in production (`WebAppAssembly`), from loopback
-/// test servers in tests.
-public struct WebAppDependencies: Sendable {
-    public let adder: AdderClient
-    public let audit: AuditClient
-    public let auditRecorder: AuditRecorder
-    public let events: EventRecorder
-
-    public init(adder: AdderClient, audit: AuditClient, auditRecorder: AuditRecorder, events: EventRecorder) {
-        self.adder = adder
-        self.audit = audit
-        self.auditRecorder = auditRecorder
-        self.events = events
-    }
-}
-
-/// The webapp's routes: the stylesheet and the pages, each page request recorded as an
-/// eventservice `record` event. The stylesheet, unknown paths and the runtime's /healthz, /readyz
-/// and /metrics are not recorded: they are not pages a person visited.
-public struct WebAppRoutes: Routes {
-    /// How many calculations the audit page shows.
-    public static let auditLimit = 20
-
-    let pages: PageRenderer
-    let handlers: PageHandlers
-    let events: EventRecorder
-
-    public init(pages: PageRenderer, dependencies: WebAppDependencies) {
-        self.pages = pages
-        self.handlers = PageHandlers(pages: pages, dependencies: dependencies)
-        self.events = dependencies.events
-    }
-
-    /// The site's HTML error pages, for `ServiceRuntime.makeApplication(errors:)`.
-    public static func errorPages(_ pages: PageRenderer) -> ErrorResponder {
-        ErrorPages.responder(pages)
-    }
-
-    public func route(_ request: Request) -> Routing {
-        let routing: Routing
-        switch request.segments {
-        case ["stylesheets", "style.css"]:
-            return .get(request, .now(Stylesheet.path) { Stylesheet.response(for: $0) })
-        case []:
-            routing = .get(request, .now("/") { [pages] _ in pages.index() })
-        case ["add"]:
-            routing = .get(request, .now("/add") { [pages] _ in pages.add(AddPage()) })
-        case ["add", "calculate"]:
-            switch request.method {
-            case .POST: routing = .endpoint(.task("/add/calculate") { [handlers] in try await handlers.calculate($0) })
-            case .GET, .HEAD: routing = .endpoint(.now("/add/calculate") { _ in Response(status: .seeOther, headers: ["location": "/add"]) })
-            default: return .methodNotAllowed(allow: "GET, HEAD, POST")
-            }
-        case ["audit"]:
-            routing = .get(request, .task("/audit") { [handlers] in await handlers.audit($0) })
-        default:
-            return .notFound
-        }
-        if case .endpoint = routing { PageViews.record(request, to: events) }
-        return routing
-    }
-}
-
 /// The handlers with work to do: the calculation and the audit history.
 struct PageHandlers: Sendable {
     let pages: PageRenderer
