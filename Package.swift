@@ -30,7 +30,6 @@ let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
-let mustache = Target.Dependency.product(name: "Mustache", package: "swift-mustache")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
@@ -60,8 +59,8 @@ let services = [
     ),
     Service(
         library: "WebApp", executable: "webapp",
-        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", httpClient, mustache, nioCore, nioHTTP1],
-        testDependencies: ["AdderService", "EventService", "MongoAdapter"]
+        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", nioCore, nioPosix, nioHTTP1],
+        testDependencies: ["AdderService", "EventService", "MongoAdapter", httpClient]
     ),
     Service(library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", argumentParser], testDependencies: ["EventService"]),
 ]
@@ -173,7 +172,6 @@ let package = Package(
         .executable(name: "rehearse", targets: ["rehearse"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Discovery
 import ServiceRuntime
 
@@ -22,12 +21,12 @@ func buildApplication(runtime: ServiceRuntime, targets: WebAppTargets, eventSink
         auditRecorder: AuditRecorder(audit: audit, parking: (eventSink as? RedisEventSink)?.auditParking, logger: runtime.logger),
         events: EventRecorder(sink: eventSink, logger: runtime.logger)
     )
-    let pages = try PageRenderer()
-    // The HTTP client is listed first so it shuts down last, after the recorders' final sends.
+    let pages = PageRenderer()
+    // The connection pool is listed first so it shuts down last, after the recorders' final sends.
     return runtime.makeApplication(
         routes: WebAppRoutes(pages: pages, dependencies: dependencies),
         readiness: [adderserviceReadiness(targets.findAdderservice)], errors: WebAppRoutes.errorPages(pages),
-        services: [HTTPClientService(client: http), dependencies.auditRecorder, dependencies.events]
+        services: [ConnectionPoolService(pool: http), dependencies.auditRecorder, dependencies.events]
     )
 }
 

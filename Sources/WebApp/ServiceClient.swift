@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Discovery
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -20,18 +19,19 @@ struct ServiceUnavailable: Error, CustomStringConvertible {
 struct ServiceReply: Sendable {
     let status: HTTPResponseStatus
     let body: ByteBuffer
+    /// The server keeps the connection open for another call.
+    var keepAlive = true
 }
 
-/// HTTP calls to one service over the shared, pooled keep-alive `HTTPClient`, to the target the
-/// selector picks. Every call has a deadline, so a hung service cannot hold a page.
+/// HTTP calls to one service over the shared keep-alive connections, to the target the selector
+/// picks. Every call has a deadline, so a hung service cannot hold a page.
 struct ServiceHTTPClient: Sendable {
     let service: String
-    let http: HTTPClient
+    let http: ServiceConnectionPool
     let selector: any TargetSelector
     let timeout: TimeAmount
-    static let maxReplySize = 1 << 20
 
-    init(service: String, http: HTTPClient, selector: any TargetSelector, timeout: TimeAmount = .seconds(3)) {
+    init(service: String, http: ServiceConnectionPool, selector: any TargetSelector, timeout: TimeAmount = .seconds(3)) {
         self.service = service
         self.http = http
         self.selector = selector
@@ -49,16 +49,7 @@ struct ServiceHTTPClient: Sendable {
     private func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?) async throws(ServiceUnavailable) -> ServiceReply {
         do {
             return try await selector.withTarget { [http, timeout] target in
-                var request = HTTPClientRequest(url: "http://\(target.host):\(target.port)\(path)")
-                request.method = method
-                request.headers.add(name: "accept", value: "application/json")
-                if let body {
-                    request.headers.add(name: "content-type", value: "application/json")
-                    request.body = .bytes(body)
-                }
-                let response = try await http.execute(request, timeout: timeout)
-                let bytes = try await response.body.collect(upTo: Self.maxReplySize)
-                return ServiceReply(status: response.status, body: bytes)
+                try await http.execute(method, path, body: body, to: target, timeout: timeout)
             }
         } catch let error as ServiceUnavailable {
             throw error
@@ -68,17 +59,10 @@ struct ServiceHTTPClient: Sendable {
     }
 }
 
-/// The one `HTTPClient` of the process: pooled keep-alive connections, connect and read timeouts.
+/// The one connection pool of the process: keep-alive connections, a 500 ms connect timeout
+/// (a refused or silent target fails over at once to the balancer's next one).
 enum ServiceHTTP {
-    static func makeClient() -> HTTPClient {
-        var configuration = HTTPClient.Configuration(
-            timeout: .init(connect: .milliseconds(500), read: .seconds(3)),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-        )
-        // Fail over at once when a target refuses: the balancer tries the next one.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.decompression = .disabled
-        configuration.redirectConfiguration = .disallow
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    static func makeClient() -> ServiceConnectionPool {
+        ServiceConnectionPool(connectTimeout: .milliseconds(500))
     }
 }

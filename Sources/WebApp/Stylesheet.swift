@@ -2,8 +2,8 @@ import NIOCore
 import NIOHTTP1
 import ServiceRuntime
 
-/// The site's one stylesheet, served from `/stylesheets/style.css`. A string constant for the same
-/// reason as the templates: nothing to copy next to the executable.
+/// The site's one stylesheet, served from `/stylesheets/style.css`. A string constant, like the
+/// pages' markup: the executable is one self-contained file, with no resources to copy next to it.
 enum Stylesheet {
     static let path = "/stylesheets/style.css"
 

@@ -17,13 +17,16 @@ final class MemoryEventSink: EventSink {
 }
 
 /// The webapp wired to loopback test servers: adderservice and auditservice as small ServiceRuntime
-/// servers on kernel-chosen ports, the shared HTTPClient, and the background recorders.
+/// servers on kernel-chosen ports, the webapp's connection pool, and the background recorders.
 struct Harness: Sendable {
     let adder = TestAdder()
     let audit = TestAudit()
     let adderServer: LoopbackServer
     let auditServer: LoopbackServer
+    /// The tests' own client, for requests to a webapp process.
     let http: HTTPClient
+    /// The webapp's connections to the services.
+    let connections: ServiceConnectionPool
     let logs: CapturedLogs
 
     /// Runs `body` with fresh servers and shuts everything down afterwards.
@@ -42,7 +45,8 @@ struct Harness: Sendable {
     private init() async throws {
         adderServer = try await LoopbackServer.start(adder.routes())
         auditServer = try await LoopbackServer.start(audit.routes())
-        http = ServiceHTTP.makeClient()
+        http = HTTPClient(eventLoopGroupProvider: .singleton)
+        connections = ServiceHTTP.makeClient()
         logs = CapturedLogs()
     }
 
@@ -50,6 +54,7 @@ struct Harness: Sendable {
         await adderServer.stop()
         await auditServer.stop()
         try? await http.shutdown()
+        try? await connections.shutdown()
     }
 
     var adderTarget: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: adderServer.port) }
@@ -86,11 +91,11 @@ struct Harness: Sendable {
         let auditList = auditTargets ?? [auditTarget]
         let logger = logs.logger(label: "webapp")
         let adder = AdderClient(client: ServiceHTTPClient(
-            service: "adderservice", http: http,
+            service: "adderservice", http: connections,
             selector: adderSelector ?? ListedTargets(service: "adderservice") { adderList }
         ))
         let audit = AuditClient(client: ServiceHTTPClient(
-            service: "auditservice", http: http, selector: ListedTargets(service: "auditservice") { auditList }
+            service: "auditservice", http: connections, selector: ListedTargets(service: "auditservice") { auditList }
         ))
         let auditSettings = auditSettings ?? Self.quickAuditSettings
         let dependencies = WebAppDependencies(
@@ -99,7 +104,7 @@ struct Harness: Sendable {
             events: EventRecorder(sink: sink, settings: events, logger: logger)
         )
         // The runtime's server, so the pages are served as in production.
-        let pages = try PageRenderer()
+        let pages = PageRenderer()
         let routes = FirstOf(first: extraRoutes, then: WebAppRoutes(pages: pages, dependencies: dependencies))
         let app = runtime.makeApplication(
             routes: routes, errors: WebAppRoutes.errorPages(pages), services: [dependencies.auditRecorder, dependencies.events]

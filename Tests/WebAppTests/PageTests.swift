@@ -141,6 +141,39 @@ import Testing
         }
     }
 
+    /// Values from a visitor or from the history, with every character that means something in
+    /// HTML, reach the page only as text: in the form's attributes and in the audit table.
+    @Test func hostileOperandsAreEscapedInTheFormAttributes() async throws {
+        try await Harness.with { harness in
+            try await harness.makeApp().app.test { client in
+                let response = try await client.submitAdd(first: #"1" onfocus='alert(1)' x="&amp;"#, second: "</form><script>x()</script>")
+                #expect(response.status == .badRequest)
+                let page = response.text
+                #expect(!page.contains("<script>"))
+                #expect(!page.contains("onfocus='"))
+                #expect(page.contains(#"value="1&quot; onfocus=&#39;alert(1)&#39; x=&quot;&amp;amp;""#))
+                #expect(page.contains(#"value="&lt;/form&gt;&lt;script&gt;x()&lt;/script&gt;""#))
+                #expect(page.components(separatedBy: "</form>").count == 2, "one form, closed once")
+            }
+        }
+    }
+
+    @Test func hostileAuditRowsAreEscaped() async throws {
+        try await Harness.with { harness in
+            harness.audit.preload([
+                .init(ts: 1_700_000_000_000, calc: #"1+2"><img src=x onerror='alert(1)'>&amp;"#, result: 3),
+            ])
+            try await harness.makeApp().app.test { client in
+                let response = try await client.execute(uri: "/audit", method: .GET)
+                #expect(response.status == .ok)
+                let page = response.text
+                #expect(!page.contains("<img"))
+                #expect(page.contains(#"<td class="calc">1+2&quot;&gt;&lt;img src=x onerror=&#39;alert(1)&#39;&gt;&amp;amp;</td>"#))
+                #expect(page.contains(#"<time datetime="2023-11-14T22:13:20Z">2023-11-14T22:13:20Z</time>"#))
+            }
+        }
+    }
+
     @Test func auditPageShowsTheNewestCalculationsEscaped() async throws {
         try await Harness.with { harness in
             harness.audit.preload([

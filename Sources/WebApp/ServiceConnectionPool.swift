@@ -1,0 +1,132 @@
+import Discovery
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// Keep-alive HTTP/1.1 connections to the services the webapp calls, on NIO's own HTTP/1 client
+/// codec: a connection carries one call at a time and goes back to its target's idle list after
+/// a complete keep-alive reply; any failure closes it.
+///
+/// Hand-written rather than AsyncHTTPClient, measured (callgrind, bench/RESULTS.md, "webapp",
+/// session 4): with AsyncHTTPClient's request path (URL parsing, header validation, tracing span,
+/// pool state machine, streamed body) for its two calls (the sum and the audit append), a
+/// calculation cost 739k instructions; with this, 391k. These calls to our own services over
+/// plain HTTP need none of that, and the webapp no longer links TLS (BoringSSL) either.
+/// Failing over stays with the caller's `TargetSelector`: a refused or timed-out connect throws
+/// NIO's own connect errors, which `ServiceBalancer.isConnectionFailure` recognises.
+final class ServiceConnectionPool: Sendable {
+    /// The most a reply may hold; a larger one fails the call.
+    static let maxReplySize = 1 << 20
+    /// Connections idle longer than this are closed rather than reused: below the services' own
+    /// 60 s keep-alive limit, so a reused connection is not one the server is about to close.
+    static let maxIdleTime = TimeAmount.seconds(30)
+
+    private let group: any EventLoopGroup
+    private let connectTimeout: TimeAmount
+    private let maxPerTarget: Int
+    private let targets = Mutex<[ServiceTarget: TargetConnections]>([:])
+    private let isShutDown = Atomic<Bool>(false)
+
+    /// `maxPerTarget` caps the connections open to one target; calls beyond it wait for one, so
+    /// a burst of pages cannot spend the webapp's descriptors on outgoing connections.
+    init(
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, connectTimeout: TimeAmount = .milliseconds(500),
+        maxPerTarget: Int = 64
+    ) {
+        self.group = group
+        self.connectTimeout = connectTimeout
+        self.maxPerTarget = maxPerTarget
+    }
+
+    /// Sends one request to `target` and returns its reply, within `timeout` once connected.
+    func execute(
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer?, to target: ServiceTarget, timeout: TimeAmount
+    ) async throws -> ServiceReply {
+        let channel = try await checkOut(target)
+        let reply = channel.eventLoop.makePromise(of: ServiceReply.self)
+        let call = ServiceCall(head: Self.head(method, path, body: body, target: target), body: body, timeout: timeout, reply: reply)
+        channel.writeAndFlush(call, promise: nil)
+        do {
+            let answer = try await reply.futureResult.get()
+            if answer.keepAlive { checkIn(channel, to: target) } else { close(channel, of: target) }
+            return answer
+        } catch {
+            close(channel, of: target)
+            throw error
+        }
+    }
+
+    /// Closes the idle connections; calls in flight close theirs when they end.
+    func shutdown() async throws {
+        isShutDown.store(true, ordering: .relaxed)
+        let channels = targets.withLock { targets in
+            targets.keys.flatMap { targets[$0, default: TargetConnections()].takeIdle() }
+        }
+        for channel in channels { try? await channel.close() }
+    }
+
+    private static func head(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, target: ServiceTarget) -> HTTPRequestHead {
+        var headers: HTTPHeaders = ["host": "\(target.host):\(target.port)", "accept": "application/json"]
+        if let body {
+            headers.add(name: "content-type", value: "application/json")
+            headers.add(name: "content-length", value: String(body.readableBytes))
+        }
+        return HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
+    }
+
+    private func checkOut(_ target: ServiceTarget) async throws -> any Channel {
+        let handed: (any Channel)? = await withCheckedContinuation { waiter in
+            var stale: [any Channel] = []
+            let checkout = targets.withLock { targets in
+                let checkout = targets[target, default: TargetConnections()].checkOut(
+                    now: .now(), maxOpen: maxPerTarget, maxIdleTime: Self.maxIdleTime, stale: &stale
+                )
+                if case .wait = checkout { targets[target, default: TargetConnections()].enqueue(waiter) }
+                return checkout
+            }
+            for channel in stale { channel.close(promise: nil) }
+            switch checkout {
+            case .reuse(let channel): waiter.resume(returning: channel)
+            case .connect: waiter.resume(returning: nil)
+            case .wait: break
+            }
+        }
+        if let handed { return handed }
+        do {
+            return try await connect(target)
+        } catch {
+            release(target)
+            throw error
+        }
+    }
+
+    private func checkIn(_ channel: any Channel, to target: ServiceTarget) {
+        guard !isShutDown.load(ordering: .relaxed) else { return close(channel, of: target) }
+        let waiter = targets.withLock { $0[target, default: TargetConnections()].checkIn(channel, now: .now()) }
+        waiter?.resume(returning: channel)
+    }
+
+    private func close(_ channel: any Channel, of target: ServiceTarget) {
+        channel.close(promise: nil)
+        release(target)
+    }
+
+    private func release(_ target: ServiceTarget) {
+        let waiter = targets.withLock { $0[target, default: TargetConnections()].release() }
+        waiter?.resume(returning: nil)
+    }
+
+    private func connect(_ target: ServiceTarget) async throws -> any Channel {
+        try await ClientBootstrap(group: group)
+            .connectTimeout(connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ServiceReplyHandler())
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .get()
+    }
+}

@@ -1,0 +1,213 @@
+import Discovery
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+import TestSupport
+import Testing
+@testable import WebApp
+
+/// The webapp's own keep-alive client against a raw TCP server whose replies each test scripts.
+@Suite struct ServiceConnectionPoolTests {
+    static let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    @Test func callsReuseOneKeepAliveConnection() async throws {
+        try await ScriptedServer.with(reply: Self.ok) { server in
+            let pool = ServiceConnectionPool()
+            for _ in 1...5 {
+                let reply = try await pool.execute(.GET, "/x", body: nil, to: server.target, timeout: .seconds(2))
+                #expect(reply.status == .ok)
+                #expect(String(buffer: reply.body) == "ok")
+            }
+            #expect(server.state.connections.load(ordering: .relaxed) == 1)
+            try await pool.shutdown()
+        }
+    }
+
+    /// Beyond the cap, calls wait for a connection instead of opening more.
+    @Test func concurrentCallsBeyondTheCapWaitForAConnection() async throws {
+        try await ScriptedServer.with(reply: Self.ok) { server in
+            let pool = ServiceConnectionPool(maxPerTarget: 2)
+            let target = server.target
+            let replies = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 1...20 {
+                    group.addTask {
+                        String(buffer: try await pool.execute(.GET, "/x", body: nil, to: target, timeout: .seconds(5)).body)
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(replies == Array(repeating: "ok", count: 20))
+            #expect(server.state.connections.load(ordering: .relaxed) <= 2)
+            try await pool.shutdown()
+        }
+    }
+
+    /// A closed connection frees its place for a waiting call, which connects anew.
+    @Test func closedConnectionsHandTheirPlaceToWaitingCalls() async throws {
+        let reply = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+        try await ScriptedServer.with(reply: reply, closeAfterReply: true) { server in
+            let pool = ServiceConnectionPool(maxPerTarget: 1)
+            let target = server.target
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 1...5 {
+                    group.addTask { _ = try await pool.execute(.GET, "/x", body: nil, to: target, timeout: .seconds(5)) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(server.state.connections.load(ordering: .relaxed) == 5)
+            try await pool.shutdown()
+        }
+    }
+
+    @Test func aReplyWithConnectionCloseIsNotReused() async throws {
+        let reply = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+        try await ScriptedServer.with(reply: reply, closeAfterReply: true) { server in
+            let pool = ServiceConnectionPool()
+            for _ in 1...3 {
+                let answer = try await pool.execute(.GET, "/x", body: nil, to: server.target, timeout: .seconds(2))
+                #expect(String(buffer: answer.body) == "ok")
+            }
+            #expect(server.state.connections.load(ordering: .relaxed) == 3)
+            try await pool.shutdown()
+        }
+    }
+
+    /// A keep-alive connection the server has since closed is replaced, not used and failed.
+    @Test func anIdleConnectionTheServerClosedIsReplaced() async throws {
+        try await ScriptedServer.with(reply: Self.ok, closeAfterReply: true) { server in
+            let pool = ServiceConnectionPool()
+            _ = try await pool.execute(.GET, "/x", body: nil, to: server.target, timeout: .seconds(2))
+            try await Task.sleep(for: .milliseconds(200))
+            let again = try await pool.execute(.GET, "/x", body: nil, to: server.target, timeout: .seconds(2))
+            #expect(again.status == .ok)
+            #expect(server.state.connections.load(ordering: .relaxed) == 2)
+            try await pool.shutdown()
+        }
+    }
+
+    /// A target that accepts and never answers fails the call at its deadline, as "not a
+    /// connection failure": the request may have been acted on, so it is not sent elsewhere.
+    @Test func aSilentTargetTimesOut() async throws {
+        try await ScriptedServer.with(reply: nil) { server in
+            let pool = ServiceConnectionPool()
+            let start = ContinuousClock.now
+            await #expect(throws: ServiceTimeout.self) {
+                try await pool.execute(.GET, "/x", body: nil, to: server.target, timeout: .milliseconds(200))
+            }
+            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(!ServiceBalancer.isConnectionFailure(ServiceTimeout()))
+            try await pool.shutdown()
+        }
+    }
+
+    @Test func aTooLargeReplyFails() async throws {
+        let size = ServiceConnectionPool.maxReplySize + 1
+        let reply = "HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\n\r\n" + String(repeating: "x", count: size)
+        try await ScriptedServer.with(reply: reply) { server in
+            let pool = ServiceConnectionPool()
+            await #expect(throws: BadServiceReply.self) {
+                try await pool.execute(.GET, "/x", body: nil, to: server.target, timeout: .seconds(5))
+            }
+            try await pool.shutdown()
+        }
+    }
+
+    /// A refused connection is one the balancer fails over from.
+    @Test func aRefusedConnectionIsAConnectionFailure() async throws {
+        let pool = ServiceConnectionPool()
+        let closed = ServiceTarget(host: "127.0.0.1", port: Ports.free())
+        do {
+            _ = try await pool.execute(.GET, "/x", body: nil, to: closed, timeout: .seconds(2))
+            Issue.record("a closed port answered")
+        } catch {
+            #expect(ServiceBalancer.isConnectionFailure(error), "\(error)")
+        }
+        try await pool.shutdown()
+    }
+
+    @Test func aPostSendsItsBodyWithItsLength() async throws {
+        try await ScriptedServer.with(reply: Self.ok) { server in
+            let pool = ServiceConnectionPool()
+            _ = try await pool.execute(.POST, "/append", body: ByteBuffer(string: #"{"a":1}"#), to: server.target, timeout: .seconds(2))
+            let request = server.state.received.withLock { $0 }
+            #expect(request.hasPrefix("POST /append HTTP/1.1\r\n"))
+            #expect(request.lowercased().contains("content-length: 7\r\n"))
+            #expect(request.lowercased().contains("content-type: application/json\r\n"))
+            #expect(request.hasSuffix("\r\n\r\n{\"a\":1}"))
+            try await pool.shutdown()
+        }
+    }
+}
+
+/// A TCP server on loopback that answers every request with fixed bytes, or never; it counts
+/// the connections it accepts and keeps the bytes it received.
+struct ScriptedServer: Sendable {
+    final class State: Sendable {
+        let connections = Atomic<Int>(0)
+        let received = Mutex("")
+    }
+
+    let state = State()
+    private let channel: any Channel
+
+    var target: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: channel.localAddress?.port ?? 0) }
+
+    private init(reply: String?, closeAfterReply: Bool) async throws {
+        let state = self.state
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { child in
+                state.connections.add(1, ordering: .relaxed)
+                return child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(
+                        ScriptedReplyHandler(reply: reply, closeAfterReply: closeAfterReply, state: state)
+                    )
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    static func with(reply: String?, closeAfterReply: Bool = false, _ body: (ScriptedServer) async throws -> Void) async throws {
+        let server = try await ScriptedServer(reply: reply, closeAfterReply: closeAfterReply)
+        do {
+            try await body(server)
+        } catch {
+            try? await server.channel.close()
+            throw error
+        }
+        try? await server.channel.close()
+    }
+}
+
+/// Answers once a request is complete: its head ended and, for a POST, its `Content-Length` read.
+final class ScriptedReplyHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let reply: String?
+    let closeAfterReply: Bool
+    let state: ScriptedServer.State
+    private var pending = ""
+
+    init(reply: String?, closeAfterReply: Bool, state: ScriptedServer.State) {
+        self.reply = reply
+        self.closeAfterReply = closeAfterReply
+        self.state = state
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        pending += String(buffer: unwrapInboundIn(data))
+        state.received.withLock { $0 = pending }
+        guard let headEnd = pending.range(of: "\r\n\r\n") else { return }
+        let length = pending[..<headEnd.lowerBound].split(separator: "\r\n")
+            .first { $0.lowercased().hasPrefix("content-length:") }
+            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+        guard pending[headEnd.upperBound...].utf8.count >= length, let reply else { return }
+        pending = ""
+        let written = context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply)))
+        if closeAfterReply {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}
