@@ -51,7 +51,7 @@ struct Service {
 }
 
 let services = [
-    Service(library: "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime", nioCore, nioHTTP1], testDependencies: [propertyBased, httpClient]),
+    Service(library: "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime", "Contracts", nioCore, nioHTTP1], testDependencies: [propertyBased, httpClient]),
     Service(library: "AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts", nioCore, nioHTTP1]),
     Service(
         library: "EventService", executable: "eventservice",
@@ -84,10 +84,10 @@ let product: [Target] = [
     .target(name: "Discovery", dependencies: ["CResolv", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
     .target(
         name: "ServiceRuntime",
-        dependencies: ["Discovery", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
+        dependencies: ["Discovery", "Contracts", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
         swiftSettings: swiftSettings
     ),
-    // The queue message and /append body formats, shared by their producers and consumers.
+    // The HTTP bodies, queue messages and limits that cross a process boundary, defined once.
     .target(name: "Contracts", swiftSettings: swiftSettings),
     .target(name: "RedisAdapter", dependencies: ["CHiredis", logging, nioPosix], swiftSettings: swiftSettings),
     .target(name: "MongoAdapter", dependencies: ["CMongoc", logging, nioPosix], swiftSettings: swiftSettings),

@@ -1,3 +1,4 @@
+import Contracts
 import NIOCore
 import NIOHTTP1
 import ServiceRuntime
@@ -27,10 +28,9 @@ struct AdderRoutes: Routes {
         throw APIError(.badRequest, "expected /add/{first}/{second} with two integers")
     }
 
-    /// `{"result":N}` written directly: an integer needs no escaping, and this is the hot path.
     private static func result(_ sum: Int64) -> Response {
         var buffer = ByteBuffer()
-        buffer.writeString("{\"result\":\(sum)}")
+        buffer.writeString(AddResult(result: sum).json)
         return Response(status: .ok, headers: Self.headers, body: buffer)
     }
 

@@ -1,3 +1,4 @@
+import Contracts
 import NIOHTTP1
 
 /// An error a handler throws to answer with a status and a message: `{"error": "<message>"}` from
@@ -25,7 +26,7 @@ public struct ErrorDescription: Sendable {
 /// Turns an error into the response the service answers with. JSON services use `jsonErrors`.
 public typealias ErrorResponder = @Sendable (ErrorDescription) -> Response
 
-/// `{"error": "<message>"}` with the status.
+/// `{"error": "<message>"}` (`ErrorBody`) with the status.
 public let jsonErrors: ErrorResponder = { error in
-    Response.json(["error": error.message], status: error.status)
+    Response.json(ErrorBody(error: error.message), status: error.status)
 }

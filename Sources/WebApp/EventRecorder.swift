@@ -10,20 +10,6 @@ import ServiceLifecycle
 import ServiceRuntime
 import Synchronization
 
-/// Where page events go: the Redis list `eventservice` (`RedisEventSink`) in production.
-protocol EventSink: Sendable {
-    /// Pushes the messages in one command (one round trip). Throws `EventsRejected` when the
-    /// server refused them (resending cannot help); any other error means "try again later".
-    func push(_ messages: [String]) async throws
-}
-
-/// The sink's server answered the push with an error: the batch is dropped, not retried.
-struct EventsRejected: Error, CustomStringConvertible {
-    let message: String
-    init(_ message: String) { self.message = message }
-    var description: String { "events rejected: \(message)" }
-}
-
 /// Records page views as eventservice `record` messages without ever blocking or failing a page:
 /// `record` only appends to a bounded buffer; `run` (a ServiceLifecycle service) sends batches,
 /// waits with backoff while the sink is away and drains the buffer when it returns.
@@ -158,24 +144,6 @@ final class EventRecorder: Service, Sendable {
         )
     }
 }
-
-/// The key a page event is counted under: the route path of the page (`/add`, `/audit`, …), so
-/// the set of keys in the eventservice's counts is bounded by this list whatever Host, path or
-/// query a client sends. A path that is not one of the routes (it cannot reach the recording
-/// middleware, which wraps only these routes) is counted as `other`, never under its own name.
-enum PageEventKey {
-    static let routes: Set<String> = ["/", "/add", "/add/calculate", "/audit"]
-    static let other = "other"
-
-    static func forPath(_ path: some StringProtocol) -> String {
-        var path = Substring(path)
-        if path.count > 1, path.hasSuffix("/") { path = path.dropLast() }
-        let key = String(path)
-        return routes.contains(key) ? key : other
-    }
-}
-
-
 /// The event recorder's counters on /metrics.
 struct EventMetrics: Sendable {
     let sent = Counter(label: "webapp_events_sent_total")

@@ -7,39 +7,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// adderservice: `GET /add/{first}/{second}` → `{"result": n}`.
-struct AdderClient: Sendable {
-    enum Outcome: Sendable, Equatable {
-        case sum(Int64)
-        /// adderservice refused the operands (400), e.g. the sum leaves the 64-bit range.
-        case rejected(String)
-    }
-
-    let client: ServiceHTTPClient
-
-    init(client: ServiceHTTPClient) { self.client = client }
-
-    func add(_ first: Int64, _ second: Int64) async throws(ServiceUnavailable) -> Outcome {
-        let reply = try await client.get("/add/\(first)/\(second)")
-        switch reply.status.code {
-        case 200:
-            guard let body = try? JSONDecoder().decode(SumReply.self, from: Data(reply.body.readableBytesView)) else {
-                throw ServiceUnavailable(service: client.service, reason: "reply without an integer result")
-            }
-            return .sum(body.result)
-        case 400..<500:
-            let message = (try? JSONDecoder().decode(ErrorReply.self, from: Data(reply.body.readableBytesView)))?.error
-            return .rejected(message ?? "adderservice could not add these numbers")
-        default:
-            throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
-        }
-    }
-
-    private struct SumReply: Decodable { let result: Int64 }
-}
-
-struct ErrorReply: Decodable { let error: String }
-
 /// auditservice: `POST /append`, `GET /list?limit=N`.
 struct AuditClient: Sendable {
     /// auditservice answered 4xx: the record is wrong and retrying cannot help.
@@ -73,21 +40,10 @@ struct AuditClient: Sendable {
         case 200..<300:
             return
         case 400..<500:
-            let message = (try? JSONDecoder().decode(ErrorReply.self, from: Data(reply.body.readableBytesView)))?.error ?? ""
+            let message = (try? JSONDecoder().decode(ErrorBody.self, from: Data(reply.body.readableBytesView)))?.error ?? ""
             throw Rejected(status: reply.status.code, message: message)
         default:
             throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
         }
-    }
-}
-
-/// A calculation to record in the history; `AuditRecorder` gives it its id.
-struct AuditRecord: Sendable, Equatable {
-    let calc: String
-    let calcResult: Int64
-
-    init(calc: String, calcResult: Int64) {
-        self.calc = calc
-        self.calcResult = calcResult
     }
 }
