@@ -5,7 +5,7 @@ import Testing
 
 @testable import EventService
 
-@Suite("EventWorker against a real redis-server")
+@Suite("EventWorker against a real redis-server", .stopsServers)
 struct EventWorkerTests {
     @Test func recordThenSummaryPushesTheCountsToTheReturnPathWithATTL() async throws {
         let server = try await RedisServer.start()

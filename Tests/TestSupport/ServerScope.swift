@@ -1,0 +1,49 @@
+import ProcessSupervision
+import Testing
+
+/// The servers started during one test, stopped when the test ends, whether it returned or
+/// threw, each exit awaited. A `defer` cannot await, and a stop that blocks holds one of Swift's
+/// cooperative threads (there is one per core) for as long as a service drains: the tests
+/// running beside it then miss their latency bounds. Every `ServerProcess` joins the scope of
+/// the test that starts it; a suite gets one scope per test with `@Suite(.stopsServers)`.
+public final class ServerScope: Sendable {
+    @TaskLocal static var current: ServerScope?
+
+    private let servers = Locked<[ServerProcess]>([])
+
+    func add(_ server: ServerProcess) {
+        servers.withLock { $0.append(server) }
+    }
+
+    /// Last started, first stopped: a service goes before the databases and DNS it uses.
+    func stopAll() async {
+        for server in servers.withLock({ $0 }).reversed() { await server.stop() }
+    }
+}
+
+/// The trait giving each test (each case of a parameterized one) its own `ServerScope`.
+public struct StopsServers: TestTrait, SuiteTrait, TestScoping {
+    public var isRecursive: Bool { true }
+
+    public func scopeProvider(for test: Test, testCase: Test.Case?) -> StopsServers? {
+        testCase == nil ? nil : self
+    }
+
+    public func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        let scope = ServerScope()
+        do {
+            try await ServerScope.$current.withValue(scope) { try await function() }
+        } catch {
+            await scope.stopAll()
+            throw error
+        }
+        await scope.stopAll()
+    }
+}
+
+extension Trait where Self == StopsServers {
+    /// Stops the servers each test starts when it ends (see `ServerScope`).
+    public static var stopsServers: Self { StopsServers() }
+}
