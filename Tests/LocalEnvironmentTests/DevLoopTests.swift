@@ -14,7 +14,7 @@ import Testing
 ///
 /// The edit is a file the test adds to Sources/AdderService and removes at the end (waiting for
 /// that rebuild too, so the binaries match the tree again).
-@Suite(.stopsServers) struct DevLoopTests {
+@Suite(.loadTest) struct DevLoopTests {
     static let entries = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis"]
     static let probe = TestPaths.packageRoot + "/Sources/AdderService/WatchModeProbe.swift"
 

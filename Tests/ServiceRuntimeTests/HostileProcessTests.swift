@@ -6,7 +6,7 @@ import Testing
 /// The built adderservice as a process under attack: out of descriptors, after a connection
 /// storm, and fed malformed requests. What counts is what an operator sees: the process answers,
 /// does not spin or die, gives memory back, and logs no errors for its clients' mistakes.
-@Suite(.serialized, .stopsServers) struct HostileProcessTests {
+@Suite(.serialized, .loadTest) struct HostileProcessTests {
     static func start(_ name: String, nofile: Int) async throws -> ServerProcess {
         let port = Ports.free()
         return try await ServerProcess(

@@ -12,7 +12,7 @@ import Testing
 /// Calculations into the audit history end to end: the webapp's recorder, the built
 /// auditservice (finding nx-27017 through dnsmasq, as in the local environment) and nx-27017.
 /// Every calculation shown is stored exactly once, through stalls, overload and restarts.
-@Suite(.serialized, .stopsServers) struct AuditIntegrityTests {
+@Suite(.serialized, .loadTest) struct AuditIntegrityTests {
     /// nx-27017 and the auditservice executable finding it through dnsmasq.
     struct AuditEnvironment {
         let mongo: ServerProcess

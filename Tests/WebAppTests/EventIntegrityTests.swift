@@ -11,7 +11,7 @@ import Testing
 
 /// Page events end to end: the webapp's recorder and sink, a real redis-server, the real
 /// eventservice worker. Every page served is counted once, under its route.
-@Suite(.serialized, .stopsServers) struct EventIntegrityTests {
+@Suite(.serialized, .loadTest) struct EventIntegrityTests {
     /// The eventservice worker, run round by round so the test sees what each round did.
     final class CountingWorker: Sendable {
         let worker: EventWorker
