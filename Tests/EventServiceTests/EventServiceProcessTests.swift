@@ -21,7 +21,7 @@ struct EventServiceProcessTests {
         }
     }
 
-    @Test func killedWithSIGKILLMidStreamThenRestartedTotalsAreExact() async throws {
+    @Test(.loadTest) func killedWithSIGKILLMidStreamThenRestartedTotalsAreExact() async throws {
         let environment = try await Environment()
         let harness = try await WorkerHarness(port: environment.redis.port, startWorker: false)
         let (messages, expected) = recordStream(count: 50_000, urls: 40)

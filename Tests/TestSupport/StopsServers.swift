@@ -7,8 +7,12 @@ public struct StopsServers: TestTrait, SuiteTrait, TestScoping {
 
     public var isRecursive: Bool { true }
 
+    /// Each test case, once: a test marked `.loadTest` in a `.stopsServers` suite is scoped by
+    /// its own trait only (holding one slot while asking for all would never be granted).
     public func scopeProvider(for test: Test, testCase: Test.Case?) -> StopsServers? {
-        testCase == nil ? nil : self
+        guard testCase != nil else { return nil }
+        if !isLoadTest, test.traits.contains(where: { ($0 as? StopsServers)?.isLoadTest == true }) { return nil }
+        return self
     }
 
     public func provideScope(
