@@ -50,7 +50,8 @@ import TestSupport
     @Test func srvTargetWithoutAddressIsAnError() async throws {
         // dnsmasq answers the SRV record, but the target has no A record (NXDOMAIN under --local).
         let port = Ports.free()
-        _ = try await DNSFixtures.dnsmasq(port: port, extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"])  // runs until the test ends (ServerScope)
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSFixtures.dnsmasq(port: port, extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"])
         let error = await #expect(throws: DiscoveryError.self) {
             try await DNSFixtures.resolver(port: port).resolve(.adderservice)
         }
@@ -60,7 +61,8 @@ import TestSupport
 
     @Test func targetWithoutAddressIsLeftOutWhenOthersResolve() async throws {
         let port = Ports.free()
-        _ = try await DNSFixtures.dnsmasq(  // runs until the test ends (ServerScope)
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSFixtures.dnsmasq(
             port: port, records: DNSFixtures.records(service: "adderservice", addresses: ["10.1.3.1"]),
             extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"]
         )
@@ -112,7 +114,8 @@ import TestSupport
         await #expect(throws: DiscoveryError.self) { try await DNSFixtures.resolver(port: dns.port).resolve(.adderservice) }
 
         // DNS comes back with other records: once the retry pause is over, the new answer is served.
-        _ = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.9"]), ttl: 1, port: dns.port)  // runs until the test ends (ServerScope)
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.9"]), ttl: 1, port: dns.port)
         try await Task.sleep(for: .milliseconds(400))
         #expect(try await resolver.resolve(.adderservice) == [ServiceTarget(host: "10.2.0.9", port: 8080)])
     }
@@ -159,7 +162,8 @@ import TestSupport
 
         // The same server port now answers something else (a scaled deployment, new pods).
         await old.stop()
-        _ = try await DNSServer.start(  // runs until the test ends (ServerScope)
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSServer.start(
             records: DNSFixtures.records(service: "adderservice", addresses: ["10.6.0.2", "10.6.0.3"]), ttl: 1, port: port
         )
         try await Task.sleep(until: resolvedAt + .milliseconds(1_200))
@@ -178,7 +182,8 @@ import TestSupport
         #expect(try await resolver.resolve(.adderservice) == before)
         let resolvedAt = ContinuousClock.now
         await old.stop()
-        _ = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.7.0.2"]), ttl: 1, port: port)  // runs until the test ends (ServerScope)
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.7.0.2"]), ttl: 1, port: port)
         try await Task.sleep(until: resolvedAt + .milliseconds(1_200))
 
         #expect(try await resolver.resolve(.adderservice) == before)
@@ -232,7 +237,8 @@ import TestSupport
         let port = Ports.free()
         let name = DNSFixtures.srvName("redis")
         // dnsmasq --srv-host=name,target,port,priority,weight
-        _ = try await DNSFixtures.dnsmasq(port: port, extra: [  // runs until the test ends (ServerScope)
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSFixtures.dnsmasq(port: port, extra: [
             "--srv-host=\(name),backup.micro.svc.cluster.local,6379,20,0",
             "--srv-host=\(name),primary.micro.svc.cluster.local,6379,10,0",
             "--host-record=backup.micro.svc.cluster.local,10.7.0.2",
