@@ -9,20 +9,10 @@ import NIOPosix
 /// An error meaning "could not connect to this target": nothing was sent, so trying another
 /// target is safe, even for a request that is not idempotent.
 ///
-/// Discovery recognises NIO's connect errors itself. Other modules make their own error types
-/// conform, so the balancer knows them without Discovery depending on every client library; for
-/// example the webapp can mark AsyncHTTPClient's `HTTPClientError.connectTimeout`:
-/// ```swift
-/// extension HTTPClientError: @retroactive ConnectionFailure {
-///     public var isConnectionFailure: Bool { self == .connectTimeout }
-/// }
-/// ```
-/// (A protocol rather than matching type names with `String(reflecting:)`: it is checked by the
-/// compiler and survives renames in the libraries.)
-///
-/// AsyncHTTPClient reports a refused connection as NIO's `NIOConnectionError`, recognised here,
-/// but by default it keeps retrying the connection until its connect timeout first; set
-/// `configuration.connectionPool.retryConnectionEstablishment = false` so that fail-over is quick.
+/// Discovery recognises NIO's connect errors itself (what the webapp's NIO client throws). Other
+/// error types conform, so the balancer knows them without Discovery depending on every client
+/// library. (A protocol rather than matching type names with `String(reflecting:)`: it is checked
+/// by the compiler and survives renames in the libraries.)
 public protocol ConnectionFailure: Error {
     /// True when this particular error happened before anything reached the target.
     var isConnectionFailure: Bool { get }

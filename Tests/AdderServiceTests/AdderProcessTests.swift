@@ -6,15 +6,11 @@ import TestSupport
 import Testing
 
 /// README's promise, checked on the built executable: run it, curl /add/2/3, stop it cleanly.
-@Suite struct AdderProcessTests {
+@Suite(.stopsServers) struct AdderProcessTests {
     @Test func builtExecutableAddsAndStopsCleanly() async throws {
-        let port = Ports.free()
-        let server = try await ServerProcess(
-            name: "adderservice", executable: try TestPaths.builtExecutable("adderservice"), arguments: [],
-            port: port, environment: ["ADDERSERVICE_SERVICE_PORT": "\(port)"]
-        )
+        let server = try await ServiceProcess.start("adderservice")
         let response = try await HTTPClient.shared.execute(
-            HTTPClientRequest(url: "http://127.0.0.1:\(port)/add/2/3"), timeout: .seconds(5)
+            HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/add/2/3"), timeout: .seconds(5)
         )
         #expect(response.status == .ok)
         #expect(response.headers.first(name: "content-type") == "application/json")

@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 /// Mongo away, back, and moved: the service answers 503 meanwhile and recovers without a restart.
-@Suite("auditservice when MongoDB comes and goes")
+@Suite("auditservice when MongoDB comes and goes", .stopsServers)
 struct AuditAvailabilityTests {
     @Test("Mongo stopped mid-run → 503 and /readyz 503; restarted on the same port → appends work again, nothing lost")
     func mongoRestart() async throws {
@@ -16,7 +16,7 @@ struct AuditAvailabilityTests {
             try await client.waitUntilReady()
             #expect(try await client.append(#"{"calc": "1+1", "calcResult": 2}"#).status == .created)
 
-            mongo.stop()
+            await mongo.stop()
             let refused = try await client.append(#"{"calc": "2+2", "calcResult": 4}"#)
             #expect(refused.status == .serviceUnavailable, "\(refused.text)")
             #expect(try refused.errorMessage().contains("MongoDB"))
@@ -52,7 +52,7 @@ struct AuditAvailabilityTests {
             try await client.waitUntil("the index is created once Mongo is there") { try await AuditHarness.hasIndexOnTs(pool) }
             #expect(try await client.append(#"{"calc": "1+1", "calcResult": 2}"#).status == .created)
             #expect(try await client.list().entries().map(\.calc) == ["1+1"])
-            mongo.stop()
+            await mongo.stop()
         }
     }
 
@@ -63,14 +63,14 @@ struct AuditAvailabilityTests {
         try await AuditHarness.withService(locate: { target.current }) { client in
             try await client.waitUntilReady()
             #expect(try await client.append(#"{"calc": "1+1", "calcResult": 2}"#).status == .created)
-            first.stop()
+            await first.stop()
             let second = try await MongoServer.start()
             target.move(to: second.port)
             try await client.waitUntil("appends reach the moved Mongo") {
                 try await client.append(#"{"calc": "2+2", "calcResult": 4}"#).status == .created
             }
             #expect(try await client.list().entries().first?.calc == "2+2")
-            second.stop()
+            await second.stop()
         }
     }
 }

@@ -6,16 +6,17 @@ import TestSupport
 import Testing
 
 /// The service finding Mongo the way it does in production: SRV + A records from a DNS server.
-@Suite("auditservice finds MongoDB through discovery")
+@Suite("auditservice finds MongoDB through discovery", .stopsServers)
 struct AuditDiscoveryTests {
     @Test("_main._tcp.mongo.micro.svc.cluster.local from dnsmasq leads to nx-27017")
     func findsMongoThroughDNS() async throws {
         let mongo = try await MongoServer.start()
-        let dns = try await DNSServer.start(records: [
-            SRVRecord(name: "_main._tcp.mongo.micro.svc.cluster.local", target: "mongo.micro.svc.cluster.local", port: mongo.port)
-        ])
+        let dns = try await DNSServer.start(records: [.main("mongo", port: mongo.port)])
         let runtime = try ServiceRuntime(
-            service: .auditservice, environment: ["DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": "error"]
+            service: .auditservice,
+            environment: [
+                "AUDITSERVICE_SERVICE_PORT": "\(Ports.free())", "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": "error",
+            ]
         )
         let database = AuditDatabase(
             timing: AuditHarness.timing, logger: runtime.logger, locate: discoveredMongo(runtime.resolver)

@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 
 /// The HTTP contract, in-process, against a real nx-27017 per test.
-@Suite("auditservice HTTP contract")
+@Suite("auditservice HTTP contract", .stopsServers)
 struct AuditHTTPTests {
     @Test("append then list: the exact stored document comes back")
     func appendThenList() async throws {

@@ -20,7 +20,10 @@ enum AuditHarness {
         locate: @escaping @Sendable () async throws -> [MongoTarget],
         _ body: @escaping @Sendable (TestHTTPClient) async throws -> T
     ) async throws -> T {
-        let runtime = try ServiceRuntime(service: .auditservice, environment: ["LOG_LEVEL": "error"])
+        // A free port: the service table's own (8081) would be shared by every test running at once.
+        let runtime = try ServiceRuntime(
+            service: .auditservice, environment: ["AUDITSERVICE_SERVICE_PORT": "\(Ports.free())", "LOG_LEVEL": "error"]
+        )
         let database = AuditDatabase(timing: timing, logger: runtime.logger, locate: locate)
         return try await buildApplication(runtime: runtime, database: database).withRunning { port in
             try await body(TestHTTPClient(port: port))

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// An append with an id is stored once, however often it is sent (against a real nx-27017).
-@Suite("auditservice idempotent append")
+@Suite("auditservice idempotent append", .stopsServers)
 struct IdempotentAppendTests {
     @Test func theSameIDSentAgainStoresNothingAndAnswersWithTheFirstRecord() async throws {
         let mongo = try await MongoServer.start()

@@ -8,10 +8,9 @@ import Testing
 import TestSupport
 
 /// The resolver against a real dnsmasq on a loopback port (direct mode).
-@Suite struct ResolverTests {
+@Suite(.stopsServers) struct ResolverTests {
     @Test func oneTargetGivesItsAddressAndPort() async throws {
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.1.2.3"], port: 8080))
-        defer { dns.stop() }
         let targets = try await DNSFixtures.resolver(port: dns.port).resolve(.adderservice)
         #expect(targets == [ServiceTarget(host: "10.1.2.3", port: 8080)])
     }
@@ -19,7 +18,6 @@ import TestSupport
     @Test func threeTargetsBehindOneNameAreAllReturned() async throws {
         let addresses = ["10.0.0.3", "10.0.0.1", "10.0.0.2"]
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "auditservice", addresses: addresses, port: 8081))
-        defer { dns.stop() }
         let targets = try await DNSFixtures.resolver(port: dns.port).resolve(.auditservice)
         #expect(targets.count == 3)
         #expect(Set(targets) == Set(addresses.map { ServiceTarget(host: $0, port: 8081) }))
@@ -28,20 +26,17 @@ import TestSupport
     @Test func webappIsLookedUpUnderItsHTTPPortName() async throws {
         let record = SRVRecord(name: DNSFixtures.srvName("webapp", port: "http"), target: "webapp-0.micro.svc.cluster.local", port: 3000, address: "10.3.0.1")
         let dns = try await DNSServer.start(records: [record])
-        defer { dns.stop() }
         #expect(try await DNSFixtures.resolver(port: dns.port).resolve(.webapp) == [ServiceTarget(host: "10.3.0.1", port: 3000)])
     }
 
     @Test func dnsHostMayBeANameLikeLocalhost() async throws {
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.1.2.4"]))
-        defer { dns.stop() }
         let targets = try await DNSFixtures.resolver(port: dns.port, host: "localhost").resolve(.adderservice)
         #expect(targets == [ServiceTarget(host: "10.1.2.4", port: 8080)])
     }
 
     @Test func unknownNameIsATypedNotFoundNamingQueryAndServer() async throws {
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.1.2.3"]))
-        defer { dns.stop() }
         let error = await #expect(throws: DiscoveryError.self) {
             try await DNSFixtures.resolver(port: dns.port).resolve(service: "nosuchservice")
         }
@@ -55,8 +50,8 @@ import TestSupport
     @Test func srvTargetWithoutAddressIsAnError() async throws {
         // dnsmasq answers the SRV record, but the target has no A record (NXDOMAIN under --local).
         let port = Ports.free()
-        let server = try await DNSFixtures.dnsmasq(port: port, extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"])
-        defer { server.stop() }
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSFixtures.dnsmasq(port: port, extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"])
         let error = await #expect(throws: DiscoveryError.self) {
             try await DNSFixtures.resolver(port: port).resolve(.adderservice)
         }
@@ -66,11 +61,11 @@ import TestSupport
 
     @Test func targetWithoutAddressIsLeftOutWhenOthersResolve() async throws {
         let port = Ports.free()
-        let server = try await DNSFixtures.dnsmasq(
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSFixtures.dnsmasq(
             port: port, records: DNSFixtures.records(service: "adderservice", addresses: ["10.1.3.1"]),
             extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"]
         )
-        defer { server.stop() }
         #expect(try await DNSFixtures.resolver(port: port).resolve(.adderservice) == [ServiceTarget(host: "10.1.3.1", port: 8080)])
     }
 
@@ -107,7 +102,7 @@ import TestSupport
         let resolver = DNSFixtures.resolver(port: dns.port, options: options, logger: logger)
         let good = try await resolver.resolve(.adderservice)
         #expect(good.count == 2)
-        dns.kill9()
+        await dns.kill9()
         try await Task.sleep(for: .milliseconds(1_200))  // past the TTL: the resolver must ask again
 
         #expect(try await resolver.resolve(.adderservice) == good)
@@ -119,8 +114,8 @@ import TestSupport
         await #expect(throws: DiscoveryError.self) { try await DNSFixtures.resolver(port: dns.port).resolve(.adderservice) }
 
         // DNS comes back with other records: once the retry pause is over, the new answer is served.
-        let back = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.9"]), ttl: 1, port: dns.port)
-        defer { back.stop() }
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.9"]), ttl: 1, port: dns.port)
         try await Task.sleep(for: .milliseconds(400))
         #expect(try await resolver.resolve(.adderservice) == [ServiceTarget(host: "10.2.0.9", port: 8080)])
     }
@@ -128,7 +123,6 @@ import TestSupport
     @Test func answersAreCachedForTheirTTL() async throws {
         let name = DNSFixtures.srvName("adderservice")
         let dns = try await DNSFixtures.loggingDNSServer(records: DNSFixtures.records(service: "adderservice", addresses: ["10.4.0.1"]), ttl: 30)
-        defer { dns.stop() }
         let resolver = DNSFixtures.resolver(port: dns.port)
         let first = try await resolver.resolve(.adderservice)
         let second = try await resolver.resolve(.adderservice)
@@ -139,7 +133,6 @@ import TestSupport
     @Test func ttlZeroIsNotCached() async throws {
         let name = DNSFixtures.srvName("adderservice")
         let dns = try await DNSFixtures.loggingDNSServer(records: DNSFixtures.records(service: "adderservice", addresses: ["10.4.0.2"]), ttl: 0)
-        defer { dns.stop() }
         let resolver = DNSFixtures.resolver(port: dns.port)
         _ = try await resolver.resolve(.adderservice)
         _ = try await resolver.resolve(.adderservice)
@@ -149,7 +142,6 @@ import TestSupport
     @Test func concurrentLookupsOfOneNameShareOneQuery() async throws {
         let name = DNSFixtures.srvName("eventservice")
         let dns = try await DNSFixtures.loggingDNSServer(records: DNSFixtures.records(service: "eventservice", addresses: ["10.5.0.1"], port: 8082), ttl: 30)
-        defer { dns.stop() }
         let resolver = DNSFixtures.resolver(port: dns.port)
         let answers = try await withThrowingTaskGroup(of: [ServiceTarget].self) { group in
             for _ in 0..<20 { group.addTask { try await resolver.resolve(.eventservice) } }
@@ -169,11 +161,11 @@ import TestSupport
         let resolvedAt = ContinuousClock.now
 
         // The same server port now answers something else (a scaled deployment, new pods).
-        old.stop()
-        let new = try await DNSServer.start(
+        await old.stop()
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSServer.start(
             records: DNSFixtures.records(service: "adderservice", addresses: ["10.6.0.2", "10.6.0.3"]), ttl: 1, port: port
         )
-        defer { new.stop() }
         try await Task.sleep(until: resolvedAt + .milliseconds(1_200))
 
         let targets = try await resolver.resolve(.adderservice)
@@ -189,9 +181,9 @@ import TestSupport
         let before = [ServiceTarget(host: "10.7.0.1", port: 8080)]
         #expect(try await resolver.resolve(.adderservice) == before)
         let resolvedAt = ContinuousClock.now
-        old.stop()
-        let new = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.7.0.2"]), ttl: 1, port: port)
-        defer { new.stop() }
+        await old.stop()
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.7.0.2"]), ttl: 1, port: port)
         try await Task.sleep(until: resolvedAt + .milliseconds(1_200))
 
         #expect(try await resolver.resolve(.adderservice) == before)
@@ -209,7 +201,7 @@ import TestSupport
         let resolver = DNSFixtures.resolver(port: dns.port, options: options, logger: logger)
         let good = try await resolver.resolve(.adderservice)
         // The server's port now reads queries and never answers: each refresh times out.
-        dns.kill9()
+        await dns.kill9()
         let silent = try await Self.silentUDPSocket(port: dns.port)
         defer { silent.close(promise: nil) }
         try await Task.sleep(for: .milliseconds(1_100))  // past the TTL
@@ -245,13 +237,13 @@ import TestSupport
         let port = Ports.free()
         let name = DNSFixtures.srvName("redis")
         // dnsmasq --srv-host=name,target,port,priority,weight
-        let server = try await DNSFixtures.dnsmasq(port: port, extra: [
+        // Runs until the test ends (ServerScope).
+        _ = try await DNSFixtures.dnsmasq(port: port, extra: [
             "--srv-host=\(name),backup.micro.svc.cluster.local,6379,20,0",
             "--srv-host=\(name),primary.micro.svc.cluster.local,6379,10,0",
             "--host-record=backup.micro.svc.cluster.local,10.7.0.2",
             "--host-record=primary.micro.svc.cluster.local,10.7.0.1",
         ])
-        defer { server.stop() }
         let targets = try await DNSFixtures.resolver(port: port).resolve(.redis)
         #expect(targets == [ServiceTarget(host: "10.7.0.1", port: 6379), ServiceTarget(host: "10.7.0.2", port: 6379)])
     }

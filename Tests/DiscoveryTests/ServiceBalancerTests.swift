@@ -11,11 +11,10 @@ import Glibc
 #endif
 
 /// The balancer over targets found by a real dnsmasq, connecting with NIO to real listeners.
-@Suite struct ServiceBalancerTests {
+@Suite(.stopsServers) struct ServiceBalancerTests {
     @Test func roundRobinSpreadsCallsOverAllThreeTargets() async throws {
         let addresses = ["10.8.0.1", "10.8.0.2", "10.8.0.3"]
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: addresses))
-        defer { dns.stop() }
         let balancer = ServiceBalancer(resolver: DNSFixtures.resolver(port: dns.port), service: .adderservice)
 
         var counts: [String: Int] = [:]
@@ -36,7 +35,6 @@ import Glibc
             SRVRecord(name: DNSFixtures.srvName("adderservice"), target: "c.micro.svc.cluster.local", port: listeners[1].port),
         ]
         let dns = try await DNSServer.start(records: records)
-        defer { dns.stop() }
         let balancer = ServiceBalancer(resolver: DNSFixtures.resolver(port: dns.port), service: .adderservice)
         let attempts = Locked<[Int]>([])
 
@@ -60,7 +58,6 @@ import Glibc
             SRVRecord(name: DNSFixtures.srvName("adderservice"), target: "dead-\(index).micro.svc.cluster.local", port: port)
         }
         let dns = try await DNSServer.start(records: records)
-        defer { dns.stop() }
         let balancer = ServiceBalancer(resolver: DNSFixtures.resolver(port: dns.port), service: .adderservice)
         let error = await #expect(throws: ServiceUnreachable.self) {
             try await balancer.withTarget { try await connect(to: $0) }
@@ -72,7 +69,6 @@ import Glibc
 
     @Test func otherErrorsAreRethrownWithoutTryingAnotherTarget() async throws {
         let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.9.0.1", "10.9.0.2"]))
-        defer { dns.stop() }
         let balancer = ServiceBalancer(resolver: DNSFixtures.resolver(port: dns.port), service: .adderservice)
         let calls = Locked(0)
         await #expect(throws: BadAnswer.self) {
@@ -86,7 +82,6 @@ import Glibc
 
     @Test func lookupFailureIsTheDiscoveryError() async throws {
         let dns = try await DNSServer.start(records: [])
-        defer { dns.stop() }
         let balancer = ServiceBalancer(resolver: DNSFixtures.resolver(port: dns.port), service: .auditservice)
         let error = await #expect(throws: DiscoveryError.self) { try await balancer.withTarget { $0 } }
         #expect(error?.kind == .notFound)

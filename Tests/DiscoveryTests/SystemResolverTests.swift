@@ -11,7 +11,7 @@ import TestSupport
 /// exec` bind-mounts /etc/netns/<name>/resolv.conf over /etc/resolv.conf for the command, exactly
 /// as a pod gets its own resolv.conf, and the namespace's own loopback lets dnsmasq take port 53
 /// without touching the host. Needs root; without it the test fails saying so (CI runs as root).
-@Suite(.serialized) struct SystemResolverTests {
+@Suite(.serialized, .stopsServers) struct SystemResolverTests {
     @Test func discoverInAPodLikeNamespaceUsesResolvConf() async throws {
         try await withPod(records: DNSFixtures.records(service: "adderservice", addresses: ["10.20.0.1", "10.20.0.2"])) { pod in
             let result = try await pod.discover(["adderservice"])
@@ -66,19 +66,25 @@ private struct Pod {
 /// /etc/netns folder, whatever `body` does.
 private func withPod(records: [SRVRecord], _ body: (Pod) async throws -> Void) async throws {
     let discoverPath = try TestPaths.builtExecutable("discover")
-    let namespace = try NetworkNamespace.create(resolvConf: "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
-    defer { namespace.delete() }
-    let inNamespace = namespace.execArguments(
-        try TestPaths.tool("dnsmasq"),
-        DNSServer.arguments(records: records, ttl: 5, localDomain: DNSFixtures.suffix, port: 53, listen: "127.0.0.1")
-    )
-    // Port 53 is in the namespace, not on the host: readiness is checked from inside it.
-    let dns = try await ServerProcess(
-        name: "dnsmasq-\(namespace.name)", executable: inNamespace.executable, arguments: inNamespace.arguments, port: 53, waitForPort: false
-    )
-    defer { dns.stop() }
-    try await waitUntilAnswering(namespace, name: records.first?.name ?? "", log: dns)
-    try await body(Pod(namespace: namespace, discoverPath: discoverPath))
+    try await NetworkNamespace.with(resolvConf: "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n") { namespace in
+        let inNamespace = namespace.execArguments(
+            try TestPaths.tool("dnsmasq"),
+            DNSServer.arguments(records: records, ttl: 5, localDomain: DNSFixtures.suffix, port: 53, listen: "127.0.0.1")
+        )
+        // Port 53 is in the namespace, not on the host: readiness is checked from inside it.
+        let dns = try await ServerProcess(
+            name: "dnsmasq-\(namespace.name)", executable: inNamespace.executable, arguments: inNamespace.arguments, port: 53,
+            waitForPort: false
+        )
+        do {
+            try await waitUntilAnswering(namespace, name: records.first?.name ?? "", log: dns)
+            try await body(Pod(namespace: namespace, discoverPath: discoverPath))
+        } catch {
+            await dns.stop()
+            throw error
+        }
+        await dns.stop()
+    }
 }
 
 private func waitUntilAnswering(_ namespace: NetworkNamespace, name: String, log dns: ServerProcess) async throws {

@@ -7,7 +7,7 @@ import Testing
 @testable import EventService
 
 /// Each record id is applied once within the dedupe window, however often a producer resends it.
-@Suite("Record ids against a real redis-server")
+@Suite("Record ids against a real redis-server", .stopsServers)
 struct DedupeTests {
     @Test func aResentRecordIsCountedOnceAndReportedAsADuplicate() async throws {
         let server = try await RedisServer.start()

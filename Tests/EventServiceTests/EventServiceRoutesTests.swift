@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 /// The eventservice's HTTP side in process: health, readiness against a real Redis, metrics.
-@Suite struct EventServiceRoutesTests {
+@Suite(.stopsServers) struct EventServiceRoutesTests {
     func runtime() -> ServiceRuntime {
         ServiceRuntime(config: .init(service: .eventservice, port: 0, logLevel: .warning))
     }
@@ -27,7 +27,7 @@ import Testing
             let (ready, body) = try await get(port, "/readyz")
             #expect(ready == 200, "\(body)")
 
-            redis.stop()
+            await redis.stop()
             let (notReady, reason) = try await get(port, "/readyz")
             #expect(notReady == 503)
             #expect(reason.contains("redis"))

@@ -5,7 +5,7 @@ import Testing
 
 @testable import EventService
 
-@Suite("EventWorker against a real redis-server")
+@Suite("EventWorker against a real redis-server", .stopsServers)
 struct EventWorkerTests {
     @Test func recordThenSummaryPushesTheCountsToTheReturnPathWithATTL() async throws {
         let server = try await RedisServer.start()
@@ -40,7 +40,7 @@ struct EventWorkerTests {
         await harness.stop()
     }
 
-    @Test func tenThousandEventsFromEightProducersAreCountedExactly() async throws {
+    @Test(.loadTest) func tenThousandEventsFromEightProducersAreCountedExactly() async throws {
         let server = try await RedisServer.start()
         let harness = try await WorkerHarness(port: server.port)
         let (messages, expected) = recordStream(count: 10_000, urls: 25)
@@ -154,7 +154,7 @@ struct EventWorkerTests {
         await harness.stop()
     }
 
-    @Test func redisRestartedMidStreamTheWorkerResumesAndTotalsAreExact() async throws {
+    @Test(.loadTest) func redisRestartedMidStreamTheWorkerResumesAndTotalsAreExact() async throws {
         let server = try await DurableRedisServer.start()
         let (messages, expected) = recordStream(count: 50_000, urls: 50)
         let loader = try await WorkerHarness(port: server.port, startWorker: false)

@@ -8,7 +8,7 @@ import Testing
 
 /// A summary request may only answer into the reply key space: every other key it names stays
 /// exactly as it was, and the request is dead-lettered with the reason, never lost.
-@Suite("Summary return paths against a real redis-server")
+@Suite("Summary return paths against a real redis-server", .stopsServers)
 struct ReturnPathTests {
     /// A key's type, content and TTL: what must not change.
     static func snapshot(_ key: String, on redis: RedisConnection) async throws -> [RedisValue] {

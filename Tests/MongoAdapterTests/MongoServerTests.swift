@@ -14,7 +14,7 @@ import TestSupport
 ///   name and direction were asked for, and accepts a conflicting spec under an existing name;
 /// - after an index that names `_id` (`{ts: -1, _id: -1}`) every insert fails with "JSON path
 ///   error near '_id'", so auditservice only creates `{ts: -1}`.
-@Suite("libmongoc against nx-27017")
+@Suite("libmongoc against nx-27017", .stopsServers)
 struct MongoServerTests {
     let server: ServerProcess
     let pool: MongoClientPool
@@ -73,7 +73,7 @@ struct MongoServerTests {
     @Test("server stopped: a quick connection error; restarted on the same port: the same pool works again")
     func serverRestart() async throws {
         try await pool.ping()
-        server.stop()
+        await server.stop()
         await #expect(throws: MongoError.self) { try await pool.ping() }  // may be the broken socket
         let started = ContinuousClock.now
         do {

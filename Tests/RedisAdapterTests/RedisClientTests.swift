@@ -5,7 +5,7 @@ import ProcessSupervision
 import TestSupport
 import Testing
 
-@Suite("RedisClient reconnects")
+@Suite("RedisClient reconnects", .stopsServers)
 struct RedisClientTests {
     @Test func recoversAfterRedisRestarts() async throws {
         let redis = try await RedisServer.start()
@@ -36,7 +36,7 @@ struct RedisClientTests {
         _ = try await client.command(["SET", "where", "first"])
 
         target.withLock { $0 = second.port }  // Redis "moved": DNS now answers the second server
-        first.stop()
+        await first.stop()
 
         _ = try await client.command(["SET", "where", "second"])
         let connection = try await RedisConnection.connect(host: "127.0.0.1", port: second.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
@@ -51,7 +51,7 @@ struct RedisClientTests {
         let port = redis.port
         let client = RedisClient(endpoint: { ("127.0.0.1", port) }, logger: Logger(label: "test"))
         _ = try await client.command(["PING"])
-        redis.stop()
+        await redis.stop()
 
         let error = await #expect(throws: RedisError.self) { try await client.command(["PING"]) }
         #expect(error?.isConnectionError == true)

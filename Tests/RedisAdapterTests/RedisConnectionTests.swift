@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("RedisConnection against a real redis-server")
+@Suite("RedisConnection against a real redis-server", .stopsServers)
 struct RedisConnectionTests {
     @Test func commandsReturnEachReplyKind() async throws {
         let redis = try await RedisServer.start()

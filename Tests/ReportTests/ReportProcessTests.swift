@@ -4,14 +4,12 @@ import TestSupport
 import Testing
 
 /// The built `report` executable, finding Redis through DNS (dnsmasq), answered by a real worker.
-@Suite("report process")
+@Suite("report process", .stopsServers)
 struct ReportProcessTests {
     static let redisSRV = "_main._tcp.redis.micro.svc.cluster.local"
 
     func dns(redisPort: Int) async throws -> ServerProcess {
-        try await DNSServer.start(records: [
-            SRVRecord(name: Self.redisSRV, target: "redis-0.redis.micro.svc.cluster.local", port: redisPort)
-        ])
+        try await DNSServer.start(records: [.main("redis", port: redisPort)])
     }
 
     @Test func printsTheTableAndTheRawJSON() async throws {
@@ -78,49 +76,10 @@ struct ReportProcessTests {
     }
 }
 
-struct ProcessResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
-
 /// Runs the built `report` with `DNS_HOST`/`DNS_PORT` pointing at the test's dnsmasq.
-/// posix_spawn + waitpid rather than Foundation's Process, whose exit monitoring left the child
-/// unreaped (and the test waiting) here.
-func runReport(_ arguments: [String], dnsPort: Int) async throws -> ProcessResult {
-    let executable = try TestPaths.builtExecutable("report")
-    let directory = TestPaths.temporaryDirectory(prefix: "report-run")
-    let environment = ["DNS_HOST=127.0.0.1", "DNS_PORT=\(dnsPort)", "PATH=/usr/bin:/bin"]
-    // waitpid blocks: on a thread of its own, so the cooperative pool stays free for the worker.
-    let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-        Thread {
-            continuation.resume(with: Result {
-                try spawnAndWait(
-                    executable, arguments: [executable] + arguments, environment: environment,
-                    stdout: directory + "/stdout", stderr: directory + "/stderr"
-                )
-            })
-        }.start()
-    }
-    func read(_ name: String) -> String { (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "" }
-    return ProcessResult(status: status, stdout: read("stdout"), stderr: read("stderr"))
-}
-
-private func spawnAndWait(
-    _ executable: String, arguments: [String], environment: [String], stdout: String, stderr: String
-) throws -> Int32 {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    let argv = arguments.map { strdup($0) } + [nil]
-    let envp = environment.map { strdup($0) } + [nil]
-    defer { (argv + envp).forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-    guard spawned == 0 else { throw TestSupportError("posix_spawn \(executable) failed: \(spawned)") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    return (status >> 8) & 0xff
+func runReport(_ arguments: [String], dnsPort: Int) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let environment = ["DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dnsPort)", "PATH": "/usr/bin:/bin"]
+    let result = try await CommandResult.execute(try TestPaths.builtExecutable("report"), arguments, environment: environment)
+    #expect(!result.timedOut, "report still ran after 120 s")
+    return (result.status, result.standardOutput, result.standardError)
 }

@@ -8,7 +8,7 @@ import Testing
 @testable import Report
 
 /// The report's request against a real redis-server and a real eventservice worker, in process.
-@Suite("Summary requests")
+@Suite("Summary requests", .stopsServers)
 struct SummaryRequestTests {
     @Test func twoConcurrentReportsEachGetTheirOwnAnswer() async throws {
         let redis = try await RedisServer.start()

@@ -6,13 +6,10 @@ import TestSupport
 import Testing
 
 /// The runtime as a real process: start-up errors and SIGTERM while a request is in flight.
-@Suite struct GracefulShutdownTests {
+@Suite(.stopsServers) struct GracefulShutdownTests {
     @Test func sigtermLetsTheInFlightRequestFinishThenExitsZero() async throws {
-        let port = Ports.free()
-        let server = try await ServerProcess(
-            name: "slowservice", executable: try TestPaths.builtExecutable("slowservice"), arguments: [],
-            port: port, environment: ["SLOWSERVICE_SERVICE_PORT": "\(port)", "PATH": "/usr/bin:/bin"]
-        )
+        let server = try await ServiceProcess.start("slowservice", environment: ["PATH": "/usr/bin:/bin"])
+        let port = server.port
         let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow/1500")
         async let slow = HTTPClient.shared.execute(request, timeout: .seconds(10))
         try await Task.sleep(for: .milliseconds(300))  // the request is now in flight
@@ -31,12 +28,8 @@ import Testing
     /// For a moment after SIGTERM the server still answers, but tells each client to close its
     /// keep-alive connection, so no client sends a request on a connection the drain is closing.
     @Test func afterSigtermResponsesSayConnectionClose() async throws {
-        let port = Ports.free()
-        let server = try await ServerProcess(
-            name: "slowservice-drain", executable: try TestPaths.builtExecutable("slowservice"), arguments: [],
-            port: port, environment: ["SLOWSERVICE_SERVICE_PORT": "\(port)", "PATH": "/usr/bin:/bin"]
-        )
-        let url = "http://127.0.0.1:\(port)/healthz"
+        let server = try await ServiceProcess.start("slowservice", environment: ["PATH": "/usr/bin:/bin"])
+        let url = "http://127.0.0.1:\(server.port)/healthz"
         let before = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
         #expect(before.headers["connection"].first?.lowercased() != "close")
         server.signal(SIGTERM)
@@ -49,16 +42,9 @@ import Testing
 
     /// A taken port is one log line naming it and exit status 1, not a crash report.
     @Test func aTakenPortIsOneClearLineAndExitStatusOne() async throws {
-        let port = Ports.free()
-        let first = try await ServerProcess(
-            name: "adderservice-first", executable: try TestPaths.builtExecutable("adderservice"), arguments: [],
-            port: port, environment: ["ADDERSERVICE_SERVICE_PORT": "\(port)"]
-        )
-        defer { first.stop() }
-        let second = try await ServerProcess(
-            name: "adderservice-second", executable: try TestPaths.builtExecutable("adderservice"), arguments: [],
-            port: port, environment: ["ADDERSERVICE_SERVICE_PORT": "\(port)"], waitForPort: false
-        )
+        let first = try await ServiceProcess.start("adderservice")
+        let port = first.port
+        let second = try await ServiceProcess.start("adderservice", port: port, waitForPort: false)
         #expect(await second.waitForExit(timeout: .seconds(10)) == 1)
         let log = second.log()
         #expect(log.contains("level=critical"), "\(log)")

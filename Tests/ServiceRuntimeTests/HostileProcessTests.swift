@@ -6,7 +6,7 @@ import Testing
 /// The built adderservice as a process under attack: out of descriptors, after a connection
 /// storm, and fed malformed requests. What counts is what an operator sees: the process answers,
 /// does not spin or die, gives memory back, and logs no errors for its clients' mistakes.
-@Suite(.serialized) struct HostileProcessTests {
+@Suite(.serialized, .loadTest) struct HostileProcessTests {
     static func start(_ name: String, nofile: Int) async throws -> ServerProcess {
         let port = Ports.free()
         return try await ServerProcess(
@@ -34,7 +34,6 @@ import Testing
 
     @Test func withTheDescriptorLimitAt256And300SilentConnectionsHealthzStillAnswersAndNothingSpins() async throws {
         let server = try await Self.start("adderservice-nofile", nofile: 256)
-        defer { server.stop() }
         let silent = (1...300).compactMap { _ in try? RawConnection(port: server.port) }
         #expect(silent.count == 300)
         try await Task.sleep(for: .milliseconds(500))
@@ -57,7 +56,6 @@ import Testing
 
     @Test func aftera5000ConnectionStormMemoryReturnsToItsIdleLevel() async throws {
         let server = try await Self.start("adderservice-storm", nofile: 16384)
-        defer { server.stop() }
         let client = TestHTTPClient(port: server.port)
         for _ in 1...50 { _ = try await client.get("/add/2/3") }
         try await Task.sleep(for: .seconds(1))
@@ -83,7 +81,6 @@ import Testing
 
     @Test func malformedRequestsAre400sWithoutErrorLogLines() async throws {
         let server = try await Self.start("adderservice-malformed", nofile: 1024)
-        defer { server.stop() }
         let requests = [
             "POST /add/2/3 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
             "POST /add/2/3 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n",

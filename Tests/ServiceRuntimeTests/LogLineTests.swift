@@ -7,7 +7,7 @@ import Testing
 @testable import ServiceRuntime
 
 /// The request log's line format: logfmt that parses back into the same pairs, and its clock.
-@Suite struct LogLineTests {
+@Suite(.stopsServers) struct LogLineTests {
     @Test func plainValuesStayBare() {
         var line = LogLine()
         line.field("msg", "request")
@@ -44,14 +44,9 @@ import Testing
 
     /// The real executable: one logfmt line per request on stdout, naming method, path and status.
     @Test func aServiceProcessLogsOneLinePerRequest() async throws {
-        let port = Ports.free()
-        let server = try await ServerProcess(
-            name: "adderservice-log", executable: try TestPaths.builtExecutable("adderservice"), arguments: [],
-            port: port, environment: ["ADDERSERVICE_SERVICE_PORT": "\(port)"]
-        )
-        defer { server.stop() }
+        let server = try await ServiceProcess.start("adderservice")
         let response = try await HTTPClient.shared.execute(
-            HTTPClientRequest(url: "http://127.0.0.1:\(port)/add/2/3"), timeout: .seconds(5)
+            HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/add/2/3"), timeout: .seconds(5)
         )
         #expect(String(buffer: try await response.body.collect(upTo: 1024)) == #"{"result":5}"#)
         try await Task.sleep(for: .milliseconds(200))

@@ -24,19 +24,6 @@ public struct CommandResult: Sendable {
         return run.result(await run.child.waitForExit(), timedOut: false)
     }
 
-    /// The same, blocking the calling thread: for synchronous callers and short commands.
-    public static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-        workingDirectory: String? = nil, timeout: Duration = .seconds(120)
-    ) throws -> CommandResult {
-        let run = try Run(executable, arguments, environment: environment, workingDirectory: workingDirectory)
-        if run.child.blockUntilExit(timeout: timeout) == nil {
-            run.child.signal(SIGKILL)
-            return run.result(run.child.blockUntilExit(timeout: .seconds(3600)), timedOut: true)
-        }
-        return run.result(run.child.status, timedOut: false)
-    }
-
     /// Exit code, or the number of the signal that ended it.
     static func code(_ status: ExitStatus?) -> Int32 {
         switch status {

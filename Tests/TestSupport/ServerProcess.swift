@@ -8,7 +8,8 @@ import Glibc
 /// A real server (redis-server, dnsmasq, nx-27017, one of our own executables) started by a test
 /// on loopback, as a `SupervisedChild`: its own process group, SIGKILL when the test process
 /// dies, and its output (stdout and stderr) appended to a log file the test can read when
-/// something fails. Waiting for it suspends the test; nothing polls a blocking call.
+/// something fails. Waiting for it suspends the test; nothing polls a blocking call. It is
+/// stopped when the test that started it ends (`ServerScope`), or else when nothing holds it.
 public final class ServerProcess: Sendable {
     public let name: String
     public let port: Int
@@ -29,10 +30,12 @@ public final class ServerProcess: Sendable {
         self.logPath = TestPaths.temporaryDirectory(prefix: name) + "/\(name).log"
         child = Locked(nil)
         try launch()
+        ServerScope.current?.add(self)
         if waitForPort { try await waitUntilListening(timeout: readyTimeout) }
     }
 
-    /// Nothing waits for a server nobody holds: stopped without blocking the releasing thread.
+    /// Outside a `ServerScope` nothing waits for a server nobody holds: stopped without blocking
+    /// the releasing thread.
     deinit { current?.stopInBackground(grace: .seconds(5)) }
 
     public var pid: Int32 { current?.pid ?? 0 }
@@ -41,17 +44,17 @@ public final class ServerProcess: Sendable {
     /// The server's output so far, for failure messages.
     public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// SIGTERM, then SIGKILL after `grace`; returns once the process has ended. Blocks its thread
-    /// (it is called from `defer`), for as long as the server takes to exit on SIGTERM.
-    public func stop(grace: TimeInterval = 5) {
-        current?.stopBlocking(grace: .milliseconds(Int(grace * 1000)))
+    /// SIGTERM, then SIGKILL after `grace`; returns once the process has ended. Suspends the
+    /// test meanwhile (a service takes its one-second drain notice) without holding a thread.
+    public func stop(grace: Duration = .seconds(5)) async {
+        await current?.stop(grace: grace)
     }
 
     /// SIGKILL: the crash a test wants to survive. Returns once the process has ended.
-    public func kill9() {
+    public func kill9() async {
         guard let child = current else { return }
         child.signal(SIGKILL)
-        _ = child.blockUntilExit(timeout: .seconds(3600))
+        _ = await child.waitForExit()
     }
 
     /// Sends a signal without waiting (SIGTERM during an in-flight request, say).
@@ -71,7 +74,7 @@ public final class ServerProcess: Sendable {
 
     /// Starts the same command again on the same port (a dependency coming back after a restart).
     public func restart(readyTimeout: Duration = .seconds(15)) async throws {
-        stop()
+        await stop()
         try launch()
         try await waitUntilListening(timeout: readyTimeout)
     }

@@ -46,6 +46,12 @@ public struct SRVRecord: Sendable {
         self.port = port
         self.address = address
     }
+
+    /// `_main._tcp.<service>.micro.svc.cluster.local` → `<service>.micro.svc.cluster.local`
+    /// (`address`) and `port`: the name our services look a dependency up under.
+    public static func main(_ service: String, port: Int, address: String = "127.0.0.1") -> SRVRecord {
+        SRVRecord(name: "_main._tcp.\(service).micro.svc.cluster.local", target: "\(service).micro.svc.cluster.local", port: port, address: address)
+    }
 }
 
 /// `dnsmasq` answering only the records a test gives it, on a free loopback port (UDP and TCP).

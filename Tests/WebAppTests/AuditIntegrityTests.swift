@@ -12,25 +12,16 @@ import Testing
 /// Calculations into the audit history end to end: the webapp's recorder, the built
 /// auditservice (finding nx-27017 through dnsmasq, as in the local environment) and nx-27017.
 /// Every calculation shown is stored exactly once, through stalls, overload and restarts.
-@Suite(.serialized) struct AuditIntegrityTests {
-    /// nx-27017, dnsmasq naming it, and the auditservice executable.
+@Suite(.serialized, .loadTest) struct AuditIntegrityTests {
+    /// nx-27017 and the auditservice executable finding it through dnsmasq.
     struct AuditEnvironment {
         let mongo: ServerProcess
-        let dns: ServerProcess
         let service: ServerProcess
 
         init(logLevel: String = "warning") async throws {
             mongo = try await MongoServer.start()
-            dns = try await DNSServer.start(records: [
-                SRVRecord(name: "_main._tcp.mongo.micro.svc.cluster.local", target: "mongo.micro.svc.cluster.local", port: mongo.port)
-            ])
-            let port = Ports.free()
-            service = try await ServerProcess(
-                name: "auditservice", executable: try TestPaths.builtExecutable("auditservice"), arguments: [], port: port,
-                environment: [
-                    "AUDITSERVICE_SERVICE_PORT": "\(port)", "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": logLevel,
-                ]
-            )
+            service = try await ServiceProcess.start("auditservice", finding: ["mongo": mongo.port], logLevel: logLevel)
+            let port = service.port
             let ready = await eventually(timeout: .seconds(30)) {
                 await RawHTTP.send(["GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"], port: port, connections: 1) == [200]
             }
@@ -38,12 +29,6 @@ import Testing
         }
 
         var target: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: service.port) }
-
-        func stop() {
-            service.stop()
-            dns.stop()
-            mongo.stop()
-        }
 
         /// Every stored record's calc, read from MongoDB itself (duplicates included).
         func storedCalcs() async throws -> [String] {
@@ -88,7 +73,6 @@ import Testing
 
     @Test func mongoStalledTwentySecondsUnderCalculationsEveryCalculationIsStoredOnce() async throws {
         let environment = try await AuditEnvironment(logLevel: "info")
-        defer { environment.stop() }
         try await Harness.with { harness in
             let (app, _) = try harness.makeApp(auditTargets: [environment.target])
             try await app.test { web in
@@ -116,7 +100,6 @@ import Testing
 
     @Test func tenThousandCalculationsAtFullSpeedAreAllInTheHistory() async throws {
         let environment = try await AuditEnvironment()
-        defer { environment.stop() }
         try await Harness.with { harness in
             var settings = Harness.quickAuditSettings
             settings.capacity = 1_000  // smaller than the load: a full queue must slow pages, not drop records
@@ -139,9 +122,7 @@ import Testing
 
     @Test func recordsUndeliveredAtShutdownAreParkedAndTheNextStartDeliversThem() async throws {
         let environment = try await AuditEnvironment()
-        defer { environment.stop() }
         let redis = try await RedisServer.start()
-        defer { redis.stop() }
         let parking = RedisAuditParking(client: RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "parking")))
         let shownBox = Mutex<[String]>([])
         try await Harness.with { harness in

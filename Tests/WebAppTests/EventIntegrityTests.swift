@@ -12,7 +12,7 @@ import Testing
 
 /// Page events end to end: the webapp's recorder and sink, a real redis-server, the real
 /// eventservice worker. Every page served is counted once, under its route.
-@Suite(.serialized) struct EventIntegrityTests {
+@Suite(.serialized, .loadTest) struct EventIntegrityTests {
     /// The eventservice worker, run round by round so the test sees what each round did.
     final class CountingWorker: Sendable {
         let worker: EventWorker
@@ -62,7 +62,6 @@ import Testing
 
     @Test func redisStalledSevenSecondsUnderBrowsingEveryPageIsCountedExactlyOnce() async throws {
         let redis = try await RedisServer.start()
-        defer { redis.stop() }
         let counter = CountingWorker(port: redis.port)
         counter.start()
         let check = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(10), commandTimeout: .seconds(10))
@@ -115,7 +114,6 @@ import Testing
 
     @Test func tenThousandRequestsWithRandomHostsCountOnlyTheRoutes() async throws {
         let redis = try await RedisServer.start()
-        defer { redis.stop() }
         let counter = CountingWorker(port: redis.port)
         counter.start()
         let check = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(10), commandTimeout: .seconds(10))

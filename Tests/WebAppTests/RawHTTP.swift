@@ -15,17 +15,11 @@ enum RawHTTP {
         let shares = (0..<connections).map { worker in stride(from: worker, to: requests.count, by: connections).map { requests[$0] } }
         return await withTaskGroup(of: [Int].self) { group in
             for share in shares {
-                group.addTask { await onThread { share.map { exchange($0, port: port) } } }
+                group.addTask { await blocking { share.map { exchange($0, port: port) } } }
             }
             var statuses: [Int] = []
             for await part in group { statuses += part }
             return statuses
-        }
-    }
-
-    private static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: body()) }.start()
         }
     }
 

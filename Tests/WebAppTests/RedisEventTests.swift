@@ -8,7 +8,7 @@ import Testing
 @testable import WebApp
 
 /// Page events against a real redis-server on loopback.
-@Suite struct RedisEventTests {
+@Suite(.stopsServers) struct RedisEventTests {
     static func client(_ redis: ServerProcess) -> RedisClient {
         RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "redis-test"))
     }
@@ -29,7 +29,6 @@ import Testing
 
     @Test func everyPageRequestBecomesExactlyOneEvent() async throws {
         let redis = try await RedisServer.start()
-        defer { redis.stop() }
         let client = Self.client(redis)
         try await Harness.with { harness in
             let (app, _) = try harness.makeApp(sink: RedisEventSink(client: client))
@@ -50,7 +49,6 @@ import Testing
 
     @Test func pagesStayFastWhileRedisIsDownAndTheEventsArriveWhenItReturns() async throws {
         let redis = try await RedisServer.start()
-        defer { redis.stop() }
         let client = Self.client(redis)
         try await Harness.with { harness in
             var settings = EventRecorder.Settings()
@@ -61,7 +59,7 @@ import Testing
                 #expect(first.status == .ok)
                 let firstArrived = await eventually { await Self.length(client) == 1 }
                 #expect(firstArrived)
-                redis.stop()
+                await redis.stop()
 
                 let clock = ContinuousClock()
                 var slowest = Duration.zero

@@ -8,7 +8,7 @@ import TestSupport
 @testable import WebApp
 
 /// The add page finding adderservice through real DNS: dnsmasq serving SRV and A records.
-@Suite struct WebAppDiscoveryTests {
+@Suite(.stopsServers) struct WebAppDiscoveryTests {
     static let adderSRV = "_main._tcp.adderservice.micro.svc.cluster.local"
 
     static func resolver(_ dns: ServerProcess) -> ServiceResolver {
@@ -21,7 +21,6 @@ import TestSupport
                 SRVRecord(name: Self.adderSRV, target: "adder-dead.micro.svc.cluster.local", port: Ports.free()),
                 SRVRecord(name: Self.adderSRV, target: "adder-live.micro.svc.cluster.local", port: harness.adderServer.port),
             ])
-            defer { dns.stop() }
             let balancer = ServiceBalancer(resolver: Self.resolver(dns), service: .adderservice)
             try await harness.makeApp(adderSelector: balancer).app.test { client in
                 for round in 1...4 {
@@ -39,9 +38,7 @@ import TestSupport
             let dns = try await DNSServer.start(records: [
                 SRVRecord(name: Self.adderSRV, target: "adder.micro.svc.cluster.local", port: harness.adderServer.port)
             ])
-            defer { dns.stop() }
             let empty = try await DNSServer.start(records: [])
-            defer { empty.stop() }
             for (server, expected) in [(dns, HTTPResponseStatus.ok), (empty, .serviceUnavailable)] {
                 let targets = WebAppTargets.discovered(by: Self.resolver(server))
                 let app = try WebApp.buildApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink())

@@ -14,24 +14,15 @@ import Glibc
 
 /// The built `webapp` executable: finds adderservice and Redis through dnsmasq, serves a
 /// calculation, records the page views in Redis, and exits 0 on SIGTERM.
-@Suite struct WebAppProcessTests {
+@Suite(.stopsServers) struct WebAppProcessTests {
     @Test func executableServesPagesRecordsEventsAndStopsOnSIGTERM() async throws {
         try await Harness.with { harness in
             let redis = try await RedisServer.start()
-            defer { redis.stop() }
-            let dns = try await DNSServer.start(records: [
-                SRVRecord(name: "_main._tcp.adderservice.micro.svc.cluster.local", target: "adder.micro.svc.cluster.local", port: harness.adderServer.port),
-                SRVRecord(name: "_main._tcp.auditservice.micro.svc.cluster.local", target: "audit.micro.svc.cluster.local", port: harness.auditServer.port),
-                SRVRecord(name: "_main._tcp.redis.micro.svc.cluster.local", target: "redis.micro.svc.cluster.local", port: redis.port),
-            ])
-            defer { dns.stop() }
-            let port = Ports.free()
-            let webapp = try await ServerProcess(
-                name: "webapp", executable: try TestPaths.builtExecutable("webapp"), arguments: [], port: port,
-                environment: ["WEBAPP_SERVICE_PORT": "\(port)", "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": "info"]
+            let webapp = try await ServiceProcess.start(
+                "webapp", finding: ["adderservice": harness.adderServer.port, "auditservice": harness.auditServer.port, "redis": redis.port],
+                logLevel: "info"
             )
-            defer { webapp.stop() }
-            let base = "http://127.0.0.1:\(port)"
+            let base = "http://127.0.0.1:\(webapp.port)"
 
             var request = HTTPClientRequest(url: base + "/add/calculate")
             request.method = .POST

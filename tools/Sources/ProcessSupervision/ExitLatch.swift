@@ -1,22 +1,21 @@
 import Foundation
 
 /// A child's exit status, set once by its waiting thread, and everyone waiting for it: tasks
-/// suspend on a continuation (no thread held), synchronous callers block on the condition.
+/// suspend on a continuation (no thread held).
 final class ExitLatch: @unchecked Sendable {
-    // @unchecked: every stored property is only touched while `condition` is locked.
-    private let condition = NSCondition()
+    // @unchecked: every stored property is only touched while `lock` is held.
+    private let lock = NSLock()
     private var finished: ExitStatus?
     private var waiters: [UInt64: CheckedContinuation<ExitStatus?, Never>] = [:]
     private var timers: [UInt64: Task<Void, Never>] = [:]
     private var nextID: UInt64 = 0
 
-    var status: ExitStatus? { condition.withLock { finished } }
+    var status: ExitStatus? { lock.withLock { finished } }
 
     /// Records the status and wakes every waiter.
     func finish(_ status: ExitStatus) {
-        let woken = condition.withLock {
+        let woken = lock.withLock {
             finished = status
-            condition.broadcast()
             defer { waiters = [:]; timers = [:] }
             return (Array(waiters.values), Array(timers.values))
         }
@@ -26,13 +25,13 @@ final class ExitLatch: @unchecked Sendable {
 
     /// The status once set, or nil after `timeout` or when the waiting task is cancelled.
     func wait(timeout: Duration) async -> ExitStatus? {
-        let id = condition.withLock { () -> UInt64 in
+        let id = lock.withLock { () -> UInt64 in
             nextID += 1
             return nextID
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ExitStatus?, Never>) in
-                let done: ExitStatus?? = condition.withLock {
+                let done: ExitStatus?? = lock.withLock {
                     if let finished { return .some(finished) }
                     if Task.isCancelled { return .some(nil) }
                     waiters[id] = continuation
@@ -49,17 +48,8 @@ final class ExitLatch: @unchecked Sendable {
         }
     }
 
-    /// Blocks the calling thread until the status is set or `timeout` passed.
-    func block(timeout: Duration) -> ExitStatus? {
-        let deadline = Date(timeIntervalSinceNow: timeout.timeInterval)
-        return condition.withLock {
-            while finished == nil, condition.wait(until: deadline) {}
-            return finished
-        }
-    }
-
     private func giveUp(_ id: UInt64) {
-        let (waiter, timer) = condition.withLock { (waiters.removeValue(forKey: id), timers.removeValue(forKey: id)) }
+        let (waiter, timer) = lock.withLock { (waiters.removeValue(forKey: id), timers.removeValue(forKey: id)) }
         timer?.cancel()
         waiter?.resume(returning: nil)
     }

@@ -99,19 +99,14 @@ public final class SupervisedChild: Sendable {
         await exit.wait(timeout: timeout)
     }
 
-    /// Blocks the calling thread until it ended or `timeout` passed, for callers that cannot
-    /// suspend (a `defer`, a `deinit`); prefer the async forms.
-    public func blockUntilExit(timeout: Duration) -> ExitStatus? {
-        exit.block(timeout: timeout)
-    }
-
-    /// SIGTERM to the group, SIGKILL after `grace` if it is still there; blocks until it ended.
-    public func stopBlocking(grace: Duration) {
+    /// SIGTERM to the group, SIGKILL after `grace` if it is still there; suspends (no thread
+    /// held) until it ended, so a test stopping a draining service leaves the cooperative pool free.
+    @discardableResult
+    public func stop(grace: Duration) async -> ExitStatus {
         signal(SIGTERM)
-        if blockUntilExit(timeout: grace) == nil {
-            signal(SIGKILL)
-            _ = blockUntilExit(timeout: .seconds(3600))
-        }
+        if let status = await waitForExit(timeout: grace) { return status }
+        signal(SIGKILL)
+        return await waitForExit()
     }
 
     /// SIGTERM to the group now, SIGKILL after `grace` if it is still there; returns at once

@@ -5,7 +5,7 @@ import Testing
 
 /// `localenv ps|stop|start|restart|logs` against a running launcher, and the servers' output kept
 /// out of the console.
-@Suite struct ControlTests {
+@Suite(.stopsServers) struct ControlTests {
     @Test func psStopStartRestartAndLogsSteerTheRunningLauncher() async throws {
         let redisPort = Ports.free()
         let state = TestPaths.temporaryDirectory(prefix: "control")
@@ -20,7 +20,7 @@ import Testing
         var table = ""
         for _ in 0..<10 {
             let started = ContinuousClock.now
-            table = try ControlClient.send("ps", stateDirectory: state).text
+            table = try await control("ps", state: state).text
             slowest = max(slowest, ContinuousClock.now - started)
         }
         #expect(slowest <= .milliseconds(100), "slowest ps: \(slowest)")
@@ -39,14 +39,13 @@ import Testing
             name: "logs-follow", executable: try TestPaths.builtExecutable("localenv"),
             arguments: ["logs", "redis", "-f", "--state", state, "--grep", "Ready to accept"], port: 0, waitForPort: false
         )
-        defer { follower.stop() }
-        let stopped = try ControlClient.send("stop redis", stateDirectory: state)
+        let stopped = try await control("stop redis", state: state)
         #expect(stopped.ok, "\(stopped.text)")
         #expect(await eventually(timeout: .seconds(10)) { !Ports.isListening(redisPort) })
-        #expect(await eventually { (try? ControlClient.send("ps", stateDirectory: state).text)?.contains(" stopped ") == true })
-        #expect(try ControlClient.send("start redis", stateDirectory: state).ok)
+        #expect(await eventually { (try? await control("ps", state: state).text)?.contains(" stopped ") == true })
+        #expect(try await control("start redis", state: state).ok)
         #expect(await run.waitFor("redis is ready again"), "\(run.log())")
-        #expect(try ControlClient.send("restart redis", stateDirectory: state).ok)
+        #expect(try await control("restart redis", state: state).ok)
         #expect(await eventually(timeout: .seconds(10)) { run.startedPIDs().filter { $0.name == "redis" }.count == 3 }, "\(run.log())")
 
         #expect(await eventually(timeout: .seconds(10)) {

@@ -14,7 +14,7 @@ import Testing
 ///
 /// The edit is a file the test adds to Sources/AdderService and removes at the end (waiting for
 /// that rebuild too, so the binaries match the tree again).
-@Suite struct DevLoopTests {
+@Suite(.loadTest) struct DevLoopTests {
     static let entries = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis"]
     static let probe = TestPaths.packageRoot + "/Sources/AdderService/WatchModeProbe.swift"
 
@@ -51,7 +51,7 @@ import Testing
         #expect(log.components(separatedBy: "build of adderservice failed").count == 2, "one report: \(log)")
         let error = "WatchModeProbe.swift:1:27: error: cannot convert value of type 'String'"
         #expect(log.components(separatedBy: error).count == 2, "the compiler's error, once: \(log)")
-        #expect(try ControlClient.send("ps", stateDirectory: state).text.contains(" \(second) "))
+        #expect(try await control("ps", state: state).text.contains(" \(second) "))
 
         // The next good save recovers.
         mark = run.log().count

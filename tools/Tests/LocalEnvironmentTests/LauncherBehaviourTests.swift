@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// The built launcher's own behaviour, with real dnsmasq, redis-server and child processes.
-@Suite struct LauncherBehaviourTests {
+@Suite(.stopsServers) struct LauncherBehaviourTests {
     @Test func aTakenPortIsNamedAndNothingStarts() async throws {
         let held = try HeldPort()
         let project = try ScratchProject(
@@ -120,7 +120,7 @@ import Glibc
         #expect(await run.waitFor("micro is up"), "\(run.log())")
         let children = run.startedPIDs()
         #expect(children.map(\.name) == ["dns", "redis"])
-        run.process.kill9()
+        await run.process.kill9()
         for child in children {
             #expect(await processEnds(child.pid), "\(child.name) (pid \(child.pid)) outlived the launcher")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LocalEnvironment
 import TestSupport
 
 #if canImport(Glibc)
@@ -100,4 +101,10 @@ func dig(_ type: String, _ name: String, port: Int) async throws -> [String] {
         try TestPaths.tool("dig"), ["@127.0.0.1", "-p", "\(port)", "+short", "+time=2", "+tries=2", type, name]
     )
     return result.standardOutput.split(separator: "\n").map(String.init)
+}
+
+/// A request to the running launcher's control socket; the socket is read on a thread of its own
+/// (`blocking`), not on the cooperative pool, since the launcher may take a while to answer.
+func control(_ request: String, state: String) async throws -> ControlReply {
+    try await blocking { Result { try ControlClient.send(request, stateDirectory: state) } }.get()
 }

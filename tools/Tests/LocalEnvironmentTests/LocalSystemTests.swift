@@ -8,7 +8,7 @@ import Testing
 
 /// README's promise, end to end: the launcher started as a newcomer would (fuge/fuge.yml, the
 /// built binaries), then the calculator, the audit history and the report, then a clean stop.
-@Suite struct LocalSystemTests {
+@Suite(.stopsServers) struct LocalSystemTests {
     static let entries = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis"]
 
     @Test func theWholeSystemRunsLocallyAndStopsWithoutLeftovers() async throws {
