@@ -32,7 +32,7 @@ struct LogLineHandler: LogHandler {
 
     func log(event: LogEvent) {
         var line = LogLine()
-        line.field("ts", Timestamp.now())
+        line.timestampField()
         line.field("level", event.level.rawValue)
         line.field("service", label)
         line.field("msg", "\(event.message)")
@@ -56,6 +56,32 @@ struct LogLine {
 
     init() {
         bytes.reserveCapacity(256)
+    }
+
+    /// `ts=2026-11-22T08:21:24.364Z`, written into the line without an intermediate string.
+    mutating func timestampField() {
+        bytes.append(contentsOf: "ts=".utf8)
+        Timestamp.append(to: &bytes)
+    }
+
+    /// `key=123`: digits need no quoting.
+    mutating func field(_ key: String, integer value: Int) {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
+        bytes.append(contentsOf: key.utf8)
+        bytes.append(UInt8(ascii: "="))
+        Self.appendDecimal(value, to: &bytes)
+    }
+
+    /// Decimal digits of `value`, zero-padded to `width`.
+    static func appendDecimal(_ value: Int, to bytes: inout [UInt8], width: Int = 1) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let start = bytes.count
+        var rest = value.magnitude
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0 || bytes.count - start < width
+        bytes[start...].reverse()
     }
 
     mutating func field(_ key: String, _ value: String) {
@@ -111,15 +137,23 @@ enum Timestamp {
     private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
 
     static func now() -> String {
+        var bytes: [UInt8] = []
+        append(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the current time's UTF-8 bytes.
+    static func append(to bytes: inout [UInt8]) {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         let second = Int(spec.tv_sec)
-        let prefix = cache.withLock { cache -> String in
+        cache.withLock { cache in
             if cache.second != second { cache = (second, format(second)) }
-            return cache.text
+            bytes.append(contentsOf: cache.text.utf8)
         }
-        let millis = Int(spec.tv_nsec) / 1_000_000
-        return prefix + (millis < 10 ? ".00" : millis < 100 ? ".0" : ".") + String(millis) + "Z"
+        bytes.append(UInt8(ascii: "."))
+        LogLine.appendDecimal(Int(spec.tv_nsec) / 1_000_000, to: &bytes, width: 3)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// "2026-11-22T08:21:24"

@@ -43,19 +43,24 @@ public struct Request: Sendable {
         self.baseLogger = logger
     }
 
-    /// `/a/b` → `["a", "b"]`, each percent-decoded; one pass, no intermediate array.
+    /// `/a/b` → `["a", "b"]`, each percent-decoded; one pass over the bytes (a `/` is always
+    /// the one byte: no Character-wise search, which pays for grapheme breaking).
     private static func segments(of path: Substring) -> [String]? {
-        // Origin-form only ("/…"): these services are no proxies.
-        guard path.utf8.first == UInt8(ascii: "/") else { return nil }
-        var segments: [String] = []
-        guard path.utf8.count > 1 else { return segments }
-        var start = path.index(after: path.startIndex)  // past the leading "/"
-        while true {
-            let end = path[start...].firstIndex(of: "/") ?? path.endIndex
-            guard let segment = PercentDecoding.decode(path[start..<end]) else { return nil }
-            segments.append(segment)
-            guard end < path.endIndex else { return segments }
-            start = path.index(after: end)
+        var path = path
+        return path.withUTF8 { bytes -> [String]? in
+            // Origin-form only ("/…"): these services are no proxies.
+            guard bytes.first == UInt8(ascii: "/") else { return nil }
+            var segments: [String] = []
+            var start = 1  // past the leading "/"
+            while start <= bytes.count, bytes.count > 1 {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
+                let segment = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                guard let decoded = PercentDecoding.decode(segment, plusIsSpace: false) else { return nil }
+                segments.append(decoded)
+                start = end + 1
+            }
+            return segments
         }
     }
 
@@ -76,23 +81,25 @@ public enum PercentDecoding {
     /// nil for a broken escape or bytes that are not UTF-8. Components without `%` (the usual
     /// case) are returned without a byte-by-byte pass.
     public static func decode(_ component: Substring, plusIsSpace: Bool = false) -> String? {
-        let utf8 = component.utf8
-        guard utf8.contains(UInt8(ascii: "%")) || (plusIsSpace && utf8.contains(UInt8(ascii: "+"))) else {
-            return String(component)
-        }
+        var component = component
+        return component.withUTF8 { decode($0, plusIsSpace: plusIsSpace) }
+    }
+
+    static func decode(_ utf8: UnsafeBufferPointer<UInt8>, plusIsSpace: Bool) -> String? {
+        let escaped = utf8.contains { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }
+        // Bytes of a Swift string are valid UTF-8: decoding them cannot repair anything.
+        guard escaped else { return String(decoding: utf8, as: UTF8.self) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
-        var index = utf8.startIndex
-        while index < utf8.endIndex {
+        var index = 0
+        while index < utf8.count {
             let byte = utf8[index]
-            index = utf8.index(after: index)
+            index += 1
             if byte == UInt8(ascii: "+") && plusIsSpace {
                 bytes.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%") {
-                guard index < utf8.endIndex, let high = hexValue(utf8[index]) else { return nil }
-                index = utf8.index(after: index)
-                guard index < utf8.endIndex, let low = hexValue(utf8[index]) else { return nil }
-                index = utf8.index(after: index)
+                guard index + 1 < utf8.count, let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return nil }
+                index += 2
                 bytes.append(high << 4 | low)
             } else {
                 bytes.append(byte)

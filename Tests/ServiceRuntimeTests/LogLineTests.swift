@@ -34,6 +34,21 @@ import Testing
         #expect(now.wholeMatch(of: pattern) != nil, "\(now)")
     }
 
+    @Test func integersAreWrittenAsDecimalDigitsPaddedToTheirWidth() {
+        func decimal(_ value: Int, width: Int = 1) -> String {
+            var bytes: [UInt8] = []
+            LogLine.appendDecimal(value, to: &bytes, width: width)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        #expect(decimal(0) == "0")
+        #expect(decimal(200) == "200")
+        #expect(decimal(7, width: 3) == "007")
+        #expect(decimal(42, width: 3) == "042")
+        #expect(decimal(-15) == "-15")
+        #expect(decimal(Int.max) == String(Int.max))
+        #expect(decimal(Int.min) == String(Int.min))
+    }
+
     @Test func durationsPrintAsMillisecondsWithMicroseconds() {
         typealias Telemetry = RequestTelemetry
         #expect(Telemetry.milliseconds(.microseconds(52)) == "0.052")
