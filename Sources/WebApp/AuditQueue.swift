@@ -9,7 +9,8 @@ struct PendingAppend: Sendable {
 }
 
 /// The bounded FIFO between calculations and the audit senders. A full queue makes `put` wait
-/// for room: a calculation may be slowed down by a slow audit history, never dropped from it.
+/// for room, for a bounded time: a calculation may be slowed down by a slow audit history, or
+/// refused when the history stays full, never dropped from it after it was accepted.
 ///
 /// Hand-written rather than an `AsyncStream`: a stream's bounded policies drop elements when
 /// full, and waiting for room is the whole point here.
@@ -17,10 +18,27 @@ final class AuditQueue: Sendable {
     private struct State {
         var items: [PendingAppend] = []
         var head = 0
-        var putters: [(PendingAppend, CheckedContinuation<Void, Never>)] = []
+        var putters: [Putter] = []
+        var nextPutter: UInt64 = 0
         var takers: [CheckedContinuation<PendingAppend?, Never>] = []
         var finished = false
         var count: Int { items.count - head }
+    }
+
+    /// A record waiting for room; resumed with true when it was let in, false when it gave up.
+    private struct Putter {
+        let id: UInt64
+        let item: PendingAppend
+        let continuation: CheckedContinuation<Bool, Never>
+    }
+
+    /// How a record got in, or that it did not.
+    enum Admission: Equatable {
+        case queued
+        /// Queued after waiting for room: the history is behind.
+        case queuedAfterWaiting
+        /// Still no room after the longest wait: the record is not queued.
+        case refused
     }
 
     let capacity: Int
@@ -31,11 +49,12 @@ final class AuditQueue: Sendable {
         self.capacity = capacity
     }
 
-    /// Adds a record, waiting while the queue is full. Returns true when it had to wait.
-    /// After `finish` records are still taken: a calculation finishing during shutdown is
-    /// drained or parked like the rest.
+    /// Adds a record, waiting while the queue is full: up to `maximumWait`, or for as long as
+    /// it takes when that is nil (records resumed from parking, which stay parked until delivered anyway). After `finish`
+    /// records are still taken: a calculation finishing during shutdown is drained or parked
+    /// like the rest.
     @discardableResult
-    func put(_ item: PendingAppend) async -> Bool {
+    func put(_ item: PendingAppend, waitingAtMost maximumWait: Duration?) async -> Admission {
         enum Outcome { case handed(CheckedContinuation<PendingAppend?, Never>), queued, full }
         let outcome = state.withLock { state -> Outcome in
             if !state.takers.isEmpty { return .handed(state.takers.removeFirst()) }
@@ -46,25 +65,42 @@ final class AuditQueue: Sendable {
         switch outcome {
         case .handed(let taker):
             taker.resume(returning: item)
-            return false
+            return .queued
         case .queued:
-            return false
+            return .queued
         case .full:
-            await withCheckedContinuation { continuation in
-                let (taker, admitted) = state.withLock { state -> (CheckedContinuation<PendingAppend?, Never>?, Bool) in
-                    if !state.takers.isEmpty { return (state.takers.removeFirst(), true) }
+            let admitted = await withCheckedContinuation { continuation in
+                let (taker, admitted, id) = state.withLock { state -> (CheckedContinuation<PendingAppend?, Never>?, Bool, UInt64) in
+                    if !state.takers.isEmpty { return (state.takers.removeFirst(), true, 0) }
                     if state.count < capacity {
                         state.items.append(item)
-                        return (nil, true)
+                        return (nil, true, 0)
                     }
-                    state.putters.append((item, continuation))
-                    return (nil, false)
+                    state.nextPutter += 1
+                    state.putters.append(Putter(id: state.nextPutter, item: item, continuation: continuation))
+                    return (nil, false, state.nextPutter)
                 }
                 taker?.resume(returning: item)
-                if admitted { continuation.resume() }
+                if admitted {
+                    continuation.resume(returning: true)
+                } else if let maximumWait {
+                    Task { [self] in
+                        try? await Task.sleep(for: maximumWait)
+                        giveUp(id)
+                    }
+                }
             }
-            return true
+            return admitted ? .queuedAfterWaiting : .refused
         }
+    }
+
+    /// Ends a putter's wait unless it was let in meanwhile (the lock decides which happened).
+    private func giveUp(_ id: UInt64) {
+        let putter = state.withLock { state -> Putter? in
+            guard let index = state.putters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.putters.remove(at: index)
+        }
+        putter?.continuation.resume(returning: false)
     }
 
     /// The oldest record, waiting for one; nil once the queue is finished and empty.
@@ -115,9 +151,9 @@ final class AuditQueue: Sendable {
             state.head = 0
         }
         if !state.putters.isEmpty {
-            let (waiting, continuation) = state.putters.removeFirst()
-            state.items.append(waiting)
-            continuation.resume()
+            let putter = state.putters.removeFirst()
+            state.items.append(putter.item)
+            putter.continuation.resume(returning: true)
         }
         return item
     }

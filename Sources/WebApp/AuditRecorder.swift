@@ -9,14 +9,18 @@ import Synchronization
 ///
 /// Each calculation gets an id here, once; auditservice stores at most one record per id, so
 /// a record is retried (capped backoff) for as long as it takes without ever being doubled.
-/// The queue is bounded and a full one makes `record` wait: under overload the calculation
-/// page slows down instead of dropping history. On shutdown the queue is drained for up to
+/// The queue is bounded and a full one makes `record` wait, up to `maximumWait`: under overload
+/// the calculation page slows down instead of dropping history, and when the history stays full
+/// (auditservice down for longer than the queue holds) the page says so instead of hanging. On shutdown the queue is drained for up to
 /// `drainTimeout`; what is still undelivered then is parked (`AuditParking`, a Redis list) and
 /// delivered by the next webapp to start. A ServiceLifecycle service.
 final class AuditRecorder: Service, Sendable {
     struct Settings: Sendable {
         /// Records waiting to be sent; beyond this `record` waits for room.
         var capacity = 10_000
+        /// The longest a calculation waits for room in a full queue before its page says the
+        /// history is unavailable (and the calculation is not recorded, nor shown as done).
+        var maximumWait: Duration = .seconds(3)
         /// Appends in flight at once, so a slow auditservice is not flooded.
         var concurrency = 32
         var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
@@ -46,14 +50,19 @@ final class AuditRecorder: Service, Sendable {
         self.queue = AuditQueue(capacity: settings.capacity)
     }
 
-    /// Queues a calculation for the history, waiting while the queue is full. Returns true when
-    /// it had to wait (the history is behind).
+    /// Queues a calculation for the history, waiting up to `maximumWait` while the queue is
+    /// full. `.refused`: the history stayed full (auditservice down or far behind) and the
+    /// calculation is not recorded.
     @discardableResult
-    func record(_ record: AuditRecord) async -> Bool {
+    func record(_ record: AuditRecord) async -> AuditQueue.Admission {
         let append = AuditAppend(id: ids.next(), calc: record.calc, calcResult: record.calcResult)
-        let waited = await queue.put(PendingAppend(append: append))
-        if waited { metrics.delayed.increment() }
-        return waited
+        let admission = await queue.put(PendingAppend(append: append), waitingAtMost: settings.maximumWait)
+        switch admission {
+        case .queued: break
+        case .queuedAfterWaiting: metrics.delayed.increment()
+        case .refused: metrics.refused.increment()
+        }
+        return admission
     }
 
     /// Records queued and not yet taken by a sender.
@@ -152,7 +161,7 @@ final class AuditRecorder: Service, Sendable {
                         logger.error("unreadable parked audit record", metadata: ["record": "\(body)"])
                         continue
                     }
-                    await queue.put(PendingAppend(append: append, parked: body))
+                    await queue.put(PendingAppend(append: append, parked: body), waitingAtMost: nil)
                 }
                 if !bodies.isEmpty {
                     metrics.resumed.increment(by: bodies.count)
@@ -176,6 +185,8 @@ struct AuditMetrics: Sendable {
     let retries = Counter(label: "webapp_audit_append_retries_total")
     /// Calculations that waited for room in a full queue (the history was behind).
     let delayed = Counter(label: "webapp_audit_records_delayed_total")
+    /// Calculations refused after the longest wait: their pages said so, nothing was recorded.
+    let refused = Counter(label: "webapp_audit_records_refused_total")
     let parked = Counter(label: "webapp_audit_records_parked_total")
     let resumed = Counter(label: "webapp_audit_records_resumed_total")
     /// Made up front, so /metrics shows every reason at 0 before the first failure.

@@ -23,7 +23,12 @@ struct PageHandlers: Sendable {
         do {
             switch try await dependencies.adder.add(a, b) {
             case .sum(let sum):
-                await dependencies.auditRecorder.record(AuditRecord(calc: "\(a)+\(b)", calcResult: sum))
+                // Every result shown is in the history: a calculation the history cannot take is not shown as done.
+                guard await dependencies.auditRecorder.record(AuditRecord(calc: "\(a)+\(b)", calcResult: sum)) != .refused else {
+                    request.logger.warning("audit history full, calculation refused")
+                    page.error = "The calculation history is not taking new entries right now. Please try again in a moment."
+                    return pages.add(page, status: .serviceUnavailable)
+                }
                 page.result = .init(first: String(a), second: String(b), sum: String(sum))
                 return pages.add(page)
             case .rejected(let reason):

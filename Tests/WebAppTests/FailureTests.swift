@@ -113,6 +113,39 @@ import Testing
         }
     }
 
+    /// auditservice failing for longer than the queue holds: the page waits its bounded time, then
+    /// says the history is not taking entries (503) instead of hanging; what was accepted is
+    /// stored once auditservice recovers, and the refused calculation never is.
+    @Test func aHistoryThatStaysFullRefusesTheCalculationInsteadOfHanging() async throws {
+        try await Harness.with { harness in
+            harness.audit.failAppends.store(1_000_000, ordering: .relaxed)
+            var settings = Harness.quickAuditSettings
+            settings.capacity = 2
+            settings.concurrency = 1
+            settings.maximumWait = .milliseconds(300)
+            try await harness.makeApp(audit: settings).app.test { client in
+                // One record in its sender's retries, two in the queue.
+                for first in 1...3 {
+                    let response = try await client.submitAdd(first: "\(first)", second: "1")
+                    #expect(response.status == .ok)
+                }
+                let clock = ContinuousClock()
+                let start = clock.now
+                let refused = try await client.submitAdd(first: "4", second: "1")
+                let elapsed = start.duration(to: clock.now)
+                #expect(refused.status == .serviceUnavailable)
+                #expect(refused.text.contains("not taking new entries"), "\(refused.text)")
+                #expect(!refused.text.contains("<strong>5</strong>"), "a refused calculation is not shown as done")
+                #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(3), "refused after \(elapsed)")
+
+                harness.audit.failAppends.store(0, ordering: .relaxed)
+                #expect(await eventually { harness.audit.stored.count == 3 })
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(harness.audit.stored.map(\.calc).sorted() == ["1+1", "2+1", "3+1"])
+            }
+        }
+    }
+
     /// The runtime's own refusals are pages too: a malformed request, a wrong method (with
     /// `Allow`), and HEAD answers like GET without the body.
     @Test func malformedRequestsAndWrongMethodsGetPages() async throws {
