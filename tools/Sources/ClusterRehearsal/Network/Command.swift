@@ -18,9 +18,9 @@ public struct CommandOutput: Sendable {
     public var succeeded: Bool { status == .exited(0) }
 }
 
-/// Runs short commands to completion with posix_spawn (`ProcessSupervision.Spawn`, not Foundation's
-/// `Process`, for the reasons given there). The blocking read and waitpid happen on a thread of
-/// their own, never on the cooperative pool.
+/// Runs short commands to completion as `SupervisedChild`ren, like every other process the
+/// tooling starts: their output is read and their exit awaited on threads of their own, never
+/// on the cooperative pool.
 enum Command {
     static let tools = ToolLocator(environment: ProcessInfo.processInfo.environment, projectRoot: FileManager.default.currentDirectoryPath)
 
@@ -37,27 +37,23 @@ enum Command {
     ) async throws(RehearsalError) -> CommandOutput {
         var arguments = arguments
         arguments[0] = try path(arguments[0])
-        let pipe: (read: Int32, write: Int32)
-        let pid: pid_t
+        let output = Locked<[String]>([])
+        let child: SupervisedChild
         do {
-            pipe = try Spawn.pipe()
-            defer { close(pipe.write) }
-            pid = try Spawn.start(arguments: arguments, environment: environment, workingDirectory: "/", output: pipe.write)
+            child = try SupervisedChild.start(
+                arguments, environment: environment, workingDirectory: "/", name: (arguments[0] as NSString).lastPathComponent,
+                output: .lines(drain: nil) { text in output.withLock { $0.append(text) } }
+            )
         } catch {
             throw RehearsalError(error.description)
         }
-        return await withCheckedContinuation { continuation in
-            let done = Locked(false)
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout.seconds) {
-                if !done.withLock({ $0 }) { kill(pid, SIGKILL) }
-            }
-            Thread {
-                let output = readAll(pipe.read)
-                let status = Spawn.wait(pid)
-                done.withLock { $0 = true }
-                continuation.resume(returning: CommandOutput(status: status, output: output))
-            }.start()
+        var status = await child.waitForExit(timeout: timeout)
+        if status == nil {
+            child.signal(SIGKILL)
+            status = await child.waitForExit()
         }
+        let text = output.withLock { $0.isEmpty ? "" : $0.joined(separator: "\n") + "\n" }
+        return CommandOutput(status: status ?? .signalled(SIGKILL), output: text)
     }
 
     /// Runs and throws with its output when it does not exit 0.
@@ -71,19 +67,6 @@ enum Command {
     }
 
     static let baseEnvironment: [String: String] = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"]
-
-    private static func readAll(_ fd: Int32) -> String {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += buffer[..<count]
-        }
-        close(fd)
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }
 
 extension Duration {
