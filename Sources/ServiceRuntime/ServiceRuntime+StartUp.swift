@@ -19,6 +19,7 @@ extension ServiceRuntime {
     public static func fromProcessEnvironment(service: MicroService) -> ServiceRuntime {
         // Async handlers stay on Swift's default executor: NIO's executor takeover cannot install
         // with the static Swift runtime the images use, and measured slower (bench/RESULTS.md).
+        EventLoopSizing.applied
         do {
             return try ServiceRuntime(service: service, environment: ProcessInfo.processInfo.environment)
         } catch {

@@ -19,4 +19,23 @@ import Testing
         #expect(await server.waitForExit(timeout: .seconds(10)) == 0)
         #expect(server.log().contains("path=/add/2/3"), "one log line per request: \(server.log())")
     }
+
+    /// Pinned to one CPU (taskset, as a CPU manager pins a pod), the service runs one event loop:
+    /// two would take turns on that CPU in scheduler slices, and every request waits for its turn.
+    @Test func pinnedToOneCPUItRunsOneEventLoop() async throws {
+        let port = Ports.free()
+        let server = try await ServerProcess(
+            name: "adderservice", executable: try TestPaths.tool("taskset"),
+            arguments: ["-c", "0", try TestPaths.builtExecutable("adderservice")], port: port,
+            environment: ["ADDERSERVICE_SERVICE_PORT": "\(port)"], waitForPort: true
+        )
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)/add/2/3"), timeout: .seconds(5)
+        )
+        #expect(response.status == .ok)
+        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/task").map { task in
+            (try? String(contentsOfFile: "/proc/\(server.pid)/task/\(task)/comm", encoding: .utf8)) ?? ""
+        }
+        #expect(threads.filter { $0.hasPrefix("NIO-SGLTN-1-") }.count == 1, "event-loop threads: \(threads.sorted())")
+    }
 }
