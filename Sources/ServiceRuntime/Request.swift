@@ -51,8 +51,9 @@ public struct Request: Sendable {
             // Origin-form only ("/…"): these services are no proxies.
             guard bytes.first == UInt8(ascii: "/") else { return nil }
             var segments: [String] = []
+            guard bytes.count > 1 else { return segments }  // "/" alone: no segments
             var start = 1  // past the leading "/"
-            while start <= bytes.count, bytes.count > 1 {
+            while start <= bytes.count {
                 var end = start
                 while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
                 let segment = UnsafeBufferPointer(rebasing: bytes[start..<end])

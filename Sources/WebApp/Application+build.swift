@@ -13,7 +13,7 @@ public func buildApplication(runtime: ServiceRuntime) throws -> ServiceApplicati
 
 /// The same with other targets and event sink (tests: loopback servers, an in-memory sink).
 func buildApplication(runtime: ServiceRuntime, targets: WebAppTargets, eventSink: any EventSink) throws -> ServiceApplication {
-    let http = ServiceHTTP.makeClient()
+    let http = ServiceConnectionPool()
     let adder = AdderClient(client: ServiceHTTPClient(service: "adderservice", http: http, selector: targets.adderservice))
     let audit = AuditClient(client: ServiceHTTPClient(service: "auditservice", http: http, selector: targets.auditservice))
     let dependencies = WebAppDependencies(

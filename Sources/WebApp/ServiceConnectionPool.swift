@@ -28,8 +28,10 @@ final class ServiceConnectionPool: Sendable {
     private let targets = Mutex<[ServiceTarget: TargetConnections]>([:])
     private let isShutDown = Atomic<Bool>(false)
 
-    /// `maxPerTarget` caps the connections open to one target; calls beyond it wait for one, so
-    /// a burst of pages cannot spend the webapp's descriptors on outgoing connections.
+    /// `connectTimeout` is short: a refused or silent target fails over at once to the
+    /// balancer's next one. `maxPerTarget` caps the connections open to one target; calls beyond
+    /// it wait for one, so a burst of pages cannot spend the webapp's descriptors on outgoing
+    /// connections. The process has one pool, shared by every service client.
     init(
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, connectTimeout: TimeAmount = .milliseconds(500),
         maxPerTarget: Int = 64

@@ -1,9 +1,4 @@
 import Discovery
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOCore
 import NIOHTTP1
 
@@ -56,13 +51,5 @@ struct ServiceHTTPClient: Sendable {
         } catch {
             throw ServiceUnavailable(service: service, reason: String(describing: error))
         }
-    }
-}
-
-/// The one connection pool of the process: keep-alive connections, a 500 ms connect timeout
-/// (a refused or silent target fails over at once to the balancer's next one).
-enum ServiceHTTP {
-    static func makeClient() -> ServiceConnectionPool {
-        ServiceConnectionPool(connectTimeout: .milliseconds(500))
     }
 }

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 
-/// One request to a service and where its reply goes; written into a `ServiceConnection`'s channel.
+/// One request to a service and where its reply goes; written into a pooled connection's channel.
 struct ServiceCall {
     let head: HTTPRequestHead
     let body: ByteBuffer?

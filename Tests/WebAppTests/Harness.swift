@@ -46,7 +46,7 @@ struct Harness: Sendable {
         adderServer = try await LoopbackServer.start(adder.routes())
         auditServer = try await LoopbackServer.start(audit.routes())
         http = HTTPClient(eventLoopGroupProvider: .singleton)
-        connections = ServiceHTTP.makeClient()
+        connections = ServiceConnectionPool()
         logs = CapturedLogs()
     }
 
