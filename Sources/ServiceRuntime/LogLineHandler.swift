@@ -60,6 +60,7 @@ struct LogLine {
 
     /// `ts=2026-11-22T08:21:24.364Z`, written into the line without an intermediate string.
     mutating func timestampField() {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
         bytes.append(contentsOf: "ts=".utf8)
         Timestamp.append(to: &bytes)
     }
@@ -135,12 +136,6 @@ struct LogLine {
 /// formatted (gmtime_r) only then and reused by every line within that second.
 enum Timestamp {
     private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
-
-    static func now() -> String {
-        var bytes: [UInt8] = []
-        append(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
 
     /// Appends the current time's UTF-8 bytes.
     static func append(to bytes: inout [UInt8]) {
