@@ -76,7 +76,7 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// Stops admitting connections and tells every open one to close once its current request
-    /// is answered (HTTPServerPipelineHandler closes idle ones at once).
+    /// is answered (HTTPConnectionHandler closes idle ones at once).
     func quiesce() {
         let channels = state.withLock { state in
             state.quiescing = true

@@ -3,29 +3,45 @@ import NIOCore
 import NIOHTTP1
 import Prometheus
 
-/// One connection's requests, after NIO's HTTP/1 decoder and pipelining handler: reads each
-/// request whole (up to the body limit), routes it, answers on the event loop or — for handlers
-/// that wait on I/O — from a task, and writes the response with `Content-Length` and the
-/// connection's keep-alive decision. Malformed requests are the client's mistake: 400, close.
-final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// One connection's requests, after NIO's HTTP/1 decoder: reads each request whole (up to the
+/// body limit), routes it, answers on the event loop or — for handlers that wait on I/O — from a
+/// task, and writes the response as one buffer (`ResponseEncoding`) with `Content-Length` and
+/// the connection's keep-alive decision. Malformed requests are the client's mistake: 400, close.
+///
+/// It also does HTTPServerPipelineHandler's job, which costs more than it does here: requests a
+/// client pipelines behind one still being answered wait in order (`PipelinedInput`), and the
+/// connection reads no more until that answer is written, so a client cannot pile them up.
+final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = Never
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         case idle
         case reading(HTTPRequestHead, ByteBuffer?)
-        /// The request was refused before its body was read (413); the rest is dropped and the
-        /// connection closes after the answer.
-        case refused
         case responding
+        /// Answered and closing (a refusal, a malformed request): the rest of the input is dropped.
+        case closing
+
+        /// Whether the next request part can be handled now, not queued or dropped.
+        var acceptsInput: Bool {
+            switch self {
+            case .idle, .reading: true
+            case .responding, .closing: false
+            }
+        }
     }
 
     private let responder: Responder
     private let timeouts: ConnectionTimeouts
     private var state = State.idle
+    private var pipelined = PipelinedInput()
     private var removed = false
-    /// The client has finished sending: no request can follow the one in flight.
+    /// The client has finished sending: no request can follow what has already arrived.
     private var inputClosed = false
+    /// The server is shutting down: close after the request in progress.
+    private var quiescing = false
+    private var lastSeries: RequestMetrics.LastSeries?
 
     init(responder: Responder, timeouts: ConnectionTimeouts) {
         self.responder = responder
@@ -37,7 +53,25 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .idle, .reading: handle(part, context: context)
+        case .responding: pipelined.append(.part(part))
+        case .closing: break
+        }
+    }
+
+    /// While an answer is pending the connection reads no more (see the type's comment).
+    func read(context: ChannelHandlerContext) {
+        if case .responding = state {
+            pipelined.readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > responder.maxBodySize {
                 refuseTooLarge(head, context: context)
@@ -47,8 +81,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .body(var chunk):
             guard case .reading(let head, let body) = state else { return }
             guard var body else {
-                state = chunk.readableBytes > responder.maxBodySize ? .refused : .reading(head, chunk)
-                if case .refused = state { refuseTooLarge(head, context: context) }
+                if chunk.readableBytes > responder.maxBodySize {
+                    refuseTooLarge(head, context: context)
+                } else {
+                    state = .reading(head, chunk)
+                }
                 return
             }
             guard body.readableBytes + chunk.readableBytes <= responder.maxBodySize else {
@@ -74,37 +111,46 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             return
         }
         switch state {
-        case .idle, .reading:
-            state = .refused
-            timeouts.requestReceived()
-            let response = responder.refusal(.badRequest, "malformed HTTP request")
-            responder.telemetry.record(
-                method: .RAW(value: "-"), path: "-", route: "Malformed", status: 400, id: RequestID.next(), since: .now
-            )
-            write(response, head: nil, keepAlive: false, context: context)
-        case .refused, .responding:
-            context.close(promise: nil)  // the answer in progress ends the connection
+        case .responding: pipelined.append(.malformed)  // answered in its turn
+        case .idle, .reading: refuseMalformed(context: context)
+        case .closing: break
         }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // The client finished sending (half-close): answer what is in flight, then close.
         if case ChannelEvent.inputClosed = event {
+            // The client finished sending (half-close): answer what has arrived, then close.
             inputClosed = true
-            if case .idle = state {
-                context.close(promise: nil)
-                return
-            }
+            closeIfDone(context: context)
+        } else if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            closeIfDone(context: context)
+            return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
+    private func closeIfDone(context: ChannelHandlerContext) {
+        guard case .idle = state, pipelined.isEmpty else { return }
+        context.close(promise: nil)
+    }
+
     private func refuseTooLarge(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        state = .refused
+        state = .closing
         timeouts.requestReceived()
         let start = ContinuousClock.now
         let response = responder.refusal(.payloadTooLarge, "request body over \(responder.maxBodySize) bytes")
         finish(response, head: head, route: "BodyTooLarge", id: RequestID.next(), since: start, keepAlive: false, context: context)
+    }
+
+    private func refuseMalformed(context: ChannelHandlerContext) {
+        state = .closing
+        timeouts.requestReceived()
+        let id = RequestID.next(), start = ContinuousClock.now
+        responder.telemetry.record(
+            method: .RAW(value: "-"), path: "-", route: "Malformed", status: 400, id: id, since: start, last: &lastSeries
+        )
+        write(responder.refusal(.badRequest, "malformed HTTP request"), head: nil, keepAlive: false, context: context)
     }
 
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
@@ -120,16 +166,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .now(let handler):
                 let response: Response
                 do { response = try handler(request) } catch { response = responder.response(for: error, request: request) }
-                finish(response, head: head, route: endpoint.route, id: id, since: start, context: context)
+                finish(response, request: request, route: endpoint.route, since: start, context: context)
             case .task(let handler):
                 answerFromTask(handler, request: request, route: endpoint.route, since: start, context: context)
             }
         case .methodNotAllowed(let allow):
             var response = responder.refusal(.methodNotAllowed, "method \(head.method.rawValue) not allowed here")
             response.headers.replaceOrAdd(name: "allow", value: allow)
-            finish(response, head: head, route: "MethodNotAllowed", id: id, since: start, context: context)
+            finish(response, request: request, route: "MethodNotAllowed", since: start, context: context)
         case .notFound:
-            finish(responder.refusal(.notFound, "not found"), head: head, route: "NotFound", id: id, since: start, context: context)
+            finish(responder.refusal(.notFound, "not found"), request: request, route: "NotFound", since: start, context: context)
         }
     }
 
@@ -147,46 +193,71 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let (handler, context) = loopBound.value
             handler.responder.telemetry.metrics.active.decrement()
             guard !handler.removed else { return }  // the client went away meanwhile
-            handler.finish(response, head: request.head, route: route, id: request.id, since: start, context: context)
+            handler.finish(response, request: request, route: route, since: start, context: context)
         }
     }
 
     private func finish(
-        _ response: Response, head: HTTPRequestHead, route: String, id: String, since start: ContinuousClock.Instant,
-        keepAlive: Bool = true, context: ChannelHandlerContext
+        _ response: Response, request: Request, route: String, since start: ContinuousClock.Instant, context: ChannelHandlerContext
+    ) {
+        finish(response, head: request.head, path: request.path, route: route, id: request.requestID, since: start, context: context)
+    }
+
+    private func finish(
+        _ response: Response, head: HTTPRequestHead, path: Substring? = nil, route: String, id: RequestID,
+        since start: ContinuousClock.Instant, keepAlive: Bool = true, context: ChannelHandlerContext
     ) {
         responder.telemetry.record(
-            method: head.method, path: head.uri[..<(head.uri.firstIndex(of: "?") ?? head.uri.endIndex)], route: route,
-            status: Int(response.status.code), id: id, since: start
+            method: head.method, path: path ?? Request.path(of: head.uri), route: route, status: Int(response.status.code), id: id,
+            since: start, last: &lastSeries
         )
-        let keepAlive = keepAlive && head.isKeepAlive && !inputClosed && !ConnectionDrain.isDraining
+        // A half-closed client gets `Connection: close` on the answer to the last request it sent.
+        let keepAlive = keepAlive && head.isKeepAlive && !quiescing && !ConnectionDrain.isDraining
+            && !(inputClosed && pipelined.isEmpty)
         write(response, head: head, keepAlive: keepAlive, context: context)
     }
 
-    /// Writes the response; keeps the connection for the next request or closes it.
+    /// Writes the response; then either takes up the next pipelined request or closes.
     private func write(_ response: Response, head: HTTPRequestHead?, keepAlive: Bool, context: ChannelHandlerContext) {
-        var headers = response.headers
-        if response.status != .notModified && response.status != .noContent {
-            headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
-        }
-        if !keepAlive {
-            headers.replaceOrAdd(name: "connection", value: "close")
-        } else if head?.version == .http1_0 {
-            headers.replaceOrAdd(name: "connection", value: "keep-alive")
-        }
-        let version = head?.version == .http1_0 ? HTTPVersion.http1_0 : .http1_1
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
-        if head?.method != .HEAD, response.body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
-        }
-        if keepAlive {
-            if case .responding = state { state = .idle }
-            timeouts.responseSent()
-            // Writing the end may hand this handler the next pipelined request at once.
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let framing = ResponseEncoding.Framing(
+            version: head?.version == .http1_0 ? .http1_0 : .http1_1, keepAlive: keepAlive, omitBody: head?.method == .HEAD
+        )
+        let (bytes, separateBody) = ResponseEncoding.encode(response, framing, allocator: context.channel.allocator)
+        let written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
+        if let separateBody {
+            context.write(wrapOutboundOut(bytes), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(separateBody), promise: written)
         } else {
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: written)
         }
+        if let written {
+            state = .closing
+            pipelined.removeAll()
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        state = .idle
+        timeouts.responseSent()
+        resumeInput(context: context)
+    }
+
+    /// After an answer: the requests that waited behind it, in order, then reading again.
+    private func resumeInput(context: ChannelHandlerContext) {
+        guard !pipelined.replaying else { return }  // an answer given while replaying: the loop below goes on
+        pipelined.replaying = true
+        defer { pipelined.replaying = false }
+        while let next = pipelined.next(whileAccepting: state.acceptsInput) {
+            switch next {
+            case .part(let part): handle(part, context: context)
+            case .malformed: refuseMalformed(context: context)
+            }
+        }
+        guard state.acceptsInput else { return }
+        if pipelined.readHeld {
+            pipelined.readHeld = false
+            context.read()
+        }
+        if inputClosed || quiescing { closeIfDone(context: context) }
     }
 }

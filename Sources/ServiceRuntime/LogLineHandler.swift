@@ -66,10 +66,8 @@ struct LogLine {
     }
 
     /// `key=123`: digits need no quoting.
-    mutating func field(_ key: String, integer value: Int) {
-        if !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
-        bytes.append(contentsOf: key.utf8)
-        bytes.append(UInt8(ascii: "="))
+    mutating func field(_ key: StaticString, integer value: Int) {
+        key.withUTF8Buffer { append(key: $0) }
         Self.appendDecimal(value, to: &bytes)
     }
 
@@ -86,19 +84,63 @@ struct LogLine {
     }
 
     mutating func field(_ key: String, _ value: String) {
-        if !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
         var key = key, value = value
-        key.withUTF8 { bytes.append(contentsOf: $0) }
+        key.withUTF8 { key in value.withUTF8 { append(key: key, value: $0) } }
+    }
+
+    mutating func field(_ key: StaticString, _ value: Substring) {
+        var value = value
+        value.withUTF8 { value in key.withUTF8Buffer { append(key: $0, value: value) } }
+    }
+
+    /// `key=0.052`: milliseconds with microsecond precision.
+    mutating func field(_ key: StaticString, milliseconds duration: Duration) {
+        key.withUTF8Buffer { append(key: $0) }
+        appendMilliseconds(duration)
+    }
+
+    /// Fields already written as logfmt, e.g. a prefix every line of a kind shares.
+    mutating func append(fields: [UInt8]) {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
+        bytes.append(contentsOf: fields)
+    }
+
+    /// Hexadecimal digits of `value`, lowercase, as `String(value, radix: 16)` writes them.
+    mutating func appendHexadecimal(_ value: UInt64) {
+        let start = bytes.count
+        var rest = value
+        repeat {
+            let digit = UInt8(rest & 0xF)
+            bytes.append(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
+            rest >>= 4
+        } while rest > 0
+        bytes[start...].reverse()
+    }
+
+    /// "0.052" for 52 µs, without Double's costly description.
+    mutating func appendMilliseconds(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let micros = max(0, Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000))
+        Self.appendDecimal(micros / 1000, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        Self.appendDecimal(micros % 1000, to: &bytes, width: 3)
+    }
+
+    private mutating func append(key: UnsafeBufferPointer<UInt8>) {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
+        bytes.append(contentsOf: key)
         bytes.append(UInt8(ascii: "="))
-        value.withUTF8 { utf8 in
-            guard utf8.isEmpty || utf8.contains(where: Self.needsQuoting) else {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            bytes.append(UInt8(ascii: "\""))
-            for byte in utf8 { appendEscaped(byte) }
-            bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func append(key: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        append(key: key)
+        guard value.isEmpty || value.contains(where: Self.needsQuoting) else {
+            bytes.append(contentsOf: value)
+            return
         }
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value { appendEscaped(byte) }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     private static func needsQuoting(_ byte: UInt8) -> Bool {
@@ -118,10 +160,9 @@ struct LogLine {
     }
 
     /// The line and its newline in one write(2); a partial write is continued, EINTR retried.
-    func emit(to descriptor: Int32) {
-        var line = bytes
-        line.append(UInt8(ascii: "\n"))
-        line.withUnsafeBytes { buffer in
+    mutating func emit(to descriptor: Int32) {
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.withUnsafeBytes { buffer in
             guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {

@@ -15,7 +15,8 @@ public struct Request: Sendable {
     /// The body, empty when there was none.
     public let body: ByteBuffer
     /// Names the request in its log lines and in 500 answers.
-    public let id: String
+    public var id: String { requestID.description }
+    let requestID: RequestID
     let baseLogger: Logger
 
     public var method: HTTPMethod { head.method }
@@ -29,18 +30,28 @@ public struct Request: Sendable {
     }
 
     /// nil when the path is not `/…` or a segment is not valid percent-encoded UTF-8.
-    init?(head: HTTPRequestHead, body: ByteBuffer, id: String, logger: Logger) {
-        let uri = head.uri[...]
-        let queryStart = uri.firstIndex(of: "?")
+    init?(head: HTTPRequestHead, body: ByteBuffer, id: RequestID, logger: Logger) {
+        let uri = head.uri
+        let queryStart = Self.queryStart(in: uri)
         let path = uri[..<(queryStart ?? uri.endIndex)]
         guard let segments = Self.segments(of: path) else { return nil }
         self.head = head
         self.segments = segments
         self.path = path
-        self.query = queryStart.map { uri[uri.index(after: $0)...] }
+        self.query = queryStart.map { uri[uri.utf8.index(after: $0)...] }
         self.body = body
-        self.id = id
+        self.requestID = id
         self.baseLogger = logger
+    }
+
+    /// The path part of a request target: up to the `?`, if there is one.
+    static func path(of uri: String) -> Substring {
+        uri[..<(queryStart(in: uri) ?? uri.endIndex)]
+    }
+
+    /// Found among the UTF-8 bytes: a Character-wise search pays for grapheme breaking.
+    private static func queryStart(in uri: String) -> String.Index? {
+        uri.utf8.firstIndex(of: UInt8(ascii: "?"))
     }
 
     /// `/a/b` → `["a", "b"]`, each percent-decoded; one pass over the bytes (a `/` is always

@@ -34,6 +34,22 @@ final class RequestMetrics: Sendable {
         self.active = registry.makeGauge(name: "http_server_active_requests")
     }
 
+    /// The series a connection recorded last. A connection's next request is most often on the
+    /// same route with the same method and status; then it needs no lookup in the shared table.
+    struct LastSeries {
+        let route: String
+        let method: HTTPMethod
+        let status: Int
+        let series: Series
+    }
+
+    func series(route: String, method: HTTPMethod, status: Int, last: inout LastSeries?) -> Series {
+        if let last, last.status == status, last.method == method, last.route == route { return last.series }
+        let series = series(route: route, method: method, status: status)
+        last = LastSeries(route: route, method: method, status: status, series: series)
+        return series
+    }
+
     func series(route: String, method: HTTPMethod, status: Int) -> Series {
         let key = Key(route: route, method: method.rawValue, status: status)
         return cache.withLock { cache in

@@ -1,6 +1,5 @@
 import Logging
 import NIOHTTP1
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -19,38 +18,46 @@ struct RequestTelemetry: Sendable {
 
     let metrics: RequestMetrics
     let logger: Logger
-    /// The service's label when its logger is a plain `LogLineHandler` (no metadata, no
-    /// provider): then the line is written here directly. Decided once, not per request.
-    private let plainLineLabel: String?
+    /// `level=info service=… msg=request hb.request.id=<the ids' prefix>`, when the logger is a
+    /// plain `LogLineHandler` (no metadata, no provider): then every request line is this, the
+    /// time and a few fields, written here directly. Decided once, not per request.
+    private let plainLinePrefix: [UInt8]?
 
     init(metrics: RequestMetrics, logger: Logger) {
         self.metrics = metrics
         self.logger = logger
         if let handler = logger.handler as? LogLineHandler, handler.metadata.isEmpty, handler.metadataProvider == nil {
-            plainLineLabel = handler.label
+            var prefix = LogLine()
+            prefix.field("level", "info")
+            prefix.field("service", handler.label)
+            prefix.field("msg", "request")
+            prefix.field(Self.idKey, RequestID.prefix)
+            plainLinePrefix = prefix.bytes
         } else {
-            plainLineLabel = nil
+            plainLinePrefix = nil
         }
     }
 
     /// Durations stop when the response is handed to the channel, before it is written: every
-    /// micro response is one small buffer.
-    func record(method: HTTPMethod, path: Substring, route: String, status: Int, id: String, since start: ContinuousClock.Instant) {
+    /// micro response is one small buffer. `last` is the caller's cache of the series it used
+    /// last (`RequestMetrics.series`).
+    func record(
+        method: HTTPMethod, path: Substring, route: String, status: Int, id: RequestID, since start: ContinuousClock.Instant,
+        last: inout RequestMetrics.LastSeries?
+    ) {
         let elapsed = start.duration(to: .now)
-        metrics.series(route: route, method: method, status: status).record(elapsed)
+        metrics.series(route: route, method: method, status: status, last: &last).record(elapsed)
         guard logger.logLevel <= .info else { return }
-        if let label = plainLineLabel {
+        if let plainLinePrefix {
             // The same line LogLineHandler would write, without the metadata dictionary it
             // would be handed and sort: a fifth of a small request's instructions otherwise.
             var line = LogLine()
             line.timestampField()
-            line.field("level", "info")
-            line.field("service", label)
-            line.field("msg", "request")
-            line.field(Self.idKey, id)
+            line.append(fields: plainLinePrefix)
+            id.appendCounter(to: &line)
             line.field("method", method.rawValue)
-            line.field("ms", Self.milliseconds(elapsed))
-            line.field("path", String(path))
+            line.field("ms", milliseconds: elapsed)
+            line.field("path", path)
             line.field("status", integer: status)
             line.emit(to: STDOUT_FILENO)
             return
@@ -58,7 +65,7 @@ struct RequestTelemetry: Sendable {
         logger.info(
             "request",
             metadata: [
-                Self.idKey: .string(id),
+                Self.idKey: .string(id.description),
                 "method": .string(method.rawValue),
                 "path": .string(String(path)),
                 "status": .stringConvertible(status),
@@ -69,25 +76,8 @@ struct RequestTelemetry: Sendable {
 
     /// "0.052": milliseconds with microsecond precision, without Double's costly description.
     static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let micros = max(0, seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
-        let fraction = String(micros % 1000)
-        return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-    }
-}
-
-/// Request ids: a random per-process prefix and a counter, unique within the process's life and
-/// across its restarts, without a random draw per request.
-enum RequestID {
-    private static let prefix: String = {
-        let value = UInt64.random(in: 0...UInt64.max)
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - text.count) + text
-    }()
-    private static let counter = Atomic<UInt64>(0)
-
-    static func next() -> String {
-        let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return prefix + String(number, radix: 16)
+        var line = LogLine()
+        line.appendMilliseconds(duration)
+        return String(decoding: line.bytes, as: UTF8.self)
     }
 }

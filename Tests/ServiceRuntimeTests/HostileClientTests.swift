@@ -12,6 +12,11 @@ import Testing
             switch request.segments {
             case ["echo"]: .post(request, .now("/echo") { Response(body: $0.body) })
             case ["hello"]: .get(request, .now("/hello") { _ in .text("hello") })
+            case ["slow"]:
+                .get(request, .task("/slow") { _ in
+                    try await Task.sleep(for: .milliseconds(100))
+                    return .text("slow")
+                })
             default: .notFound
             }
         }
@@ -110,6 +115,44 @@ import Testing
             let third = try #require(TestHTTPResponse.parse(second.rest))
             #expect([first.text, second.text] == ["hello", "abc"])
             #expect(third.status == .notFound)
+            #expect(closed)
+        }
+    }
+
+    /// Requests behind one answered by a task wait for it, and are answered in the order sent.
+    @Test func requestsPipelinedBehindATaskWaitTheirTurn() async throws {
+        try await Self.serve { port in
+            let bytes = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            try connection.send(bytes)
+            connection.shutdownWrite()
+            let (answer, closed) = await connection.readUntilClosed(timeout: .seconds(5))
+            var rest = answer, texts: [String] = [], last: TestHTTPResponse?
+            while let response = TestHTTPResponse.parse(rest) {
+                texts.append(response.text)
+                rest = response.rest
+                last = response
+            }
+            #expect(texts == ["slow", "hello", "slow", "abc"])
+            #expect(last?.header("connection") == "close", "the answer to the last request before the half-close")
+            #expect(closed)
+        }
+    }
+
+    /// Broken bytes behind a request still being answered: that answer first, then the 400.
+    @Test func aMalformedRequestPipelinedBehindATaskIsRefusedInItsTurn() async throws {
+        try await Self.serve { port in
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            try connection.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nHELLO THERE\r\n\r\n")
+            let (answer, closed) = await connection.readUntilClosed(timeout: .seconds(5))
+            let first = try #require(TestHTTPResponse.parse(answer))
+            let second = try #require(TestHTTPResponse.parse(first.rest))
+            #expect(first.text == "slow")
+            #expect(second.status == .badRequest)
+            #expect(second.header("connection") == "close")
             #expect(closed)
         }
     }
