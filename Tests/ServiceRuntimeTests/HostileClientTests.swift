@@ -1,6 +1,6 @@
 import Logging
 import NIOHTTP1
-import ServiceRuntime
+@testable import ServiceRuntime
 import TestSupport
 import Testing
 
@@ -16,6 +16,11 @@ import Testing
                 .get(request, .task("/slow") { _ in
                     try await Task.sleep(for: .milliseconds(100))
                     return .text("slow")
+                })
+            case ["slower"]:
+                .get(request, .task("/slower") { _ in
+                    try await Task.sleep(for: .milliseconds(1500))
+                    return .text("slower")
                 })
             default: .notFound
             }
@@ -141,6 +146,22 @@ import Testing
         }
     }
 
+    /// A client that pipelines a flood behind a request still being answered is not read
+    /// meanwhile: the kernel's buffers fill and its sends stall, where the server would
+    /// otherwise take the flood into memory.
+    @Test func aFloodPipelinedBehindATaskIsNotReadMeanwhile() async throws {
+        try await Self.serve { port in
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            try connection.send("GET /slower HTTP/1.1\r\nHost: x\r\n\r\n")
+            let padded = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: \(String(repeating: "p", count: 4000))\r\n\r\n"
+            let flood = Array(String(repeating: padded, count: 16_000).utf8)  // 64 MB
+            let accepted = await connection.send(flood, stoppingAfter: .seconds(1))
+            #expect(accepted < 8 << 20, "\(accepted) bytes taken while an answer was pending")
+            #expect(try #require(await connection.readResponse()).text == "slower")
+        }
+    }
+
     /// Broken bytes behind a request still being answered: that answer first, then the 400.
     @Test func aMalformedRequestPipelinedBehindATaskIsRefusedInItsTurn() async throws {
         try await Self.serve { port in
@@ -224,6 +245,25 @@ import Testing
             let refused = try #require(await connection.readResponse())
             #expect(refused.status == .methodNotAllowed)
             #expect(refused.header("allow") == "GET, HEAD")
+        }
+    }
+
+    /// Small bodies are copied behind the head, larger ones written after it; both arrive whole.
+    @Test(arguments: [10, ResponseEncoding.copyLimit, ResponseEncoding.copyLimit + 1, 60_000])
+    func bodiesOfEverySizeArriveWholeBehindTheirHead(size: Int) async throws {
+        try await Self.serve { port in
+            let body = String((0..<size).map { _ in "abcdefghij".randomElement() ?? "a" })
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            try connection.send(
+                "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(size)\r\n\r\n\(body)"
+                    + "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            let (answer, _) = await connection.readUntilClosed(timeout: .seconds(5))
+            let echoed = try #require(TestHTTPResponse.parse(answer))
+            #expect(echoed.header("content-length") == String(size))
+            #expect(echoed.text == body)
+            #expect(TestHTTPResponse.parse(echoed.rest)?.text == "hello")
         }
     }
 }

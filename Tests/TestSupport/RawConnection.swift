@@ -54,6 +54,30 @@ public final class RawConnection: @unchecked Sendable {  // the descriptor is us
         }
     }
 
+    /// Sends as much of `bytes` as the connection accepts within `limit` without blocking on a
+    /// full send buffer, and returns how many bytes that was: a server that stops reading shows
+    /// as a stall once the kernel's buffers are full.
+    public func send(_ bytes: [UInt8], stoppingAfter limit: Duration) async -> Int {
+        await blocking { [self] in
+            let deadline = ContinuousClock.now + limit
+            var offset = 0
+            while offset < bytes.count, ContinuousClock.now < deadline {
+                let written = bytes[offset...].withUnsafeBytes {
+                    Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                }
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && (errno == EAGAIN || errno == EINTR) {
+                    var pollfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&pollfd, 1, 10)
+                } else {
+                    break
+                }
+            }
+            return offset
+        }
+    }
+
     /// Closes the sending side only: the server sees end of input and can still answer.
     public func shutdownWrite() {
         _ = shutdown(fd, Int32(SHUT_WR))
