@@ -8,9 +8,10 @@ import Prometheus
 /// task, and writes the response as one buffer (`ResponseEncoding`) with `Content-Length` and
 /// the connection's keep-alive decision. Malformed requests are the client's mistake: 400, close.
 ///
-/// It also does HTTPServerPipelineHandler's job, which costs more than it does here: requests a
-/// client pipelines behind one still being answered wait in order (`PipelinedInput`), and the
-/// connection reads no more until that answer is written, so a client cannot pile them up.
+/// It also does the job of NIO's HTTPServerPipelineHandler (which, with NIO's response encoder,
+/// was a third of a small request's instructions; bench/RESULTS.md): requests a client pipelines
+/// behind one still being answered wait in order (`PipelinedInput`), and the connection reads no
+/// more until that answer is written, so a client cannot pile them up.
 final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
