@@ -37,14 +37,26 @@ import Testing
         return try await ServiceRuntime(config: config).makeApplication(routes: EchoRoutes()).withRunning(body)
     }
 
-    /// Sends `bytes`, optionally half-closes, and reads until the server closes the connection.
-    static func exchange(_ port: Int, _ bytes: String, halfClose: Bool = false) async throws -> (response: TestHTTPResponse?, closed: Bool) {
+    /// Sends `bytes`, optionally half-closes, and reads until the server closes the connection:
+    /// the responses, in the order they came.
+    static func exchangeAll(_ port: Int, _ bytes: String, halfClose: Bool = false) async throws -> (responses: [TestHTTPResponse], closed: Bool) {
         let connection = try RawConnection(port: port)
         defer { connection.close() }
         try connection.send(bytes)
         if halfClose { connection.shutdownWrite() }
         let (answer, closed) = await connection.readUntilClosed(timeout: .seconds(5))
-        return (TestHTTPResponse.parse(answer), closed)
+        var responses: [TestHTTPResponse] = [], rest = answer
+        while let response = TestHTTPResponse.parse(rest) {
+            responses.append(response)
+            rest = response.rest
+        }
+        return (responses, closed)
+    }
+
+    /// The first response of `exchangeAll`.
+    static func exchange(_ port: Int, _ bytes: String, halfClose: Bool = false) async throws -> (response: TestHTTPResponse?, closed: Bool) {
+        let (responses, closed) = try await exchangeAll(port, bytes, halfClose: halfClose)
+        return (responses.first, closed)
     }
 
     @Test(arguments: [
@@ -112,14 +124,10 @@ import Testing
         try await Self.serve { port in
             let bytes = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
                 + "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            let connection = try RawConnection(port: port)
-            try connection.send(bytes)
-            let (answer, closed) = await connection.readUntilClosed(timeout: .seconds(5))
-            let first = try #require(TestHTTPResponse.parse(answer))
-            let second = try #require(TestHTTPResponse.parse(first.rest))
-            let third = try #require(TestHTTPResponse.parse(second.rest))
-            #expect([first.text, second.text] == ["hello", "abc"])
-            #expect(third.status == .notFound)
+            let (responses, closed) = try await Self.exchangeAll(port, bytes)
+            #expect(responses.map(\.text).prefix(2) == ["hello", "abc"])
+            #expect(responses.map(\.status).last == .notFound)
+            #expect(responses.count == 3)
             #expect(closed)
         }
     }
@@ -129,19 +137,9 @@ import Testing
         try await Self.serve { port in
             let bytes = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
-            let connection = try RawConnection(port: port)
-            defer { connection.close() }
-            try connection.send(bytes)
-            connection.shutdownWrite()
-            let (answer, closed) = await connection.readUntilClosed(timeout: .seconds(5))
-            var rest = answer, texts: [String] = [], last: TestHTTPResponse?
-            while let response = TestHTTPResponse.parse(rest) {
-                texts.append(response.text)
-                rest = response.rest
-                last = response
-            }
-            #expect(texts == ["slow", "hello", "slow", "abc"])
-            #expect(last?.header("connection") == "close", "the answer to the last request before the half-close")
+            let (responses, closed) = try await Self.exchangeAll(port, bytes, halfClose: true)
+            #expect(responses.map(\.text) == ["slow", "hello", "slow", "abc"])
+            #expect(responses.last?.header("connection") == "close", "the answer to the last request before the half-close")
             #expect(closed)
         }
     }
@@ -165,15 +163,10 @@ import Testing
     /// Broken bytes behind a request still being answered: that answer first, then the 400.
     @Test func aMalformedRequestPipelinedBehindATaskIsRefusedInItsTurn() async throws {
         try await Self.serve { port in
-            let connection = try RawConnection(port: port)
-            defer { connection.close() }
-            try connection.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nHELLO THERE\r\n\r\n")
-            let (answer, closed) = await connection.readUntilClosed(timeout: .seconds(5))
-            let first = try #require(TestHTTPResponse.parse(answer))
-            let second = try #require(TestHTTPResponse.parse(first.rest))
-            #expect(first.text == "slow")
-            #expect(second.status == .badRequest)
-            #expect(second.header("connection") == "close")
+            let (responses, closed) = try await Self.exchangeAll(port, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nHELLO THERE\r\n\r\n")
+            #expect(responses.map(\.status) == [.ok, .badRequest])
+            #expect(responses.first?.text == "slow")
+            #expect(responses.last?.header("connection") == "close")
             #expect(closed)
         }
     }
@@ -253,17 +246,13 @@ import Testing
     func bodiesOfEverySizeArriveWholeBehindTheirHead(size: Int) async throws {
         try await Self.serve { port in
             let body = String((0..<size).map { _ in "abcdefghij".randomElement() ?? "a" })
-            let connection = try RawConnection(port: port)
-            defer { connection.close() }
-            try connection.send(
+            let (responses, _) = try await Self.exchangeAll(
+                port,
                 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(size)\r\n\r\n\(body)"
                     + "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
             )
-            let (answer, _) = await connection.readUntilClosed(timeout: .seconds(5))
-            let echoed = try #require(TestHTTPResponse.parse(answer))
-            #expect(echoed.header("content-length") == String(size))
-            #expect(echoed.text == body)
-            #expect(TestHTTPResponse.parse(echoed.rest)?.text == "hello")
+            #expect(responses.first?.header("content-length") == String(size))
+            #expect(responses.map(\.text) == [body, "hello"])
         }
     }
 }
