@@ -31,7 +31,11 @@ final class RequestMetrics: Sendable {
     init(registry: PrometheusCollectorRegistry, buckets: [Duration]) {
         self.registry = registry
         self.buckets = buckets
-        self.active = registry.makeGauge(name: "http_server_active_requests")
+        self.active = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                metricName: "http_server_active_requests", unitName: "", helpText: "Requests being answered by a task now."
+            )
+        )
     }
 
     /// The series a connection recorded last. A connection's next request is most often on the
@@ -50,6 +54,17 @@ final class RequestMetrics: Sendable {
         return series
     }
 
+    // Computed: the descriptor type is not Sendable, and each is needed once per new series.
+    private static var requestsTotal: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "http_server_requests", unitName: "total", helpText: "Requests answered, by route, method and status.")
+    }
+    private static var requestDuration: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "http_server_request_duration", unitName: "seconds",
+            helpText: "From the whole request read to its response handed to the connection."
+        )
+    }
+
     func series(route: String, method: HTTPMethod, status: Int) -> Series {
         let key = Key(route: route, method: method.rawValue, status: status)
         return cache.withLock { cache in
@@ -59,10 +74,8 @@ final class RequestMetrics: Sendable {
                 ("http_response_status_code", String(status)),
             ]
             let series = Series(
-                requests: registry.makeCounter(name: "http_server_requests_total", labels: labels),
-                duration: registry.makeDurationHistogram(
-                    name: "http_server_request_duration_seconds", labels: labels, buckets: buckets
-                )
+                requests: registry.makeCounter(descriptor: Self.requestsTotal, labels: labels),
+                duration: registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: labels, buckets: buckets)
             )
             cache[key] = series
             return series
