@@ -1,4 +1,5 @@
 @testable import AuditService
+import Contracts
 import Foundation
 import NIOHTTP1
 import ServiceRuntime

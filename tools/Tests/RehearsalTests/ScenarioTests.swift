@@ -145,7 +145,7 @@ import TestSupport
             let auditReady = await rehearsal.eventually(.seconds(30)) {
                 await rehearsal.pods("auditservice").contains { $0.name == audit.name && $0.ready }
             }
-            let after = try await rehearsal.pods("auditservice").first { $0.name == audit.name }
+            let after = await rehearsal.pods("auditservice").first { $0.name == audit.name }
             #expect(auditReady && after?.restarts == 0, "auditservice after mongo came back: \(String(describing: after))")
             let intact = try await rehearsal.eventually {
                 let page = try await rehearsal.get("/audit")

@@ -22,7 +22,9 @@ actor ClusterDNS {
 
     /// Starts named; its output goes to `logFile` (it is chatty, and not the system's output).
     func start(logFile: String) async throws(RehearsalError) {
-        FileManager.default.createFile(atPath: logFile, contents: nil)
+        guard FileManager.default.createFile(atPath: logFile, contents: nil) else {
+            throw RehearsalError("cannot create the cluster DNS log \(logFile)")
+        }
         let handle = Locked(FileHandle(forWritingAtPath: logFile))
         let log: @Sendable (String) -> Void = { text in handle.withLock { try? $0?.write(contentsOf: Data((text + "\n").utf8)) } }
         try writeConfiguration()
