@@ -78,6 +78,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 refuseTooLarge(head, context: context)
             } else {
                 state = .reading(head, nil)
+                if head.version == .http1_1, head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                    // The client waits for this before it sends the body (curl: a second, then anyway).
+                    context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+                }
             }
         case .body(var chunk):
             guard case .reading(let head, let body) = state else { return }

@@ -241,6 +241,23 @@ import Testing
         }
     }
 
+    /// A client that asks before sending its body hears `100 Continue`; one whose declared body
+    /// is over the limit hears 413 instead and sends nothing.
+    @Test func expectContinueIsAnsweredBeforeTheBody() async throws {
+        try await Self.serve { port in
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            try connection.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+            let interim = try #require(await connection.readResponse(timeout: .seconds(2), bodyExpected: false))
+            #expect(interim.status == .continue)
+            try connection.send("abc")
+            #expect(try #require(await connection.readResponse()).text == "abc")
+            let tooLarge = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\nExpect: 100-continue\r\n\r\n"
+            let (refused, _) = try await Self.exchange(port, tooLarge)
+            #expect(refused?.status == .payloadTooLarge)
+        }
+    }
+
     /// Small bodies are copied behind the head, larger ones written after it; both arrive whole.
     @Test(arguments: [10, ResponseEncoding.copyLimit, ResponseEncoding.copyLimit + 1, 60_000])
     func bodiesOfEverySizeArriveWholeBehindTheirHead(size: Int) async throws {
