@@ -217,8 +217,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             since: start, last: &lastSeries
         )
         // A half-closed client gets `Connection: close` on the answer to the last request it sent.
+        // NIO's decoder reads nothing more after a request that asks to upgrade the connection
+        // (`Upgrade`, CONNECT); these services upgrade nothing, so that answer closes it.
         let keepAlive = keepAlive && head.isKeepAlive && !quiescing && !ConnectionDrain.isDraining
-            && !(inputClosed && pipelined.isEmpty)
+            && !(inputClosed && pipelined.isEmpty) && head.method != .CONNECT && !head.headers.contains(name: "upgrade")
         write(response, head: head, keepAlive: keepAlive, context: context)
     }
 

@@ -241,6 +241,18 @@ import Testing
         }
     }
 
+    /// Nothing here upgrades a connection, and NIO's decoder reads no further after such a
+    /// request: it is answered as usual and the connection closed, so no next request hangs on it.
+    @Test(arguments: ["GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n"])
+    func aRequestToUpgradeTheConnectionIsAnsweredAndClosed(request: String) async throws {
+        try await Self.serve { port in
+            let (responses, closed) = try await Self.exchangeAll(port, request + "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(responses.count == 1)
+            #expect(responses.first?.header("connection") == "close")
+            #expect(closed, "the connection stays open, and a request sent on it is never read")
+        }
+    }
+
     /// A client that asks before sending its body hears `100 Continue`; one whose declared body
     /// is over the limit hears 413 instead and sends nothing.
     @Test func expectContinueIsAnsweredBeforeTheBody() async throws {
