@@ -11,7 +11,8 @@ import Prometheus
 /// It also does the job of NIO's HTTPServerPipelineHandler (which, with NIO's response encoder,
 /// was a third of a small request's instructions; bench/RESULTS.md): requests a client pipelines
 /// behind one still being answered wait in order (`PipelinedInput`), and the connection reads no
-/// more until that answer is written, so a client cannot pile them up.
+/// more until that answer is written, nor while answers wait for a client that does not read them
+/// (NIO's writability), so a client cannot pile up requests or answers in the server's memory.
 final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
@@ -62,13 +63,29 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    /// While an answer is pending the connection reads no more (see the type's comment).
+    /// While an answer is pending, or answers wait for a client that does not read them, the
+    /// connection reads no more (see the type's comment).
     func read(context: ChannelHandlerContext) {
-        if case .responding = state {
-            pipelined.readHeld = true
-        } else {
+        if mayRead(context) {
             context.read()
+        } else {
+            pipelined.readHeld = true
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        releaseHeldRead(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func mayRead(_ context: ChannelHandlerContext) -> Bool {
+        state.acceptsInput && context.channel.isWritable
+    }
+
+    private func releaseHeldRead(context: ChannelHandlerContext) {
+        guard pipelined.readHeld, mayRead(context) else { return }
+        pipelined.readHeld = false
+        context.read()
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -261,10 +278,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
         }
         guard state.acceptsInput else { return }
-        if pipelined.readHeld {
-            pipelined.readHeld = false
-            context.read()
-        }
+        releaseHeldRead(context: context)
         if inputClosed || quiescing { closeIfDone(context: context) }
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import NIOHTTP1
 @testable import ServiceRuntime
 import TestSupport
@@ -17,6 +18,7 @@ import Testing
                     try await Task.sleep(for: .milliseconds(100))
                     return .text("slow")
                 })
+            case ["big"]: .get(request, .now("/big") { _ in Response(body: HostileClientTests.bigBody) })
             case ["slower"]:
                 .get(request, .task("/slower") { _ in
                     try await Task.sleep(for: .milliseconds(1500))
@@ -26,6 +28,9 @@ import Testing
             }
         }
     }
+
+    /// One buffer every `/big` answer shares: answers queued for a client cost the server little.
+    static let bigBody = ByteBuffer(repeating: UInt8(ascii: "b"), count: 256 * 1024)
 
     static func serve<T: Sendable>(
         maxConnections: Int = 1000, requestTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60),
@@ -157,6 +162,19 @@ import Testing
             let accepted = await connection.send(flood, stoppingAfter: .seconds(1))
             #expect(accepted < 8 << 20, "\(accepted) bytes taken while an answer was pending")
             #expect(try #require(await connection.readResponse()).text == "slower")
+        }
+    }
+
+    /// A client that pipelines requests and never reads the answers is not read either once its
+    /// answers back up, where the server would otherwise go on reading and queueing answers.
+    @Test func aClientThatDoesNotReadItsAnswersIsNotReadEither() async throws {
+        try await Self.serve { port in
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            let padded = "GET /big HTTP/1.1\r\nHost: x\r\nX-Pad: \(String(repeating: "p", count: 4000))\r\n\r\n"
+            let flood = Array(String(repeating: padded, count: 16_000).utf8)  // 64 MB asking for 4 GB
+            let accepted = await connection.send(flood, stoppingAfter: .seconds(1))
+            #expect(accepted < 16 << 20, "\(accepted) bytes taken while the answers went unread")
         }
     }
 
