@@ -3,6 +3,8 @@
 # >= 45% of nginx's requests/s, p99 <= 3 ms at 64 connections, ahead of Node), plus idle RSS and
 # the time from exec to a /healthz answer.
 #   bench/adderservice.sh [duration-seconds=15]
+#   PREVIOUS=/path/to/adderservice bench/adderservice.sh   also runs an earlier build (e.g. from a
+#   `git worktree` of an older commit, built with its scripts/build-release) in the same run.
 # Each server pinned to CPU 0 (taskset) in turn, wrk on CPU 1 (-t1 -c64); the service logs its
 # request line (LOG_LEVEL=info) to /dev/null and keeps its metrics, as shipped.
 set -euo pipefail
@@ -72,10 +74,21 @@ read -r adder_rps adder_p99 < <(run_wrk "http://127.0.0.1:$adder_port/add/2/3")
 loaded_rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$adder_pid/status")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+previous_line=
+if [[ -n ${PREVIOUS:-} ]]; then
+  kill "$adder_pid"; wait "$adder_pid" 2>/dev/null || true
+  ADDERSERVICE_SERVICE_PORT=$adder_port LOG_LEVEL=info taskset -c "$server_cpu" "$PREVIOUS" >/dev/null 2>&1 &
+  pids+=($!)
+  until curl -sf "http://127.0.0.1:$adder_port/healthz" >/dev/null; do sleep 0.005; done
+  read -r previous_rps previous_p99 < <(run_wrk "http://127.0.0.1:$adder_port/add/2/3")
+  previous_line="previous     : $previous_rps req/s, p99 $previous_p99  ($(ratio "$previous_rps" "$nginx_rps")x nginx; $PREVIOUS)"
+fi
+
 cat <<REPORT
 load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)
 nginx        : $nginx_rps req/s, p99 $nginx_p99
 node http    : $node_rps req/s, p99 $node_p99  ($(ratio "$node_rps" "$nginx_rps")x nginx)
 adderservice : $adder_rps req/s, p99 $adder_p99  ($(ratio "$adder_rps" "$nginx_rps")x nginx, $(ratio "$adder_rps" "$node_rps")x node)
-adderservice : idle RSS $((idle_rss_kb / 1024)) MB, after load $((loaded_rss_kb / 1024)) MB, /healthz answered ${healthz_ms} ms after exec
+${previous_line:+$previous_line
+}adderservice : idle RSS $((idle_rss_kb / 1024)) MB, after load $((loaded_rss_kb / 1024)) MB, /healthz answered ${healthz_ms} ms after exec
 REPORT
