@@ -212,7 +212,8 @@ import Testing
     /// Between requests the idle limit applies, and a request begun on an idle connection has the
     /// request limit again.
     @Test func anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeout() async throws {
-        try await Self.serve(requestTimeout: .milliseconds(700), idleTimeout: .seconds(2)) { port in
+        // Wide margins: while the whole suite starts on two cores a 1.2 s sleep has overslept by 0.8 s.
+        try await Self.serve(requestTimeout: .milliseconds(500), idleTimeout: .seconds(4)) { port in
             let connection = try RawConnection(port: port)
             try connection.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(await connection.readResponse()?.text == "hello")
@@ -220,9 +221,9 @@ import Testing
             try connection.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(await connection.readResponse()?.text == "hello", "closed although only idle")
             let start = ContinuousClock.now
-            let (_, closed) = await connection.readUntilClosed(timeout: .seconds(5))
+            let (_, closed) = await connection.readUntilClosed(timeout: .seconds(8))
             #expect(closed)
-            #expect(start.duration(to: .now) > .milliseconds(1500), "closed before the idle timeout")
+            #expect(start.duration(to: .now) > .seconds(3), "closed before the idle timeout")
         }
     }
 
@@ -234,7 +235,7 @@ import Testing
             let (refused, closed) = try await Self.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(refused?.status == .serviceUnavailable)
             #expect(closed)
-            #expect(start.duration(to: .now) < .seconds(1))
+            #expect(start.duration(to: .now) < .seconds(3), "refused at once, not after a timeout")
             held[0].close()
             let served = await eventually(timeout: .seconds(5)) {
                 (try? await Self.exchange(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").response?.text) == "hello"
