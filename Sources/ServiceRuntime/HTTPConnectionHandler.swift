@@ -178,6 +178,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         let start = ContinuousClock.now
         let id = RequestID.next()
+        guard Request.hasValidHost(head) else {
+            let response = responder.refusal(.badRequest, "an HTTP/1.1 request names exactly one Host")
+            finish(response, head: head, route: "BadHost", id: id, since: start, context: context)
+            return
+        }
         guard let request = Request(head: head, body: body, id: id, logger: responder.logger) else {
             finish(responder.refusal(.badRequest, "malformed path"), head: head, route: "BadPath", id: id, since: start, context: context)
             return

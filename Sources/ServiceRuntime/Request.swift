@@ -44,6 +44,17 @@ public struct Request: Sendable {
         self.baseLogger = logger
     }
 
+    /// An HTTP/1.1 request names exactly one Host (RFC 9112 §3.2: otherwise 400); HTTP/1.0 may
+    /// name none. Compared byte-wise: `headers["host"]` would build an array per request.
+    static func hasValidHost(_ head: HTTPRequestHead) -> Bool {
+        guard head.version.major == 1, head.version.minor >= 1 else { return true }
+        var hosts = 0
+        for (name, _) in head.headers where name.utf8.count == 4 {
+            if name.utf8.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) { hosts += 1 }
+        }
+        return hosts == 1
+    }
+
     /// The path part of a request target: up to the `?`, if there is one.
     static func path(of uri: String) -> Substring {
         uri[..<(queryStart(in: uri) ?? uri.endIndex)]

@@ -93,6 +93,22 @@ import Testing
         }
     }
 
+    /// RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400. It is well framed,
+    /// so the connection serves the next request; header names are case-insensitive.
+    @Test(arguments: [
+        ("no Host", "", HTTPResponseStatus.badRequest),
+        ("two Hosts", "Host: a\r\nHost: b\r\n", .badRequest),
+        ("one HOST", "HOST: a\r\n", .ok),
+    ])
+    func anHTTP11RequestNamesExactlyOneHost(what: String, hostLines: String, status: HTTPResponseStatus) async throws {
+        try await Self.serve { port in
+            let (responses, _) = try await Self.exchangeAll(
+                port, "GET /hello HTTP/1.1\r\n\(hostLines)\r\nGET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            #expect(responses.map(\.status) == [status, .ok], "\(what)")
+        }
+    }
+
     @Test func http10WithoutKeepAliveIsAnsweredAndClosed() async throws {
         try await Self.serve { port in
             let (response, closed) = try await Self.exchange(port, "GET /hello HTTP/1.0\r\n\r\n")
