@@ -29,16 +29,17 @@ public struct Request: Sendable {
         return logger
     }
 
-    /// nil when the path is not `/…` or a segment is not valid percent-encoded UTF-8.
+    /// nil when the target is neither origin-form (`/…`) nor absolute-form (`http://host/…`), or
+    /// a segment is not valid percent-encoded UTF-8.
     init?(head: HTTPRequestHead, body: ByteBuffer, id: RequestID, logger: Logger) {
-        let uri = head.uri
-        let queryStart = Self.queryStart(in: uri)
-        let path = uri[..<(queryStart ?? uri.endIndex)]
+        guard let target = Self.originForm(of: head.uri) else { return nil }
+        let queryStart = Self.queryStart(in: target)
+        let path = Self.pathOrRoot(target[..<(queryStart ?? target.endIndex)])
         guard let segments = Self.segments(of: path) else { return nil }
         self.head = head
         self.segments = segments
         self.path = path
-        self.query = queryStart.map { uri[uri.utf8.index(after: $0)...] }
+        self.query = queryStart.map { target[target.utf8.index(after: $0)...] }
         self.body = body
         self.requestID = id
         self.baseLogger = logger
@@ -64,14 +65,47 @@ public struct Request: Sendable {
         }
     }
 
-    /// The path part of a request target: up to the `?`, if there is one.
+    /// The path part of a request target, for the log line: up to the `?`, if there is one.
     static func path(of uri: String) -> Substring {
-        uri[..<(queryStart(in: uri) ?? uri.endIndex)]
+        let target = originForm(of: uri) ?? uri[...]
+        return pathOrRoot(target[..<(queryStart(in: target) ?? target.endIndex)])
     }
 
     /// Found among the UTF-8 bytes: a Character-wise search pays for grapheme breaking.
-    private static func queryStart(in uri: String) -> String.Index? {
-        uri.utf8.firstIndex(of: UInt8(ascii: "?"))
+    private static func queryStart(in target: Substring) -> String.Index? {
+        target.utf8.firstIndex(of: UInt8(ascii: "?"))
+    }
+
+    /// The origin-form part of a request target: the target itself when it starts with `/`, and
+    /// what follows the authority in absolute-form (`http://host/p?q` → `/p?q`), which RFC 9112
+    /// §3.2.2 says a server must accept although clients send it only to proxies. nil for `*` and
+    /// authority-form: these services are no proxies.
+    static func originForm(of uri: String) -> Substring? {
+        if uri.utf8.first == UInt8(ascii: "/") { return uri[...] }
+        guard let authority = ["http://", "https://"].lazy.compactMap({ afterPrefix($0, ignoringCase: uri) }).first else {
+            return nil
+        }
+        let pathStart = uri.utf8[authority...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? uri.endIndex
+        return pathStart == authority ? nil : uri[pathStart...]  // nil: an empty host
+    }
+
+    /// An absolute-form target without a path (`http://host`, `http://host?q`) asks for `/`.
+    private static func pathOrRoot(_ path: Substring) -> Substring {
+        path.isEmpty ? "/" : path
+    }
+
+    /// Where `string` goes on after `prefix` (lowercase ASCII), compared case-insensitively.
+    private static func afterPrefix(_ prefix: String, ignoringCase string: String) -> String.Index? {
+        var index = string.utf8.startIndex
+        for expected in prefix.utf8 {
+            guard index != string.utf8.endIndex else { return nil }
+            let byte = string.utf8[index]
+            guard (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == expected : byte == expected else {
+                return nil
+            }
+            index = string.utf8.index(after: index)
+        }
+        return index
     }
 
     /// `/a/b` → `["a", "b"]`, each percent-decoded; one pass over the bytes (a `/` is always
@@ -79,7 +113,7 @@ public struct Request: Sendable {
     private static func segments(of path: Substring) -> [String]? {
         var path = path
         return path.withUTF8 { bytes -> [String]? in
-            // Origin-form only ("/…"): these services are no proxies.
+            // Origin-form ("/…"): absolute-form was cut to it by `originForm(of:)`.
             guard bytes.first == UInt8(ascii: "/") else { return nil }
             var segments: [String] = []
             guard bytes.count > 1 else { return segments }  // "/" alone: no segments

@@ -84,12 +84,29 @@ import Testing
     }
 
     /// Well framed, so the connection may stay open; but there is no path to route.
-    @Test(arguments: ["/hello%zz", "/hello%C3%28", "*", "http://example.com/hello"])
+    @Test(arguments: ["/hello%zz", "/hello%C3%28", "*", "http:///hello", "http://?x=1", "ftp://example.com/hello"])
     func aPathThatCannotBeDecodedIs400(path: String) async throws {
         try await Self.serve { port in
             let (response, _) = try await Self.exchange(port, "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(response?.status == .badRequest, "\(path)")
             #expect(response?.text.hasPrefix(#"{"error":"#) == true, "\(path)")
+        }
+    }
+
+    /// RFC 9112 §3.2.2: a server accepts absolute-form and routes on the path after the authority;
+    /// without a path it asks for `/` (no route here: 404, not 400).
+    @Test(arguments: [
+        ("http://example.com/hello", HTTPResponseStatus.ok),
+        ("HTTPS://example.com:8080/hello?x=1", .ok),
+        ("http://example.com/hello%zz", .badRequest),
+        ("http://example.com", .notFound),
+        ("http://example.com?x=1", .notFound),
+    ])
+    func anAbsoluteFormTargetIsRoutedOnItsPath(target: String, status: HTTPResponseStatus) async throws {
+        try await Self.serve { port in
+            let (response, _) = try await Self.exchange(port, "GET \(target) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(response?.status == status, "\(target)")
+            #expect(status != .ok || response?.text == "hello", "\(target)")
         }
     }
 
