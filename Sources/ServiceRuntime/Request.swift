@@ -33,13 +33,12 @@ public struct Request: Sendable {
     /// a segment is not valid percent-encoded UTF-8.
     init?(head: HTTPRequestHead, body: ByteBuffer, id: RequestID, logger: Logger) {
         guard let target = Self.originForm(of: head.uri) else { return nil }
-        let queryStart = Self.queryStart(in: target)
-        let path = Self.pathOrRoot(target[..<(queryStart ?? target.endIndex)])
+        let (path, query) = Self.split(target)
         guard let segments = Self.segments(of: path) else { return nil }
         self.head = head
         self.segments = segments
         self.path = path
-        self.query = queryStart.map { target[target.utf8.index(after: $0)...] }
+        self.query = query
         self.body = body
         self.requestID = id
         self.baseLogger = logger
@@ -67,45 +66,30 @@ public struct Request: Sendable {
 
     /// The path part of a request target, for the log line: up to the `?`, if there is one.
     static func path(of uri: String) -> Substring {
-        let target = originForm(of: uri) ?? uri[...]
-        return pathOrRoot(target[..<(queryStart(in: target) ?? target.endIndex)])
+        split(originForm(of: uri) ?? uri[...]).path
     }
 
-    /// Found among the UTF-8 bytes: a Character-wise search pays for grapheme breaking.
-    private static func queryStart(in target: Substring) -> String.Index? {
-        target.utf8.firstIndex(of: UInt8(ascii: "?"))
+    /// Path and query of an origin-form target, split at the first `?` (found among the UTF-8
+    /// bytes: a Character-wise search pays for grapheme breaking). An absolute-form target
+    /// without a path (`http://host`, `http://host?q`) asks for `/`.
+    private static func split(_ target: Substring) -> (path: Substring, query: Substring?) {
+        let queryStart = target.utf8.firstIndex(of: UInt8(ascii: "?"))
+        let path = target[..<(queryStart ?? target.endIndex)]
+        return (path.isEmpty ? "/" : path, queryStart.map { target[target.utf8.index(after: $0)...] })
     }
 
     /// The origin-form part of a request target: the target itself when it starts with `/`, and
     /// what follows the authority in absolute-form (`http://host/p?q` → `/p?q`), which RFC 9112
-    /// §3.2.2 says a server must accept although clients send it only to proxies. nil for `*` and
-    /// authority-form: these services are no proxies.
+    /// §3.2.2 says a server must accept although clients send it only to proxies. nil for `*`,
+    /// authority-form (these services are no proxies), other schemes and an empty host.
     static func originForm(of uri: String) -> Substring? {
         if uri.utf8.first == UInt8(ascii: "/") { return uri[...] }
-        guard let authority = ["http://", "https://"].lazy.compactMap({ afterPrefix($0, ignoringCase: uri) }).first else {
-            return nil
-        }
-        let pathStart = uri.utf8[authority...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? uri.endIndex
-        return pathStart == authority ? nil : uri[pathStart...]  // nil: an empty host
-    }
-
-    /// An absolute-form target without a path (`http://host`, `http://host?q`) asks for `/`.
-    private static func pathOrRoot(_ path: Substring) -> Substring {
-        path.isEmpty ? "/" : path
-    }
-
-    /// Where `string` goes on after `prefix` (lowercase ASCII), compared case-insensitively.
-    private static func afterPrefix(_ prefix: String, ignoringCase string: String) -> String.Index? {
-        var index = string.utf8.startIndex
-        for expected in prefix.utf8 {
-            guard index != string.utf8.endIndex else { return nil }
-            let byte = string.utf8[index]
-            guard (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == expected : byte == expected else {
-                return nil
-            }
-            index = string.utf8.index(after: index)
-        }
-        return index
+        guard let colon = uri.utf8.firstIndex(of: UInt8(ascii: ":")), uri[colon...].hasPrefix("://"),
+            ["http", "https"].contains(uri[..<colon].lowercased())
+        else { return nil }
+        let authority = uri[uri.utf8.index(colon, offsetBy: 3)...]
+        let pathStart = authority.utf8.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? authority.endIndex
+        return pathStart == authority.startIndex ? nil : authority[pathStart...]
     }
 
     /// `/a/b` → `["a", "b"]`, each percent-decoded; one pass over the bytes (a `/` is always
