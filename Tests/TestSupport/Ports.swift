@@ -7,11 +7,19 @@ import Glibc
 
 /// Loopback ports for servers started by tests.
 public enum Ports {
-    /// A port that was free a moment ago: the kernel picks it for a socket bound to port 0.
-    /// Each call returns a different port within the process, so parallel tests do not collide.
+    /// A port that was free a moment ago, for a server a test starts. Each call returns a
+    /// different port within the process, so parallel tests do not collide.
+    ///
+    /// It lies below the kernel's ephemeral range: a port the kernel chose for a probe socket
+    /// bound to port 0 went back to it on close, and it could give that port to the next
+    /// in-process listener bound to port 0 (a test's own HTTP server) before the test's server
+    /// started. That server then failed to bind while the other listener passed its readiness
+    /// check (a Redis test read "HTTP/1.1 …").
     public static func free() -> Int {
+        let range = 10_000..<ephemeralRangeStart()
         while true {
-            let port = kernelChosenPort()
+            let port = Int.random(in: range)
+            guard isBindable(port, type: SOCK_STREAM), isBindable(port, type: SOCK_DGRAM) else { continue }
             let isNew = handedOut.withLock { $0.insert(port).inserted }
             if isNew { return port }
         }
@@ -31,19 +39,23 @@ public enum Ports {
 
     private static let handedOut = Locked<Set<Int>>([])
 
-    private static func kernelChosenPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    /// The first port the kernel hands to sockets bound to port 0 and to outgoing connections
+    /// (`net.ipv4.ip_local_port_range`; 32768 by default).
+    private static func ephemeralRangeStart() -> Int {
+        let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+        let first = text?.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }
+        return max(first ?? 32768, 10_001)
+    }
+
+    /// Whether a socket of `type` (TCP, or UDP for dnsmasq) can bind 127.0.0.1:`port` right now.
+    private static func isBindable(_ port: Int, type: __socket_type) -> Bool {
+        let fd = socket(AF_INET, Int32(type.rawValue), 0)
         precondition(fd >= 0, "socket() failed: \(errno)")
         defer { close(fd) }
-        var address = sockaddr_in.loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                precondition(bind(fd, $0, length) == 0, "bind() failed: \(errno)")
-                precondition(getsockname(fd, $0, &length) == 0, "getsockname() failed: \(errno)")
-            }
+        var address = sockaddr_in.loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
