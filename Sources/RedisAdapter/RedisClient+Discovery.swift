@@ -1,0 +1,26 @@
+import Discovery
+import Logging
+
+extension RedisClient {
+    /// Redis as every service finds it: the first target of `_main._tcp.redis.<namespace>.<suffix>`,
+    /// looked up again before every reconnect, so a Redis that comes back at another address is
+    /// found again. Each caller chooses its timeouts: a blocking reader needs a command timeout
+    /// longer than its block, a writer on a page's path a short one.
+    public static func discovered(
+        by resolver: ServiceResolver, logger: Logger, connectTimeout: Duration = .seconds(2), commandTimeout: Duration = .seconds(5)
+    ) -> RedisClient {
+        RedisClient(
+            endpoint: discoveredEndpoint(resolver), logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout
+        )
+    }
+
+    /// The endpoint of `discovered(by:…)`.
+    public static func discoveredEndpoint(_ resolver: ServiceResolver) -> Endpoint {
+        {
+            guard let target = try await resolver.resolve(.redis).first else {
+                throw RedisError(.connection, "DNS returned no target for \(resolver.config.srvName(.redis))")
+            }
+            return (target.host, target.port)
+        }
+    }
+}
