@@ -15,6 +15,9 @@ public struct AuditAppend: Codable, Sendable, Equatable {
     public static let maximumIDLength = 64
     /// Longest `calc` accepted, in Unicode scalars (a calculation, not a document store).
     public static let maximumCalcLength = 1000
+    /// Largest body a sender may send (auditservice answers 413 beyond: the runtime's body
+    /// limit); the webapp's outbox dead-letters larger records rather than loading them.
+    public static let maximumBodySize = 64 * 1024
 
     public let id: String
     public let calc: String
@@ -24,6 +27,17 @@ public struct AuditAppend: Codable, Sendable, Equatable {
         self.id = id
         self.calc = calc
         self.calcResult = calcResult
+    }
+
+    /// The body, written by hand as `EventQueueContract` writes its messages (what JSONEncoder
+    /// with `.withoutEscapingSlashes` writes): it is on every calculation's path.
+    public var json: String {
+        var json = #"{"id":""#
+        JSONString.appendEscaped(id, to: &json)
+        json += #"","calc":""#
+        JSONString.appendEscaped(calc, to: &json)
+        json += #"","calcResult":\#(calcResult)}"#
+        return json
     }
 
     /// Ids are 1 to 64 bytes of ASCII letters, digits, `-`, `_` and `:` (what `UniqueIDs` makes,

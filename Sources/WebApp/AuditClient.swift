@@ -34,8 +34,7 @@ struct AuditClient: Sendable {
     /// Throws `ServiceUnavailable` (worth retrying) or `Rejected` (not). Idempotent on
     /// `append.id`: a retry after a lost reply stores nothing twice.
     func append(_ append: AuditAppend) async throws {
-        let json = try JSONEncoder().encode(append)
-        let reply = try await client.post(AuditAppend.path, json: ByteBuffer(bytes: json))
+        let reply = try await client.post(AuditAppend.path, json: ByteBuffer(string: append.json))
         switch reply.status.code {
         case 200..<300:
             return
