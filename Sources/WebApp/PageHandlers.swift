@@ -23,10 +23,16 @@ struct PageHandlers: Sendable {
         do {
             switch try await dependencies.adder.add(a, b) {
             case .sum(let sum):
-                // Every result shown is in the history: a calculation the history cannot take is not shown as done.
-                guard await dependencies.auditRecorder.record(AuditRecord(calc: "\(a)+\(b)", calcResult: sum)) != .refused else {
-                    request.logger.warning("audit history full, calculation refused")
+                // Every result shown is durable in the history first: one it cannot take is not shown as done.
+                switch await dependencies.auditRecorder.record(AuditRecord(calc: "\(a)+\(b)", calcResult: sum)) {
+                case .recorded:
+                    break
+                case .historyFull:
                     page.error = "The calculation history is not taking new entries right now. Please try again in a moment."
+                    return pages.add(page, status: .serviceUnavailable)
+                case .unavailable:
+                    page.error = "The calculation could not be recorded in the history right now, so it was not done. "
+                        + "Please try again in a moment."
                     return pages.add(page, status: .serviceUnavailable)
                 }
                 page.result = .init(first: String(a), second: String(b), sum: String(sum))

@@ -4,7 +4,6 @@ import Logging
 import NIOHTTP1
 import MongoAdapter
 import RedisAdapter
-import Synchronization
 import TestSupport
 import Testing
 @testable import WebApp
@@ -73,8 +72,9 @@ import Testing
 
     @Test func mongoStalledTwentySecondsUnderCalculationsEveryCalculationIsStoredOnce() async throws {
         let environment = try await AuditEnvironment(logLevel: "info")
+        let redis = try await RedisServer.start()
         try await Harness.with { harness in
-            let (app, _) = try harness.makeApp(auditTargets: [environment.target])
+            let (app, _) = try harness.makeApp(auditTargets: [environment.target], outbox: Harness.outbox(redisPort: redis.port))
             try await app.test { web in
                 let stall = Task {
                     try await Task.sleep(for: .seconds(3))
@@ -100,10 +100,9 @@ import Testing
 
     @Test func tenThousandCalculationsAtFullSpeedAreAllInTheHistory() async throws {
         let environment = try await AuditEnvironment()
+        let redis = try await RedisServer.start()
         try await Harness.with { harness in
-            var settings = Harness.quickAuditSettings
-            settings.capacity = 1_000  // smaller than the load: a full queue must slow pages, not drop records
-            let (app, dependencies) = try harness.makeApp(auditTargets: [environment.target], audit: settings)
+            let (app, _) = try harness.makeApp(auditTargets: [environment.target], outbox: Harness.outbox(redisPort: redis.port))
             try await app.test { web in
                 let clock = ContinuousClock()
                 let started = clock.now
@@ -115,35 +114,8 @@ import Testing
                 #expect(shown.count == 10_000)
                 #expect(stored.count == 10_000)
                 #expect(Set(stored) == Set(shown))
-                #expect(dependencies.auditRecorder.queued == 0)
-            }
-        }
-    }
-
-    @Test func recordsUndeliveredAtShutdownAreParkedAndTheNextStartDeliversThem() async throws {
-        let environment = try await AuditEnvironment()
-        let redis = try await RedisServer.start()
-        let parking = RedisAuditParking(client: RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "parking")))
-        let shownBox = Mutex<[String]>([])
-        try await Harness.with { harness in
-            // auditservice unreachable: nothing can be delivered before this webapp stops.
-            let (app, _) = try harness.makeApp(auditTargets: [Harness.closedTarget()], auditParking: parking)
-            try await app.test { web in
-                let calculated = await Self.calculate(web, count: 50, concurrency: 5)
-                shownBox.withLock { $0 = calculated }
-            }
-        }
-        let shown = shownBox.withLock { $0 }
-        #expect(shown.count == 50)
-        #expect(try await parking.parked().count == 50, "parked on shutdown")
-
-        try await Harness.with { harness in
-            let (app, _) = try harness.makeApp(auditTargets: [environment.target], auditParking: parking)
-            try await app.test { _ in
-                let stored = try await Self.waitForStored(environment, count: 50, timeout: .seconds(30))
-                #expect(Set(stored) == Set(shown) && stored.count == 50, "\(stored.count) stored")
-                let emptied = await eventually(timeout: .seconds(10)) { (try? await parking.parked().isEmpty) == true }
-                #expect(emptied, "delivered records leave the parking list")
+                let outbox = AuditOutboxTests.redis(redis.port)
+                #expect(await eventually { (try? await AuditOutboxTests.length(outbox)) == 0 }, "the outbox is empty again")
             }
         }
     }

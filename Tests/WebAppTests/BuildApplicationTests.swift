@@ -17,7 +17,7 @@ import Testing
             auditservice: ListedTargets(service: "auditservice") { [audit] },
             findAdderservice: findAdder
         )
-        return try WebApp.buildApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink())
+        return WebApp.buildApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink(), outbox: nil)
     }
 
     struct LookupFailed: Error {}
@@ -41,7 +41,7 @@ import Testing
         }
     }
 
-    @Test func auditFailuresAndEventDropsAreOnMetrics() async throws {
+    @Test func auditRecordsAndEventDropsAreOnMetrics() async throws {
         try await Harness.with { harness in
             try await Self.app(harness) { [] }.test { client in
                 let calculation = try await client.submitAdd(first: "1", second: "2")
@@ -50,7 +50,8 @@ import Testing
                 #expect(metrics.status == .ok)
                 let text = String(buffer: metrics.body)
                 #expect(text.contains("webapp_events_dropped_total"))
-                #expect(text.contains("webapp_audit_append_failures_total"))
+                #expect(text.contains(#"webapp_audit_records_total{path="direct"} 1"#), "\(text)")
+                #expect(text.contains("webapp_audit_records_refused_total"))
             }
         }
     }

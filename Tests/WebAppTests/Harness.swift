@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import RedisAdapter
 import ServiceRuntime
 import Synchronization
 import TestSupport
@@ -60,11 +61,11 @@ struct Harness: Sendable {
     var adderTarget: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: adderServer.port) }
     var auditTarget: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: auditServer.port) }
 
-    /// Short retries and a short shutdown drain, so tests about failures finish quickly.
-    static var quickAuditSettings: AuditRecorder.Settings {
-        var settings = AuditRecorder.Settings()
+    /// Short pauses, so tests about failures finish quickly.
+    static var quickDelivery: AuditDelivery.Settings {
+        var settings = AuditDelivery.Settings()
+        settings.poll = .milliseconds(20)
         settings.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
-        settings.drainTimeout = .seconds(2)
         return settings
     }
 
@@ -78,13 +79,23 @@ struct Harness: Sendable {
     /// A loopback port nothing listens on: a service that is down.
     static func closedTarget() -> ServiceTarget { ServiceTarget(host: "127.0.0.1", port: Ports.free()) }
 
+    /// An audit outbox in the redis-server on `port`, with the webapp's timeouts.
+    static func outbox(redisPort port: Int, settings: AuditOutbox.Settings = .init()) -> AuditOutbox {
+        let logger = Logger(label: "outbox")
+        return AuditOutbox(
+            writer: RedisClient(endpoint: { ("127.0.0.1", port) }, logger: logger, connectTimeout: .milliseconds(500), commandTimeout: .seconds(1)),
+            reader: RedisClient(endpoint: { ("127.0.0.1", port) }, logger: logger), settings: settings
+        )
+    }
+
     /// The webapp's server and background services; `adderTargets`/`auditTargets` choose where
-    /// the calls go (default: the test servers).
+    /// the calls go (default: the test servers). Without an `outbox` every calculation is
+    /// recorded with auditservice directly.
     func makeApp(
         adderTargets: [ServiceTarget]? = nil, auditTargets: [ServiceTarget]? = nil,
         adderSelector: (any TargetSelector)? = nil,
         sink: any EventSink = MemoryEventSink(), events: EventRecorder.Settings = .init(),
-        audit auditSettings: AuditRecorder.Settings? = nil, auditParking: (any AuditParking)? = nil,
+        outbox: AuditOutbox? = nil, delivery: AuditDelivery.Settings = Harness.quickDelivery,
         extraRoutes: (any Routes)? = nil
     ) throws -> (app: ServiceApplication, dependencies: WebAppDependencies) {
         let adderList = adderTargets ?? [adderTarget]
@@ -97,18 +108,18 @@ struct Harness: Sendable {
         let audit = AuditClient(client: ServiceHTTPClient(
             service: "auditservice", http: connections, selector: ListedTargets(service: "auditservice") { auditList }
         ))
-        let auditSettings = auditSettings ?? Self.quickAuditSettings
+        var recording = AuditRecorder.Settings()
+        recording.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
         let dependencies = WebAppDependencies(
             adder: adder, audit: audit,
-            auditRecorder: AuditRecorder(audit: audit, parking: auditParking, settings: auditSettings, logger: logger),
+            auditRecorder: AuditRecorder(outbox: outbox, audit: audit, settings: recording, logger: logger),
             events: EventRecorder(sink: sink, settings: events, logger: logger)
         )
+        let deliveries = outbox.map { [AuditDelivery(outbox: $0, audit: audit, settings: delivery, logger: logger)] } ?? []
         // The runtime's server, so the pages are served as in production.
         let pages = PageRenderer()
         let routes = FirstOf(first: extraRoutes, then: WebAppRoutes(pages: pages, dependencies: dependencies))
-        let app = runtime.makeApplication(
-            routes: routes, errors: WebAppRoutes.errorPages(pages), services: [dependencies.auditRecorder, dependencies.events]
-        )
+        let app = runtime.makeApplication(routes: routes, errors: WebAppRoutes.errorPages(pages), services: deliveries + [dependencies.events])
         return (app, dependencies)
     }
 }

@@ -85,13 +85,18 @@ final class TestAudit: Sendable {
         let result: Int64
     }
     private struct AppendBody: Decodable {
+        let id: String?
         let calc: String
         let calcResult: Int64
     }
 
     let entries = Synchronization.Mutex<[Stored]>([])
+    /// Ids stored, so a repeated append stores nothing twice (as auditservice does).
+    private let ids = Synchronization.Mutex<Set<String>>([])
     let appendAttempts = Atomic<Int>(0)
     let failAppends = Atomic<Int>(0)
+    /// Appends with these ids are refused (400), as auditservice refuses a malformed record.
+    let rejectIDs = Synchronization.Mutex<Set<String>>([])
 
     func preload(_ stored: [Stored]) { entries.withLock { $0.append(contentsOf: stored) } }
     var stored: [Stored] { entries.withLock { $0 } }
@@ -105,6 +110,12 @@ final class TestAudit: Sendable {
             return TestAdder.json(.serviceUnavailable, #"{"error":"database unreachable"}"#)
         }
         let body = try JSONDecoder().decode(AppendBody.self, from: Data(request.body.readableBytesView))
+        if let id = body.id, rejectIDs.withLock({ $0.contains(id) }) {
+            return TestAdder.json(.badRequest, #"{"error":"invalid id"}"#)
+        }
+        if let id = body.id, !ids.withLock({ $0.insert(id).inserted }) {
+            return TestAdder.json(.created, #"{"ok":true}"#)
+        }
         let ts = Int64(Date().timeIntervalSince1970 * 1000)
         entries.withLock { $0.append(Stored(ts: ts, calc: body.calc, result: body.calcResult)) }
         return TestAdder.json(.created, #"{"ok":true}"#)

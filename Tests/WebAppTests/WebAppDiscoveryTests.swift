@@ -41,7 +41,7 @@ import TestSupport
             let empty = try await DNSServer.start(records: [])
             for (server, expected) in [(dns, HTTPResponseStatus.ok), (empty, .serviceUnavailable)] {
                 let targets = WebAppTargets.discovered(by: Self.resolver(server))
-                let app = try WebApp.buildApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink())
+                let app = WebApp.buildApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink(), outbox: nil)
                 try await app.test { client in
                     let ready = try await client.execute(uri: "/readyz", method: .GET)
                     #expect(ready.status == expected)

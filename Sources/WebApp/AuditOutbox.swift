@@ -1,0 +1,144 @@
+import Contracts
+import RedisAdapter
+
+/// The durable outbox of audit records: a Redis stream, `webapp:audit:outbox`, that every
+/// webapp adds a calculation's `/append` body to before its page is sent, and that the webapps'
+/// `AuditDelivery` services drain into auditservice as one consumer group.
+///
+/// A stream rather than a list because a consumer group keeps, per entry, which consumer took it
+/// and when: entries a webapp took and never acknowledged (it was killed, or auditservice failed)
+/// are claimed again by any webapp once they have been idle `Settings.claimAfter` (XAUTOCLAIM),
+/// with no bookkeeping of who is alive. Delivery is at least once and auditservice stores one
+/// record per id, so a calculation is stored exactly once.
+///
+/// The writer and the reader use connections of their own: the writer is on a page's path and
+/// must not wait behind a batch being read.
+struct AuditOutbox: Sendable {
+    struct Keys: Sendable, Equatable {
+        /// The stream: one entry per calculation, field `record` holding the `/append` body.
+        let stream: String
+        /// Entries that can never be delivered (no record, too large, refused by auditservice),
+        /// as JSON envelopes with the reason: a list, newest first.
+        let dead: String
+        /// The consumer group every webapp reads in.
+        let group: String
+        /// Where a webapp of the previous design parked what it could not deliver: moved into
+        /// the stream at start, so an upgrade loses nothing.
+        let legacyParking: String
+
+        static let standard = Keys(
+            stream: "webapp:audit:outbox", dead: "webapp:audit:dead", group: "delivery", legacyParking: "webapp:audit:pending"
+        )
+    }
+
+    struct Settings: Sendable {
+        /// Entries the stream may hold; a calculation beyond it is refused (503), not dropped
+        /// later. About 150 bytes of Redis memory each.
+        var capacity = 200_000
+        /// Entries one delivery round reads and appends concurrently.
+        var batchSize = 64
+        /// An entry taken by a webapp and not acknowledged for this long is taken again by any
+        /// webapp. Longer than one append may take (connect 0.5 s + 3 s deadline), so a live
+        /// webapp's append in flight is rarely repeated (a repeat would be harmless anyway).
+        var claimAfter: Duration = .seconds(10)
+        /// `record` bodies over this size are dead-lettered by the read script, inside Redis:
+        /// the webapp never loads one (a record is about 100 bytes).
+        var maximumRecordSize = AuditAppend.maximumBodySize
+        init() {}
+    }
+
+    /// How an add ended.
+    enum Added: Equatable, Sendable {
+        case added
+        /// The stream holds `capacity` entries: the history is far behind.
+        case full
+    }
+
+    let writer: RedisClient
+    let reader: RedisClient
+    let keys: Keys
+    let settings: Settings
+
+    init(writer: RedisClient, reader: RedisClient, keys: Keys = .standard, settings: Settings = Settings()) {
+        self.writer = writer
+        self.reader = reader
+        self.keys = keys
+        self.settings = settings
+    }
+
+    /// Adds one record; returns once Redis has it. Throws a `RedisError` when Redis cannot be
+    /// reached or answers with an error: the caller records the calculation another way.
+    func add(_ body: String) async throws(RedisError) -> Added {
+        let reply = try await OutboxScripts.add.run(on: writer, keys: [keys.stream], arguments: ["\(settings.capacity)", body])
+        return reply.integer == 0 ? .full : .added
+    }
+
+    /// One taken entry: its stream id and its `/append` body.
+    struct Entry: Sendable, Equatable {
+        let id: String
+        let body: String
+    }
+
+    /// What one read gave: entries to deliver, where the next claim continues, how many
+    /// entries the stream holds and how many the script dead-lettered.
+    struct Batch: Sendable {
+        var entries: [Entry]
+        var cursor: String
+        var length: Int
+        var deadLettered: Int
+    }
+
+    /// Up to `batchSize` entries for `consumer`: first those idle longer than `claimAfter`
+    /// (taken by a webapp that died, or failed earlier), from `cursor` on, else new ones.
+    func read(consumer: String, cursor: String, now: Int64) async throws(RedisError) -> Batch {
+        let reply = try await OutboxScripts.read.run(
+            on: reader, keys: [keys.stream, keys.dead],
+            arguments: [
+                keys.group, consumer, "\(settings.batchSize)", "\(settings.claimAfter.milliseconds)", cursor,
+                "\(settings.maximumRecordSize)", "\(now)",
+            ]
+        )
+        guard let parts = reply.array, parts.count == 4, let next = parts[0].string, let taken = parts[1].array,
+            let length = parts[2].integer, let dead = parts[3].integer
+        else { throw RedisError(.reply, "unexpected reply from the outbox read script: \(reply)") }
+        let entries = taken.compactMap { pair -> Entry? in
+            guard let fields = pair.array, fields.count == 2, let id = fields[0].string, let body = fields[1].string else { return nil }
+            return Entry(id: id, body: body)
+        }
+        return Batch(entries: entries, cursor: next, length: Int(length), deadLettered: Int(dead))
+    }
+
+    /// Removes delivered entries, and moves `dead` ones (id, envelope) to the dead-letter list,
+    /// in one call.
+    func settle(delivered: [String], dead: [(id: String, envelope: String)]) async throws(RedisError) {
+        guard !delivered.isEmpty || !dead.isEmpty else { return }
+        let arguments = [keys.group, "\(delivered.count)"] + delivered + dead.flatMap { [$0.id, $0.envelope] }
+        _ = try await OutboxScripts.settle.run(on: reader, keys: [keys.stream, keys.dead], arguments: arguments)
+    }
+
+    /// Creates the group when missing and moves records parked by the previous design into the
+    /// stream. Safe to run by every webapp at every start.
+    func prepare() async throws(RedisError) -> Int {
+        let reply = try await OutboxScripts.prepare.run(
+            on: reader, keys: [keys.stream, keys.legacyParking], arguments: [keys.group]
+        )
+        return Int(reply.integer ?? 0)
+    }
+
+    /// Forgets consumers (webapps gone long ago) that hold no entries and were idle longer than
+    /// `idleFor`; a consumer with entries is kept, so nothing it took is lost.
+    func forgetIdleConsumers(idleFor: Duration) async throws(RedisError) -> Int {
+        let reply = try await OutboxScripts.forgetIdleConsumers.run(
+            on: reader, keys: [keys.stream], arguments: [keys.group, "\(idleFor.milliseconds)"]
+        )
+        return Int(reply.integer ?? 0)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for Redis arguments.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
