@@ -2,8 +2,9 @@
 # Benchmark: the webapp's pages under load, with event recording on.
 #
 #   1. release builds of webapp, adderservice and auditservice;
-#   2. redis-server, nx-27017 (for auditservice), adderservice, auditservice and dnsmasq (the
-#      SRV records of the local environment) on free loopback ports;
+#   2. redis-server (append-only file synced every second, as the manifests run it), nx-27017
+#      (for auditservice), adderservice, auditservice and dnsmasq (the SRV records of the local
+#      environment) on free loopback ports;
 #   3. the webapp pinned to one core (taskset), wrk pinned to another:
 #      a. GET /add                 (target >= 0.3x nginx serving the same page from core 0 in the
 #                                   same run, p99 <= 5 ms)
@@ -13,8 +14,12 @@
 #
 # Usage: bench/webapp.sh [seconds per run (default 10)] [connections for GET /add (default 32)]
 #        CALLGRIND=1 bench/webapp.sh   instead counts the webapp's instructions per request (callgrind)
+#        RATE=1000 bench/webapp.sh     instead measures calculations at a steady 1,000/s (hey: 10
+#                                      clients at 100/s each), latency percentiles and status codes
+#        PREVIOUS=<webapp binary>      with CALLGRIND or RATE: also runs an earlier build in the same
+#                                      run (same dependencies), before this one
 #        DEPS_CPUS=1 bench/webapp.sh   keeps every dependency on wrk's core (see below)
-# Needs: swift, wrk, taskset, nginx, redis-server, redis-cli, dnsmasq, curl, .tools/venv/bin/nx-27017.
+# Needs: swift, wrk, hey, taskset, nginx, redis-server, redis-cli, dnsmasq, curl, .tools/venv/bin/nx-27017.
 set -euo pipefail
 
 seconds="${1:-10}"
@@ -67,7 +72,7 @@ done
 bin="$(cd "$root" && swift build -c release --show-bin-path)"
 
 redis_port="$(free_port)"
-taskset -c "$deps_cpus" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --protected-mode no \
+taskset -c "$deps_cpus" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec --dir "$work" --protected-mode no \
     >"$work/redis.log" 2>&1 &
 pids+=($!)
 mongo_port="$(free_port)"
@@ -96,20 +101,29 @@ pids+=($!)
 AUDITSERVICE_SERVICE_PORT="$audit_port" taskset -c "$deps_cpus" "$bin/auditservice" >"$work/auditservice.log" 2>&1 &
 audit_pid=$!
 pids+=("$audit_pid")
-web_port="$(free_port)"
-webapp=("$bin/webapp")
-if [ -n "${CALLGRIND:-}" ]; then
-    # valgrind 3.19 cannot read Swift 6's DWARF 5: a copy without debug sections (symbols stay).
-    strip --strip-debug -o "$work/webapp" "$bin/webapp"
-    READY_TRIES=1200  # valgrind starts slowly
-    webapp=(valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$work/cg.out" "$work/webapp")
-fi
-WEBAPP_SERVICE_PORT="$web_port" taskset -c 0 "${webapp[@]}" >"$work/webapp.log" 2>&1 &
-web_pid=$!
-pids+=("$web_pid")
 wait_until_ready "http://127.0.0.1:$adder_port/healthz" adderservice "$work/adderservice.log"
 wait_until_ready "http://127.0.0.1:$audit_port/readyz" auditservice "$work/auditservice.log"
-wait_until_ready "http://127.0.0.1:$web_port/readyz" webapp "$work/webapp.log"
+
+# Starts a webapp binary on core 0 (under callgrind with CALLGRIND set): sets web_port, web_pid.
+start_webapp() {  # binary, log name
+    local binary="$1" log="$work/$2.log" command=("$1")
+    web_port="$(free_port)"
+    if [ -n "${CALLGRIND:-}" ]; then
+        # valgrind 3.19 cannot read Swift 6's DWARF 5: a copy without debug sections (symbols stay).
+        strip --strip-debug -o "$work/$2" "$binary"
+        READY_TRIES=1200  # valgrind starts slowly
+        command=(valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$work/cg.out" "$work/$2")
+    fi
+    WEBAPP_SERVICE_PORT="$web_port" taskset -c 0 "${command[@]}" >"$log" 2>&1 &
+    web_pid=$!
+    pids+=("$web_pid")
+    wait_until_ready "http://127.0.0.1:$web_port/readyz" webapp "$log"
+}
+
+stop_webapp() {
+    kill "$web_pid" 2>/dev/null || true
+    wait "$web_pid" 2>/dev/null || true
+}
 
 cat >"$work/calculate.lua" <<'LUA'
 wrk.method = "POST"
@@ -132,6 +146,11 @@ run_wrk() {  # name, connections, url, [lua script]
     printf '%-44s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name ($connections conn)" "$rate" "$p50" "$p99" "${non2xx:-0}"
 }
 
+# Every webapp to measure: the earlier build first, when one is given.
+builds=()
+if [ -n "${PREVIOUS:-}" ]; then builds+=("previous:$PREVIOUS"); fi
+builds+=("this:$bin/webapp")
+
 if [ -n "${CALLGRIND:-}" ]; then  # instructions per request: counters zeroed after a warm-up
     count() {  # name, url, [lua script]
         local script=() requests instructions
@@ -146,10 +165,37 @@ if [ -n "${CALLGRIND:-}" ]; then  # instructions per request: counters zeroed af
         rm -f "$work"/cg.out.*
         echo "$1: $requests requests, $((instructions / requests)) instructions per request"
     }
-    count "GET /add" "http://127.0.0.1:$web_port/add"
-    count "POST /add/calculate" "http://127.0.0.1:$web_port/add/calculate" "$work/calculate.lua"
+    for build in "${builds[@]}"; do
+        echo "== ${build%%:*} (${build#*:})"
+        start_webapp "${build#*:}" "webapp-${build%%:*}"
+        count "GET /add" "http://127.0.0.1:$web_port/add"
+        count "POST /add/calculate" "http://127.0.0.1:$web_port/add/calculate" "$work/calculate.lua"
+        stop_webapp
+    done
     exit 0
 fi
+
+if [ -n "${RATE:-}" ]; then  # a steady rate of calculations: latency, not throughput
+    per_client=$((RATE / 10))
+    echo "== ${RATE} calculations/s for ${seconds} s ($(date -u +%Y-%m-%dT%H:%MZ), load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    for build in "${builds[@]}"; do
+        start_webapp "${build#*:}" "webapp-${build%%:*}"
+        url="http://127.0.0.1:$web_port/add/calculate"
+        form=(-m POST -T application/x-www-form-urlencoded -d "first=1234&second=5678")
+        taskset -c 1 hey -z 2s -c 10 -q "$per_client" "${form[@]}" "$url" >/dev/null  # warm-up
+        taskset -c 1 hey -z "${seconds}s" -c 10 -q "$per_client" "${form[@]}" "$url" >"$work/hey.txt"
+        awk -v name="${build%%:*}" '
+            /Requests\/sec/ { rate = $2 }
+            $1 == "50%" { p50 = $3 * 1000 } $1 == "90%" { p90 = $3 * 1000 } $1 == "99%" { p99 = $3 * 1000 }
+            /^ *\[[0-9]+\]/ { codes = codes " " $1 "×" $2 }
+            END { printf "%-9s %8.1f calc/s   p50 %6.2f ms   p90 %6.2f ms   p99 %6.2f ms  %s\n", name, rate, p50, p90, p99, codes }
+        ' "$work/hey.txt"
+        stop_webapp
+    done
+    exit 0
+fi
+
+start_webapp "$bin/webapp" webapp
 
 redis() { redis-cli -p "$redis_port" "$@"; }
 redis del eventservice >/dev/null
