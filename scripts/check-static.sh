@@ -4,7 +4,8 @@
 #   - every kustomize overlay (and deploy.sh's rendering of it) rendered by `kubectl kustomize`
 #     and accepted by `kubernetes-validate --strict` for Kubernetes 1.33 and the newest it knows;
 #   - docker-compose.yml against the Compose Specification, its DNS zone with named-checkzone;
-#   - Prometheus: the rules (deployment/components/monitoring/rules) checked and their unit tests run. The
+#   - Prometheus: the local environment's configuration (fuge/prometheus.yml) with promtool,
+#     the rules (deployment/components/monitoring/rules) checked and their unit tests run. The
 #     cluster's configuration uses kubernetes_sd_configs, which Debian's Prometheus is built
 #     without: DeploymentTests checks it with promtool on pods of the rendered manifests instead;
 #   - shellcheck on every *.sh in the repository, scripts/* and .ci/run.
@@ -79,6 +80,7 @@ echo "== compose and DNS zone"
 echo "== Prometheus configuration, rules and rule tests"
 promtool="$(tool promtool)"
 monitoring=deployment/components/monitoring
+"$promtool" check config fuge/prometheus.yml || fail "promtool check config fuge/prometheus.yml"
 "$promtool" check rules "$monitoring"/rules/*.yml || fail "promtool check rules"
 "$promtool" test rules "$monitoring"/tests/*.yml || fail "promtool test rules"
 

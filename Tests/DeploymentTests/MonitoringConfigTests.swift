@@ -4,9 +4,10 @@ import Testing
 import TestSupport
 import Yams
 
-/// Prometheus's configuration against the manifests and the service table: the cluster's
+/// Prometheus's two configurations against the manifests and the service table: the cluster's
 /// (deployment/components/monitoring/prometheus.yml, kubernetes_sd_configs) run by promtool on
-/// the pods the rendered cloud overlay would make, and the rules watching every service.
+/// the pods the rendered cloud overlay would make, the local one (fuge/prometheus.yml, DNS SRV)
+/// naming the port each Service's scrape annotation names, and the rules watching every service.
 @Suite("Prometheus's configuration agrees with the manifests")
 struct MonitoringConfigTests {
     static let component = "deployment/components/monitoring"
@@ -84,6 +85,32 @@ struct MonitoringConfigTests {
         let entries = try #require(json as? [[String: Any]], "\(result.standardOutput)")
         try #require(entries.count == groups.count, "promtool reported \(entries.count) of \(groups.count) targets")
         return entries.map { $0["labels"] as? [String: String] ?? [:] }
+    }
+
+    // MARK: the local environment
+
+    @Test("fuge/prometheus.yml finds each service by the SRV name of the port its scrape annotation names")
+    func localDiscovery() async throws {
+        let config = try YAMLValue.mapping(Yams.load(yaml: Repository.text("fuge/prometheus.yml")), at: "fuge/prometheus.yml")
+        let jobs = try YAMLValue.sequence(config["scrape_configs"], at: "scrape_configs").map { try YAMLValue.mapping($0, at: "job") }
+        let job = try #require(jobs.first { $0["job_name"] as? String == "micro" }, "no job micro")
+        let names = try YAMLValue.sequence(job["dns_sd_configs"], at: "dns_sd_configs").flatMap { entry in
+            let fields = try YAMLValue.mapping(entry, at: "dns_sd_configs")
+            #expect(fields["type"] as? String == "SRV")
+            return try YAMLValue.sequence(fields["names"], at: "names").map { try YAMLValue.string($0, at: "name") }
+        }
+        let manifests = try await ShippingConsistencyTests.manifests("cloud")
+        let defaults = DiscoveryConfig()
+        var expected: [String] = []
+        for service in Self.scraped {
+            let workload = try #require(manifests.workload(named: service.name))
+            let port = try #require(workload.podAnnotations["prometheus.io/port"].flatMap { Int($0) }, "\(service)")
+            let named = try #require(manifests.service(named: service.name)?.ports.first { $0.port == port }?.name,
+                                     "Service/\(service) has no named port \(port), the one its pods are scraped on")
+            expected.append("_\(named)._tcp.\(service.name).\(defaults.namespace).\(defaults.suffix)")
+        }
+        #expect(names.sorted() == expected.sorted())
+        #expect(config["rule_files"] as? [String] == ["../\(Self.component)/rules/*.yml"], "the cluster's rules")
     }
 
     // MARK: the rules

@@ -33,8 +33,8 @@ struct ShippingConsistencyTests {
     /// The rows built from this package: everything but the databases.
     static let builtServices: [MicroService] = [.adderservice, .auditservice, .eventservice, .webapp, .report]
     static let tableNames = Set(MicroService.all.map(\.name))
-    /// What watches the table's services: Prometheus in the cluster (deployment/components/monitoring),
-    /// from its upstream image.
+    /// What watches the table's services: Prometheus, locally (fuge.yml) and in the cluster
+    /// (deployment/components/monitoring), from its upstream image.
     static let monitoringNames: Set = ["prometheus"]
     static let builtNames = Set(Self.builtServices.map(\.name))
 
@@ -50,10 +50,10 @@ struct ShippingConsistencyTests {
         }
     }
 
-    @Test("fuge/fuge.yml names only services of the table, with the discovery defaults")
+    @Test("fuge/fuge.yml names only services of the table (and the Prometheus watching them), with the discovery defaults")
     func fugeGlobals() throws {
         let fuge = try FugeFile(yaml: Repository.text("fuge/fuge.yml"))
-        #expect(Set(fuge.services.keys).subtracting(Self.tableNames).isEmpty, "fuge.yml services not in the table")
+        #expect(Set(fuge.services.keys).subtracting(Self.tableNames) == Self.monitoringNames, "fuge.yml services not in the table")
         let defaults = DiscoveryConfig()
         #expect(fuge.global["dns_enabled"] as? Bool == true)
         #expect(fuge.global["dns_namespace"] as? String == defaults.namespace)

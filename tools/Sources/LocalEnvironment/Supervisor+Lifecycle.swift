@@ -92,12 +92,13 @@ extension Supervisor {
         guard component.current === instance else { return }
         instance.ready = true
         component.startFailures = 0
-        if announced {
+        if announced, generation > 1 {
             say("\(name) is ready again")
             return
         }
         say("\(name) ready (\(Announcement.seconds(elapsed)))")
-        if components.allSatisfy({ $0.ready || $0.held }) {
+        // The services' readiness gates the announcement; monitoring comes up beside them.
+        if !announced, components.filter({ $0.spec.role != .monitoring }).allSatisfy({ $0.ready || $0.held }) {
             announced = true
             let lines = Announcement.lines(
                 plan: plan, elapsed: elapsed, currentDirectory: FileManager.default.currentDirectoryPath
@@ -148,8 +149,9 @@ extension Supervisor {
         say(lines.joined(separator: "\n"))
     }
 
-    /// Services first (they drain while their databases and DNS are still there), then the
-    /// databases, then DNS: SIGTERM to each process group, SIGKILL after the grace period.
+    /// Monitoring first (it would only see the rest go), then the services (they drain while
+    /// their databases and DNS are still there), then the databases, then DNS: SIGTERM to each
+    /// process group, SIGKILL after the grace period.
     func stopAll() async {
         stopping = true
         for component in components {
@@ -157,7 +159,7 @@ extension Supervisor {
                 instance.probe?.cancel()
             }
         }
-        for role in [ComponentSpec.Role.service, .database, .dns] {
+        for role in [ComponentSpec.Role.monitoring, .service, .database, .dns] {
             let running = components.filter { $0.spec.role == role }.flatMap(\.processes).filter(\.isRunning)
             guard !running.isEmpty else { continue }
             for child in running { child.signal(SIGTERM) }
