@@ -3,7 +3,7 @@ public struct ComponentSpec: Sendable, Equatable {
     public enum Role: Int, Sendable, Comparable {
         // Start order is this order; stopping goes the other way, so the services drain while
         // their databases and DNS are still there, and Prometheus stops first, before it could
-        // see the services go. Monitoring does not hold up "micro is up": the services' readiness does.
+        // see the services go. Monitoring starts once the rest is ready (Supervisor.startMonitoring).
         case dns, database, service, monitoring
         public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rawValue < rhs.rawValue }
     }

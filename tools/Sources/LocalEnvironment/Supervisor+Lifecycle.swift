@@ -97,13 +97,14 @@ extension Supervisor {
             return
         }
         say("\(name) ready (\(Announcement.seconds(elapsed)))")
-        // The services' readiness gates the announcement; monitoring comes up beside them.
+        // The services' readiness gates the announcement; monitoring starts after it.
         if !announced, components.filter({ $0.spec.role != .monitoring }).allSatisfy({ $0.ready || $0.held }) {
             announced = true
             let lines = Announcement.lines(
                 plan: plan, elapsed: elapsed, currentDirectory: FileManager.default.currentDirectoryPath
             )
             say(lines.joined(separator: "\n"))
+            startMonitoring()
         }
     }
 
@@ -142,6 +143,7 @@ extension Supervisor {
 
     func reportNotReady() {
         guard !announced else { return }
+        startMonitoring()
         let waiting = components.filter { !$0.ready && !$0.held }
         guard !waiting.isEmpty else { return }
         var lines = ["still not ready after \(Announcement.seconds(options.readyTimeout)) (the system keeps running):"]

@@ -20,6 +20,11 @@ import Testing
             + ports.flatMap { ["--port", "\($0.key)=\($0.value)"] })
         try #require(await run.waitFor("micro is up", timeout: .seconds(90)), "\(run.log())")
         let prometheus = PrometheusAPI(port: ports["prometheus"] ?? 0)
+        // Prometheus starts once the services are ready, not beside them.
+        try #require(await run.waitFor("started prometheus (pid"), "\(run.log())")
+        let log = run.log()
+        let up = try #require(log.range(of: "micro is up")), started = try #require(log.range(of: "started prometheus (pid"))
+        #expect(up.lowerBound < started.lowerBound, "\(log)")
 
         let targets = try await prometheus.targetsEventually { targets in targets.count == 4 && targets.allSatisfy { $0.health == "up" } }
         try #require(Set(targets.map { $0.labels["service"] ?? "" }) == ["adderservice", "auditservice", "eventservice", "webapp"], "\(targets)")
