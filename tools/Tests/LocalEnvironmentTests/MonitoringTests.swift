@@ -34,8 +34,7 @@ import Testing
             // Found through the cluster's DNS names, on the port the local DNS gives.
             #expect(target.scrapeUrl == "http://\(service).micro.svc.cluster.local:\(ports[service] ?? 0)/metrics", "\(target)")
         }
-        // Before the first scrapes every service looked down (pending, even firing with a 3 s for:):
-        // that clears once all answer.
+        // Until its first scrapes Prometheus has no `up` series, and ServiceDown may be pending.
         // The scrapes stay in the services' log files, off the console.
         #expect(!run.log().contains("path=/metrics status=200"), "\(run.log())")
         let adderLog = try String(contentsOfFile: project.state + "/adderservice.log", encoding: .utf8)
