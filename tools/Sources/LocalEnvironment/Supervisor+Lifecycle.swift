@@ -12,7 +12,8 @@ extension Supervisor {
     /// Giving up: a component that exits `maxStartFailures` times in a row without ever becoming
     /// ready will not come up by retrying (a bad configuration, a missing library, a port taken
     /// meanwhile), and a half-started system only confuses; so the launcher says why, with the
-    /// component's last output, stops everything and exits non-zero. A component that crashes
+    /// component's last output, stops everything and exits non-zero — except for monitoring,
+    /// which the system does not need: that one is left stopped. A component that crashes
     /// after it was ready is restarted however often it happens — that is the developer's bug to
     /// see in the log, and the rest of the system stays up meanwhile.
     func handleExit(_ name: String, generation: Int, _ status: ExitStatus) -> Bool {
@@ -54,7 +55,11 @@ extension Supervisor {
         }
         if component.startFailures >= options.maxStartFailures {
             giveUp(on: component, status: status, lastLines: instance.child.lastLines)
-            return false
+            // Without monitoring the system still works: it keeps running, the rest of it watched by nobody.
+            guard component.spec.role == .monitoring else { return false }
+            component.held = true
+            say("the rest keeps running without \(name); `localenv start \(name)` tries again")
+            return true
         }
         component.quickExits = ranFor < .seconds(10) ? component.quickExits + 1 : 1
         let delay = restartDelay(quickExits: component.quickExits)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LocalEnvironment
 import NIOCore
 import TestSupport
 import Testing
@@ -63,6 +64,42 @@ import Testing
         _ = try await control("start adderservice", state: project.state)
         let resolved = try await prometheus.noServiceDownEventually()
         #expect(resolved, "ServiceDown still active after adderservice started again")
+        #expect(await run.terminate() == 0, "\(run.log())")
+    }
+
+    /// Prometheus is not what the system needs: one that cannot start (here, a configuration it
+    /// refuses) is given up on and left stopped, and everything else keeps running.
+    @Test func aPrometheusThatCannotStartIsGivenUpOnAndTheRestKeepsRunning() async throws {
+        let port = Ports.free()
+        let project = try ScratchProject(
+            fuge: ScratchProject.fuge("""
+                marker:
+                  type: process
+                  path: ../
+                  run: bin/marker
+                  ports:
+                    - main=\(port)
+                prometheus:
+                  type: container
+                  image: prom/prometheus
+                  ports:
+                    - http=\(Ports.free())
+                """),
+            // A service stand-in: ready (the launcher probes GET /readyz) as long as it runs.
+            scripts: ["marker": "exec python3 -m http.server \(port) --bind 127.0.0.1 --directory \"$(dirname \"$0\")/../www\""]
+        )
+        try FileManager.default.createDirectory(atPath: project.root + "/www", withIntermediateDirectories: true)
+        try "ready\n".write(toFile: project.root + "/www/readyz", atomically: true, encoding: .utf8)
+        try "scrape_configs: [{job_name: a}, {job_name: a}]\n".write(toFile: project.root + "/fuge/prometheus.yml", atomically: true, encoding: .utf8)
+        let run = try await LauncherRun(arguments: [
+            "--fuge", project.fugePath, "--state", project.state, "--max-start-failures", "2",
+        ])
+        #expect(await run.waitFor("the rest keeps running without prometheus"), "\(run.log())")
+        #expect(run.log().contains("giving up on prometheus: it exited 2 times in a row before becoming ready"), "\(run.log())")
+        try await Task.sleep(for: .seconds(1))
+        #expect(run.process.isRunning && Ports.isListening(port), "\(run.log())")
+        let table = try await control("ps", state: project.state).text
+        #expect(table.split(separator: "\n").contains { $0.hasPrefix("prometheus ") && $0.contains(" stopped ") }, "\(table)")
         #expect(await run.terminate() == 0, "\(run.log())")
     }
 
