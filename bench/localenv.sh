@@ -4,7 +4,9 @@
 #      measured outside the launcher (launch to its "micro is up" line) over RUNS runs;
 #   2. the whole system idle: VmRSS of the four services from /proc/<pid>/status (goal <= 80 MB
 #      in total), IDLE seconds after the last run came up.
-# Usage: bench/localenv.sh [bin folder, default .build/release]   (RUNS=5 IDLE=5 by default)
+#   3. Prometheus (the fuge.yml entry scripts/up runs, root only): its own RSS, apart from the
+#      four's; MONITORING=0 leaves it out, to compare the ready time with and without it.
+# Usage: bench/localenv.sh [bin folder, default .build/release]   (RUNS=5 IDLE=5 MONITORING=1 by default)
 # Build as scripts/up does first: scripts/build-release
 # Ports: 2xxxx versions of fuge.yml's, so a developer's running system on the usual ports stays
 # untouched. Results are printed; the raw launcher logs go to bench/results/localenv-*.raw.
@@ -19,7 +21,13 @@ done
 mkdir -p bench/results
 state=$(mktemp -d)
 ports=(--dns-port 25353 --port adderservice=28080 --port auditservice=28081 --port eventservice=28082
-  --port webapp=23000 --port mongo=27117 --port redis=26379)
+  --port webapp=23000 --port mongo=27117 --port redis=26379 --port prometheus=29090)
+components=(adderservice auditservice eventservice webapp mongo redis dns)
+if [[ ${MONITORING:-1} == 0 ]]; then
+  ports+=(--only "adderservice,auditservice,eventservice,webapp,mongo,redis")
+else
+  components+=(prometheus prometheus-dns)
+fi
 
 now() { date +%s.%N; }
 
@@ -46,7 +54,7 @@ stop() {
   wait "$launcher_pid" || { echo "bench: launcher exit status $? on SIGTERM; see $log" >&2; return 1; }
 }
 
-echo "# localenv bench, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# localenv bench, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), monitoring ${MONITORING:-1}"
 times=()
 for run in $(seq 1 "$runs"); do
   start=$(now)
@@ -65,11 +73,11 @@ printf 'ready time over %d runs: min %.2f s, median %.2f s, max %.2f s\n' "$runs
 
 sleep "$idle"
 total=0
-for name in adderservice auditservice eventservice webapp mongo redis dns; do
+for name in "${components[@]}"; do
   pid=$(grep -o "started $name (pid [0-9]*)" "$log" | tail -1 | grep -o "[0-9]*)" | tr -d ')')
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
   printf '  %-12s pid %-7s VmRSS %6.1f MB\n' "$name" "$pid" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
-  case $name in mongo | redis | dns) ;; *) total=$((total + rss)) ;; esac
+  case $name in mongo | redis | dns | prometheus*) ;; *) total=$((total + rss)) ;; esac
 done
 printf 'idle RSS of the four services after %d s: %.1f MB (goal <= 80 MB)\n' "$idle" "$(awk -v k="$total" 'BEGIN { print k / 1024 }')"
 stop

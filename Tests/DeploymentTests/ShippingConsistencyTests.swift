@@ -33,6 +33,9 @@ struct ShippingConsistencyTests {
     /// The rows built from this package: everything but the databases.
     static let builtServices: [MicroService] = [.adderservice, .auditservice, .eventservice, .webapp, .report]
     static let tableNames = Set(MicroService.all.map(\.name))
+    /// What watches the table's services: Prometheus, locally (fuge.yml) and in the cluster
+    /// (deployment/components/monitoring), from its upstream image.
+    static let monitoringNames: Set = ["prometheus"]
     static let builtNames = Set(Self.builtServices.map(\.name))
 
     // MARK: fuge
@@ -47,10 +50,10 @@ struct ShippingConsistencyTests {
         }
     }
 
-    @Test("fuge/fuge.yml names only services of the table, with the discovery defaults")
+    @Test("fuge/fuge.yml names only services of the table (and the Prometheus watching them), with the discovery defaults")
     func fugeGlobals() throws {
         let fuge = try FugeFile(yaml: Repository.text("fuge/fuge.yml"))
-        #expect(Set(fuge.services.keys).subtracting(Self.tableNames).isEmpty, "fuge.yml services not in the table")
+        #expect(Set(fuge.services.keys).subtracting(Self.tableNames) == Self.monitoringNames, "fuge.yml services not in the table")
         let defaults = DiscoveryConfig()
         #expect(fuge.global["dns_enabled"] as? Bool == true)
         #expect(fuge.global["dns_namespace"] as? String == defaults.namespace)
@@ -122,7 +125,7 @@ struct ShippingConsistencyTests {
         }
     }
 
-    @Test("every image the manifests reference is one docker/build.sh builds (or the database's own)", arguments: overlays)
+    @Test("every image the manifests reference is one docker/build.sh builds (or the database's or Prometheus's own)", arguments: overlays)
     func kubernetesImages(overlay: String) async throws {
         let manifests = try await Self.manifests(overlay)
         let built = try await Repository.imagesBuildScriptBuilds()
@@ -135,7 +138,7 @@ struct ShippingConsistencyTests {
                     // The local cluster pulls from the registry build.sh pushes to by default.
                     if overlay == "local" { #expect(built.contains(Self.repository(container.image)), "\(container.image)") }
                 } else {
-                    #expect(Self.tableNames.contains(name) && workload.name == name,
+                    #expect(Self.tableNames.union(Self.monitoringNames).contains(name) && workload.name == name,
                             "\(overlay) \(workload.kind)/\(workload.name): image \(container.image) is not built by docker/build.sh")
                 }
             }

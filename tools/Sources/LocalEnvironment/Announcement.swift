@@ -18,6 +18,10 @@ enum Announcement {
             }
         }
         lines.append("  report \(reportCommand(plan: plan, currentDirectory: currentDirectory))")
+        for spec in plan.components where spec.role == .monitoring {
+            // Debian's Prometheus serves its classic pages; the upstream image's are /alerts and /targets.
+            lines.append("  alerts http://localhost:\(spec.mainPort)/classic/alerts  (\(spec.name); /classic/targets: what it scrapes)")
+        }
         if let service = plan.records?.services.first {
             lines.append("  dns    dig @\(plan.dnsHost) -p \(plan.dnsPort) SRV \(service.name)")
         }

@@ -30,14 +30,23 @@ struct ComponentBuilder {
         )
     }
 
-    func component(for entry: FugeFile.Entry, ports: [FugeFile.NamedPort]) throws(LauncherError) -> ComponentSpec {
+    /// What runs for the entry: one process, or for Prometheus two (`PrometheusStandIn`).
+    func components(for entry: FugeFile.Entry, ports: [FugeFile.NamedPort]) throws(LauncherError) -> [ComponentSpec] {
         guard let port = ports.first?.number else {
             throw LauncherError("entry \(entry.name) has no ports: the launcher needs one to check readiness")
         }
-        switch entry.kind {
-        case .process: return try process(entry, port: port, ports: ports)
-        case .container: return try container(entry, port: port)
+        if Self.isPrometheus(entry) {
+            return try PrometheusStandIn.components(entry: entry.name, port: port, plan: plan, fugeFolder: fugeFolder, tools: tools)
         }
+        switch entry.kind {
+        case .process: return [try process(entry, port: port, ports: ports)]
+        case .container: return [try container(entry, port: port)]
+        }
+    }
+
+    /// A container of the image `prom/prometheus` (any registry or tag).
+    static func isPrometheus(_ entry: FugeFile.Entry) -> Bool {
+        entry.kind == .container && imageName(entry.image ?? "") == "prometheus"
     }
 
     /// A service: its `run` command (or the binary of that name in `--bin`), with the variables
@@ -81,7 +90,7 @@ struct ComponentBuilder {
     private func container(_ entry: FugeFile.Entry, port: Int) throws(LauncherError) -> ComponentSpec {
         let data = plan.stateDirectory + "/" + entry.name
         let (executable, arguments): (String, [String])
-        switch imageName(entry.image ?? "") {
+        switch Self.imageName(entry.image ?? "") {
         case "redis":
             executable = try tools.require("redis-server", for: entry.name)
             // No persistence: event counts start from zero each run, like a fresh container.
@@ -92,7 +101,7 @@ struct ComponentBuilder {
         case "mongo":
             (executable, arguments) = try mongo(entry: entry.name, port: port, data: data)
         default:
-            throw LauncherError("entry \(entry.name): no local stand-in for image \(entry.image ?? "") (known: mongo, redis)")
+            throw LauncherError("entry \(entry.name): no local stand-in for image \(entry.image ?? "") (known: mongo, redis, prometheus)")
         }
         return ComponentSpec(
             name: entry.name, role: .database, executable: executable, arguments: arguments,
@@ -118,7 +127,7 @@ struct ComponentBuilder {
     }
 
     /// `docker.io/library/mongo:7` → `mongo`.
-    private func imageName(_ image: String) -> String {
+    static func imageName(_ image: String) -> String {
         let last = image.split(separator: "/").last.map(String.init) ?? image
         return last.split(separator: ":").first.map(String.init) ?? last
     }

@@ -6,9 +6,11 @@ import Glibc
 #endif
 
 /// Where one component's output goes: every line into `<state>/<entry>.log` (emptied at each
-/// launch), and to the console all of a service's lines but of the servers (DNS, databases) only
-/// warnings and errors — their routine lines (nx-27017 logs every command, readiness pings
-/// included) would bury the services' own. `localenv logs <entry>` reads the file.
+/// launch), and to the console all of a service's lines but of the servers (DNS, databases,
+/// Prometheus) only warnings and errors — their routine lines (nx-27017 logs every command,
+/// readiness pings included) would bury the services' own. Likewise a service's request lines
+/// for `GET /metrics`: Prometheus asks for it every few seconds, and an idle system would print
+/// four lines each time. `localenv logs <entry>` reads the file.
 final class ComponentLog: Sendable {
     let name: String
     let path: String
@@ -34,11 +36,19 @@ final class ComponentLog: Sendable {
     /// One or more lines (without the last newline), as `LineReader` hands them over.
     func write(_ text: String) {
         file.withLock { descriptor in writeAll(descriptor, text + "\n") }
-        guard quiet else {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let shown = quiet ? lines.filter(LogLevel.isNotable) : lines.filter { !Self.isScrape($0) }
+        if shown.count == lines.count {
             sink.write(name, text)
-            return
+        } else if !shown.isEmpty {
+            sink.write(name, shown.joined(separator: "\n"))
         }
-        let notable = text.split(separator: "\n").map(String.init).filter(LogLevel.isNotable)
-        if !notable.isEmpty { sink.write(name, notable.joined(separator: "\n")) }
+    }
+
+    /// A service's request line for a successful scrape:
+    /// `… msg=request … method=GET ms=0.165 path=/metrics status=200` (one that failed is shown).
+    static func isScrape(_ line: String) -> Bool {
+        line.contains(" msg=request ") && line.contains(" method=GET ") && line.contains(" path=/metrics ")
+            && line.contains(" status=200")
     }
 }

@@ -2,8 +2,9 @@
 public struct ComponentSpec: Sendable, Equatable {
     public enum Role: Int, Sendable, Comparable {
         // Start order is this order; stopping goes the other way, so the services drain while
-        // their databases and DNS are still there.
-        case dns, database, service
+        // their databases and DNS are still there, and Prometheus stops first, before it could
+        // see the services go. Monitoring starts once the rest is ready (Supervisor.startMonitoring).
+        case dns, database, service, monitoring
         public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
@@ -39,6 +40,8 @@ public struct LaunchPlan: Sendable {
     public var stateDirectory: String
     public var projectRoot: String
     public var binDirectory: String?
+    /// What the launcher prints before it starts: entries it leaves out, and why.
+    public var notes: [String] = []
 
     /// Every port any component will use, for the check before start.
     public var portUses: [PortUse] { components.flatMap(\.ports) }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What the launcher is asked to do (the command line, already parsed).
 public struct LaunchOptions: Sendable {
     /// The description, `fuge/fuge.yml`; the project root is the folder above it.
@@ -30,13 +34,15 @@ public struct LaunchOptions: Sendable {
     /// the project root; the first word is looked up on PATH, or relative to the root when it
     /// has a slash (`scripts/build-release`).
     public var buildCommand: [String]
+    /// Root: what the Prometheus entry needs (`PrometheusStandIn`); without it, that entry is left out.
+    public var privileged: Bool
 
     public init(
         fugePath: String = "fuge/fuge.yml", binDirectory: String? = nil, stateDirectory: String? = nil,
         dnsPort: Int? = nil, portOverrides: [String: Int] = [:], only: [String]? = nil,
         readyTimeout: Duration = .seconds(60), stopGrace: Duration = .seconds(5), maxStartFailures: Int = 5,
         environment: [String: String] = [:], color: Bool? = nil, watch: Bool = false,
-        buildCommand: [String] = ["swift", "build", "-c", "release"]
+        buildCommand: [String] = ["swift", "build", "-c", "release"], privileged: Bool = geteuid() == 0
     ) {
         self.fugePath = fugePath
         self.binDirectory = binDirectory
@@ -51,5 +57,6 @@ public struct LaunchOptions: Sendable {
         self.color = color
         self.watch = watch
         self.buildCommand = buildCommand
+        self.privileged = privileged
     }
 }

@@ -17,17 +17,18 @@ extension LaunchPlan {
             stateDirectory: state, projectRoot: root,
             binDirectory: options.binDirectory.map { absolute($0, in: FileManager.default.currentDirectoryPath) }
         )
-        let builder = ComponentBuilder(plan: plan, options: options, fugeFolder: fugeFolder)
         if fuge.global.dnsEnabled {
-            let records = DNSRecords(
-                entries: entries, namespace: fuge.global.dnsNamespace, suffix: fuge.global.dnsSuffix
-            )
-            plan.records = records
-            plan.components.append(try builder.dns(records: records))
+            plan.records = DNSRecords(entries: entries, namespace: fuge.global.dnsNamespace, suffix: fuge.global.dnsSuffix)
         }
+        let builder = ComponentBuilder(plan: plan, options: options, fugeFolder: fugeFolder)
+        if let records = plan.records { plan.components.append(try builder.dns(records: records)) }
         let selected = try select(options.only, from: fuge.entries)
         for (entry, ports) in zip(fuge.entries, entries.map(\.ports)) where selected.contains(entry.name) {
-            plan.components.append(try builder.component(for: entry, ports: ports))
+            if ComponentBuilder.isPrometheus(entry), !options.privileged {
+                plan.notes.append(PrometheusStandIn.unprivilegedNote(entry: entry.name, dnsPort: dnsPort))
+                continue
+            }
+            plan.components += try builder.components(for: entry, ports: ports)
         }
         plan.components.sort { $0.role < $1.role }
         return plan

@@ -25,6 +25,7 @@ public enum Launcher {
             try prepareStateDirectories(plan)
             sink = OutputSink(names: ["localenv"] + plan.components.map(\.name), color: options.color)
             logs = try openLogs(plan, sink: sink)
+            for note in plan.notes { sink.write("localenv", note) }
         } catch {
             printError("localenv: \(error)")
             return 1
@@ -80,8 +81,10 @@ public enum Launcher {
     static func checkPorts(_ plan: LaunchPlan) throws(LauncherError) {
         let taken = PortCheck.taken(plan.portUses)
         guard !taken.isEmpty else { return }
+        let entries = Set(plan.entries.map(\.name))
         let lines = taken.map { use in
-            let override = use.entry == "dns" ? "--dns-port <port>" : "--port \(use.entry)=<port>"
+            // Prometheus's DNS listens where the DNS port says (PrometheusStandIn.resolverAddress).
+            let override = entries.contains(use.entry) ? "--port \(use.entry)=<port>" : "--dns-port <port>"
             return "port \(use.port) (\(use.transport.rawValue) on \(use.host)) for \(use.entry) is already in use"
                 + " — stop what holds it (ss -lntup 'sport = :\(use.port)') or pass \(override)"
         }

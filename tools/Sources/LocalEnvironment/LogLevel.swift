@@ -1,6 +1,6 @@
 import Foundation
 
-/// Which lines of a server's output (dnsmasq, redis-server, mongod, nx-27017) are worth the
+/// Which lines of a server's output (dnsmasq, redis-server, mongod, nx-27017, prometheus) are worth the
 /// console: warnings and errors. Everything else stays in the server's log file.
 ///
 /// Each server has its own format, so the level is read where that format puts it; a line in
@@ -10,6 +10,7 @@ enum LogLevel {
         if let level = pythonLevel(line) { return !["DEBUG", "INFO"].contains(level) }
         if let mark = redisMark(line) { return mark == "#" }
         if let severity = mongodSeverity(line) { return ["W", "E", "F"].contains(severity) }
+        if let level = logfmtLevel(line) { return !["debug", "info"].contains(level) }
         let lower = line.lowercased()
         return ["warn", "error", "fail", "fatal", "critical", "panic", "traceback", "exception", "cannot"]
             .contains { lower.contains($0) }
@@ -32,6 +33,12 @@ enum LogLevel {
               "#*-.".contains(mark)
         else { return nil }
         return mark
+    }
+
+    /// logfmt, as Prometheus writes it: `ts=… caller=main.go:551 level=info msg="Starting Prometheus Server"`.
+    static func logfmtLevel(_ line: String) -> String? {
+        guard line.hasPrefix("ts="), let range = line.range(of: " level=") else { return nil }
+        return String(line[range.upperBound...].prefix { $0 != " " })
     }
 
     /// mongod's structured log: `{"t":…,"s":"I",…}`; W, E and F are warning, error and fatal.

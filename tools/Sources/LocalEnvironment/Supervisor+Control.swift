@@ -87,7 +87,7 @@ extension Supervisor {
 
     private func state(of component: Supervised) -> String {
         if component.held { return component.processes.contains(where: \.isRunning) ? "stopping" : "stopped" }
-        guard let current = component.current else { return "restarting" }
+        guard let current = component.current else { return component.generation == 0 ? "waiting" : "restarting" }
         if component.successor != nil { return "replacing" }
         return current.ready ? "ready" : "starting"
     }

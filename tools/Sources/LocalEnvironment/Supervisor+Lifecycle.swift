@@ -12,7 +12,8 @@ extension Supervisor {
     /// Giving up: a component that exits `maxStartFailures` times in a row without ever becoming
     /// ready will not come up by retrying (a bad configuration, a missing library, a port taken
     /// meanwhile), and a half-started system only confuses; so the launcher says why, with the
-    /// component's last output, stops everything and exits non-zero. A component that crashes
+    /// component's last output, stops everything and exits non-zero — except for monitoring,
+    /// which the system does not need: that one is left stopped. A component that crashes
     /// after it was ready is restarted however often it happens — that is the developer's bug to
     /// see in the log, and the rest of the system stays up meanwhile.
     func handleExit(_ name: String, generation: Int, _ status: ExitStatus) -> Bool {
@@ -54,7 +55,11 @@ extension Supervisor {
         }
         if component.startFailures >= options.maxStartFailures {
             giveUp(on: component, status: status, lastLines: instance.child.lastLines)
-            return false
+            // Without monitoring the system still works: it keeps running, the rest of it watched by nobody.
+            guard component.spec.role == .monitoring else { return false }
+            component.held = true
+            say("the rest keeps running without \(name); `localenv start \(name)` tries again")
+            return true
         }
         component.quickExits = ranFor < .seconds(10) ? component.quickExits + 1 : 1
         let delay = restartDelay(quickExits: component.quickExits)
@@ -92,17 +97,19 @@ extension Supervisor {
         guard component.current === instance else { return }
         instance.ready = true
         component.startFailures = 0
-        if announced {
+        if announced, generation > 1 {
             say("\(name) is ready again")
             return
         }
         say("\(name) ready (\(Announcement.seconds(elapsed)))")
-        if components.allSatisfy({ $0.ready || $0.held }) {
+        // The services' readiness gates the announcement; monitoring starts after it.
+        if !announced, components.filter({ $0.spec.role != .monitoring }).allSatisfy({ $0.ready || $0.held }) {
             announced = true
             let lines = Announcement.lines(
                 plan: plan, elapsed: elapsed, currentDirectory: FileManager.default.currentDirectoryPath
             )
             say(lines.joined(separator: "\n"))
+            startMonitoring()
         }
     }
 
@@ -141,6 +148,7 @@ extension Supervisor {
 
     func reportNotReady() {
         guard !announced else { return }
+        startMonitoring()
         let waiting = components.filter { !$0.ready && !$0.held }
         guard !waiting.isEmpty else { return }
         var lines = ["still not ready after \(Announcement.seconds(options.readyTimeout)) (the system keeps running):"]
@@ -148,8 +156,9 @@ extension Supervisor {
         say(lines.joined(separator: "\n"))
     }
 
-    /// Services first (they drain while their databases and DNS are still there), then the
-    /// databases, then DNS: SIGTERM to each process group, SIGKILL after the grace period.
+    /// Monitoring first (it would only see the rest go), then the services (they drain while
+    /// their databases and DNS are still there), then the databases, then DNS: SIGTERM to each
+    /// process group, SIGKILL after the grace period.
     func stopAll() async {
         stopping = true
         for component in components {
@@ -157,7 +166,7 @@ extension Supervisor {
                 instance.probe?.cancel()
             }
         }
-        for role in [ComponentSpec.Role.service, .database, .dns] {
+        for role in [ComponentSpec.Role.monitoring, .service, .database, .dns] {
             let running = components.filter { $0.spec.role == role }.flatMap(\.processes).filter(\.isRunning)
             guard !running.isEmpty else { continue }
             for child in running { child.signal(SIGTERM) }

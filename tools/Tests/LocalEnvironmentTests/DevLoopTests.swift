@@ -15,7 +15,7 @@ import Testing
 /// The edit is a file the test adds to Sources/AdderService and removes at the end (waiting for
 /// that rebuild too, so the binaries match the tree again).
 @Suite(.loadTest) struct DevLoopTests {
-    static let entries = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis"]
+    static let entries = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis", "prometheus"]
     static let probe = TestPaths.packageRoot + "/Sources/AdderService/WatchModeProbe.swift"
 
     @Test func anEditReplacesTheServiceWithoutAFailedRequestAndABrokenEditKeepsTheOldOne() async throws {

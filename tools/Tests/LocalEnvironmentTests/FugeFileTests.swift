@@ -21,18 +21,21 @@ import Testing
 
     @Test func everyServiceOfTheTableIsAnEntryWithItsPortNameAndNumber() throws {
         let services = MicroService.all.filter { $0.port != nil }
-        #expect(fuge.entries.map(\.name).sorted() == services.map(\.name).sorted())
+        #expect(fuge.entries.map(\.name).sorted() == (services.map(\.name) + ["prometheus"]).sorted())
         for service in services {
             let entry = try #require(fuge.entries.first { $0.name == service.name })
             #expect(entry.ports == [FugeFile.NamedPort(name: service.portName, number: service.port ?? 0)], "\(service)")
         }
     }
 
-    @Test func servicesAreProcessesFromTheReleaseBuildAndDatabasesAreContainers() {
+    @Test func servicesAreProcessesFromTheReleaseBuildAndDatabasesAndPrometheusAreContainers() {
         for entry in fuge.entries {
             switch entry.name {
             case "mongo", "redis":
                 #expect(entry.kind == .container && entry.image == entry.name)
+            case "prometheus":
+                #expect(entry.kind == .container && entry.image == "prom/prometheus")
+                #expect(entry.ports == [FugeFile.NamedPort(name: "http", number: 9090)])
             default:
                 #expect(entry.kind == .process && entry.path == "../" && entry.run == ".build/release/\(entry.name)")
             }

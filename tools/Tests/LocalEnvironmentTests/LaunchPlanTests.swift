@@ -82,6 +82,63 @@ import Testing
         #expect(plan.components.map(\.name) == ["dns", "redis"], "--only starts DNS and the named entries")
     }
 
+    /// The project above with a Prometheus entry, and its configuration beside fuge.yml when `config`.
+    func projectWithPrometheus(config: Bool = true) throws -> ScratchProject {
+        let project = try project()
+        let fuge = try String(contentsOfFile: project.fugePath, encoding: .utf8)
+        try (fuge + "\nprometheus:\n  type: container\n  image: quay.io/prometheus/prometheus:v2.53.3\n  ports:\n    - http=9090\n")
+            .write(toFile: project.fugePath, atomically: true, encoding: .utf8)
+        if config { try "global: {}\n".write(toFile: project.root + "/fuge/prometheus.yml", atomically: true, encoding: .utf8) }
+        return project
+    }
+
+    @Test func prometheusGetsTheLocalDNSAsItsSystemResolverOnAnAddressOfThisLauncher() throws {
+        let project = try projectWithPrometheus()
+        let plan = try LaunchPlan.make(options: LaunchOptions(
+            fugePath: project.fugePath, stateDirectory: project.state, dnsPort: 15353,
+            portOverrides: ["prometheus": 19090], environment: ["PATH": path], privileged: true
+        ))
+        // 15353 = 59 × 256 + 249
+        let address = "127.53.59.249"
+        let dns = try #require(plan.components.first { $0.name == "prometheus-dns" })
+        #expect(dns.role == .dns && dns.executable.hasSuffix("/dnsmasq"))
+        #expect(dns.arguments.contains("--listen-address=\(address)") && dns.arguments.contains("--port=53"))
+        #expect(dns.arguments.contains("--srv-host=_main._tcp.adderservice.micro.svc.cluster.local,adderservice.micro.svc.cluster.local,8080"))
+        #expect(dns.ports.map(\.description) == ["udp \(address):53 (prometheus-dns)", "tcp \(address):53 (prometheus-dns)"])
+
+        let prometheus = try #require(plan.components.first { $0.name == "prometheus" })
+        #expect(prometheus.role == .monitoring && prometheus.executable.hasSuffix("/unshare"))
+        #expect(prometheus.arguments.starts(with: ["--mount", "--propagation", "private", "/bin/sh", "-c"]))
+        #expect(prometheus.arguments.contains(address))
+        #expect(prometheus.arguments.contains("--config.file=" + project.root + "/fuge/prometheus.yml"))
+        #expect(prometheus.arguments.contains("--storage.tsdb.path=" + project.state + "/prometheus/data"))
+        #expect(prometheus.arguments.contains("--web.listen-address=127.0.0.1:19090"))
+        #expect(prometheus.readiness == .http(port: 19090, path: "/-/ready"))
+        #expect(plan.components.map(\.role) == [.dns, .dns, .database, .database, .service, .service, .monitoring])
+        #expect(plan.notes.isEmpty)
+    }
+
+    @Test func withoutRootPrometheusIsLeftOutAndTheLauncherSaysWhy() throws {
+        let project = try projectWithPrometheus()
+        let plan = try LaunchPlan.make(options: LaunchOptions(
+            fugePath: project.fugePath, dnsPort: 15353, environment: ["PATH": path], privileged: false
+        ))
+        #expect(!plan.components.contains { $0.name.hasPrefix("prometheus") })
+        #expect(plan.notes == [
+            "prometheus is not started: it needs root, to give it the local DNS as its system resolver"
+                + " (a mount namespace, and port 53 on 127.53.59.249); run localenv as root to have it",
+        ])
+    }
+
+    @Test func prometheusWithoutItsConfigurationIsRefused() throws {
+        let project = try projectWithPrometheus(config: false)
+        #expect {
+            try LaunchPlan.make(options: LaunchOptions(fugePath: project.fugePath, environment: ["PATH": path], privileged: true))
+        } throws: { error in
+            "\(error)".contains("entry prometheus: \(project.root)/fuge/prometheus.yml is missing")
+        }
+    }
+
     @Test func aMissingBinaryIsNamedBeforeAnythingStarts() throws {
         let project = try project()
         #expect {

@@ -7,9 +7,10 @@ import TestSupport
 import Testing
 
 /// README's promise, end to end: the launcher started as a newcomer would (fuge/fuge.yml, the
-/// built binaries), then the calculator, the audit history and the report, then a clean stop.
+/// built binaries), then the calculator, the audit history, the report and Prometheus's targets,
+/// then a clean stop.
 @Suite(.stopsServers) struct LocalSystemTests {
-    static let entries = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis"]
+    static let entries = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis", "prometheus"]
 
     @Test func theWholeSystemRunsLocallyAndStopsWithoutLeftovers() async throws {
         let ports = Dictionary(uniqueKeysWithValues: Self.entries.map { ($0, Ports.free()) })
@@ -29,6 +30,12 @@ import Testing
 
         let report = try await reportEventually(dnsPort: run.dnsPort, bin: bin, matches: webapp.visits)
         #expect(report.matched, "expected \(webapp.visits.value) in:\n\(report.output)\n\(run.log())")
+
+        // Prometheus, as fuge/prometheus.yml has it, finds and scrapes every service.
+        let targets = try await PrometheusAPI(port: ports["prometheus"] ?? 0).targetsEventually { targets in
+            targets.count == 4 && targets.allSatisfy { $0.health == "up" }
+        }
+        #expect(targets.count == 4 && targets.allSatisfy { $0.health == "up" }, "\(targets)")
 
         let children = run.startedPIDs()
         #expect(await run.terminate() == 0, "\(run.log())")
