@@ -58,18 +58,21 @@ struct AuditOutbox: Sendable {
     let reader: RedisClient
     let keys: Keys
     let settings: Settings
+    /// `settings.capacity` as the add script's argument, written once.
+    private let capacity: String
 
     init(writer: RedisClient, reader: RedisClient, keys: Keys = .standard, settings: Settings = Settings()) {
         self.writer = writer
         self.reader = reader
         self.keys = keys
         self.settings = settings
+        self.capacity = String(settings.capacity)
     }
 
     /// Adds one record; returns once Redis has it. Throws a `RedisError` when Redis cannot be
     /// reached or answers with an error: the caller records the calculation another way.
     func add(_ body: String) async throws(RedisError) -> Added {
-        let reply = try await OutboxScripts.add.run(on: writer, keys: [keys.stream], arguments: ["\(settings.capacity)", body])
+        let reply = try await OutboxScripts.add.run(on: writer, keys: [keys.stream], arguments: [capacity, body])
         return reply.integer == 0 ? .full : .added
     }
 
