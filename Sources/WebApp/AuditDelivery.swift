@@ -87,6 +87,7 @@ final class AuditDelivery: Service, Sendable {
                 if moved > 0 { logger.notice("parked audit records moved into the outbox", metadata: ["records": "\(moved)"]) }
                 return true
             } catch {
+                if backoff == settings.backoff { logger.warning("audit outbox unavailable, retrying", metadata: ["error": "\(error)"]) }
                 await Self.sleep(backoff.next())
             }
         }
