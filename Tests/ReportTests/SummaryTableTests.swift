@@ -27,7 +27,7 @@ struct SummaryTableTests {
 
     @Test func requestMessageIsTheSeedsFormatWithAnEscapedPath() throws {
         let request = SummaryRequest(returnPath: #"report:"quoted""#, timeout: .seconds(1))
-        #expect(request.message == #"{"action":"summary","returnPath":"report:\"quoted\""}"#)
+        #expect(request.message(deadline: 17) == #"{"action":"summary","returnPath":"report:\"quoted\"","deadline":17}"#)
         #expect(SummaryRequest(timeout: .seconds(1)).returnPath != SummaryRequest(timeout: .seconds(1)).returnPath)
     }
 
