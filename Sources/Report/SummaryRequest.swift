@@ -83,11 +83,15 @@ struct SummaryRequest: Sendable {
         }
     }
 
+    /// Seconds with three decimals, or six when three would hide the value (0.0001 s).
     static func seconds(_ duration: Duration) -> String {
-        // Milliseconds by hand: String(format:) is not in FoundationEssentials.
+        // By hand: String(format:) is not in FoundationEssentials.
         let (seconds, attoseconds) = duration.components
-        let millis = seconds * 1000 + Int64((Double(attoseconds) / 1e15).rounded())
-        let fraction = String(millis % 1000)
-        return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        let micros = seconds * 1_000_000 + Int64((Double(attoseconds) / 1e12).rounded())
+        let digits = micros % 1000 == 0 || micros >= 1_000_000 ? 3 : 6
+        let scaled = digits == 3 ? (micros + 500) / 1000 : micros
+        let unit: Int64 = digits == 3 ? 1000 : 1_000_000
+        let fraction = String(scaled % unit)
+        return "\(scaled / unit)." + String(repeating: "0", count: digits - fraction.count) + fraction
     }
 }

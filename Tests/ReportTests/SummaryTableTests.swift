@@ -40,5 +40,6 @@ struct SummaryTableTests {
         let failure = ReportFailure.redisUnreachable("first line\nsecond line")
         #expect(failure.description == "cannot reach Redis: first line second line")
         #expect(ReportFailure.noAnswer(timeout: .milliseconds(1500)).description.contains("1.500 s"))
+        #expect(ReportFailure.noAnswer(timeout: .microseconds(100)).description.contains("0.000100 s"))
     }
 }
