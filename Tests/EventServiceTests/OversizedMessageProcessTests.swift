@@ -25,13 +25,20 @@ struct OversizedMessageProcessTests {
     static let bigRecord = recordMessage("/" + String(repeating: "a", count: 1_000_000))
     static let notJSONBytes = 90_000_000
 
-    /// LPUSHes 90 MB that is not JSON (control characters, which a JSON envelope escapes
-    /// six-fold; built by Redis, which is quicker than sending it), then the 1 MB record.
+    /// LPUSHes 90 MB that is not JSON (NUL bytes, which a JSON envelope escapes six-fold; made
+    /// by Redis with SETRANGE, quicker than sending them), then the 1 MB record. On a connection
+    /// of its own with a long timeout: a busy machine may take seconds over 90 MB.
     static func pushPoison(_ harness: WorkerHarness) async throws {
-        _ = try await harness.redis.command([
-            "EVAL", "return redis.call('LPUSH', KEYS[1], string.rep('\\1', ARGV[1]))", "1", harness.keys.queue, "\(notJSONBytes)",
+        let setup = try await RedisConnection.connect(
+            host: "127.0.0.1", port: harness.port, connectTimeout: .seconds(5), commandTimeout: .seconds(60)
+        )
+        defer { setup.close() }
+        _ = try await setup.command(["SETRANGE", "poison", "\(notJSONBytes - 1)", "\u{0}"])
+        _ = try await setup.command([
+            "EVAL", "redis.call('LPUSH', KEYS[2], redis.call('GET', KEYS[1])) return redis.call('DEL', KEYS[1])",
+            "2", "poison", harness.keys.queue,
         ])
-        try await harness.push([bigRecord])
+        _ = try await setup.command(["LPUSH", harness.keys.queue, bigRecord])
     }
 
     @Test func oversizedMessagesNeverReachTheWorkerAndTheNextEventIsCountedWithinTwoSeconds() async throws {
@@ -40,6 +47,9 @@ struct OversizedMessageProcessTests {
         // Queued before the service starts: the take script meets them in the queue.
         try await Self.pushPoison(harness)
         let service = try await ServiceProcess.start("eventservice", finding: ["redis": redis.port], logLevel: "info")
+        // Start-up (DNS, connecting) is not part of the 2 s.
+        let ready = await eventually(timeout: .seconds(10)) { (try? await httpGet(port: service.port, path: "/readyz").0) == 200 }
+        #expect(ready, "\(service.log())")
         try await Self.expectNextEventCounted(harness, total: 1, service)
         // Queued while it waits in BLMOVE, whose reply would carry them.
         try await Task.sleep(for: .milliseconds(200))
@@ -50,13 +60,13 @@ struct OversizedMessageProcessTests {
         #expect(letters.count == 4)
         for letter in letters {
             let text = letter.string ?? ""
-            // 256 bytes of prefix, each escaped to at most 6 ("\u0001"), and the other fields.
+            // 256 bytes of prefix, each escaped to at most 6 ("\u0000"), and the other fields.
             #expect(text.utf8.count < 2048, "a dead letter keeps a bounded prefix, never the body")
             let object = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
             #expect(object["reason"] as? String == "larger than 65536 bytes")
             let prefix = EventQueueContract.deadLetterPrefixBytes
             switch object["size"] as? Int {
-            case Self.notJSONBytes: #expect(object["prefix"] as? String == String(repeating: "\u{1}", count: prefix))
+            case Self.notJSONBytes: #expect(object["prefix"] as? String == String(repeating: "\u{0}", count: prefix))
             case Self.bigRecord.utf8.count: #expect(object["prefix"] as? String == String(Self.bigRecord.prefix(prefix)))
             case let size: Issue.record("a dead letter of size \(String(describing: size))")
             }
