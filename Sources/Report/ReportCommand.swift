@@ -51,10 +51,10 @@ public struct ReportCommand: AsyncParsableCommand {
         do {
             let answer = try await fetchSummary(request, progress: progress, environment: ProcessInfo.processInfo.environment)
             let output = json ? answer : SummaryTable.render(try SummaryRequest.counts(from: answer))
-            guard progress.finish() else { return }
+            await progress.finish()
             print(output)
         } catch let failure as ReportFailure {
-            guard progress.finish() else { return }
+            await progress.finish()
             ReportFailure.printLine(failure)
             throw ExitCode(failure.exitCode)
         }

@@ -27,12 +27,14 @@ final class ReportProgress: Sendable {
         step.withLock { if $0 != .finished { $0 = next } }
     }
 
-    /// Marks the report finished; false when the watchdog got there first (and is exiting).
-    func finish() -> Bool {
-        step.withLock { current in
+    /// Marks the report finished. When the watchdog got there first it is exiting with its own
+    /// status: this then waits for that exit rather than letting the report end with status 0.
+    func finish() async {
+        let first = step.withLock { current in
             defer { current = .finished }
             return current != .finished
         }
+        if !first { try? await Task.sleep(for: .seconds(10)) }
     }
 
     /// Why nothing came by the deadline, given the step the report was in.
