@@ -38,13 +38,11 @@ wait_for_port() {
     exit 1
 }
 
-# The instruction total of a process's newest callgrind dump.
+# The instruction total since the counters were zeroed: the process's first dump (`.1`).
 dumped_instructions() {
     callgrind_control -d "$1" >/dev/null 2>&1
     sleep 1
-    local newest
-    newest="$(ls -t "$WORK"/callgrind."$1".* | head -1)"
-    awk '/^(summary|totals):/ {print $2; exit}' "$newest"
+    awk '/^(summary|totals):/ {print $2; exit}' "$WORK/callgrind.$1.1"
 }
 
 cd "$ROOT"
