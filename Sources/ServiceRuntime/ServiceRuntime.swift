@@ -7,8 +7,10 @@ import UnixSignals
 /// What every micro HTTP service shares: configuration from the environment, logging, metrics,
 /// discovery, the HTTP server with the health/readiness/metrics routes, and graceful shutdown.
 ///
-///     let runtime = ServiceRuntime.fromProcessEnvironment(service: .adderservice)
+///     let runtime = ServiceMain.start(.adderservice)  // the executable's process-wide set-up
 ///     await runtime.runOrExit(runtime.makeApplication(routes: AdderRoutes()))
+///
+/// Building one touches no process-wide state: tests build as many as they like.
 public struct ServiceRuntime: Sendable {
     public let config: RuntimeConfig
     public let logger: Logger
@@ -21,7 +23,6 @@ public struct ServiceRuntime: Sendable {
 
     /// `logger`: where the service logs; by default standard output in logfmt (tests capture it).
     public init(config: RuntimeConfig, logger: Logger? = nil) {
-        Observability.bootstrap()
         var logger = logger ?? Logger(label: config.service.name)
         logger.logLevel = config.logLevel
         self.config = config
