@@ -4,15 +4,14 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// The HTTP/1 server: on each connection the runtime's timeouts, NIO's HTTP/1 decoder and the
-/// runtime's request handler. A `Service`: it runs until graceful
+/// The HTTP/1 server: on each connection NIO's HTTP/1 decoder and the runtime's request handler. A `Service`: it runs until graceful
 /// shutdown, then stops accepting and lets each connection finish its request (`drainLimit`).
 final class HTTPServer: Service, Sendable {
     struct Settings: Sendable {
         var host: String
         var port: Int
         var maxConnections: Int
-        var timeouts = ConnectionTimeouts.Limits()
+        var limits = ConnectionStateMachine.Limits()
         var drainLimit: Duration
     }
 
@@ -46,7 +45,7 @@ final class HTTPServer: Service, Sendable {
     }
 
     private func bootstrap() -> ServerBootstrap {
-        let responder = responder, registry = registry, timeouts = settings.timeouts
+        let responder = responder, registry = registry, limits = settings.limits
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -61,20 +60,27 @@ final class HTTPServer: Service, Sendable {
             // SOL_SOCKET), which needs CAP_NET_ADMIN and made every connection fail as non-root.
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // A read takes at most 4 kB, one read per wake-up: all a connection holds of what a
+            // client pipelines is one read's requests (ConnectionStateMachine); the rest waits in
+            // the kernel. A request arrives in one read of the default 2 kB as before.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 4096))
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            // Answers a client has not read wait in the kernel's send buffer, which grows to 4 MB a
+            // connection by default (tcp_wmem), counted against the pod's memory and filled with
+            // thousands of answers before the connection sees it back up; 64 kB (the kernel doubles
+            // it) still holds any answer these services give whole.
+            .childChannelOption(.socketOption(.so_sndbuf), value: 64 * 1024)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard registry.admit(channel) else {
                         try channel.pipeline.syncOperations.addHandler(ConnectionRefusal())
                         return
                     }
-                    let timeouts = ConnectionTimeouts(limits: timeouts)
-                    try channel.pipeline.syncOperations.addHandler(timeouts)
                     // NIO's decoder; the handler behind it encodes responses and keeps pipelined
                     // requests in order itself (HTTPConnectionHandler, ResponseEncoding).
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
-                    )
-                    try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(responder: responder, timeouts: timeouts))
+                    let connection = HTTPConnectionHandler(responder: responder, limits: limits)
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ObservedRequestDecoder(connection: connection)))
+                    try channel.pipeline.syncOperations.addHandler(connection)
                 }
             }
     }

@@ -48,10 +48,13 @@ public struct ServiceRuntime: Sendable {
             errors: errors, maxBodySize: config.maxBodySize,
             telemetry: RequestTelemetry(metrics: Observability.requestMetrics, logger: logger), logger: logger
         )
+        let limits = ConnectionStateMachine.Limits(
+            requestRead: .nanoseconds(config.requestTimeout.nanoseconds), idle: .nanoseconds(config.idleTimeout.nanoseconds),
+            maxBodySize: config.maxBodySize
+        )
         let settings = HTTPServer.Settings(
-                host: config.host, port: config.port, maxConnections: config.maxConnections,
-                timeouts: .init(requestRead: .nanoseconds(config.requestTimeout.nanoseconds), idle: .nanoseconds(config.idleTimeout.nanoseconds)),
-                drainLimit: Self.drainLimit - ConnectionDrain.notice
+            host: config.host, port: config.port, maxConnections: config.maxConnections, limits: limits,
+            drainLimit: Self.drainLimit - ConnectionDrain.notice
         )
         return ServiceApplication(settings: settings, responder: responder, services: services, logger: logger)
     }
