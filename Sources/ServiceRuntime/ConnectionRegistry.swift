@@ -7,15 +7,14 @@ import Synchronization
 private func malloc_trim(_ pad: Int) -> Int32
 #endif
 
-/// Every open connection of one server: the cap on how many may be open, the graceful drain
-/// (each connection is told to finish its request and close), and handing memory back after a
-/// connection storm. One registry serves all three because all three need the same set.
+/// Every open connection of one server: the cap on how many may be open, closing what is left
+/// when the drain budget ends, and handing memory back after a connection storm. (Telling each
+/// connection to finish and waiting for them is NIO's ServerQuiescingHelper: HTTPServer.)
 final class ConnectionRegistry: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: any Channel] = [:]
         /// Most connections open since memory was last handed back.
         var peak = 0
-        var quiescing = false
         var trimPending = false
     }
 
@@ -28,12 +27,11 @@ final class ConnectionRegistry: Sendable {
 
     var count: Int { state.withLock { $0.channels.count } }
 
-    /// Registers `channel` unless the cap is reached or the server is draining; it is removed
-    /// again when it closes.
+    /// Registers `channel` unless the cap is reached; it is removed again when it closes.
     func admit(_ channel: any Channel) -> Bool {
         let id = ObjectIdentifier(channel)
         let admitted = state.withLock { state in
-            guard !state.quiescing, state.channels.count < limit else { return false }
+            guard state.channels.count < limit else { return false }
             state.channels[id] = channel
             state.peak = max(state.peak, state.channels.count)
             return true
@@ -72,18 +70,6 @@ final class ConnectionRegistry: Sendable {
                 state.peak = state.channels.count
                 state.trimPending = false
             }
-        }
-    }
-
-    /// Stops admitting connections and tells every open one to close once its current request
-    /// is answered (HTTPConnectionHandler closes idle ones at once).
-    func quiesce() {
-        let channels = state.withLock { state in
-            state.quiescing = true
-            return Array(state.channels.values)
-        }
-        for channel in channels {
-            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
     }
 

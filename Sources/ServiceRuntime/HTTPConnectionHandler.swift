@@ -18,6 +18,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     typealias OutboundOut = ByteBuffer
 
     private let responder: Responder
+    private let notice: CloseNotice
     private var machine: ConnectionStateMachine
     private var context: ChannelHandlerContext?
     /// One timer per connection, from open to close, that checks the machine's deadline:
@@ -28,8 +29,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var takingUp = false
     private var lastSeries: RequestMetrics.LastSeries?
 
-    init(responder: Responder, limits: ConnectionStateMachine.Limits) {
+    init(responder: Responder, limits: ConnectionStateMachine.Limits, notice: CloseNotice) {
         self.responder = responder
+        self.notice = notice
         self.machine = ConnectionStateMachine(limits: limits)
     }
 
@@ -186,8 +188,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         )
         // NIO's decoder reads nothing more after a request that asks to upgrade the connection
         // (`Upgrade`, CONNECT); these services upgrade nothing, so that answer closes it. For a
-        // moment after SIGTERM every answer closes its connection (`ConnectionDrain`).
-        let keepAlive = keepAlive && head.isKeepAlive && !ConnectionDrain.isDraining && head.method != .CONNECT
+        // moment after SIGTERM every answer closes its connection (`CloseNotice`).
+        let keepAlive = keepAlive && head.isKeepAlive && !notice.isGiven && head.method != .CONNECT
             && !head.headers.contains(name: "upgrade")
         write(response, head: head, keepAlive: keepAlive, context: context)
     }

@@ -1,23 +1,30 @@
 import Logging
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
-/// The HTTP/1 server: on each connection NIO's HTTP/1 decoder and the runtime's request handler. A `Service`: it runs until graceful
-/// shutdown, then stops accepting and lets each connection finish its request (`drainLimit`).
+/// The HTTP/1 server: on each connection NIO's HTTP/1 decoder and the runtime's request handler. A `Service`: it runs until graceful shutdown, then for
+/// `closeNotice` answers every request with `Connection: close`, then stops accepting, closes
+/// idle connections and lets the others finish their request (NIO's ServerQuiescingHelper); at
+/// the end of the drain budget (the service group's cancellation) it closes what is left.
 final class HTTPServer: Service, Sendable {
     struct Settings: Sendable {
         var host: String
         var port: Int
         var maxConnections: Int
         var limits = ConnectionStateMachine.Limits()
-        var drainLimit: Duration
+        /// How long after graceful shutdown begins every answer says `Connection: close` before
+        /// idle connections are closed (`CloseNotice`).
+        var closeNotice: Duration = .zero
     }
 
     private let settings: Settings
     private let responder: Responder
     private let registry: ConnectionRegistry
+    private let notice = CloseNotice()
     private let group = MultiThreadedEventLoopGroup.singleton
     /// The port actually bound (the configured one, or the kernel's choice for port 0).
     let boundPort: EventLoopPromise<Int>
@@ -31,29 +38,37 @@ final class HTTPServer: Service, Sendable {
 
     func run() async throws {
         defer { boundPort.fail(ServerStopped()) }  // a no-op once the port is known
-        let channel = try await bootstrap().bind(host: settings.host, port: settings.port).get()
+        let quiescing = ServerQuiescingHelper(group: group)
+        let channel = try await bootstrap(quiescing).bind(host: settings.host, port: settings.port).get()
         boundPort.succeed(channel.localAddress?.port ?? settings.port)
         responder.logger.info("listening", metadata: ["port": "\(channel.localAddress?.port ?? settings.port)"])
         try? await gracefulShutdown()
-        try? await channel.close()
-        registry.quiesce()
-        let deadline = ContinuousClock.now + settings.drainLimit
-        while registry.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(20))
+        if settings.closeNotice > .zero, !Task.isCancelled {
+            responder.logger.info("shutting down: answering with Connection: close, then draining")
+            notice.give()
+            try? await Task.sleep(for: settings.closeNotice)
         }
-        registry.closeAll()
+        let drained = channel.eventLoop.makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: drained)
+        // The service group cancels at the end of the drain budget (ServiceRuntime.drainLimit).
+        await withTaskCancellationHandler {
+            try? await drained.futureResult.get()
+        } onCancel: { [registry] in
+            registry.closeAll()
+        }
     }
 
-    private func bootstrap() -> ServerBootstrap {
-        let responder = responder, registry = registry, limits = settings.limits
+    private func bootstrap(_ quiescing: ServerQuiescingHelper) -> ServerBootstrap {
+        let responder = responder, registry = registry, limits = settings.limits, notice = notice
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
-                // Out of descriptors (EMFILE) the listening socket stays readable: without a pause
-                // before the next accept the event loop would spin on it.
                 channel.eventLoop.makeCompletedFuture {
+                    // Out of descriptors (EMFILE) the listening socket stays readable: without a pause
+                    // before the next accept the event loop would spin on it.
                     try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler())
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
                 }
             }
             // TCP_NODELAY lives at IPPROTO_TCP: `.socketOption(.tcp_nodelay)` would set SO_DEBUG (the same number at
@@ -78,12 +93,27 @@ final class HTTPServer: Service, Sendable {
                     }
                     // NIO's decoder; the handler behind it encodes responses and keeps pipelined
                     // requests in order itself (HTTPConnectionHandler, ResponseEncoding).
-                    let connection = HTTPConnectionHandler(responder: responder, limits: limits)
+                    let connection = HTTPConnectionHandler(responder: responder, limits: limits, notice: notice)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ObservedRequestDecoder(connection: connection)))
                     try channel.pipeline.syncOperations.addHandler(connection)
                 }
             }
     }
+}
+
+/// The moment after SIGTERM in which every answer says `Connection: close`, for the connections
+/// of one server.
+///
+/// A graceful shutdown closes each idle keep-alive connection at once, and a busy client has
+/// often already sent its next request on it: that request fails (the cluster rehearsal lost one
+/// per wrk connection in every webapp rollout). Closing after an answer instead tells the client
+/// to reconnect between requests — by then to another pod.
+final class CloseNotice: Sendable {
+    private let given = Atomic(false)
+
+    var isGiven: Bool { given.load(ordering: .relaxed) }
+
+    func give() { given.store(true, ordering: .relaxed) }
 }
 
 struct ServerStopped: Error, CustomStringConvertible {
