@@ -29,7 +29,6 @@ let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
-let nioExtras = Target.Dependency.product(name: "NIOExtras", package: "swift-nio-extras")
 let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
@@ -85,7 +84,7 @@ let product: [Target] = [
     .target(name: "Discovery", dependencies: ["CResolv", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
     .target(
         name: "ServiceRuntime",
-        dependencies: ["Discovery", "Contracts", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1, nioExtras],
+        dependencies: ["Discovery", "Contracts", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
         swiftSettings: swiftSettings
     ),
     // The HTTP bodies, queue messages and limits that cross a process boundary, defined once.
@@ -179,7 +178,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),

@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
@@ -8,8 +7,8 @@ import Synchronization
 
 /// The HTTP/1 server: on each connection NIO's HTTP/1 decoder and the runtime's request handler. A `Service`: it runs until graceful shutdown, then for
 /// `closeNotice` answers every request with `Connection: close`, then stops accepting, closes
-/// idle connections and lets the others finish their request (NIO's ServerQuiescingHelper); at
-/// the end of the drain budget (the service group's cancellation) it closes what is left.
+/// idle connections and lets the others finish their request (ConnectionRegistry); at the end of
+/// the drain budget (the service group's cancellation) it closes what is left.
 final class HTTPServer: Service, Sendable {
     struct Settings: Sendable {
         var host: String
@@ -38,8 +37,7 @@ final class HTTPServer: Service, Sendable {
 
     func run() async throws {
         defer { boundPort.fail(ServerStopped()) }  // a no-op once the port is known
-        let quiescing = ServerQuiescingHelper(group: group)
-        let channel = try await bootstrap(quiescing).bind(host: settings.host, port: settings.port).get()
+        let channel = try await bootstrap().bind(host: settings.host, port: settings.port).get()
         boundPort.succeed(channel.localAddress?.port ?? settings.port)
         responder.logger.info("listening", metadata: ["port": "\(channel.localAddress?.port ?? settings.port)"])
         try? await gracefulShutdown()
@@ -48,8 +46,9 @@ final class HTTPServer: Service, Sendable {
             notice.give()
             try? await Task.sleep(for: settings.closeNotice)
         }
+        try? await channel.close()
         let drained = channel.eventLoop.makePromise(of: Void.self)
-        quiescing.initiateShutdown(promise: drained)
+        registry.quiesce(drained: drained)
         // The service group cancels at the end of the drain budget (ServiceRuntime.drainLimit).
         await withTaskCancellationHandler {
             try? await drained.futureResult.get()
@@ -58,17 +57,16 @@ final class HTTPServer: Service, Sendable {
         }
     }
 
-    private func bootstrap(_ quiescing: ServerQuiescingHelper) -> ServerBootstrap {
+    private func bootstrap() -> ServerBootstrap {
         let responder = responder, registry = registry, limits = settings.limits, notice = notice
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
+                // Out of descriptors (EMFILE) the listening socket stays readable: without a pause
+                // before the next accept the event loop would spin on it.
                 channel.eventLoop.makeCompletedFuture {
-                    // Out of descriptors (EMFILE) the listening socket stays readable: without a pause
-                    // before the next accept the event loop would spin on it.
                     try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler())
-                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
                 }
             }
             // TCP_NODELAY lives at IPPROTO_TCP: `.socketOption(.tcp_nodelay)` would set SO_DEBUG (the same number at
