@@ -155,6 +155,7 @@ struct ConnectionStateMachine {
             return process(part, pipelined: headsInRead > 1)
         case .idle, .reading, .responding:
             waiting.append(.part(part))
+            deadline = nil  // it waits for its turn, not for the client
             return .none
         case .closing:
             return .none
@@ -207,6 +208,7 @@ struct ConnectionStateMachine {
             return true
         case .idle, .responding:
             waiting.append(.malformed)
+            deadline = nil
             return false
         case .closing:
             return false

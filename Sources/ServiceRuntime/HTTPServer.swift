@@ -73,16 +73,20 @@ final class HTTPServer: Service, Sendable {
             // SOL_SOCKET), which needs CAP_NET_ADMIN and made every connection fail as non-root.
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            // A read takes at most 4 kB, one read per wake-up: all a connection holds of what a
-            // client pipelines is one read's requests (ConnectionStateMachine); the rest waits in
-            // the kernel. A request arrives in one read of the default 2 kB as before.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 4096))
+            // A read takes at most 2 kB (NIO's first read, which it would grow to 64 kB), one read
+            // per wake-up: all a connection holds of what a client pipelines is one read's
+            // requests (ConnectionStateMachine), and all it answers in one turn of its event loop,
+            // so a pipelining client delays the others little; the rest waits in the kernel.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 2048))
             .childChannelOption(.maxMessagesPerRead, value: 1)
             // Answers a client has not read wait in the kernel's send buffer, which grows to 4 MB a
             // connection by default (tcp_wmem), counted against the pod's memory and filled with
-            // thousands of answers before the connection sees it back up; 64 kB (the kernel doubles
-            // it) still holds any answer these services give whole.
-            .childChannelOption(.socketOption(.so_sndbuf), value: 64 * 1024)
+            // thousands of answers before the connection sees it back up; then in NIO's write
+            // buffer, 64 kB before the channel turns unwritable. 16 kB each (the kernel doubles its
+            // own) cut off a client that reads nothing after ~50 kB; a larger answer still goes
+            // out whole, over more wake-ups.
+            .childChannelOption(.socketOption(.so_sndbuf), value: 16 * 1024)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 8 * 1024, high: 16 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard registry.admit(channel) else {
