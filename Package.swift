@@ -137,7 +137,7 @@ let tests: [Target] = [
     ),
     .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
-    .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
+    .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "ServiceRuntime", "TestSupport", yams], swiftSettings: swiftSettings),
 ]
     + services.map { service in
         .testTarget(
