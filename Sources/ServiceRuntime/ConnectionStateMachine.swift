@@ -8,9 +8,9 @@ import NIOHTTP1
 ///
 /// Memory per connection stays small whatever the client does:
 /// - one request is answered at a time; what a client pipelines behind it waits here in order,
-///   and nothing more is read while anything waits (and a read takes a few kB: HTTPServer);
+///   and nothing more is read while anything waits (a read takes at most 2 kB: HTTPServer);
 /// - a request is taken up only while its client takes its answers: the channel is writable
-///   (NIO's write buffer under its high-water mark) and fewer than `answerWindow` answers to
+///   (NIO's write buffer under its high-water mark, 16 kB) and fewer than `answerWindow` answers to
 ///   pipelined requests are still unsent. A client that stops reading stops being answered, and
 ///   so stops being read.
 ///
@@ -91,7 +91,7 @@ struct ConnectionStateMachine {
         self.limits = limits
     }
 
-    /// Whether a waiting request may be answered now.
+    /// Whether a request may be taken up now.
     private var windowOpen: Bool { writable && unsentAnswers < limits.answerWindow }
 
     // MARK: Input
