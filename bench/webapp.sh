@@ -162,8 +162,10 @@ if [ -n "${CALLGRIND:-}" ]; then  # instructions per request: counters zeroed af
         callgrind_control -d "$web_pid" >/dev/null
         sleep 1
         requests="$(awk '/requests in/ { print $1 }' "$work/wrk.txt")"
-        instructions="$(for f in "$work"/cg.out.*; do awk '/^summary:/ { print $2 }' "$f"; done | sort -n | tail -1)"
-        if [ -n "${KEEP:-}" ]; then cp "$(ls -S "$work"/cg.out.* | head -1)" "$KEEP-$build_name-${1//[^a-z]/}"; fi
+        local counted
+        counted="$(for f in "$work"/cg.out.*; do awk -v f="$f" '/^summary:/ { print $2, f }' "$f"; done | sort -n | tail -1)"
+        instructions="${counted%% *}"
+        if [ -n "${KEEP:-}" ]; then cp "${counted#* }" "$KEEP-$build_name-${1//[^a-z]/}"; fi
         rm -f "$work"/cg.out.*
         echo "$1: $requests requests, $((instructions / requests)) instructions per request"
     }
