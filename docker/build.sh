@@ -157,8 +157,8 @@ for service in "${selected[@]}"; do
         "${mirror_options[@]}" \
         --file docker/Dockerfile \
         --target "$service" \
-        --build-arg "REVISION=$revision" \
-        --build-arg "SOURCE=$source_url" \
+        --label "org.opencontainers.image.revision=$revision" \
+        --label "org.opencontainers.image.source=$source_url" \
         --tag "$image" \
         .
     if [[ "$push" == true ]]; then
