@@ -121,6 +121,8 @@ fi
 # Before anything is applied: the registry holds every image the manifests pin.
 while read -r image; do
     if ! error="$(skopeo inspect --raw "docker://$image" 2>&1 >/dev/null)"; then
+        # skopeo's last words, without its log framing: "…: manifest unknown".
+        error="${error%\"}"
         echo "deploy.sh: $image is not in the registry: ${error##*: }" >&2
         exit 1
     fi
