@@ -157,10 +157,18 @@ for service in "${selected[@]}"; do
         "${mirror_options[@]}" \
         --file docker/Dockerfile \
         --target "$service" \
-        --label "org.opencontainers.image.revision=$revision" \
-        --label "org.opencontainers.image.source=$source_url" \
         --tag "$image" \
         .
+    # The commit's labels, in a build of their own FROM the target: podman's cache (buildah 1.28)
+    # hands back a --target stage as first built, labels included, when only a build argument or
+    # --label changed, so a second commit of the same sources got the first one's image, revision
+    # label and digest. A FROM-only build is cached per label value.
+    mkdir -p "$work/labels"
+    labelled="$(echo "FROM $image" | run "$engine" build --quiet \
+        --label "org.opencontainers.image.revision=$revision" \
+        --label "org.opencontainers.image.source=$source_url" \
+        --tag "$image" --file - "$work/labels")"
+    [[ $dry_run != true ]] || echo "$labelled"
     if [[ "$push" == true ]]; then
         push "$image"
     fi
