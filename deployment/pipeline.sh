@@ -94,7 +94,8 @@ stage_smoke() {
     grep -q "$first + $second = <strong>$((first + second))</strong>" <<<"$page" || { say "$first + $second: not $((first + second))"; return 1; }
     # The audit record travels on its own (webapp → auditservice → mongo): wait for it a while.
     for _ in $(seq 1 40); do
-        if curl -fsS --max-time 10 "$base/audit" | grep -q ">$first+$second<"; then
+        page="$(curl -fsS --max-time 10 "$base/audit" || true)"
+        if grep -q ">$first+$second<" <<<"$page"; then
             say "smoke: $base: /add, $first + $second = $((first + second)), and the audit page lists it"
             return 0
         fi
