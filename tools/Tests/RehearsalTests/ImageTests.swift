@@ -105,6 +105,83 @@ extension ScenarioTests {
 }
 }
 
+extension ScenarioTests.ImageTests {
+    /// One Deployment whose container exits at once, before its readiness probe can pass (without
+    /// one it would count as ready, and the rollout as done, as in Kubernetes): a stand-in image
+    /// that is on the node.
+    static let crashing = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: crasher}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: crasher}}
+          template:
+            metadata: {labels: {app: crasher}}
+            spec:
+              containers:
+                - name: crasher
+                  image: redis:7.4
+                  command: ["sh", "-c", "echo giving up; exit 3"]
+                  readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
+        """
+
+    @Test(
+        "a rollout whose new pod keeps crashing fails, naming it, after three exits in a row",
+        .enabled(if: RehearsedCluster.imageManifests != nil, "needs the redis:7.4 stand-in on the node")
+    )
+    func crashLoopingRollout() async throws {
+        let state = TestPaths.temporaryDirectory(prefix: "rehearsal-crash")
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let cluster = try await Cluster.start(ClusterOptions(manifest: ClusterManifest(), runtime: .images, stateDirectory: state, echoLogs: false))
+        let start = ContinuousClock.now
+        var failure = ""
+        do {
+            _ = try await cluster.apply(try ClusterManifest(yaml: Self.crashing), timeout: .seconds(60))
+        } catch {
+            failure = "\(error)"
+        }
+        let took = (ContinuousClock.now - start).seconds
+        let pods = await cluster.podList()
+        await cluster.shutdown()
+        print("rehearsal: a crash-looping pod reported after \(String(format: "%.1f", took)) s: \(failure)")
+        #expect(failure.contains("deployment/crasher") && failure.contains("CrashLoopBackOff") && failure.contains("exit status 3"), "\(failure)")
+        #expect(pods.first?.restarts ?? 0 >= 3, "\(pods)")
+    }
+
+    @Test("rollout restart: redis (Recreate) never runs twice, mongo (StatefulSet) comes back on its volume")
+    func recreateAndStatefulSetRollouts() async throws {
+        try await RehearsedCluster.run { rehearsal in
+            #expect(try await rehearsal.calculate(31, 11).status == 200)
+            let stored = try await rehearsal.eventually { try await rehearsal.get("/audit").body.contains("31+11") }
+            #expect(stored)
+            let before = await rehearsal.cluster.podList()
+            let watching = Task {
+                var most = 0
+                while !Task.isCancelled {
+                    // Terminating ones too: their container runs until it is gone.
+                    most = max(most, await rehearsal.pods("redis").count)
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+                return most
+            }
+            try await rehearsal.cluster.restart("redis")
+            try await rehearsal.cluster.restart("mongo")
+            watching.cancel()
+            let mostRedis = await watching.value
+            let after = await rehearsal.cluster.podList()
+            for workload in ["redis", "mongo"] {
+                let old = before.first { $0.workload == workload }, new = after.first { $0.workload == workload && $0.status == "Running" }
+                #expect(new?.ready == true && new?.templateHash != old?.templateHash, "\(workload): \(String(describing: old)) → \(String(describing: new))")
+            }
+            #expect(mostRedis == 1, "redis pods at once: \(mostRedis)")
+            let intact = try await rehearsal.eventually { try await rehearsal.get("/audit").body.contains("31+11") }
+            #expect(intact, "the audit history did not survive mongo's restart")
+            print("rehearsal: redis (Recreate) and mongo (StatefulSet) restarted: at most \(mostRedis) redis pod at a time, the audit history intact")
+        }
+    }
+}
+
 /// What the kernel says about a container's main process (podman inspect for its pid).
 struct RunningContainer {
     var image: String
