@@ -1,6 +1,6 @@
 /// The parts of the rendered Kubernetes objects the rehearsal runs: workloads (Deployment,
-/// StatefulSet, Job) with their pod templates, and Services. Everything else a real cluster
-/// would read (resources, seccomp, …) is left out on purpose: there is no scheduler here.
+/// StatefulSet, Job) with their pod templates, and Services. What only a scheduler or an API
+/// server would read (requests, CPU limits, affinity, …) is left out: there is one node here.
 public struct ClusterManifest: Sendable {
     public var workloads: [Workload] = []
     public var services: [ServiceObject] = []
@@ -58,9 +58,40 @@ public struct PodTemplate: Sendable {
     public var containers: [Container]
     public var volumes: [Volume]
     public var terminationGracePeriodSeconds: Int
+    /// The pod's securityContext: user, group, fsGroup, seccomp; a container's own overrides it.
+    public var security: SecurityContext
+    public var restartPolicy: RestartPolicy
+    /// The template as rendered, keys sorted: two templates are the same pod exactly when these
+    /// are equal (what the pod-template-hash is made of).
+    public var fingerprint: String
+    /// `kubectl rollout restart` sets the annotation kubectl.kubernetes.io/restartedAt: a new template.
+    public var restartedAt: String?
+
+    public var runAsUser: Int? { security.runAsUser }
+    public var runAsGroup: Int? { security.runAsGroup }
+}
+
+/// A pod's or a container's securityContext, as far as a container runtime applies it.
+public struct SecurityContext: Sendable, Equatable {
     public var runAsUser: Int?
     public var runAsGroup: Int?
-    public var restartPolicy: RestartPolicy
+    public var fsGroup: Int?
+    /// RuntimeDefault, Unconfined or Localhost; unset means Unconfined, as in Kubernetes.
+    public var seccompProfile: String?
+    public var readOnlyRootFilesystem = false
+    public var allowPrivilegeEscalation = true
+    public var capabilitiesDrop: [String] = []
+    public var capabilitiesAdd: [String] = []
+
+    /// The container's context over the pod's: a field the container sets wins.
+    public func overriding(_ pod: SecurityContext) -> SecurityContext {
+        var merged = self
+        merged.runAsUser = runAsUser ?? pod.runAsUser
+        merged.runAsGroup = runAsGroup ?? pod.runAsGroup
+        merged.fsGroup = pod.fsGroup
+        merged.seccompProfile = seccompProfile ?? pod.seccompProfile
+        return merged
+    }
 }
 
 public enum RestartPolicy: String, Sendable { case always = "Always", onFailure = "OnFailure", never = "Never" }
@@ -75,8 +106,11 @@ public struct Volume: Sendable, Equatable {
 }
 
 public struct Container: Sendable {
+    public enum PullPolicy: String, Sendable { case always = "Always", ifNotPresent = "IfNotPresent", never = "Never" }
+
     public var name: String
     public var image: String
+    public var imagePullPolicy: PullPolicy
     public var command: [String]
     public var args: [String]
     public var ports: [ContainerPort]
@@ -86,6 +120,10 @@ public struct Container: Sendable {
     public var liveness: Probe?
     public var preStopSleepSeconds: Int?
     public var mounts: [(volume: String, path: String)]
+    /// The container's own securityContext (the pod's is in the template).
+    public var security: SecurityContext
+    /// resources.limits.memory in bytes: the container's memory cgroup limit.
+    public var memoryLimit: Int64?
 
     /// A named or numbered port of this container, as probes and Services refer to it.
     public func port(_ reference: PortReference) -> Int? {

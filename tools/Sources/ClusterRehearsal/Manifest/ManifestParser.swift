@@ -73,16 +73,43 @@ extension ClusterManifest {
 extension PodTemplate {
     init(_ template: Fields, kind: Workload.Kind) throws(ManifestError) {
         let spec = try template.mapping("spec")
-        let security = try spec.mapping("securityContext")
         let defaultPolicy: RestartPolicy = kind == .job ? .never : .always
         self.init(
             labels: try template.mapping("metadata").labels("labels"),
             containers: try spec.mappings("containers").map { fields throws(ManifestError) in try Container(fields) },
             volumes: try spec.mappings("volumes").map { fields throws(ManifestError) in try Volume(fields) },
             terminationGracePeriodSeconds: try spec.int("terminationGracePeriodSeconds") ?? 30,
-            runAsUser: try security.int("runAsUser"), runAsGroup: try security.int("runAsGroup"),
-            restartPolicy: try spec.string("restartPolicy").flatMap(RestartPolicy.init(rawValue:)) ?? defaultPolicy
+            security: try SecurityContext(spec.mapping("securityContext")),
+            restartPolicy: try spec.string("restartPolicy").flatMap(RestartPolicy.init(rawValue:)) ?? defaultPolicy,
+            fingerprint: (try? Yams.dump(object: template.values, sortKeys: true)) ?? "\(template.values)"
         )
+    }
+}
+
+extension SecurityContext {
+    init(_ fields: Fields) throws(ManifestError) {
+        let capabilities = try fields.mapping("capabilities")
+        self.init(
+            runAsUser: try fields.int("runAsUser"), runAsGroup: try fields.int("runAsGroup"), fsGroup: try fields.int("fsGroup"),
+            seccompProfile: try fields.mapping("seccompProfile").string("type"),
+            readOnlyRootFilesystem: fields.values["readOnlyRootFilesystem"] as? Bool ?? false,
+            allowPrivilegeEscalation: fields.values["allowPrivilegeEscalation"] as? Bool ?? true,
+            capabilitiesDrop: try capabilities.strings("drop"), capabilitiesAdd: try capabilities.strings("add")
+        )
+    }
+}
+
+/// Kubernetes resource quantities of memory: `256Mi`, `1Gi`, `128M`, `1e9`, plain bytes.
+enum Quantity {
+    static func bytes(_ text: String) -> Int64? {
+        let units: [(String, Double)] = [
+            ("Ki", 0x400), ("Mi", 0x10_0000), ("Gi", 0x4000_0000), ("Ti", 0x100_0000_0000),
+            ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12),
+        ]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            return Double(text.dropLast(suffix.count)).map { Int64($0 * factor) }
+        }
+        return Double(text).map { Int64($0) }
     }
 }
 
@@ -106,8 +133,18 @@ extension Container {
             environment.append((try variable.requiredString("name"), try variable.string("value") ?? ""))
         }
         let sleep = try fields.mapping("lifecycle").mapping("preStop").mapping("sleep").int("seconds")
+        let image = try fields.requiredString("image")
+        let memory = try fields.mapping("resources").mapping("limits").string("memory")
+        let limit = try memory.map { text throws(ManifestError) in
+            guard let bytes = Quantity.bytes(text) else { throw ManifestError("\(name).resources.limits.memory: not a quantity: \(text)") }
+            return bytes
+        }
+        let policy = try fields.string("imagePullPolicy").map { text throws(ManifestError) in
+            guard let policy = PullPolicy(rawValue: text) else { throw ManifestError("\(name).imagePullPolicy: \(text)") }
+            return policy
+        }
         self.init(
-            name: name, image: try fields.requiredString("image"),
+            name: name, image: image, imagePullPolicy: policy ?? ImageReference(image).defaultPullPolicy,
             command: try fields.strings("command"), args: try fields.strings("args"),
             ports: try fields.mappings("ports").map { port throws(ManifestError) in
                 ContainerPort(name: try port.string("name"), number: try port.int("containerPort") ?? 0)
@@ -118,7 +155,8 @@ extension Container {
             preStopSleepSeconds: sleep,
             mounts: try fields.mappings("volumeMounts").map { mount throws(ManifestError) in
                 (try mount.requiredString("name"), try mount.requiredString("mountPath"))
-            }
+            },
+            security: try SecurityContext(fields.mapping("securityContext")), memoryLimit: limit
         )
     }
 }
