@@ -17,6 +17,8 @@ public struct RuntimeConfig: Sendable {
     public var discovery: DiscoveryConfig
     /// Request bodies above this size are refused with 413 before any handler reads them.
     public var maxBodySize: Int
+    /// What the service presents to Redis and MongoDB (`DependencyCredentials`).
+    public var credentials = DependencyCredentials()
 
     /// Open connections beyond this are answered 503 and closed at once.
     public var maxConnections: Int
@@ -49,7 +51,8 @@ public struct RuntimeConfig: Sendable {
         self.maxConnections = maxConnections
     }
 
-    /// `<SERVICE>_SERVICE_PORT`, then `PORT`, then the service table's port; `LOG_LEVEL`; `DNS_*`.
+    /// `<SERVICE>_SERVICE_PORT`, then `PORT`, then the service table's port; `LOG_LEVEL`; `DNS_*`;
+    /// the credentials.
     /// A value that is set but unusable throws, naming the variable.
     public init(service: MicroService, environment: [String: String]) throws(ConfigurationError) {
         let reader = EnvironmentReader(environment)
@@ -62,5 +65,6 @@ public struct RuntimeConfig: Sendable {
             service: service, port: port, logLevel: level.flatMap(Logger.Level.init(rawValue:)) ?? .info,
             discovery: discovery
         )
+        credentials = try DependencyCredentials(environment: reader)
     }
 }

@@ -29,12 +29,16 @@ enum Announcement {
         return lines
     }
 
-    /// `DNS_HOST=127.0.0.1 DNS_PORT=53053 .build/release/report`, relative when it can be.
+    /// `REDIS_USERNAME=report REDIS_PASSWORD="$(cat .build/localenv/credentials/redis-report)"
+    /// DNS_HOST=127.0.0.1 DNS_PORT=53053 .build/release/report`, paths relative when they can be.
     static func reportCommand(plan: LaunchPlan, currentDirectory: String) -> String {
+        func relative(_ path: String) -> String {
+            path.hasPrefix(currentDirectory + "/") ? String(path.dropFirst(currentDirectory.count + 1)) : path
+        }
         let folder = plan.binDirectory ?? plan.projectRoot + "/.build/release"
-        var path = folder + "/report"
-        if path.hasPrefix(currentDirectory + "/") { path = String(path.dropFirst(currentDirectory.count + 1)) }
-        return "DNS_HOST=\(plan.dnsHost) DNS_PORT=\(plan.dnsPort) \(path)"
+        let credentials = plan.components.contains { $0.arguments.contains(LocalCredentials.aclFile(plan)) }
+            ? "REDIS_USERNAME=report REDIS_PASSWORD=\"$(cat \(relative(LocalCredentials.passwordFile(plan, user: "report"))))\" " : ""
+        return credentials + "DNS_HOST=\(plan.dnsHost) DNS_PORT=\(plan.dnsPort) \(relative(folder + "/report"))"
     }
 
     static func seconds(_ duration: Duration) -> String {

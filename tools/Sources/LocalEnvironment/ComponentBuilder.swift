@@ -93,10 +93,11 @@ struct ComponentBuilder {
         switch Self.imageName(entry.image ?? "") {
         case "redis":
             executable = try tools.require("redis-server", for: entry.name)
-            // No persistence: event counts start from zero each run, like a fresh container.
+            // No persistence: event counts start from zero each run, like a fresh container. The
+            // project's Redis users, as in the cluster (`LocalCredentials` makes the file at start).
             arguments = [
                 "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", data,
-                "--protected-mode", "no",
+                "--protected-mode", "no", "--aclfile", LocalCredentials.aclFile(plan),
             ]
         case "mongo":
             (executable, arguments) = try mongo(entry: entry.name, port: port, data: data)

@@ -16,13 +16,14 @@ public enum Launcher {
     @MainActor
     public static func run(_ options: LaunchOptions) async -> Int32 {
         let startedAt = ContinuousClock.now
-        let plan: LaunchPlan
+        var plan: LaunchPlan
         let sink: OutputSink
         let logs: [String: ComponentLog]
         do {
             plan = try LaunchPlan.make(options: options)
             try checkPorts(plan)
             try prepareStateDirectories(plan)
+            try await LocalCredentials.prepare(&plan, environment: options.environment)
             sink = OutputSink(names: ["localenv"] + plan.components.map(\.name), color: options.color)
             logs = try openLogs(plan, sink: sink)
             for note in plan.notes { sink.write("localenv", note) }
