@@ -23,6 +23,8 @@ public actor Cluster {
     var stopped = false
     /// Pod → volume name → host folder.
     var volumeFolders: [String: [String: String]] = [:]
+    /// The Secrets and ConfigMaps given so far (at start and by every apply).
+    var configuration = ConfigurationSources()
     /// Callers waiting for a pod to be gone.
     var terminationWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
 
@@ -31,6 +33,7 @@ public actor Cluster {
         plan = options.plan
         dns = ClusterDNS(plan: options.plan, stateDirectory: options.stateDirectory)
         for workload in options.manifest.workloads { workloads[workload.name] = workload }
+        configuration.merge(options.manifest)
     }
 
     /// Removes what an earlier run left, builds the node network, DNS and Services, and starts
