@@ -30,12 +30,15 @@ mkdir -p "$dir"
 chmod 0700 "$dir"
 
 # A password for each file that is missing: hex, so it needs no quoting in an ACL file, a
-# MongoDB URI or an env file.
+# MongoDB URI or an env file. Written aside and linked into place, which fails if the file is
+# there by then: two runs at once (parallel tests, deploys) keep one password, never mix two.
 for name in "${REDIS_USERS[@]/#/redis-}" "${MONGO_USERS[@]/#/mongo-}"; do
     file="$dir/$name"
     [[ -s $file ]] && continue
-    od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$file.new"
-    mv "$file.new" "$file"
+    new="$(mktemp "$dir/.$name.XXXXXX")"
+    od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$new"
+    ln "$new" "$file" 2>/dev/null || [[ -s $file ]]
+    rm -f "$new"
 done
 
 password() {
@@ -71,12 +74,15 @@ render_acl() {
     [[ -z $user ]] || echo "$rule"
 }
 
-render_acl >"$dir/users.acl.new"
-chmod 0644 "$dir/users.acl.new"
-mv "$dir/users.acl.new" "$dir/users.acl"
+# Each rendered file is written aside and renamed over the old one: a reader never sees half.
+acl="$(mktemp "$dir/.users.acl.XXXXXX")"
+render_acl >"$acl"
+chmod 0644 "$acl"
+mv -f "$acl" "$dir/users.acl"
 
+env="$(mktemp "$dir/.credentials.env.XXXXXX")"
 {
     for user in "${REDIS_USERS[@]}"; do echo "REDIS_${user^^}_PASSWORD=$(password "redis-$user")"; done
     for user in "${MONGO_USERS[@]}"; do echo "MONGO_${user^^}_PASSWORD=$(password "mongo-$user")"; done
-} >"$dir/credentials.env.new"
-mv "$dir/credentials.env.new" "$dir/credentials.env"
+} >"$env"
+mv -f "$env" "$dir/credentials.env"

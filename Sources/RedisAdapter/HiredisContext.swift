@@ -80,7 +80,15 @@ final class HiredisContext: @unchecked Sendable {
     /// only its completion matters. Returns once Redis has run it (or its block timed out).
     func commandDiscardingReply(_ arguments: [String]) throws(RedisError) {
         let commands = [["CLIENT", "REPLY", "OFF"], arguments, ["CLIENT", "REPLY", "ON"]]
-        if case .error(let message)? = try pipeline(commands, replies: 1).first { throw RedisError.reply(message) }
+        if case .error(let message)? = try pipeline(commands, replies: 1).first {
+            // With replies off even errors are silent, so an error here is CLIENT REPLY OFF's own
+            // (refused by the user's ACL, say): the command and CLIENT REPLY ON answer as well,
+            // and their replies would be read as the next commands' answers. The connection is
+            // out of step: it is marked unusable (as hiredis marks one after a protocol error) and
+            // the failure is a connection error, so a client gives it up and connects anew.
+            try withContext { context throws(RedisError) in context.pointee.err = REDIS_ERR_OTHER }
+            throw RedisError(.connection, "CLIENT REPLY OFF failed, the connection is out of step: \(message)")
+        }
     }
 
     /// Every command appended to the output buffer, then `replies` replies (one per command

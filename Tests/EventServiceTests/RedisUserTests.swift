@@ -19,7 +19,8 @@ import Testing
         let credentials = Credentials(username: "eventservice", password: try users.password("eventservice"))
         var settings = EventWorkerSettings()
         settings.dedupeWindow = 2  // so the seen ids change generation (UNLINK, RENAME)
-        let logger = Logger(label: "eventservice-acl")
+        let warnings = WarningCount()
+        let logger = Logger(label: "eventservice-acl") { _ in warnings }
         let worker = EventWorker(
             consumer: RedisClient(
                 endpoint: { ("127.0.0.1", port) }, logger: logger, connectTimeout: .seconds(1), commandTimeout: .seconds(5),
@@ -66,5 +67,28 @@ import Testing
         _ = try await report.command(["LPUSH", EventQueueContract.queue, EventQueueContract.summaryMessage(returnPath: late, deadline: nil)])
         let second = try await report.command(["BLPOP", late, "8"]).array?.last?.string ?? ""
         #expect(try JSONDecoder().decode([String: Int].self, from: Data(second.utf8)) == ["/add": 5, "/": 1])
+        // No round failed on the way (a refused command only slows the worker: it retries).
+        #expect(warnings.messages.isEmpty, "\(warnings.messages)")
+    }
+}
+
+/// The warnings (and worse) a logger was given.
+private final class WarningCount: LogHandler, @unchecked Sendable {
+    // @unchecked: `lines` is only touched under `lock`; metadata and level are set before use.
+    private let lock = NSLock()
+    private var lines: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    var messages: [String] { lock.withLock { lines } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        guard event.level >= .warning else { return }
+        lock.withLock { lines.append("\(event.message)") }
     }
 }

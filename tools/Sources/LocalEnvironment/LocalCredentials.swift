@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupervision
 
 /// The local environment's credentials, made at each start in `<state>/credentials` by
 /// deployment/credentials.sh — the renderer every environment uses — so the local Redis runs with

@@ -39,7 +39,9 @@ extension ClusterManifest {
     private static func secretData(_ object: Fields, at: String) throws(ManifestError) -> [String: String] {
         var values: [String: String] = [:]
         for (key, encoded) in try object.labels("data") {
-            guard let bytes = Data(base64Encoded: encoded), let text = String(data: bytes, encoding: .utf8) else {
+            // kubectl kustomize wraps long values over lines.
+            let joined = encoded.filter { !$0.isWhitespace }
+            guard let bytes = Data(base64Encoded: joined), let text = String(data: bytes, encoding: .utf8) else {
                 throw ManifestError("\(at).data.\(key): not base64 of UTF-8 text")
             }
             values[key] = text
