@@ -20,6 +20,9 @@ enum LocalCredentials {
     static func prepare(_ plan: inout LaunchPlan, environment: [String: String]) async throws(LauncherError) {
         guard plan.components.contains(where: { $0.arguments.contains(aclFile(plan)) }) else { return }
         let script = plan.projectRoot + "/deployment/credentials.sh"
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw LauncherError("\(script) is missing: the local Redis runs with the project's users, made by that script")
+        }
         let run = await CommandRun.run(["/bin/bash", script, directory(plan)], workingDirectory: plan.projectRoot, environment: environment)
         guard run.status == .exited(0) else {
             throw LauncherError("\(script) failed (\(run.status)): \(run.output.joined(separator: " "))")

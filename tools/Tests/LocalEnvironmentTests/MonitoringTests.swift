@@ -112,6 +112,8 @@ import Testing
         let project = try ScratchProject(fuge: fuge)
         // The launcher looks for nx-27017 in <root>/.tools, where scripts/setup put it.
         try FileManager.default.createSymbolicLink(atPath: project.root + "/.tools", withDestinationPath: root + "/.tools")
+        // And for deployment/credentials.sh and the Redis users' template, which the local Redis runs with.
+        try FileManager.default.createSymbolicLink(atPath: project.root + "/deployment", withDestinationPath: root + "/deployment")
         var config = try String(contentsOfFile: root + "/fuge/prometheus.yml", encoding: .utf8)
         config = try replacing(in: config, [
             ("scrape_interval: 5s", "scrape_interval: 1s"), ("evaluation_interval: 5s", "evaluation_interval: 1s"),
