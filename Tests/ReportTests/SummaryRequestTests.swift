@@ -77,10 +77,10 @@ struct SummaryDeadlineTests {
         let fields = try #require(try JSONSerialization.jsonObject(with: Data(message.utf8)) as? [String: Any])
         #expect(fields["returnPath"] as? String == request.returnPath)
         let deadline = try #require((fields["deadline"] as? NSNumber)?.int64Value)
-        // Redis's clock when the report asked for it, plus the timeout: after `before`, and before
-        // the wait ended (generous room above: a loaded machine delays the report's own TIME).
+        // Redis's clock when the request was made, plus the timeout (ms rounding aside): after
+        // `before`, and before the wait ended, however long a loaded machine made that wait.
         let now = try await SummaryRequest.redisMillis(on: observer)
-        #expect((before + 1_000...now).contains(deadline), "deadline \(deadline), Redis's clock before \(before), after the wait \(now)")
+        #expect((before + 1_000 - 10...now).contains(deadline), "deadline \(deadline), Redis's clock before \(before), after the wait \(now)")
     }
 }
 
