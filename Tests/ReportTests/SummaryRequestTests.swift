@@ -69,18 +69,24 @@ struct SummaryDeadlineTests {
         defer { connection.close(); observer.close() }
         // Takes the request off the queue as a worker would, and never answers.
         let before = try await SummaryRequest.redisMillis(on: observer)
-        async let taken = observer.command(["BRPOP", "eventservice", "5"])
+        let start = ContinuousClock.now
+        async let taken = { (reply: RedisValue) in (reply, ContinuousClock.now) }(
+            try await observer.command(["BRPOP", "eventservice", "5"]))
         let request = SummaryRequest(timeout: .seconds(1))
         await #expect(throws: ReportFailure.noAnswer(timeout: .seconds(1))) { try await request.send(on: connection) }
 
-        let message = try #require(try await taken.array?.last?.string)
+        let (reply, takenAt) = try await taken
+        let message = try #require(reply.array?.last?.string)
         let fields = try #require(try JSONSerialization.jsonObject(with: Data(message.utf8)) as? [String: Any])
         #expect(fields["returnPath"] as? String == request.returnPath)
         let deadline = try #require((fields["deadline"] as? NSNumber)?.int64Value)
-        // Redis's clock when the request was made, plus the timeout (ms rounding aside): after
-        // `before`, and before the wait ended, however long a loaded machine made that wait.
+        // Redis's clock when the request was sent, plus what was left of the timeout: at least
+        // `before` + 1 s less however long the sending took (a loaded machine can stretch it),
+        // and no later than the end of the wait.
         let now = try await SummaryRequest.redisMillis(on: observer)
-        #expect((before + 1_000 - 10...now).contains(deadline), "deadline \(deadline), Redis's clock before \(before), after the wait \(now)")
+        let sending = SummaryRequest.millis(takenAt - start)
+        #expect((before + 1_000 - sending - 10...now).contains(deadline),
+                "deadline \(deadline), Redis's clock before \(before), sending took \(sending) ms, after the wait \(now)")
     }
 }
 
