@@ -14,7 +14,8 @@ func redisEndpoint(resolver: ServiceResolver) -> RedisClient.Endpoint {
 }
 
 /// The eventservice: the queue worker, plus /healthz, /readyz (Redis answers PING) and /metrics
-/// on the runtime's port; Redis found through discovery.
+/// on its admin port, its only port (nothing else calls it over HTTP); Redis found through
+/// discovery.
 public func buildApplication(runtime: ServiceRuntime) -> ServiceApplication {
     buildApplication(runtime: runtime, endpoint: redisEndpoint(resolver: runtime.resolver))
 }
@@ -30,7 +31,5 @@ func buildApplication(
     )
     let monitor = RedisClient(endpoint: endpoint, logger: runtime.logger, connectTimeout: .seconds(1), commandTimeout: .seconds(2))
     let worker = EventWorker(consumer: consumer, monitor: monitor, settings: settings, logger: runtime.logger)
-    return runtime.makeApplication(
-        routes: NoRoutes(), readiness: [ReadinessCheck("redis") { _ = try await monitor.command(["PING"]) }], services: [worker]
-    )
+    return runtime.makeApplication(readiness: [ReadinessCheck("redis") { _ = try await monitor.command(["PING"]) }], services: [worker])
 }
