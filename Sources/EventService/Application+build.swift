@@ -4,8 +4,9 @@ import RedisAdapter
 import ServiceRuntime
 
 /// The eventservice: the queue worker, plus /healthz, /readyz (Redis answers PING as the
-/// service's user) and /metrics on the runtime's port; Redis found through discovery, as every
-/// service finds it (`RedisClient.discoveredEndpoint`), with the service's credentials.
+/// service's user) and /metrics on its admin port, its only port (nothing else calls it over
+/// HTTP); Redis found through discovery, as every service finds it
+/// (`RedisClient.discoveredEndpoint`), with the service's credentials.
 public func buildApplication(runtime: ServiceRuntime) -> ServiceApplication {
     buildApplication(
         runtime: runtime, endpoint: RedisClient.discoveredEndpoint(runtime.resolver), credentials: runtime.config.credentials.redis
@@ -26,7 +27,5 @@ func buildApplication(
         endpoint: endpoint, logger: runtime.logger, connectTimeout: .seconds(1), commandTimeout: .seconds(2), credentials: credentials
     )
     let worker = EventWorker(consumer: consumer, monitor: monitor, settings: settings, logger: runtime.logger)
-    return runtime.makeApplication(
-        routes: NoRoutes(), readiness: [ReadinessCheck("redis") { _ = try await monitor.command(["PING"]) }], services: [worker]
-    )
+    return runtime.makeApplication(readiness: [ReadinessCheck("redis") { _ = try await monitor.command(["PING"]) }], services: [worker])
 }

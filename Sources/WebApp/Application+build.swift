@@ -3,8 +3,8 @@ import Logging
 import RedisAdapter
 import ServiceRuntime
 
-/// The webapp: service clients, the runtime's router (health, readiness, metrics, request log)
-/// with the pages on it, and the background services; adderservice, auditservice and Redis found
+/// The webapp: service clients, the pages on its port and the runtime's health, readiness and
+/// metrics on its admin port, and the background services; adderservice, auditservice and Redis found
 /// through discovery.
 public func buildApplication(runtime: ServiceRuntime) throws -> ServiceApplication {
     let resolver = runtime.resolver, logger = runtime.logger, credentials = runtime.config.credentials.redis

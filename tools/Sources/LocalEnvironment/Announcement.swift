@@ -1,3 +1,4 @@
+import Discovery
 import Foundation
 
 /// What the launcher prints once everything is ready: where to point a browser and curl, and the
@@ -7,6 +8,7 @@ enum Announcement {
         var lines = ["micro is up: every component ready \(seconds(elapsed)) after the command"]
         for (name, ports) in plan.entries where isStartedService(name, plan) {
             guard let port = ports.first?.number else { continue }
+            let admin = ports.first { $0.name == MicroService.metricsPortName }?.number ?? port
             switch name {
             case "webapp":
                 lines.append("  open   http://localhost:\(port)/add      (the calculator)")
@@ -14,7 +16,7 @@ enum Announcement {
             case "adderservice":
                 lines.append("  curl   curl localhost:\(port)/add/2/3")
             default:
-                lines.append("  url    http://localhost:\(port)/metrics  (\(name); also /healthz, /readyz)")
+                lines.append("  url    http://localhost:\(admin)/metrics  (\(name); also /healthz, /readyz)")
             }
         }
         lines.append("  report \(reportCommand(plan: plan, currentDirectory: currentDirectory))")

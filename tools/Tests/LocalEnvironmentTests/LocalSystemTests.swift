@@ -13,12 +13,13 @@ import Testing
     static let entries = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis", "prometheus"]
 
     @Test func theWholeSystemRunsLocallyAndStopsWithoutLeftovers() async throws {
-        let ports = Dictionary(uniqueKeysWithValues: Self.entries.map { ($0, Ports.free()) })
+        let free = FreePorts(Self.entries)
+        let ports = free.ports
         let bin = URL(fileURLWithPath: try TestPaths.builtExecutable("localenv")).deletingLastPathComponent().path
         let state = TestPaths.temporaryDirectory(prefix: "system")
         let run = try await LauncherRun(arguments: [
             "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--bin", bin, "--state", state,
-        ] + ports.flatMap { ["--port", "\($0.key)=\($0.value)"] })
+        ] + free.arguments)
         try #require(await run.waitFor("micro is up", timeout: .seconds(90)), "\(run.log())")
         let webapp = Webapp(port: ports["webapp"] ?? 0)
 
@@ -44,7 +45,7 @@ import Testing
         for child in children {
             #expect(await processEnds(child.pid, timeout: .seconds(2)), "\(child.name) (pid \(child.pid)) outlived the launcher")
         }
-        for (name, port) in ports {
+        for (name, port) in ports.merging(free.metrics.map { ($0.key + ".metrics", $0.value) }) { first, _ in first } {
             #expect(!Ports.isListening(port), "\(name) still listens on \(port)")
         }
         #expect(!Ports.isListening(run.dnsPort))
