@@ -17,19 +17,6 @@ public struct FugeFile: Sendable, Equatable {
         public var monitor: Bool
         /// Paths (fnmatch patterns relative to the project root) whose changes do not count.
         public var monitorExcludes: [String]
-
-        public init(
-            dnsEnabled: Bool, dnsHost: String, dnsPort: Int, dnsNamespace: String, dnsSuffix: String,
-            monitor: Bool = false, monitorExcludes: [String] = []
-        ) {
-            self.dnsEnabled = dnsEnabled
-            self.dnsHost = dnsHost
-            self.dnsPort = dnsPort
-            self.dnsNamespace = dnsNamespace
-            self.dnsSuffix = dnsSuffix
-            self.monitor = monitor
-            self.monitorExcludes = monitorExcludes
-        }
     }
 
     public struct Entry: Sendable, Equatable {
