@@ -15,8 +15,6 @@ struct EventKeys: Sendable, Equatable {
     /// Hashes of the record ids applied lately (current and previous generation): the dedupe window.
     let seen: String
     let seenPrevious: String
-    /// Where summary replies may go (`<queue>:reply:<suffix>`).
-    let replyPrefix: String
 
     init(queue: String) {
         self.queue = queue
@@ -26,7 +24,6 @@ struct EventKeys: Sendable, Equatable {
         dead = queue + ":dead"
         seen = queue + ":seen"
         seenPrevious = queue + ":seen:previous"
-        replyPrefix = EventQueueContract.replyPrefix(queue: queue)
     }
 
     static let standard = EventKeys(queue: EventQueueContract.queue)

@@ -6,7 +6,7 @@ import ServiceRuntime
 /// The webapp: service clients, the pages on its port and the runtime's health, readiness and
 /// metrics on its admin port, and the background services; adderservice, auditservice and Redis found
 /// through discovery.
-public func buildApplication(runtime: ServiceRuntime) throws -> ServiceApplication {
+public func buildApplication(runtime: ServiceRuntime) -> ServiceApplication {
     let resolver = runtime.resolver, logger = runtime.logger, credentials = runtime.config.credentials.redis
     return buildApplication(
         runtime: runtime, targets: .discovered(by: resolver),

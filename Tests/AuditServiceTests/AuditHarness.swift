@@ -64,15 +64,15 @@ final class MovableTarget: Sendable {
 
 extension TestHTTPClient {
     func append(_ json: String) async throws -> TestHTTPResponse {
-        try await execute(uri: "/append", method: .POST, headers: ["content-type": "application/json"], body: ByteBuffer(string: json))
+        try await execute("POST", "/append", headers: [("content-type", "application/json")], body: Array(json.utf8))
     }
 
     func list(_ query: String = "") async throws -> TestHTTPResponse {
-        try await execute(uri: "/list" + query, method: .GET)
+        try await get("/list" + query)
     }
 
     func readyStatus() async throws -> HTTPResponseStatus {
-        try await admin.execute(uri: "/readyz", method: .GET).status
+        try await admin.get("/readyz").status
     }
 
     /// Polls until `condition` holds for a fresh response (or fails the test after `timeout`).

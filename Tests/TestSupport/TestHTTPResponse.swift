@@ -70,13 +70,6 @@ public struct TestHTTPClient: Sendable {
         return response
     }
 
-    /// The same request in the shape the in-process tests used with HummingbirdTesting.
-    public func execute(uri: String, method: HTTPMethod, headers: HTTPHeaders = [:], body: ByteBuffer? = nil) async throws -> TestHTTPResponse {
-        try await execute(
-            method.rawValue, uri, headers: headers.map { ($0.name, $0.value) }, body: body.map { Array($0.readableBytesView) } ?? []
-        )
-    }
-
     public func get(_ path: String) async throws -> TestHTTPResponse {
         try await execute("GET", path)
     }

@@ -27,16 +27,16 @@ import Testing
         try await Harness.with { harness in
             let adder = harness.adderTarget
             try await Self.app(harness) { [adder] }.test { _, admin in
-                let ready = try await admin.execute(uri: "/readyz", method: .GET)
+                let ready = try await admin.get("/readyz")
                 #expect(ready.status == .ok)
-                let healthy = try await admin.execute(uri: "/healthz", method: .GET)
+                let healthy = try await admin.get("/healthz")
                 #expect(healthy.status == .ok)
             }
             try await Self.app(harness) { throw LookupFailed() }.test { client, admin in
-                let response = try await admin.execute(uri: "/readyz", method: .GET)
+                let response = try await admin.get("/readyz")
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body).contains("adderservice"))
-                let page = try await client.execute(uri: "/add", method: .GET)
+                let page = try await client.get("/add")
                 #expect(page.status == .ok, "pages still answer")
             }
         }
@@ -48,7 +48,7 @@ import Testing
             try await Self.app(harness) { [] }.test { client, admin in
                 let calculation = try await client.submitAdd(first: "1", second: "2")
                 #expect(calculation.status == .ok)
-                let metrics = try await admin.execute(uri: "/metrics", method: .GET)
+                let metrics = try await admin.get("/metrics")
                 #expect(metrics.status == .ok)
                 let text = String(buffer: metrics.body)
                 #expect(text.contains("webapp_events_dropped_total"))

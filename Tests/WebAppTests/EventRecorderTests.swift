@@ -113,8 +113,8 @@ import Testing
         try await Harness.with { harness in
             let sink = MemoryEventSink()
             try await harness.makeApp(sink: sink).app.test { client in
-                _ = try await client.execute(uri: "/add?x=1", method: .GET)
-                _ = try await client.execute(uri: "/audit", method: .GET, headers: ["X-Forwarded-Proto": "https"])
+                _ = try await client.get("/add?x=1")
+                _ = try await client.execute("GET", "/audit", headers: [("X-Forwarded-Proto", "https")])
                 let arrived = await eventually { sink.messages.withLock { $0.count } == 2 }
                 #expect(arrived)
                 let urls = sink.messages.withLock { $0 }.compactMap(Self.url)
@@ -128,7 +128,7 @@ import Testing
             let sink = MemoryEventSink()
             try await harness.makeApp(sink: sink).app.test { client in
                 for uri in ["/", "/add", "/audit", "/stylesheets/style.css", "/nope"] {
-                    _ = try await client.execute(uri: uri, method: .GET)
+                    _ = try await client.get(uri)
                 }
                 _ = try await client.submitAdd(first: "1", second: "1")
                 let arrived = await eventually { sink.messages.withLock { $0.count } >= 4 }

@@ -19,7 +19,7 @@ import Testing
     @Test func unknownPathIsAn404PageInTheLayout() async throws {
         try await Harness.with { harness in
             try await harness.makeApp().app.test { client in
-                let response = try await client.execute(uri: "/no/such/page", method: .GET)
+                let response = try await client.get("/no/such/page")
                 #expect(response.status == .notFound)
                 #expect(response.header("content-type") == "text/html; charset=utf-8")
                 #expect(response.text.contains("Page not found"))
@@ -32,7 +32,7 @@ import Testing
         try await Harness.with { harness in
             let (app, _) = try harness.makeApp(extraRoutes: ExplodingRoute())
             try await app.test { client in
-                let response = try await client.execute(uri: "/explode", method: .GET)
+                let response = try await client.get("/explode")
                 #expect(response.status == .internalServerError)
                 #expect(response.text.contains("Something went wrong"))
                 #expect(!response.text.contains("Boom"), "no internals on the page")
@@ -63,7 +63,7 @@ import Testing
     @Test func auditserviceDownMeansTheHistoryIsUnavailable() async throws {
         try await Harness.with { harness in
             try await harness.makeApp(auditTargets: [Harness.closedTarget()]).app.test { client in
-                let response = try await client.execute(uri: "/audit", method: .GET)
+                let response = try await client.get("/audit")
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.text.contains("The calculation history is unavailable right now"))
             }

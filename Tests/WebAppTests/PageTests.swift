@@ -11,7 +11,7 @@ import Testing
     @Test func indexLinksToAddAndAudit() async throws {
         try await Harness.with { harness in
             try await harness.makeApp().app.test { client in
-                let response = try await client.execute(uri: "/", method: .GET)
+                let response = try await client.get("/")
                 #expect(response.status == .ok)
                 #expect(response.header("content-type") == "text/html; charset=utf-8")
                 #expect(response.text.contains(#"href="/add""#))
@@ -25,7 +25,7 @@ import Testing
     @Test func addFormHasBothFieldsAndASubmitButtonInsideTheForm() async throws {
         try await Harness.with { harness in
             try await harness.makeApp().app.test { client in
-                let response = try await client.execute(uri: "/add", method: .GET)
+                let response = try await client.get("/add")
                 #expect(response.status == .ok)
                 let form = try #require(response.text.section(from: "<form", to: "</form>"))
                 #expect(form.contains(#"method="post" action="/add/calculate""#))
@@ -92,8 +92,7 @@ import Testing
         try await Harness.with { harness in
             try await harness.makeApp().app.test { client in
                 let response = try await client.execute(
-                    uri: "/add/calculate", method: .POST,
-                    headers: ["content-type": "application/x-www-form-urlencoded"], body: ByteBuffer(string: "first=%zz&&=")
+                    "POST", "/add/calculate", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array("first=%zz&&=".utf8)
                 )
                 #expect(response.status == .badRequest)
                 #expect(response.text.contains("The form could not be read"))
@@ -108,8 +107,7 @@ import Testing
             try await harness.makeApp().app.test { client in
                 let body = "first=" + String(repeating: "1", count: 70 * 1024) + "&second=2"
                 let response = try await client.execute(
-                    uri: "/add/calculate", method: .POST,
-                    headers: ["content-type": "application/x-www-form-urlencoded"], body: ByteBuffer(string: body)
+                    "POST", "/add/calculate", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array(body.utf8)
                 )
                 #expect(response.status == .payloadTooLarge)
                 // The runtime refuses it before any handler runs; the visitor still gets a page.
@@ -122,7 +120,7 @@ import Testing
     @Test func gettingTheCalculateAddressLeadsBackToTheForm() async throws {
         try await Harness.with { harness in
             try await harness.makeApp().app.test { client in
-                let response = try await client.execute(uri: "/add/calculate", method: .GET)
+                let response = try await client.get("/add/calculate")
                 #expect(response.status == .seeOther)
                 #expect(response.header("location") == "/add")
             }
@@ -164,7 +162,7 @@ import Testing
                 .init(ts: 1_700_000_000_000, calc: #"1+2"><img src=x onerror='alert(1)'>&amp;"#, result: 3),
             ])
             try await harness.makeApp().app.test { client in
-                let response = try await client.execute(uri: "/audit", method: .GET)
+                let response = try await client.get("/audit")
                 #expect(response.status == .ok)
                 let page = response.text
                 #expect(!page.contains("<img"))
@@ -182,7 +180,7 @@ import Testing
                 .init(ts: 1_700_000_120_500, calc: "40+2", result: 42),
             ])
             try await harness.makeApp().app.test { client in
-                let response = try await client.execute(uri: "/audit", method: .GET)
+                let response = try await client.get("/audit")
                 #expect(response.status == .ok)
                 let page = response.text
                 #expect(!page.contains("<script>alert(1)</script>"))
@@ -200,7 +198,7 @@ import Testing
     @Test func emptyAuditPageSaysSo() async throws {
         try await Harness.with { harness in
             try await harness.makeApp().app.test { client in
-                let response = try await client.execute(uri: "/audit", method: .GET)
+                let response = try await client.get("/audit")
                 #expect(response.status == .ok)
                 #expect(response.text.contains("No calculations yet."))
                 #expect(!response.text.contains("<table>"))
@@ -211,13 +209,13 @@ import Testing
     @Test func stylesheetHasAContentTypeAndCacheHeaders() async throws {
         try await Harness.with { harness in
             try await harness.makeApp().app.test { client in
-                let response = try await client.execute(uri: "/stylesheets/style.css", method: .GET)
+                let response = try await client.get("/stylesheets/style.css")
                 #expect(response.status == .ok)
                 #expect(response.header("content-type") == "text/css; charset=utf-8")
                 #expect(response.header("cache-control") == "public, max-age=3600")
                 #expect(response.text.contains(".wrap"))
                 let etag = try #require(response.header("etag"))
-                let again = try await client.execute(uri: "/stylesheets/style.css", method: .GET, headers: ["if-none-match": etag])
+                let again = try await client.execute("GET", "/stylesheets/style.css", headers: [("if-none-match", etag)])
                 #expect(again.status == .notModified)
                 #expect(again.body.readableBytes == 0)
             }

@@ -35,7 +35,7 @@ import Testing
             let paths = (1...10).flatMap { _ in ["/", "/add", "/audit"] }
             try await app.test { web in
                 for path in paths {
-                    let response = try await web.execute(uri: path, method: .GET)
+                    let response = try await web.get(path)
                     #expect(response.status == .ok)
                 }
                 let arrived = await eventually { await Self.length(client) == Int64(paths.count) }
@@ -55,7 +55,7 @@ import Testing
             settings.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
             let (app, _) = try harness.makeApp(sink: RedisEventSink(client: client), events: settings)
             try await app.test { web in
-                let first = try await web.execute(uri: "/", method: .GET)
+                let first = try await web.get("/")
                 #expect(first.status == .ok)
                 let firstArrived = await eventually { await Self.length(client) == 1 }
                 #expect(firstArrived)
@@ -66,7 +66,7 @@ import Testing
                 for index in 1...20 {
                     let path = index.isMultiple(of: 2) ? "/add" : "/"
                     let start = clock.now
-                    let response = try await web.execute(uri: path, method: .GET)
+                    let response = try await web.get(path)
                     let elapsed = start.duration(to: clock.now)
                     #expect(response.status == .ok)
                     slowest = max(slowest, elapsed)

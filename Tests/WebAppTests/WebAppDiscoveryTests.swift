@@ -43,7 +43,7 @@ import TestSupport
                 let targets = WebAppTargets.discovered(by: Self.resolver(server))
                 let app = WebApp.buildApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink(), outbox: nil)
                 try await app.test { _, admin in
-                    let ready = try await admin.execute(uri: "/readyz", method: .GET)
+                    let ready = try await admin.get("/readyz")
                     #expect(ready.status == expected)
                 }
             }
