@@ -16,7 +16,7 @@ struct AdderRoutes: Routes {
         return .get(request, Self.sum)
     }
 
-    private static let sum = Endpoint.now("/add/:first/:second") { request in
+    private static let sum = Route.now("/add/:first/:second") { request in
         do {
             return result(try Addition.add(first: request.segments[1], second: request.segments[2]))
         } catch {
@@ -24,7 +24,7 @@ struct AdderRoutes: Routes {
         }
     }
 
-    private static let badShape = Endpoint.now("/add") { _ in
+    private static let badShape = Route.now("/add") { _ in
         throw APIError(.badRequest, "expected /add/{first}/{second} with two integers")
     }
 

@@ -17,7 +17,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
 
-    private let responder: Responder
+    private let server: ServerContext
     private let notice: CloseNotice
     private var machine: ConnectionStateMachine
     private var context: ChannelHandlerContext?
@@ -29,8 +29,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var takingUp = false
     private var lastSeries: RequestMetrics.LastSeries?
 
-    init(responder: Responder, limits: ConnectionStateMachine.Limits, notice: CloseNotice) {
-        self.responder = responder
+    init(server: ServerContext, limits: ConnectionStateMachine.Limits, notice: CloseNotice) {
+        self.server = server
         self.notice = notice
         self.machine = ConnectionStateMachine(limits: limits)
     }
@@ -91,7 +91,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// NIO's decoder found a malformed request or broken framing.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard error is HTTPParserError else {
-            responder.logger.debug("connection error", metadata: ["error": "\(error)"])
+            server.logger.debug("connection error", metadata: ["error": "\(error)"])
             context.close(promise: nil)
             return
         }
@@ -111,46 +111,46 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private func refuseTooLarge(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let start = ContinuousClock.now
-        let response = responder.refusal(.payloadTooLarge, "request body over \(responder.maxBodySize) bytes")
+        let response = server.refusal(.payloadTooLarge, "request body over \(server.maxBodySize) bytes")
         finish(response, head: head, route: "BodyTooLarge", id: RequestID.next(), since: start, keepAlive: false, context: context)
     }
 
     private func refuseMalformed(context: ChannelHandlerContext) {
         let id = RequestID.next(), start = ContinuousClock.now
-        responder.telemetry.record(
+        server.telemetry.record(
             method: .RAW(value: "-"), path: "-", route: "Malformed", status: 400, id: id, since: start, last: &lastSeries
         )
-        write(responder.refusal(.badRequest, "malformed HTTP request"), head: nil, keepAlive: false, context: context)
+        write(server.refusal(.badRequest, "malformed HTTP request"), head: nil, keepAlive: false, context: context)
     }
 
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         let start = ContinuousClock.now
         let id = RequestID.next()
         guard Request.hasValidHost(head) else {
-            let response = responder.refusal(.badRequest, "an HTTP/1.1 request names exactly one Host")
+            let response = server.refusal(.badRequest, "an HTTP/1.1 request names exactly one Host")
             finish(response, head: head, route: "BadHost", id: id, since: start, context: context)
             return
         }
-        guard let request = Request(head: head, body: body, id: id, logger: responder.logger) else {
-            finish(responder.refusal(.badRequest, "malformed path"), head: head, route: "BadPath", id: id, since: start, context: context)
+        guard let request = Request(head: head, body: body, id: id, logger: server.logger) else {
+            finish(server.refusal(.badRequest, "malformed path"), head: head, route: "BadPath", id: id, since: start, context: context)
             return
         }
-        switch responder.routes.route(request) {
-        case .endpoint(let endpoint):
-            switch endpoint.handler {
+        switch server.routes.route(request) {
+        case .route(let route):
+            switch route.handler {
             case .now(let handler):
                 let response: Response
-                do { response = try handler(request) } catch { response = responder.response(for: error, request: request) }
-                finish(response, request: request, route: endpoint.route, since: start, context: context)
+                do { response = try handler(request) } catch { response = server.response(for: error, request: request) }
+                finish(response, request: request, route: route.name, since: start, context: context)
             case .task(let handler):
-                answerFromTask(handler, request: request, route: endpoint.route, since: start, context: context)
+                answerFromTask(handler, request: request, route: route.name, since: start, context: context)
             }
         case .methodNotAllowed(let allow):
-            var response = responder.refusal(.methodNotAllowed, "method \(head.method.rawValue) not allowed here")
+            var response = server.refusal(.methodNotAllowed, "method \(head.method.rawValue) not allowed here")
             response.headers.replaceOrAdd(name: "allow", value: allow)
             finish(response, request: request, route: "MethodNotAllowed", since: start, context: context)
         case .notFound:
-            finish(responder.refusal(.notFound, "not found"), request: request, route: "NotFound", since: start, context: context)
+            finish(server.refusal(.notFound, "not found"), request: request, route: "NotFound", since: start, context: context)
         }
     }
 
@@ -158,15 +158,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         _ handler: @escaping @Sendable (Request) async throws -> Response, request: Request, route: String,
         since start: ContinuousClock.Instant, context: ChannelHandlerContext
     ) {
-        responder.telemetry.metrics.active.increment()
+        server.telemetry.metrics.active.increment()
         let promise = context.eventLoop.makePromise(of: Response.self)
-        promise.completeWithTask { [responder] in
-            do { return try await handler(request) } catch { return responder.response(for: error, request: request) }
+        promise.completeWithTask { [server] in
+            do { return try await handler(request) } catch { return server.response(for: error, request: request) }
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenSuccess { response in
             let (handler, context) = loopBound.value
-            handler.responder.telemetry.metrics.active.decrement()
+            handler.server.telemetry.metrics.active.decrement()
             guard handler.context != nil else { return }  // the client went away meanwhile
             handler.finish(response, request: request, route: route, since: start, context: context)
         }
@@ -182,7 +182,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         _ response: Response, head: HTTPRequestHead, path: Substring? = nil, route: String, id: RequestID,
         since start: ContinuousClock.Instant, keepAlive: Bool = true, context: ChannelHandlerContext
     ) {
-        responder.telemetry.record(
+        server.telemetry.record(
             method: head.method, path: path ?? Request.path(of: head.uri), route: route, status: Int(response.status.code), id: id,
             since: start, last: &lastSeries
         )

@@ -29,16 +29,16 @@ final class HTTPServer: Service, Sendable {
     }
 
     private let settings: Settings
-    private let responder: Responder
+    private let server: ServerContext
     private let registry: ConnectionRegistry
     private let notice = CloseNotice()
     private let group = MultiThreadedEventLoopGroup.singleton
     /// The port actually bound (the configured one, or the kernel's choice for port 0).
     let boundPort: EventLoopPromise<Int>
 
-    init(settings: Settings, responder: Responder) {
+    init(settings: Settings, server: ServerContext) {
         self.settings = settings
-        self.responder = responder
+        self.server = server
         self.registry = ConnectionRegistry(limit: settings.maxConnections)
         self.boundPort = group.any().makePromise(of: Int.self)
     }
@@ -53,10 +53,10 @@ final class HTTPServer: Service, Sendable {
         }
         boundPort.succeed(channel.localAddress?.port ?? settings.port)
         settings.listening?.set(true)
-        responder.logger.info("listening", metadata: ["port": "\(channel.localAddress?.port ?? settings.port)", "port_name": "\(settings.name)"])
+        server.logger.info("listening", metadata: ["port": "\(channel.localAddress?.port ?? settings.port)", "port_name": "\(settings.name)"])
         try? await gracefulShutdown()
         if settings.closeNotice > .zero, !Task.isCancelled {
-            responder.logger.info("shutting down: answering with Connection: close, then draining")
+            server.logger.info("shutting down: answering with Connection: close, then draining")
             notice.give()
             try? await Task.sleep(for: settings.closeNotice)
         }
@@ -73,7 +73,7 @@ final class HTTPServer: Service, Sendable {
     }
 
     private func bootstrap() -> ServerBootstrap {
-        let responder = responder, registry = registry, limits = settings.limits, notice = notice
+        let server = server, registry = registry, limits = settings.limits, notice = notice
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -110,7 +110,7 @@ final class HTTPServer: Service, Sendable {
                     }
                     // NIO's decoder; the handler behind it encodes responses and keeps pipelined
                     // requests in order itself (HTTPConnectionHandler, ResponseEncoding).
-                    let connection = HTTPConnectionHandler(responder: responder, limits: limits, notice: notice)
+                    let connection = HTTPConnectionHandler(server: server, limits: limits, notice: notice)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ObservedRequestDecoder(connection: connection)))
                     try channel.pipeline.syncOperations.addHandler(connection)
                 }

@@ -8,25 +8,27 @@ public protocol Routes: Sendable {
 
 /// Where a request goes.
 public enum Routing: Sendable {
-    case endpoint(Endpoint)
+    case route(Route)
     /// A known path with another method: 405 with this `Allow` header.
     case methodNotAllowed(allow: String)
     case notFound
 
-    /// `endpoint` for GET and HEAD (HEAD answers as GET without the body), 405 otherwise.
-    public static func get(_ request: Request, _ endpoint: @autoclosure () -> Endpoint) -> Routing {
-        request.method == .GET || request.method == .HEAD ? .endpoint(endpoint()) : .methodNotAllowed(allow: "GET, HEAD")
+    /// `route` for GET and HEAD (HEAD answers as GET without the body), 405 otherwise.
+    public static func get(_ request: Request, _ route: @autoclosure () -> Route) -> Routing {
+        request.method == .GET || request.method == .HEAD ? .route(route()) : .methodNotAllowed(allow: "GET, HEAD")
     }
 
-    /// `endpoint` for POST, 405 otherwise.
-    public static func post(_ request: Request, _ endpoint: @autoclosure () -> Endpoint) -> Routing {
-        request.method == .POST ? .endpoint(endpoint()) : .methodNotAllowed(allow: "POST")
+    /// `route` for POST, 405 otherwise.
+    public static func post(_ request: Request, _ route: @autoclosure () -> Route) -> Routing {
+        request.method == .POST ? .route(route()) : .methodNotAllowed(allow: "POST")
     }
 }
 
-/// A route's handler and its name in the metrics (`http_route`, e.g. `/add/:first/:second`).
-public struct Endpoint: Sendable {
-    public let route: String
+/// A route: its handler and its name in the metrics (`http_route`, e.g. `/add/:first/:second`).
+/// (Named for what it is here; `Endpoint` elsewhere is an address: `RedisClient.Endpoint`, a pod's
+/// in the cluster rehearsal.)
+public struct Route: Sendable {
+    public let name: String
     let handler: Handler
 
     enum Handler: Sendable {
@@ -35,13 +37,13 @@ public struct Endpoint: Sendable {
     }
 
     /// Answered on the event loop, for handlers that do no I/O and never block.
-    public static func now(_ route: String, _ handler: @escaping @Sendable (Request) throws -> Response) -> Endpoint {
-        Endpoint(route: route, handler: .now(handler))
+    public static func now(_ name: String, _ handler: @escaping @Sendable (Request) throws -> Response) -> Route {
+        Route(name: name, handler: .now(handler))
     }
 
     /// Answered by a task, for handlers that wait on other services or databases.
-    public static func task(_ route: String, _ handler: @escaping @Sendable (Request) async throws -> Response) -> Endpoint {
-        Endpoint(route: route, handler: .task(handler))
+    public static func task(_ name: String, _ handler: @escaping @Sendable (Request) async throws -> Response) -> Route {
+        Route(name: name, handler: .task(handler))
     }
 }
 

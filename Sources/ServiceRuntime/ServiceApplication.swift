@@ -7,7 +7,7 @@ import ServiceLifecycle
 public struct ServiceApplication: Sendable {
     struct Listener: Sendable {
         let settings: HTTPServer.Settings
-        let responder: Responder
+        let server: ServerContext
     }
 
     /// The service's own routes; nil when it has no port (the eventservice).
@@ -49,9 +49,9 @@ public struct ServiceApplication: Sendable {
             main: main.map { listener in
                 var settings = listener.settings
                 settings.closeNotice = closeNotice
-                return HTTPServer(settings: settings, responder: listener.responder)
+                return HTTPServer(settings: settings, server: listener.server)
             },
-            admin: HTTPServer(settings: admin.settings, responder: admin.responder),
+            admin: HTTPServer(settings: admin.settings, server: admin.server),
             services: services
         )
     }

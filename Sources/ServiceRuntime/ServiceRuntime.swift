@@ -63,7 +63,7 @@ public struct ServiceRuntime: Sendable {
                     name: config.service.portName, host: config.host, port: port, maxConnections: config.maxConnections, limits: limits,
                     listening: listening
                 ),
-                responder: Responder(routes: routes, errors: errors, maxBodySize: config.maxBodySize, telemetry: telemetry, logger: logger)
+                server: ServerContext(routes: routes, errors: errors, maxBodySize: config.maxBodySize, telemetry: telemetry, logger: logger)
             )
         }
         // Ready also means the service's own port accepts: the admin port may be up first.
@@ -73,7 +73,7 @@ public struct ServiceRuntime: Sendable {
                 name: MicroService.metricsPortName, host: config.host, port: config.metricsPort,
                 maxConnections: Self.adminConnections, limits: limits
             ),
-            responder: Responder(
+            server: ServerContext(
                 routes: OperationalRoutes(checks: checks, limit: Self.readinessLimit),
                 errors: jsonErrors, maxBodySize: config.maxBodySize, telemetry: telemetry, logger: logger
             )

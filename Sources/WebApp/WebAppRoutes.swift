@@ -40,9 +40,9 @@ struct WebAppRoutes: Routes {
             switch request.method {
             case .POST:
                 // Refused before it is counted as a page view: another site's page sent it.
-                if CrossSiteCheck.isCrossSite(request) { return .endpoint(.now("/add/calculate") { _ in throw Self.crossSite }) }
-                routing = .endpoint(.task("/add/calculate") { [handlers] in try await handlers.calculate($0) })
-            case .GET, .HEAD: routing = .endpoint(.now("/add/calculate") { _ in Response(status: .seeOther, headers: ["location": "/add"]) })
+                if CrossSiteCheck.isCrossSite(request) { return .route(.now("/add/calculate") { _ in throw Self.crossSite }) }
+                routing = .route(.task("/add/calculate") { [handlers] in try await handlers.calculate($0) })
+            case .GET, .HEAD: routing = .route(.now("/add/calculate") { _ in Response(status: .seeOther, headers: ["location": "/add"]) })
             default: return .methodNotAllowed(allow: "GET, HEAD, POST")
             }
         case ["audit"]:
@@ -50,7 +50,7 @@ struct WebAppRoutes: Routes {
         default:
             return .notFound
         }
-        if case .endpoint = routing { PageViews.record(request, to: events) }
+        if case .route = routing { PageViews.record(request, to: events) }
         return routing
     }
 }

@@ -51,12 +51,12 @@ import Testing
             let routes = TestRoutes(channel: NIOLoopBound(channel, eventLoop: channel.embeddedEventLoop))
             var logger = Logger(label: "test")
             logger.logLevel = .warning
-            let responder = Responder(
+            let server = ServerContext(
                 routes: routes, errors: jsonErrors, maxBodySize: 1024,
                 telemetry: RequestTelemetry(metrics: Observability.requestMetrics, logger: logger), logger: logger
             )
             let limits = ConnectionStateMachine.Limits(requestRead: requestRead, idle: idle, maxBodySize: 1024)
-            let handler = HTTPConnectionHandler(responder: responder, limits: limits, notice: notice)
+            let handler = HTTPConnectionHandler(server: server, limits: limits, notice: notice)
             try channel.pipeline.syncOperations.addHandlers(
                 reads, ByteToMessageHandler(ObservedRequestDecoder(connection: handler)), handler
             )

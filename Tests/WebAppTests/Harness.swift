@@ -139,7 +139,7 @@ struct FirstOf: Routes {
     let then: any Routes
 
     func route(_ request: Request) -> Routing {
-        if let routing = first?.route(request), case .endpoint = routing { return routing }
+        if let routing = first?.route(request), case .route = routing { return routing }
         return then.route(request)
     }
 }

@@ -64,14 +64,14 @@ final class TestAdder: Sendable {
     }
 }
 
-/// Calls `onRequest` for every request `inner` routes to an endpoint.
+/// Calls `onRequest` for every request `inner` routes to one of its routes.
 struct CountingRoutes<Inner: Routes>: Routes {
     let inner: Inner
     let onRequest: @Sendable () -> Void
 
     func route(_ request: Request) -> Routing {
         let routing = inner.route(request)
-        if case .endpoint = routing { onRequest() }
+        if case .route = routing { onRequest() }
         return routing
     }
 }

@@ -4,7 +4,7 @@ import NIOHTTP1
 
 /// What every connection of one server shares: the routes, how errors look, the body limit and
 /// the telemetry.
-struct Responder: Sendable {
+struct ServerContext: Sendable {
     let routes: any Routes
     let errors: ErrorResponder
     let maxBodySize: Int
