@@ -150,7 +150,7 @@ final class HiredisContext: @unchecked Sendable {
 /// Commands in RESP, Redis's wire form (`*<count>` then `$<length>` and the bytes of each
 /// argument), written here and handed to hiredis whole (`redisAppendFormattedCommand`): lengths
 /// are explicit, so NUL bytes and CRLF pass through unchanged. hiredis' own argv formatting
-/// (`sdscatfmt` per argument) cost a fifth more instructions per command (callgrind).
+/// (`sdscatfmt` per argument) costs more per command (bench/RESULTS.md, "Figures behind the code").
 enum RESPCommands {
     static func encode(_ commands: [[String]]) throws(RedisError) -> [UInt8] {
         var size = 0

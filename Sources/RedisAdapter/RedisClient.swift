@@ -23,8 +23,8 @@ public final class RedisClient: RedisCommanding, Sendable {
 
     private let slot: ConnectionSlot
     /// The slot's current connection, readable without a hop to the slot's actor: a command on a
-    /// healthy connection (nearly every one) costs no task switch (~10k instructions otherwise,
-    /// callgrind). The slot stays the one place that connects and discards.
+    /// healthy connection (nearly every one) costs no task switch, which would cost more than the
+    /// command's own work (bench/RESULTS.md, "Figures behind the code"). The slot stays the one place that connects and discards.
     private let current = Mutex<RedisConnection?>(nil)
     private let refusal = Mutex<RedisError?>(nil)
 

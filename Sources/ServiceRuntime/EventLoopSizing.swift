@@ -7,8 +7,7 @@ import Glibc
 /// One event loop per CPU this process may actually run on. NIO sizes its loops by the machine's
 /// cores and the cgroup's CPU quota and cpuset, but not by the process's affinity mask (taskset,
 /// a CPU manager's pinning): two loops time-sharing one CPU hand each other ~4 ms scheduler
-/// slices, which measured as a 5 ms p99 at 64 connections against 2 ms with one loop
-/// (bench/RESULTS.md, adderservice).
+/// slices, which more than doubles the p99 latency under load (bench/RESULTS.md, "Figures behind the code").
 enum EventLoopSizing {
     /// Once per process, before NIO's singleton loops start (ServiceMain); an explicit
     /// `NIO_SINGLETON_GROUP_LOOP_COUNT` is left to NIO.

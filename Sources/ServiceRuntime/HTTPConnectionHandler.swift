@@ -11,7 +11,7 @@ import Prometheus
 /// What to do when — pipelined requests in order, reading and answering only while the client
 /// takes its answers, closing, the request and idle deadlines — is ConnectionStateMachine's; this
 /// carries it out. It does the job of NIO's HTTPServerPipelineHandler, which with NIO's response
-/// encoder was a third of a small request's instructions (bench/RESULTS.md).
+/// encoder is a large share of a small request (bench/RESULTS.md, "Figures behind the code").
 final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
@@ -22,8 +22,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var machine: ConnectionStateMachine
     private var context: ChannelHandlerContext?
     /// One timer per connection, from open to close, that checks the machine's deadline:
-    /// scheduling and cancelling one per request cost ~15% of a small request (callgrind), so a
-    /// request only moves the deadline.
+    /// scheduling and cancelling one per request is a noticeable share of a small request
+    /// (bench/RESULTS.md, "Figures behind the code"), so a request only moves the deadline.
     private var check: Scheduled<Void>?
     /// Waiting requests are being taken up: answers given meanwhile must not start a second pass.
     private var takingUp = false

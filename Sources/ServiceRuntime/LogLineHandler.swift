@@ -12,8 +12,8 @@ import Darwin
 ///     ts=2026-11-22T08:21:24.364Z level=info service=adderservice msg=request hb.request.id=2ffa… method=GET path=/add/2/3 status=200 ms=0.364
 ///
 /// Written here rather than using swift-log's StreamLogHandler because that one formats its
-/// timestamp with strftime on every line and builds the line through string interpolation: on a
-/// request that takes 150k instructions, its log line took another 35k (bench/RESULTS.md).
+/// timestamp with strftime on every line and builds the line through string interpolation, which
+/// costs a large share of a small request (bench/RESULTS.md, "Figures behind the code").
 /// Each line is one write(2), so lines from concurrent requests never interleave.
 struct LogLineHandler: LogHandler {
     let label: String

@@ -54,7 +54,7 @@ public struct Request: Sendable {
     }
 
     /// ASCII case-insensitive (`| 0x20` lowers a letter and maps no other byte onto one of these).
-    /// `elementsEqual` over `String.UTF8View` cost ~400 instructions a call (callgrind).
+    /// `elementsEqual` over `String.UTF8View` costs more than the whole check (bench/RESULTS.md, "Figures behind the code").
     private static func isHost(_ name: String) -> Bool {
         guard name.utf8.count == 4 else { return false }
         var name = name

@@ -3,9 +3,9 @@ import Prometheus
 import Synchronization
 
 /// Per route, method and status: a request counter and a latency histogram, created on first use
-/// and then found by one dictionary lookup. Straight on the Prometheus registry, because the
-/// swift-metrics facade (and Hummingbird's MetricsMiddleware on it) cost a fifth of a small
-/// request's instructions (bench/RESULTS.md).
+/// and then found by one dictionary lookup. Straight on the Prometheus registry, because a
+/// lookup through the swift-metrics facade per request is a large share of a small request
+/// (bench/RESULTS.md, "Figures behind the code").
 final class RequestMetrics: Sendable {
     struct Series: Sendable {
         let requests: Counter

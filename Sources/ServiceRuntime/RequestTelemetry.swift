@@ -50,7 +50,7 @@ struct RequestTelemetry: Sendable {
         guard logger.logLevel <= .info else { return }
         if let plainLinePrefix {
             // The same line LogLineHandler would write, without the metadata dictionary it
-            // would be handed and sort: a fifth of a small request's instructions otherwise.
+            // would be handed and sort (bench/RESULTS.md, "Figures behind the code").
             var line = LogLine()
             line.timestampField()
             line.append(fields: plainLinePrefix)

@@ -6,8 +6,8 @@ import NIOHTTP1
 /// and one flush per response.
 ///
 /// NIO's HTTPResponseEncoder would take the head, the body and the end as three writes through
-/// the pipeline and serialize each header field by field; with HTTPServerPipelineHandler that was
-/// a third of a small request's instructions (bench/RESULTS.md, session 5).
+/// the pipeline and serialize each header field by field; with HTTPServerPipelineHandler that is
+/// a large share of a small request (bench/RESULTS.md, "Figures behind the code").
 enum ResponseEncoding {
     /// Bodies up to this size are copied behind the head; larger ones follow as a second buffer
     /// in the same flush (one writev) rather than being copied.

@@ -2,9 +2,9 @@ import ServiceRuntime
 
 /// The add form's fields, read from an `application/x-www-form-urlencoded` body.
 ///
-/// Read here rather than with a Codable form decoder (Hummingbird's `URLEncodedFormDecoder` cost
-/// ~55k instructions for `first=2&second=3`, about 5 % of a whole POST /add/calculate;
-/// bench/RESULTS.md). This is one pass over the bytes; the tests check it on random input.
+/// Read here rather than with a Codable form decoder, which costs a noticeable share of a whole
+/// POST /add/calculate for two short fields (bench/RESULTS.md, "Figures behind the code"). This is one pass over the bytes; the tests
+/// check it on random input.
 struct AddForm: Equatable, Sendable {
     var first: String?
     var second: String?

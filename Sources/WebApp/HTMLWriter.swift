@@ -2,10 +2,10 @@ import NIOCore
 
 /// Writes a page into a `ByteBuffer`: markup of our own with `raw`, every value with `escaped`.
 ///
-/// Hand-written rather than a template engine: swift-mustache 2.1.1 imports Foundation (NSLock,
-/// NSNull), which linked full Foundation and ICU's 34 MB of data into the webapp, and rendering the
-/// add page through it cost ~180k instructions, a fifth of a calculation (bench/RESULTS.md). The
-/// pages are a handful of fixed layouts, so typed Swift that appends bytes is short and fast.
+/// Hand-written rather than a template engine: swift-mustache imports Foundation (NSLock, NSNull),
+/// which links full Foundation and ICU's data into the webapp, and its render is a large share of
+/// a calculation (bench/RESULTS.md, "Figures behind the code"). The pages are a handful of fixed layouts, so typed Swift that appends
+/// bytes is short and fast.
 struct HTMLWriter {
     private(set) var buffer: ByteBuffer
 

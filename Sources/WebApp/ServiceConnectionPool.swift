@@ -8,13 +8,12 @@ import Synchronization
 /// codec: a connection carries one call at a time and goes back to its target's idle list after
 /// a complete keep-alive reply; any failure closes it.
 ///
-/// Hand-written rather than AsyncHTTPClient, measured (callgrind, bench/RESULTS.md, "webapp",
-/// session 4): with AsyncHTTPClient's request path (URL parsing, header validation, tracing span,
-/// pool state machine, streamed body) for its two calls (the sum and the audit append), a
-/// calculation cost 739k instructions; with this, 391k. These calls to our own services over
-/// plain HTTP need none of that, and the webapp no longer links TLS (BoringSSL) either.
-/// Failing over stays with the caller's `TargetSelector`: a refused or timed-out connect throws
-/// NIO's own connect errors, which `ServiceBalancer.isConnectionFailure` recognises.
+/// Hand-written rather than AsyncHTTPClient: its request path (URL parsing, header validation,
+/// tracing span, pool state machine, streamed body) nearly doubles a calculation's instructions
+/// (bench/RESULTS.md, "Figures behind the code"). These calls to our own services over plain HTTP need none of that, and the webapp
+/// links no TLS (BoringSSL) either.
+/// Failing over stays with the caller's `TargetSelector`: a connect that fails throws
+/// `ConnectFailed`, the connection failure `ServiceBalancer` fails over on.
 final class ServiceConnectionPool: Sendable {
     /// The most a reply may hold; a larger one fails the call.
     static let maxReplySize = 1 << 20
