@@ -1,6 +1,6 @@
 import CHiredis
 import Discovery
-import NIOConcurrencyHelpers
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -11,14 +11,13 @@ import Glibc
 /// (`redisFree` closes the socket). No other thread ever touches the socket: a blocked call
 /// ends by the socket's own timeouts (`redisSetTimeout`), never by a shutdown from elsewhere,
 /// which could hit a descriptor number already closed and reused by an unrelated socket.
-/// The lock keeps one call at a time on the context.
-final class HiredisContext: @unchecked Sendable {
-    // @unchecked: `pointer` is only read or written while `lock` is held.
-    private let lock = NIOLock()
-    private var pointer: UnsafeMutablePointer<redisContext>?
+/// The mutex keeps one call at a time on the context.
+final class HiredisContext: Sendable {
+    /// nil once freed.
+    private let pointer: Mutex<UnsafeMutablePointer<redisContext>?>
 
-    private init(pointer: UnsafeMutablePointer<redisContext>) {
-        self.pointer = pointer
+    private init(pointer: sending UnsafeMutablePointer<redisContext>) {
+        self.pointer = Mutex(pointer)
     }
 
     /// Connects (blocking) with `connectTimeout`, then sets `commandTimeout` for reads and writes,
@@ -115,19 +114,21 @@ final class HiredisContext: @unchecked Sendable {
     /// Frees the context and closes its socket; later calls fail with a connection error.
     /// Called on the connection's own thread only.
     func free() {
-        lock.withLock {
+        pointer.withLock { pointer in
             if let pointer { redisFree(pointer) }
             pointer = nil
         }
     }
 
-    private func withContext<T>(_ body: (UnsafeMutablePointer<redisContext>) throws(RedisError) -> T) throws(RedisError) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let pointer else { throw RedisError(.connection, "the connection is closed") }
-        // hiredis marks a context unusable after an I/O or protocol error.
-        if pointer.pointee.err != 0 { throw Self.connectionError(pointer) }
-        return try body(pointer)
+    private func withContext<T: Sendable>(
+        _ body: (UnsafeMutablePointer<redisContext>) throws(RedisError) -> T
+    ) throws(RedisError) -> T {
+        try pointer.withLock { pointer throws(RedisError) -> T in
+            guard let pointer else { throw RedisError(.connection, "the connection is closed") }
+            // hiredis marks a context unusable after an I/O or protocol error.
+            if pointer.pointee.err != 0 { throw Self.connectionError(pointer) }
+            return try body(pointer)
+        }
     }
 
     private static func connectionError(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
