@@ -3,7 +3,7 @@
 // other through DNS SRV records. See docs/design.md.
 //
 // One package, three trees, and dependencies point one way, product ← tooling ← tests:
-//   Sources/  the product: what the images ship (C shims → Discovery → ServiceRuntime → adapters →
+//   Sources/  the product: what the images ship (C shims and Platform → Discovery → ServiceRuntime → adapters →
 //             services, and Contracts); its targets depend on nothing else here.
 //   tools/    the tooling around it (tools/Sources): the local launcher `localenv`, the cluster
 //             rehearsal `rehearse`, `discover`, and ProcessSupervision, which they and the tests'
@@ -54,17 +54,17 @@ struct Service {
 
 let services = [
     Service(library: "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime", "Contracts", nioCore, nioHTTP1], testDependencies: [propertyBased, httpClient]),
-    Service(library: "AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts", nioCore, nioHTTP1]),
+    Service(library: "AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts", "Platform", nioCore, nioHTTP1]),
     Service(
         library: "EventService", executable: "eventservice",
-        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", lifecycle, metrics, logging]
+        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", "Platform", lifecycle, metrics, logging]
     ),
     Service(
         library: "WebApp", executable: "webapp",
-        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", nioCore, nioPosix, nioHTTP1],
+        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", "Platform", nioCore, nioPosix, nioHTTP1],
         testDependencies: ["AdderService", "EventService", "MongoAdapter", httpClient]
     ),
-    Service(library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", argumentParser], testDependencies: ["EventService"]),
+    Service(library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", "Platform", argumentParser], testDependencies: ["EventService"]),
 ]
 
 // MARK: - The product (Sources/)
@@ -82,16 +82,19 @@ let product: [Target] = [
     // glibc's libresolv, with a small shim for the parts Swift cannot reach (res_state unions).
     .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
 
+    // The C library and FoundationEssentials, chosen per platform once (`import Platform`).
+    .target(name: "Platform", swiftSettings: swiftSettings),
+
     // Shared code.
-    .target(name: "Discovery", dependencies: ["CResolv", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
+    .target(name: "Discovery", dependencies: ["CResolv", "Platform", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
     .target(
         name: "ServiceRuntime",
-        dependencies: ["Discovery", "Contracts", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
+        dependencies: ["Discovery", "Contracts", "Platform", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
         swiftSettings: swiftSettings
     ),
     // The HTTP bodies, queue messages and limits that cross a process boundary, defined once.
     .target(name: "Contracts", swiftSettings: swiftSettings),
-    .target(name: "RedisAdapter", dependencies: ["CHiredis", "Discovery", logging, nioPosix], swiftSettings: swiftSettings),
+    .target(name: "RedisAdapter", dependencies: ["CHiredis", "Discovery", "Platform", logging, nioPosix], swiftSettings: swiftSettings),
     .target(name: "MongoAdapter", dependencies: ["CMongoc", logging, nioPosix], swiftSettings: swiftSettings),
 ]
     + services.flatMap { service in

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import Platform
 import Synchronization
 
 /// Timestamps for appends: wall-clock milliseconds since the epoch, but strictly increasing

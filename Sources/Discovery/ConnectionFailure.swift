@@ -1,10 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOCore
 import NIOPosix
+import Platform
 
 /// An error meaning "could not connect to this target": nothing was sent, so trying another
 /// target is safe, even for a request that is not idempotent.

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import Platform
 
 /// What goes to the dead-letter list: why, the message itself, and when.
 struct DeadLetter: Encodable {

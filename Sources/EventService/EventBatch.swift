@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import Platform
 
 /// The arguments of one `applyBatch` call, built from the messages taken and their decisions.
 struct EventBatch {

@@ -1,14 +1,10 @@
 import Contracts
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import Metrics
+import Platform
 import RedisAdapter
-import ServiceRuntime
 import ServiceLifecycle
+import ServiceRuntime
 
 /// Consumes the `eventservice` queue reliably.
 ///

@@ -1,9 +1,5 @@
 import Contracts
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import Platform
 
 /// What to do with one message from the queue, decided in Swift before the apply script runs.
 enum MessageDecision: Equatable, Sendable {

@@ -1,10 +1,7 @@
 import CHiredis
 import Discovery
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A hiredis blocking context. Every call blocks the calling thread, so callers run it on the
 /// connection's own thread (see `RedisConnection`), which is also the only thread that frees it

@@ -1,11 +1,7 @@
 import ArgumentParser
 import Discovery
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
+import Platform
 import RedisAdapter
 
 /// `report`: asks the eventservice for the event counts and prints them.

@@ -1,9 +1,5 @@
 import Discovery
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Platform
 
 /// Why a report failed: one line for stderr and the exit status.
 enum ReportFailure: Error, Equatable, CustomStringConvertible {

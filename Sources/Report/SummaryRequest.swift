@@ -1,9 +1,5 @@
 import Contracts
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import Platform
 import RedisAdapter
 
 /// Asks the eventservice for a summary: LPUSH a `summary` message naming a return path no one

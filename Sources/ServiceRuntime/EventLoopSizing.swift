@@ -1,8 +1,5 @@
 import NIOCore
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import Platform
 
 /// One event loop per CPU this process may actually run on. NIO sizes its loops by the machine's
 /// cores and the cgroup's CPU quota and cpuset, but not by the process's affinity mask (taskset,

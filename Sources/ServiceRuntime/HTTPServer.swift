@@ -2,12 +2,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Platform
 import ServiceLifecycle
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The HTTP/1 server: on each connection NIO's HTTP/1 decoder and the runtime's request handler. A `Service`: it runs until graceful shutdown, then for
 /// `closeNotice` answers every request with `Connection: close`, then stops accepting, closes

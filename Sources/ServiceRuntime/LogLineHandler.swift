@@ -1,11 +1,6 @@
 import Logging
+import Platform
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One logfmt line per event on standard output, which the container runtime collects:
 ///

@@ -1,11 +1,6 @@
 import Logging
 import NIOHTTP1
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Platform
 
 /// The request log line and the request metrics, recorded once per answered request.
 ///

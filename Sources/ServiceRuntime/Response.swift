@@ -1,10 +1,6 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOCore
 import NIOHTTP1
+import Platform
 
 /// One HTTP response. The runtime adds `Content-Length` and `Connection`.
 public struct Response: Sendable {

@@ -1,11 +1,6 @@
 import Discovery
 import Logging
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Platform
 
 /// One HTTP service's configuration, read from the environment (docs/design.md, "Configuration").
 public struct RuntimeConfig: Sendable {

@@ -1,16 +1,6 @@
 import Discovery
 import Logging
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials  // not all of Foundation: ICU and friends would cost the service megabytes of RSS
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Platform
 
 /// What an executable's top level calls first, and nothing else does: the process-wide set-up
 /// (as the Hummingbird template leaves it to the executable), then the runtime from the

@@ -1,11 +1,7 @@
 import Contracts
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOCore
 import NIOHTTP1
+import Platform
 
 /// adderservice: `GET /add/{first}/{second}` → `{"result": n}`.
 struct AdderClient: Sendable {

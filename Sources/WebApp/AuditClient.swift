@@ -1,11 +1,7 @@
 import Contracts
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOCore
 import NIOHTTP1
+import Platform
 
 /// auditservice: `POST /append`, `GET /list?limit=N`.
 struct AuditClient: Sendable {

@@ -1,14 +1,7 @@
 import Contracts
-#if canImport(Glibc)
-import Glibc
-#endif
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import Metrics
+import Platform
 import RedisAdapter
 import ServiceLifecycle
 import ServiceRuntime

@@ -1,9 +1,5 @@
 import Contracts
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import Platform
 
 /// One row of the audit table, as shown.
 struct AuditRow: Sendable {

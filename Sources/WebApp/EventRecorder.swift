@@ -1,11 +1,7 @@
 import Contracts
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import Metrics
+import Platform
 import ServiceLifecycle
 import ServiceRuntime
 import Synchronization
