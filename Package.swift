@@ -95,7 +95,7 @@ let product: [Target] = [
     // The HTTP bodies, queue messages and limits that cross a process boundary, defined once.
     .target(name: "Contracts", swiftSettings: swiftSettings),
     .target(name: "RedisAdapter", dependencies: ["CHiredis", "Discovery", "Platform", logging, nioPosix], swiftSettings: swiftSettings),
-    .target(name: "MongoAdapter", dependencies: ["CMongoc", logging, nioPosix], swiftSettings: swiftSettings),
+    .target(name: "MongoAdapter", dependencies: ["CMongoc", "Discovery", logging, nioPosix], swiftSettings: swiftSettings),
 ]
     + services.flatMap { service in
         [

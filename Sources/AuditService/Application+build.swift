@@ -25,8 +25,8 @@ func buildApplication(runtime: ServiceRuntime, database: AuditDatabase) -> Servi
 }
 
 /// Mongo's current addresses from discovery (`_main._tcp.mongo.<namespace>.<suffix>`).
-func discoveredMongo(_ resolver: ServiceResolver) -> @Sendable () async throws -> [MongoTarget] {
+func discoveredMongo(_ resolver: ServiceResolver) -> @Sendable () async throws -> [ServiceTarget] {
     {
-        try await resolver.resolve(.mongo).map { MongoTarget(host: $0.host, port: $0.port) }
+        try await resolver.resolve(.mongo).map { ServiceTarget(host: $0.host, port: $0.port) }
     }
 }

@@ -1,3 +1,4 @@
+import Discovery
 import Logging
 import Metrics
 import MongoAdapter
@@ -27,7 +28,7 @@ final class AuditDatabase: Sendable {
 
     struct Connection: Sendable {
         let store: AuditStore
-        let targets: Set<MongoTarget>
+        let targets: Set<ServiceTarget>
     }
 
     struct State: Sendable {
@@ -41,7 +42,7 @@ final class AuditDatabase: Sendable {
         var warnedBeforeFirstConnection = false
     }
 
-    let locate: @Sendable () async throws -> [MongoTarget]
+    let locate: @Sendable () async throws -> [ServiceTarget]
     /// Who the service is to MongoDB (its user in the `audit` database), or nil for a server
     /// without authentication (nx-27017 in the local environment and the tests).
     let credentials: MongoCredentials?
@@ -54,7 +55,7 @@ final class AuditDatabase: Sendable {
     /// - Parameter locate: where Mongo is now (discovery); called before every connection round.
     init(
         timing: Timing = Timing(), logger: Logger, credentials: MongoCredentials? = nil,
-        locate: @escaping @Sendable () async throws -> [MongoTarget]
+        locate: @escaping @Sendable () async throws -> [ServiceTarget]
     ) {
         self.locate = locate
         self.credentials = credentials
@@ -123,7 +124,7 @@ final class AuditDatabase: Sendable {
     /// Mongo's addresses now, or nil when discovery fails. A failed lookup is only a problem
     /// before the first connection: after it, the last known addresses stay in use (the
     /// resolver itself falls back to its last good answer too).
-    private func lookUp() async -> [MongoTarget]? {
+    private func lookUp() async -> [ServiceTarget]? {
         let problem: String
         do {
             let targets = try await locate()
@@ -140,7 +141,7 @@ final class AuditDatabase: Sendable {
         return nil
     }
 
-    private func makeConnection(_ targets: Set<MongoTarget>) throws(MongoError) -> Connection {
+    private func makeConnection(_ targets: Set<ServiceTarget>) throws(MongoError) -> Connection {
         let ordered = targets.sorted { $0.description < $1.description }
         let pool = try MongoClientPool(uri: MongoURI.make(targets: ordered, appName: "auditservice", credentials: credentials))
         logger.info("using MongoDB at \(MongoURI.make(targets: ordered, options: []))\(credentials.map { " as \($0)" } ?? "")")

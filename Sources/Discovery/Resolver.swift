@@ -1,17 +1,6 @@
 import Logging
 import NIOPosix
 
-/// One place a service can be reached: an IPv4 address and a port, from SRV then A.
-public struct ServiceTarget: Hashable, Sendable, CustomStringConvertible {
-    public let host: String
-    public let port: Int
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-    public var description: String { "\(host):\(port)" }
-}
-
 /// Why a lookup failed. The message names the query and the server that was asked.
 public struct DiscoveryError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable, Equatable {

@@ -1,15 +1,4 @@
-/// A host and port of a MongoDB server (what discovery returns for `_main._tcp.mongo…`).
-public struct MongoTarget: Hashable, Sendable, CustomStringConvertible {
-    public let host: String
-    public let port: Int
-
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    public var description: String { "\(host):\(port)" }
-}
+import Discovery
 
 /// Who to authenticate as, and the database that holds the user (`authSource`).
 public struct MongoCredentials: Sendable, Equatable, CustomStringConvertible {
@@ -41,7 +30,7 @@ public enum MongoURI {
     /// The user name and password are percent-encoded (any byte but letters, digits and `-._~`),
     /// as the connection string specification requires of `:/?#[]@%` and allows of the rest.
     public static func make(
-        targets: [MongoTarget], options: [(String, String)] = defaultOptions, appName: String? = nil,
+        targets: [ServiceTarget], options: [(String, String)] = defaultOptions, appName: String? = nil,
         credentials: MongoCredentials? = nil
     ) -> String {
         let hosts = targets.map { target in

@@ -23,7 +23,7 @@ extension RedisClient {
             guard let target = try await resolver.resolve(.redis).first else {
                 throw RedisError(.connection, "DNS returned no target for \(resolver.config.srvName(.redis))")
             }
-            return (target.host, target.port)
+            return target
         }
     }
 }

@@ -19,7 +19,8 @@ import Synchronization
 /// an `.authentication` error and is kept as `authenticationFailure` (for readiness checks) until
 /// a connection is accepted again; the next call tries again.
 public final class RedisClient: RedisCommanding, Sendable {
-    public typealias Endpoint = @Sendable () async throws -> (host: String, port: Int)
+    /// Where Redis is now: asked again before every connect.
+    public typealias Endpoint = @Sendable () async throws -> ServiceTarget
 
     private let slot: ConnectionSlot
     /// The slot's current connection, readable without a hop to the slot's actor: a command on a
@@ -156,7 +157,7 @@ private actor ConnectionSlot {
         let logger = self.logger
         let (connectTimeout, commandTimeout, credentials) = (self.connectTimeout, self.commandTimeout, self.credentials)
         return Task {
-            let target: (host: String, port: Int)
+            let target: ServiceTarget
             do {
                 target = try await endpoint()
             } catch {

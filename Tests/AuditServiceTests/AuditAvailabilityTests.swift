@@ -1,5 +1,6 @@
 @testable import AuditService
 import Contracts
+import Discovery
 import Foundation
 import MongoAdapter
 import NIOHTTP1
@@ -48,7 +49,7 @@ struct AuditAvailabilityTests {
 
             let mongo = try await MongoServer.start(port: port)
             try await client.waitUntilReady()
-            let pool = try MongoClientPool(uri: MongoURI.make(targets: [MongoTarget(host: "127.0.0.1", port: port)]))
+            let pool = try MongoClientPool(uri: MongoURI.make(targets: [ServiceTarget(host: "127.0.0.1", port: port)]))
             try await client.waitUntil("the index is created once Mongo is there") { try await AuditHarness.hasIndexOnTs(pool) }
             #expect(try await client.append(#"{"calc": "1+1", "calcResult": 2}"#).status == .created)
             #expect(try await client.list().entries().map(\.calc) == ["1+1"])

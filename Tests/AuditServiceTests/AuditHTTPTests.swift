@@ -1,5 +1,6 @@
 @testable import AuditService
 import Contracts
+import Discovery
 import Foundation
 import MongoAdapter
 import NIOHTTP1
@@ -41,7 +42,7 @@ struct AuditHTTPTests {
     func indexAndMetrics() async throws {
         Observability.bootstrap()  // swift-metrics series reach /metrics only through the process's backend
         let mongo = try await MongoServer.start()
-        let pool = try MongoClientPool(uri: MongoURI.make(targets: [MongoTarget(host: "127.0.0.1", port: mongo.port)]))
+        let pool = try MongoClientPool(uri: MongoURI.make(targets: [ServiceTarget(host: "127.0.0.1", port: mongo.port)]))
         try await AuditHarness.withService(mongoPort: mongo.port) { client in
             try await client.waitUntilReady()
             try await client.waitUntil("an index on ts exists") { try await AuditHarness.hasIndexOnTs(pool) }

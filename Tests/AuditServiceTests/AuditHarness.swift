@@ -1,13 +1,14 @@
 @testable import AuditService
 import Contracts
+import Discovery
 import Foundation
 import MongoAdapter
 import NIOCore
 import NIOHTTP1
 import ServiceRuntime
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Runs auditservice in-process (on a loopback port, the connector running beside it) against
 /// whatever `locate` says Mongo is; short retry timings so reconnect tests stay quick.
@@ -17,7 +18,7 @@ enum AuditHarness {
     )
 
     static func withService<T: Sendable>(
-        locate: @escaping @Sendable () async throws -> [MongoTarget],
+        locate: @escaping @Sendable () async throws -> [ServiceTarget],
         _ body: @escaping @Sendable (TestHTTPClient) async throws -> T
     ) async throws -> T {
         // Free ports: the service table's own (8081, 9081) would be shared by every test running at once.
@@ -37,7 +38,7 @@ enum AuditHarness {
     static func withService<T: Sendable>(
         mongoPort port: Int, _ body: @escaping @Sendable (TestHTTPClient) async throws -> T
     ) async throws -> T {
-        try await withService(locate: { [MongoTarget(host: "127.0.0.1", port: port)] }, body)
+        try await withService(locate: { [ServiceTarget(host: "127.0.0.1", port: port)] }, body)
     }
 }
 
@@ -56,10 +57,10 @@ extension AuditHarness {
 
 /// A Mongo address a test can change while the service runs (Mongo "moving").
 final class MovableTarget: Sendable {
-    private let target: Synchronization.Mutex<MongoTarget>
-    init(port: Int) { target = Synchronization.Mutex(MongoTarget(host: "127.0.0.1", port: port)) }
-    func move(to port: Int) { target.withLock { $0 = MongoTarget(host: "127.0.0.1", port: port) } }
-    var current: [MongoTarget] { [target.withLock { $0 }] }
+    private let target: Synchronization.Mutex<ServiceTarget>
+    init(port: Int) { target = Synchronization.Mutex(ServiceTarget(host: "127.0.0.1", port: port)) }
+    func move(to port: Int) { target.withLock { $0 = ServiceTarget(host: "127.0.0.1", port: port) } }
+    var current: [ServiceTarget] { [target.withLock { $0 }] }
 }
 
 extension TestHTTPClient {

@@ -1,6 +1,7 @@
 @testable import EventService
-import NIOHTTP1
+import Discovery
 import Logging
+import NIOHTTP1
 import RedisAdapter
 import ServiceRuntime
 import TestSupport
@@ -21,7 +22,7 @@ import Testing
     @Test func readyWhenRedisAnswersAndNotWhenItIsAway() async throws {
         let redis = try await RedisServer.start()
         let port = redis.port
-        let app = buildApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
+        let app = buildApplication(runtime: runtime(), endpoint: { .init(host: "127.0.0.1", port: port) })
         try await app.withRunning { ports in
             #expect(ports.main == nil, "no port of its own")
             let port = ports.metrics
@@ -43,7 +44,7 @@ import Testing
         let port = redis.port
         let harness = try await WorkerHarness(port: port, startWorker: false)
         // The application's own worker (run beside the router) consumes these.
-        let app = buildApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
+        let app = buildApplication(runtime: runtime(), endpoint: { .init(host: "127.0.0.1", port: port) })
         let text = try await app.withRunning { ports in
             try await harness.push([recordMessage("http://m/"), "garbage", recordMessage("http://m/")])
             try await harness.waitUntilCounted(2)

@@ -23,10 +23,10 @@ import Testing
         let logger = Logger(label: "eventservice-acl") { _ in warnings }
         let worker = EventWorker(
             consumer: RedisClient(
-                endpoint: { ("127.0.0.1", port) }, logger: logger, connectTimeout: .seconds(1), commandTimeout: .seconds(5),
+                endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, connectTimeout: .seconds(1), commandTimeout: .seconds(5),
                 credentials: credentials
             ),
-            monitor: RedisClient(endpoint: { ("127.0.0.1", port) }, logger: logger, credentials: credentials),
+            monitor: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, credentials: credentials),
             settings: settings, logger: logger
         )
         // Producers as the webapp and the report push (their users may push and nothing more).

@@ -1,4 +1,5 @@
 import Contracts
+import Discovery
 import Foundation
 import Logging
 @testable import RedisAdapter
@@ -27,7 +28,7 @@ final class WorkerHarness: Sendable {
     }
 
     static func makeWorker(port: Int, settings: EventWorkerSettings = EventWorkerSettings()) -> EventWorker {
-        let endpoint: RedisClient.Endpoint = { ("127.0.0.1", port) }
+        let endpoint: RedisClient.Endpoint = { .init(host: "127.0.0.1", port: port) }
         let logger = Logger(label: "eventservice-test")
         return EventWorker(
             consumer: RedisClient(endpoint: endpoint, logger: logger, connectTimeout: .seconds(1), commandTimeout: .seconds(5)),

@@ -1,3 +1,4 @@
+import Discovery
 import Testing
 
 @testable import MongoAdapter
@@ -101,7 +102,7 @@ struct MongoURITests {
     @Test("every target is listed, IPv6 bracketed, options in order")
     func listsTargets() {
         let uri = MongoURI.make(
-            targets: [MongoTarget(host: "10.0.0.1", port: 27017), MongoTarget(host: "::1", port: 27018)],
+            targets: [ServiceTarget(host: "10.0.0.1", port: 27017), ServiceTarget(host: "::1", port: 27018)],
             options: [("serverSelectionTimeoutMS", "1500"), ("connectTimeoutMS", "1000")], appName: "auditservice"
         )
         #expect(uri == "mongodb://10.0.0.1:27017,[::1]:27018/?serverSelectionTimeoutMS=1500&connectTimeoutMS=1000&appname=auditservice")
@@ -109,7 +110,7 @@ struct MongoURITests {
 
     @Test("the default options are short timeouts the driver accepts")
     func defaultsParse() throws {
-        let uri = MongoURI.make(targets: [MongoTarget(host: "localhost", port: 27017)])
+        let uri = MongoURI.make(targets: [ServiceTarget(host: "localhost", port: 27017)])
         #expect(uri.contains("serverSelectionTimeoutMS=1500"))
         _ = try MongoClientPool(uri: uri)
     }
@@ -117,7 +118,7 @@ struct MongoURITests {
     @Test("credentials: user and password percent-encoded, the user's database as authSource")
     func credentials() throws {
         let credentials = MongoCredentials(username: "audit:service@x", password: "p@ss:w/rd?#[]%é ~._-", authSource: "audit")
-        let uri = MongoURI.make(targets: [MongoTarget(host: "mongo-0", port: 27017)], options: [], appName: "a", credentials: credentials)
+        let uri = MongoURI.make(targets: [ServiceTarget(host: "mongo-0", port: 27017)], options: [], appName: "a", credentials: credentials)
         #expect(uri == "mongodb://audit%3Aservice%40x:p%40ss%3Aw%2Frd%3F%23%5B%5D%25%C3%A9%20~._-@mongo-0:27017/?appname=a&authSource=audit")
         // The driver reads back exactly what was meant.
         let pool = try MongoClientPool(uri: uri)
@@ -125,13 +126,13 @@ struct MongoURITests {
         #expect(pool.password == "p@ss:w/rd?#[]%é ~._-")
         #expect(pool.authSource == "audit")
         // Without credentials nothing of them is in the URI.
-        #expect(MongoURI.make(targets: [MongoTarget(host: "h", port: 1)], options: []) == "mongodb://h:1/")
+        #expect(MongoURI.make(targets: [ServiceTarget(host: "h", port: 1)], options: []) == "mongodb://h:1/")
     }
 
     @Test("the password never shows in a message")
     func redacted() {
         let credentials = MongoCredentials(username: "auditservice", password: "s3cret", authSource: "audit")
-        let uri = MongoURI.make(targets: [MongoTarget(host: "h", port: 1), MongoTarget(host: "::1", port: 2)], options: [], credentials: credentials)
+        let uri = MongoURI.make(targets: [ServiceTarget(host: "h", port: 1), ServiceTarget(host: "::1", port: 2)], options: [], credentials: credentials)
         #expect(MongoURI.redacted(uri) == "mongodb://auditservice:***@h:1,[::1]:2/?authSource=audit")
         #expect(MongoURI.redacted("mongodb://h:1/?x=@") == "mongodb://h:1/?x=@")
         do {

@@ -1,3 +1,4 @@
+import Discovery
 import Foundation
 import MongoAdapter
 import Testing
@@ -21,7 +22,7 @@ struct MongoServerTests {
 
     init() async throws {
         server = try await MongoServer.start()
-        pool = try MongoClientPool(uri: MongoURI.make(targets: [MongoTarget(host: "127.0.0.1", port: server.port)]))
+        pool = try MongoClientPool(uri: MongoURI.make(targets: [ServiceTarget(host: "127.0.0.1", port: server.port)]))
     }
 
     @Test("ping and hello answer")
@@ -93,7 +94,7 @@ struct MongoServerTests {
 
     @Test("no server at all: unavailable within the server-selection timeout")
     func noServer() async throws {
-        let nobody = try MongoClientPool(uri: MongoURI.make(targets: [MongoTarget(host: "127.0.0.1", port: Ports.free())]))
+        let nobody = try MongoClientPool(uri: MongoURI.make(targets: [ServiceTarget(host: "127.0.0.1", port: Ports.free())]))
         let started = ContinuousClock.now
         do {
             try await nobody.collection("x", database: "y").insertOne(["a": .int32(1)])

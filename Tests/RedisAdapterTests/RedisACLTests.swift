@@ -95,7 +95,7 @@ struct RedisACLTests {
         let server = try await Self.start()
         let port = server.process.port
         let wrong = RedisClient(
-            endpoint: { ("127.0.0.1", port) }, logger: Logger(label: "test"),
+            endpoint: { .init(host: "127.0.0.1", port: port) }, logger: Logger(label: "test"),
             credentials: Credentials(username: "eventservice", password: "wrong")
         )
         #expect(wrong.authenticationFailure == nil, "nothing tried yet")
@@ -105,7 +105,7 @@ struct RedisACLTests {
         await #expect(throws: RedisError.self) { try await wrong.command(["PING"]) }
 
         let right = RedisClient(
-            endpoint: { ("127.0.0.1", port) }, logger: Logger(label: "test"),
+            endpoint: { .init(host: "127.0.0.1", port: port) }, logger: Logger(label: "test"),
             credentials: Credentials(username: "eventservice", password: try server.users.password("eventservice"))
         )
         #expect(try await right.command(["PING"]) == .status("PONG"))

@@ -1,3 +1,4 @@
+import Discovery
 import Foundation
 import Logging
 import ProcessSupervision
@@ -10,7 +11,7 @@ struct RedisClientTests {
     @Test func recoversAfterRedisRestarts() async throws {
         let redis = try await RedisServer.start()
         let port = redis.port
-        let client = RedisClient(endpoint: { ("127.0.0.1", port) }, logger: Logger(label: "test"))
+        let client = RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: Logger(label: "test"))
         #expect(try await client.command(["SET", "before", "1"]) == .status("OK"))
 
         try await redis.restart()
@@ -29,7 +30,7 @@ struct RedisClientTests {
         let client = RedisClient(
             endpoint: {
                 lookups.withLock { $0 += 1 }
-                return ("127.0.0.1", target.withLock { $0 })
+                return .init(host: "127.0.0.1", port: target.withLock { $0 })
             },
             logger: Logger(label: "test")
         )
@@ -49,7 +50,7 @@ struct RedisClientTests {
     @Test func connectionErrorSurfacesWhenRedisStaysAway() async throws {
         let redis = try await RedisServer.start()
         let port = redis.port
-        let client = RedisClient(endpoint: { ("127.0.0.1", port) }, logger: Logger(label: "test"))
+        let client = RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: Logger(label: "test"))
         _ = try await client.command(["PING"])
         await redis.stop()
 
@@ -72,7 +73,7 @@ struct RedisClientTests {
     @Test func replyErrorsAreNotRetriedAsConnectionErrors() async throws {
         let redis = try await RedisServer.start()
         let port = redis.port
-        let client = RedisClient(endpoint: { ("127.0.0.1", port) }, logger: Logger(label: "test"))
+        let client = RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: Logger(label: "test"))
         let error = await #expect(throws: RedisError.self) { try await client.command(["NOSUCHCOMMAND"]) }
         #expect(error?.kind == .reply)
         #expect(try await client.command(["PING"]) == .status("PONG"))
@@ -82,7 +83,7 @@ struct RedisClientTests {
     @Test func concurrentCallersShareTheClient() async throws {
         let redis = try await RedisServer.start()
         let port = redis.port
-        let client = RedisClient(endpoint: { ("127.0.0.1", port) }, logger: Logger(label: "test"))
+        let client = RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<16 {
                 group.addTask { for _ in 0..<50 { _ = try await client.command(["INCR", "shared"]) } }

@@ -29,8 +29,8 @@ struct ReportCredentialsTests {
         let credentials = Credentials(username: "eventservice", password: try users.password("eventservice"))
         let logger = Logger(label: "report-acl")
         let worker = EventWorker(
-            consumer: RedisClient(endpoint: { ("127.0.0.1", port) }, logger: logger, credentials: credentials),
-            monitor: RedisClient(endpoint: { ("127.0.0.1", port) }, logger: logger, credentials: credentials), logger: logger
+            consumer: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, credentials: credentials),
+            monitor: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, credentials: credentials), logger: logger
         )
         let running = Task { try await worker.run() }
         defer { running.cancel() }

@@ -1,4 +1,5 @@
 @testable import EventService
+import Discovery
 import Foundation
 import Logging
 @testable import RedisAdapter
@@ -95,7 +96,7 @@ func connect(_ port: Int, commandTimeout: Duration = .seconds(5)) async throws -
 }
 
 func startWorker(port: Int) -> Task<Void, any Error> {
-    let endpoint: RedisClient.Endpoint = { ("127.0.0.1", port) }
+    let endpoint: RedisClient.Endpoint = { .init(host: "127.0.0.1", port: port) }
     let logger = Logger(label: "report-test")
     let worker = EventWorker(
         consumer: RedisClient(endpoint: endpoint, logger: logger),

@@ -1,4 +1,5 @@
 import Contracts
+import Discovery
 import Logging
 import NIOHTTP1
 import RedisAdapter
@@ -17,7 +18,7 @@ import Glibc
 /// malformed, huge or refused — can stop it.
 @Suite(.stopsServers) struct AuditOutboxTests {
     static func redis(_ port: Int) -> RedisClient {
-        RedisClient(endpoint: { ("127.0.0.1", port) }, logger: Logger(label: "test"))
+        RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: Logger(label: "test"))
     }
 
     /// Failed entries are taken again after a second, so the tests of recovery are quick.

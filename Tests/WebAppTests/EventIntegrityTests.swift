@@ -1,4 +1,5 @@
 import Contracts
+import Discovery
 import Foundation
 import Logging
 import NIOHTTP1
@@ -21,7 +22,7 @@ import Testing
         private let task = Mutex<Task<Void, Never>?>(nil)
 
         init(port: Int) {
-            let endpoint: RedisClient.Endpoint = { ("127.0.0.1", port) }
+            let endpoint: RedisClient.Endpoint = { .init(host: "127.0.0.1", port: port) }
             let logger = Logger(label: "eventservice-test")
             worker = EventWorker(
                 consumer: RedisClient(endpoint: endpoint, logger: logger, connectTimeout: .seconds(1), commandTimeout: .seconds(6)),
@@ -148,7 +149,7 @@ import Testing
         counter.start()
         let check = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(10), commandTimeout: .seconds(10))
         defer { check.close() }
-        let client = RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "webapp-redis"))
+        let client = RedisClient(endpoint: { .init(host: "127.0.0.1", port: redis.port) }, logger: Logger(label: "webapp-redis"))
         do {
             try await body(redis, counter, check, client)
         } catch {

@@ -85,8 +85,8 @@ struct Harness: Sendable {
     static func outbox(redisPort port: Int, settings: AuditOutbox.Settings = .init()) -> AuditOutbox {
         let logger = Logger(label: "outbox")
         return AuditOutbox(
-            writer: RedisClient(endpoint: { ("127.0.0.1", port) }, logger: logger, connectTimeout: .milliseconds(500), commandTimeout: .seconds(1)),
-            reader: RedisClient(endpoint: { ("127.0.0.1", port) }, logger: logger), settings: settings
+            writer: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, connectTimeout: .milliseconds(500), commandTimeout: .seconds(1)),
+            reader: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger), settings: settings
         )
     }
 

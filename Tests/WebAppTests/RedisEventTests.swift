@@ -1,16 +1,17 @@
+import Discovery
 import Foundation
 import Logging
 import NIOHTTP1
 import RedisAdapter
-import TestSupport
 import ServiceRuntime
+import TestSupport
 import Testing
 @testable import WebApp
 
 /// Page events against a real redis-server on loopback.
 @Suite(.stopsServers) struct RedisEventTests {
     static func client(_ redis: ServerProcess) -> RedisClient {
-        RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "redis-test"))
+        RedisClient(endpoint: { .init(host: "127.0.0.1", port: redis.port) }, logger: Logger(label: "redis-test"))
     }
 
     /// The list's messages, oldest first (LPUSH puts the newest at the head).

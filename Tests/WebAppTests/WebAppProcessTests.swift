@@ -1,11 +1,12 @@
 import AsyncHTTPClient
+import Discovery
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import RedisAdapter
-import Testing
 import TestSupport
+import Testing
 @testable import WebApp
 
 #if canImport(Glibc)
@@ -35,7 +36,7 @@ import Glibc
             let ready = try await harness.http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(webapp.metricsPort)/readyz"), timeout: .seconds(10))
             #expect(ready.status == .ok)
 
-            let client = RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "test"))
+            let client = RedisClient(endpoint: { .init(host: "127.0.0.1", port: redis.port) }, logger: Logger(label: "test"))
             let recorded = await eventually { await RedisEventTests.length(client) == 1 }
             #expect(recorded, "webapp log:\n\(webapp.log())")
             let urls = try await RedisEventTests.urls(client)
