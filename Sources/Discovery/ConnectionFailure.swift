@@ -1,14 +1,10 @@
-import NIOCore
-import NIOPosix
-import Platform
-
 /// An error meaning "could not connect to this target": nothing was sent, so trying another
 /// target is safe, even for a request that is not idempotent.
 ///
-/// Discovery recognises NIO's connect errors itself (what the webapp's NIO client throws). Other
-/// error types conform, so the balancer knows them without Discovery depending on every client
-/// library. (A protocol rather than matching type names with `String(reflecting:)`: it is checked
-/// by the compiler and survives renames in the libraries.)
+/// Classified by type, never by an error's text: the code that connects knows whether anything
+/// was sent, and says so by throwing `ConnectFailed` (or an error type of its own that conforms);
+/// `ServiceBalancer` fails over on these alone. Any other error, a library's own included, may
+/// have come after the request reached the target.
 public protocol ConnectionFailure: Error {
     /// True when this particular error happened before anything reached the target.
     var isConnectionFailure: Bool { get }
@@ -18,37 +14,23 @@ extension ConnectionFailure {
     public var isConnectionFailure: Bool { true }
 }
 
-extension ServiceBalancer {
-    /// True for "could not connect": `ConnectionFailure` errors, NIO's `NIOConnectionError`
-    /// (every address refused or unreachable), `ChannelError.connectTimeout`, and an `IOError`
-    /// with ECONNREFUSED, EHOSTUNREACH or ENETUNREACH, or ETIMEDOUT from `connect`.
-    /// A connection reset is not one: the request may already have been acted on.
-    public static func isConnectionFailure(_ error: any Error) -> Bool {
-        switch error {
-        case let failure as any ConnectionFailure:
-            return failure.isConnectionFailure
-        case is NIOConnectionError:
-            return true
-        case ChannelError.connectTimeout:
-            return true
-        case let error as IOError:
-            return isConnectErrno(error)
-        default:
-            return false
-        }
+/// A connect to `target` that failed — refused, unreachable, timed out or anything else before a
+/// byte was sent — with the connector's own error.
+public struct ConnectFailed: ConnectionFailure, CustomStringConvertible {
+    public let target: ServiceTarget
+    public let error: any Error
+
+    public init(target: ServiceTarget, error: any Error) {
+        self.target = target
+        self.error = error
     }
 
-    private static func isConnectErrno(_ error: IOError) -> Bool {
-        switch error.errnoCode {
-        case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH:
-            return true
-        case ETIMEDOUT:
-            // NIO names the failing call in the description: "connect(descriptor:addr:size:)"
-            // or "finishing a non-blocking connect failed".
-            let description = "\(error)"
-            return description.contains("connect(") || description.contains("non-blocking connect")
-        default:
-            return false
-        }
+    public var description: String { "cannot connect to \(target): \(error)" }
+}
+
+extension ServiceBalancer {
+    /// True for "could not connect": a `ConnectionFailure` that says so.
+    public static func isConnectionFailure(_ error: any Error) -> Bool {
+        (error as? any ConnectionFailure)?.isConnectionFailure ?? false
     }
 }

@@ -118,8 +118,15 @@ final class ServiceConnectionPool: Sendable {
         waiter?.resume(returning: nil)
     }
 
+    /// Nothing is sent before the channel is up, so whatever fails here is a `ConnectFailed`.
     private func connect(_ target: ServiceTarget) async throws -> any Channel {
-        try await ClientBootstrap(group: group)
+        do { return try await bootstrap().connect(host: target.host, port: target.port).get() } catch {
+            throw ConnectFailed(target: target, error: error)
+        }
+    }
+
+    private func bootstrap() -> ClientBootstrap {
+        ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -127,7 +134,5 @@ final class ServiceConnectionPool: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ServiceReplyHandler())
                 }
             }
-            .connect(host: target.host, port: target.port)
-            .get()
     }
 }

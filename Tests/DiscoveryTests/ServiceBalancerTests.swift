@@ -87,21 +87,23 @@ import Glibc
         #expect(error?.kind == .notFound)
     }
 
-    @Test func connectionFailuresAreRecognised() async throws {
-        let refused = await #expect(throws: (any Error).self) {
+    @Test func connectionFailuresAreRecognisedByType() async throws {
+        let refused = await #expect(throws: ConnectFailed.self) {
             try await connect(to: ServiceTarget(host: "127.0.0.1", port: Ports.free()))
         }
-        #expect(refused.map(ServiceBalancer.isConnectionFailure) == true, "a real refused NIO connect: \(String(describing: refused))")
-        #expect(ServiceBalancer.isConnectionFailure(IOError(errnoCode: ECONNREFUSED, reason: "connect(descriptor:addr:size:)")))
-        #expect(ServiceBalancer.isConnectionFailure(IOError(errnoCode: EHOSTUNREACH, reason: "connect(descriptor:addr:size:)")))
-        #expect(ServiceBalancer.isConnectionFailure(IOError(errnoCode: ETIMEDOUT, reason: "connect(descriptor:addr:size:)")))
-        #expect(ServiceBalancer.isConnectionFailure(ChannelError.connectTimeout(.seconds(1))))
+        #expect(refused.map(ServiceBalancer.isConnectionFailure) == true, "a real refused connect: \(String(describing: refused))")
+        let target = ServiceTarget(host: "127.0.0.1", port: 1)
+        #expect(ServiceBalancer.isConnectionFailure(ConnectFailed(target: target, error: ChannelError.connectTimeout(.seconds(1)))))
         #expect(ServiceBalancer.isConnectionFailure(MarkedFailure(connect: true)))
     }
 
+    /// What the error says, or which library threw it, does not count: only the connector knows
+    /// whether anything was sent, and says so with the type it throws.
     @Test func otherErrorsAreNotConnectionFailures() {
+        #expect(!ServiceBalancer.isConnectionFailure(IOError(errnoCode: ECONNREFUSED, reason: "connect(descriptor:addr:size:)")))
+        #expect(!ServiceBalancer.isConnectionFailure(IOError(errnoCode: ETIMEDOUT, reason: "connect(descriptor:addr:size:)")))
         #expect(!ServiceBalancer.isConnectionFailure(IOError(errnoCode: ECONNRESET, reason: "read(descriptor:pointer:size:)")))
-        #expect(!ServiceBalancer.isConnectionFailure(IOError(errnoCode: ETIMEDOUT, reason: "read(descriptor:pointer:size:)")))
+        #expect(!ServiceBalancer.isConnectionFailure(ChannelError.connectTimeout(.seconds(1))))
         #expect(!ServiceBalancer.isConnectionFailure(ChannelError.ioOnClosedChannel))
         #expect(!ServiceBalancer.isConnectionFailure(MarkedFailure(connect: false)))
         #expect(!ServiceBalancer.isConnectionFailure(BadAnswer()))
@@ -116,10 +118,16 @@ private struct MarkedFailure: ConnectionFailure {
     var isConnectionFailure: Bool { connect }
 }
 
-/// Opens and closes a TCP connection with NIO, as an HTTP or Redis client would first do.
+/// Opens and closes a TCP connection with NIO, as an HTTP or Redis client would first do; a
+/// failed connect is a `ConnectFailed`, as every client here throws it.
 private func connect(to target: ServiceTarget) async throws {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .connect(host: target.host, port: target.port).get()
+    let channel: any Channel
+    do {
+        channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: target.host, port: target.port).get()
+    } catch {
+        throw ConnectFailed(target: target, error: error)
+    }
     try? await channel.close()  // the listener may have closed it first
 }
 

@@ -114,16 +114,16 @@ import Testing
         }
     }
 
-    /// A refused connection is one the balancer fails over from.
+    /// A refused connection is one the balancer fails over from: a `ConnectFailed` naming the
+    /// target, as are a silent one's (the connect timeout) and an unreachable one's.
     @Test func aRefusedConnectionIsAConnectionFailure() async throws {
         let pool = ServiceConnectionPool()
         let closed = ServiceTarget(host: "127.0.0.1", port: Ports.free())
-        do {
+        let error = await #expect(throws: ConnectFailed.self) {
             _ = try await pool.execute(.GET, "/x", body: nil, to: closed, timeout: .seconds(2))
-            Issue.record("a closed port answered")
-        } catch {
-            #expect(ServiceBalancer.isConnectionFailure(error), "\(error)")
         }
+        #expect(error?.target == closed)
+        #expect(error.map(ServiceBalancer.isConnectionFailure) == true)
         try await pool.shutdown()
     }
 
