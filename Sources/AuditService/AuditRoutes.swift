@@ -24,9 +24,9 @@ struct AuditRoutes: Routes {
     }
 
     func append(_ request: Request) async throws -> Response {
-        let append: AppendRequest
+        let append: AuditAppend
         do {
-            append = try AppendRequest(body: request.body.readableBytesView)
+            append = try AuditAppend(body: request.body.readableBytesView)
         } catch {
             throw APIError(.badRequest, error.message)
         }

@@ -24,8 +24,8 @@ struct AuditStore: Sendable {
     /// append is idempotent: the id is the document's `_id` (unique in MongoDB and in
     /// nx-27017 alike, no index of ours needed), and a second append with it stores nothing and
     /// returns the record stored the first time.
-    func append(_ request: AppendRequest, clock: AppendClock = .shared) async throws(MongoError) -> AuditList.Entry {
-        let entry = AuditList.Entry(ts: clock.next(), calc: request.calc, result: request.calcResult)
+    func append(_ request: AuditAppend, clock: AppendClock = .shared) async throws(MongoError) -> AuditList.Entry {
+        let entry = AuditList.Entry(ts: clock.next(), calc: request.calc, result: request.result)
         var document = entry.document
         if let id = request.id { document = BSONDocument([(key: "_id", value: .string(id))] + document.elements) }
         do throws(MongoError) {

@@ -43,8 +43,9 @@ struct AuditRecorder: Sendable {
         self.logger = logger
     }
 
-    func record(_ record: AuditRecord) async -> Outcome {
-        let append = AuditAppend(id: ids.next(), calc: record.calc, calcResult: record.calcResult)
+    /// Records the calculation `calc` (`2+3`) with its `result`, under an id of its own.
+    func record(calc: String, result: Int64) async -> Outcome {
+        let append = AuditAppend(id: ids.next(), calc: calc, result: result)
         if let outbox {
             do {
                 switch try await outbox.add(append.json) {

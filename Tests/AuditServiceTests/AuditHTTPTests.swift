@@ -5,8 +5,8 @@ import Foundation
 import MongoAdapter
 import NIOHTTP1
 import ServiceRuntime
-import Testing
 import TestSupport
+import Testing
 
 /// The HTTP contract, in-process, against a real nx-27017 per test.
 @Suite("auditservice HTTP contract", .stopsServers)

@@ -49,11 +49,11 @@ struct IdempotentAppendTests {
         #"{"id": "\#(String(repeating: "a", count: 65))", "calc": "1+1", "calcResult": 2}"#,
     ])
     func badIDsAre400(body: String) async throws {
-        #expect(throws: InvalidAppendRequest.self) { try AppendRequest(body: Array(body.utf8)) }
+        #expect(throws: InvalidAppendRequest.self) { try AuditAppend(body: Array(body.utf8)) }
     }
 
     @Test func anAppendWithoutAnIDIsStillAcceptedAsTheSeedsSendIt() throws {
-        let request = try AppendRequest(body: Array(#"{"calc": "1+1", "calcResult": 2}"#.utf8))
-        #expect(request == AppendRequest(id: nil, calc: "1+1", calcResult: 2))
+        let request = try AuditAppend(body: Array(#"{"calc": "1+1", "calcResult": 2}"#.utf8))
+        #expect(request == AuditAppend(id: nil, calc: "1+1", result: 2))
     }
 }

@@ -5,8 +5,8 @@ import NIOHTTP1
 import RedisAdapter
 import ServiceRuntime
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 @testable import WebApp
 
 #if canImport(Glibc)
@@ -128,14 +128,14 @@ import Glibc
         let redis = Self.redis(server.port)
         let keys = AuditOutbox.Keys.standard
         _ = try await redis.command(["XGROUP", "CREATE", keys.stream, keys.group, "0", "MKSTREAM"])
-        let orphan = AuditAppend(id: "orphan-1", calc: "40+2", calcResult: 42)
+        let orphan = AuditAppend(id: "orphan-1", calc: "40+2", result: 42)
         _ = try await redis.command(["XADD", keys.stream, "*", "record", orphan.json])
         // A webapp that took the entry, then died.
         _ = try await redis.command(["XREADGROUP", "GROUP", keys.group, "ghost", "COUNT", "10", "STREAMS", keys.stream, ">"])
         _ = try await redis.command(["XADD", keys.stream, "*", "something", "else"])
         _ = try await redis.command(["XADD", keys.stream, "*", "record", "not json"])
         _ = try await redis.command(["XADD", keys.stream, "*", "record", String(repeating: "x", count: 1 << 20)])
-        let refused = AuditAppend(id: "bad id!", calc: "1+1", calcResult: 2)
+        let refused = AuditAppend(id: "bad id!", calc: "1+1", result: 2)
         _ = try await redis.command(["XADD", keys.stream, "*", "record", refused.json])
         var settings = AuditOutbox.Settings()
         settings.claimAfter = .milliseconds(500)
@@ -160,7 +160,7 @@ import Glibc
     @Test func recordsParkedByThePreviousDesignAreMovedIntoTheOutboxAndDelivered() async throws {
         let server = try await RedisServer.start()
         let redis = Self.redis(server.port)
-        let parked = (1...3).map { AuditAppend(id: "parked-\($0)", calc: "\($0)+\($0)", calcResult: Int64(2 * $0)).json }
+        let parked = (1...3).map { AuditAppend(id: "parked-\($0)", calc: "\($0)+\($0)", result: Int64(2 * $0)).json }
         _ = try await redis.command(["RPUSH", AuditOutbox.Keys.standard.legacyParking] + parked)
         try await Harness.with { harness in
             try await harness.makeApp(outbox: Harness.outbox(redisPort: server.port)).app.test { _ in

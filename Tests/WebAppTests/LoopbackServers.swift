@@ -1,4 +1,5 @@
 @testable import AdderService
+import Contracts
 import Foundation
 import Logging
 import NIOCore
@@ -84,11 +85,6 @@ final class TestAudit: Sendable {
         let calc: String
         let result: Int64
     }
-    private struct AppendBody: Decodable {
-        let id: String?
-        let calc: String
-        let calcResult: Int64
-    }
 
     let entries = Synchronization.Mutex<[Stored]>([])
     /// Ids stored, so a repeated append stores nothing twice (as auditservice does).
@@ -109,7 +105,7 @@ final class TestAudit: Sendable {
             failAppends.subtract(1, ordering: .relaxed)
             return TestAdder.json(.serviceUnavailable, #"{"error":"database unreachable"}"#)
         }
-        guard let body = try? JSONDecoder().decode(AppendBody.self, from: Data(request.body.readableBytesView)) else {
+        guard let body = try? JSONDecoder().decode(AuditAppend.self, from: Data(request.body.readableBytesView)) else {
             return TestAdder.json(.badRequest, #"{"error":"malformed JSON"}"#)
         }
         if let id = body.id, rejectIDs.withLock({ $0.contains(id) }) {
@@ -119,7 +115,7 @@ final class TestAudit: Sendable {
             return TestAdder.json(.created, #"{"ok":true}"#)
         }
         let ts = Int64(Date().timeIntervalSince1970 * 1000)
-        entries.withLock { $0.append(Stored(ts: ts, calc: body.calc, result: body.calcResult)) }
+        entries.withLock { $0.append(Stored(ts: ts, calc: body.calc, result: body.result)) }
         return TestAdder.json(.created, #"{"ok":true}"#)
     }
 

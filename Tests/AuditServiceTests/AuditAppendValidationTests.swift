@@ -6,16 +6,30 @@ import Testing
 import Contracts
 
 @Suite("POST /append body validation")
-struct AppendRequestTests {
-    func parse(_ json: String) throws(InvalidAppendRequest) -> AppendRequest {
-        try AppendRequest(body: Array(json.utf8))
+struct AuditAppendValidationTests {
+    func parse(_ json: String) throws(InvalidAppendRequest) -> AuditAppend {
+        try AuditAppend(body: Array(json.utf8))
     }
 
     @Test("a valid body, with extra fields ignored")
     func valid() throws {
-        #expect(try parse(#"{"calc": "2+3", "calcResult": 5}"#) == AppendRequest(calc: "2+3", calcResult: 5))
-        #expect(try parse(#"{"calcResult": -9223372036854775808, "calc": "min", "x": [1]}"#).calcResult == Int64.min)
-        #expect(try parse(#"{"calc": "big", "calcResult": 9223372036854775807}"#).calcResult == Int64.max)
+        #expect(try parse(#"{"calc": "2+3", "calcResult": 5}"#) == AuditAppend(id: nil, calc: "2+3", result: 5))
+        #expect(try parse(#"{"calcResult": -9223372036854775808, "calc": "min", "x": [1]}"#).result == Int64.min)
+        #expect(try parse(#"{"calc": "big", "calcResult": 9223372036854775807}"#).result == Int64.max)
+    }
+
+    /// One type on both sides: what the webapp writes is what auditservice reads, and the sum is
+    /// `result` in Swift but `calcResult` on the wire, as the seeds' webapp sends it.
+    @Test func theWebappsBodyIsReadBackAsSent() throws {
+        let sent = AuditAppend(id: "webapp-1", calc: "2+3", result: 5)
+        #expect(sent.json == #"{"id":"webapp-1","calc":"2+3","calcResult":5}"#)
+        #expect(try parse(sent.json) == sent)
+        let seeds = AuditAppend(id: nil, calc: "2+3", result: 5)
+        #expect(seeds.json == #"{"calc":"2+3","calcResult":5}"#)
+        #expect(try parse(seeds.json) == seeds)
+        #expect(try JSONDecoder().decode(AuditAppend.self, from: Data(sent.json.utf8)) == sent)
+        let encoded = String(decoding: try JSONEncoder().encode(seeds), as: UTF8.self)
+        #expect(encoded.contains(#""calcResult":5"#) && !encoded.contains(#""result""#), "\(encoded)")
     }
 
     @Test(
