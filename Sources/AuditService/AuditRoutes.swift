@@ -12,14 +12,17 @@ struct AuditRoutes: Routes {
         self.database = database
     }
 
+    /// The contract's paths, matched and named by the same declaration.
+    static let appendPath = RoutePath(AuditAppend.path)
+    static let listPath = RoutePath(AuditList.path)
+
     /// Both wait on MongoDB, so both answer from a task. The runtime has read the body whole
     /// (413 over its limit) before `append` runs.
     func route(_ request: Request) -> Routing {
-        guard request.segments.count == 1 else { return .notFound }
-        switch request.segments[0] {
-        case "append": return .post(request, .task(AuditAppend.path) { request in try await append(request) })
-        case "list": return .get(request, .task(AuditList.path) { request in try await list(request) })
-        default: return .notFound
+        switch request.segments {
+        case Self.appendPath: .post(request, .task(Self.appendPath) { request in try await append(request) })
+        case Self.listPath: .get(request, .task(Self.listPath) { request in try await list(request) })
+        default: .notFound
         }
     }
 

@@ -40,12 +40,6 @@ final class EventRecorder: Service, Sendable {
         self.buffer = EventBuffer(capacity: settings.capacity)
     }
 
-    /// Queues one page view of `path` under its route (`PageEventKey`): the counts are keyed by
-    /// the webapp's routes, never by anything a client sends. Never waits.
-    func record(path: some StringProtocol) {
-        record(url: PageEventKey.forPath(path))
-    }
-
     /// Queues one event under `url` as given. Never waits; a full buffer drops the event and
     /// counts it.
     func record(url: String) {

@@ -5,7 +5,7 @@ import ServiceRuntime
 /// The site's one stylesheet, served from `/stylesheets/style.css`. A string constant, like the
 /// pages' markup: the executable is one self-contained file, with no resources to copy next to it.
 enum Stylesheet {
-    static let path = "/stylesheets/style.css"
+    static let path: RoutePath = "/stylesheets/style.css"
 
     static let css = """
         :root {

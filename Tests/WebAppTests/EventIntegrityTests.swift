@@ -4,9 +4,9 @@ import Foundation
 import Logging
 import NIOHTTP1
 import RedisAdapter
+import ServiceRuntime
 import Synchronization
 import TestSupport
-import ServiceRuntime
 import Testing
 @testable import EventService
 @testable import WebApp
@@ -128,7 +128,7 @@ import Testing
                     }
                     #expect(settled)
                     let counts = try await Self.counts(check)
-                    #expect(Set(counts.keys).isSubset(of: PageEventKey.routes), "\(counts.keys.sorted().prefix(10))")
+                    #expect(Set(counts.keys).isSubset(of: WebAppRoutes.pagePaths.map(\.name)), "\(counts.keys.sorted().prefix(10))")
                     #expect(counts == ["/": 2_500, "/add": 5_000], "\(counts)")
                     let summary = summaryRequest()
                     _ = try await check.command(["LPUSH", EventKeys.standard.queue, summary.message])

@@ -51,12 +51,22 @@ import Testing
         #expect(Self.url(of: message) == url)
     }
 
-    @Test(arguments: [
-        ("/", "/"), ("/add", "/add"), ("/add/", "/add"), ("/add/calculate", "/add/calculate"), ("/audit", "/audit"),
-        ("/audit//", "other"), ("/nope", "other"), ("//evil.example/x", "other"), ("", "other"), ("/ADD", "other"),
-    ])
-    func eventKeysAreTheRoutesOnly(path: String, key: String) {
-        #expect(PageEventKey.forPath(path) == key)
+    /// A page's event is counted under the route's declared name, however the request spelt its
+    /// path: percent-encoded, absolute-form, with a query.
+    @Test func eventKeyIsTheRouteWhateverThePathsSpelling() async throws {
+        try await Harness.with { harness in
+            let sink = MemoryEventSink()
+            try await harness.makeApp(sink: sink).app.test { client in
+                for uri in ["/ad%64", "http://evil.example/audit", "/%61dd/calculate", "/?q=1"] {
+                    _ = try await client.get(uri)
+                }
+                let arrived = await eventually { sink.messages.withLock { $0.count } == 4 }
+                #expect(arrived)
+                let urls = sink.messages.withLock { $0 }.compactMap(Self.url)
+                #expect(urls == ["/add", "/audit", "/add/calculate", "/"])
+                #expect(Set(urls).isSubset(of: WebAppRoutes.pagePaths.map(\.name)))
+            }
+        }
     }
 
     @Test func bufferKeepsOrderAndRefusesBeyondItsCapacity() {
