@@ -4,6 +4,10 @@
 public struct ClusterManifest: Sendable {
     public var workloads: [Workload] = []
     public var services: [ServiceObject] = []
+    /// Enforced on the pods as a network plugin would (nftables: NetworkPolicies.swift).
+    public var networkPolicies: [NetworkPolicy] = []
+    /// The labels of each Namespace object (policies select namespaces by label).
+    public var namespaceLabels: [String: [String: String]] = [:]
     /// Objects of kinds the rehearsal does not run, e.g. "PersistentVolumeClaim/redis-data".
     public var ignored: [String] = []
 
@@ -18,6 +22,9 @@ public struct Workload: Sendable {
 
     public var kind: Kind
     public var name: String
+    /// nil: the cluster's namespace. Only network policies tell namespaces apart here (DNS and
+    /// Services are the cluster's namespace's).
+    public var namespace: String? = nil
     public var replicas: Int
     public var template: PodTemplate
     /// Deployment: RollingUpdate (with its surge/unavailable) or Recreate.
@@ -137,6 +144,13 @@ public struct Container: Sendable {
 public struct ContainerPort: Sendable, Hashable {
     public var name: String?
     public var number: Int
+    public var transport: Transport
+
+    public init(name: String?, number: Int, transport: Transport = .tcp) {
+        self.name = name
+        self.number = number
+        self.transport = transport
+    }
 }
 
 public enum PortReference: Sendable, Equatable {
