@@ -10,6 +10,8 @@ public actor Cluster {
     let sink = OutputSink(names: [], color: false)
     let dns: ClusterDNS
     var services: [ServiceState] = []
+    var networkPolicies: [NetworkPolicy]
+    var namespaceLabels: [String: [String: String]]
     var pods: [String: Pod] = [:]
     var workloads: [String: Workload] = [:]
     /// The rollouts in progress (the Deployment and StatefulSet controllers' updates), by workload;
@@ -30,6 +32,8 @@ public actor Cluster {
         self.options = options
         plan = options.plan
         dns = ClusterDNS(plan: options.plan, stateDirectory: options.stateDirectory)
+        networkPolicies = options.manifest.networkPolicies
+        namespaceLabels = options.manifest.namespaceLabels
         for workload in options.manifest.workloads { workloads[workload.name] = workload }
     }
 
