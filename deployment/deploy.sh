@@ -14,7 +14,8 @@
 # --dry-run prints the rendered manifests and changes nothing (the registry is not asked).
 # --rehearsal applies to a running `rehearse up` (REHEARSE: its binary, default
 # .build/release/rehearse; REHEARSE_SOCKET: its control socket) instead of kubectl.
-# KUBECTL overrides the kubectl to use.
+# KUBECTL overrides the kubectl to use. The credentials the overlays turn into Secrets are made
+# first where missing (deployment/credentials.sh: random, 0600, git-ignored).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -27,7 +28,7 @@ overlay=""
 action=deploy
 
 usage() {
-    sed -n '2,18s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
     exit "${1:-2}"
 }
 
@@ -112,6 +113,8 @@ render() {
     "$kubectl_bin" kustomize "$layer"
 }
 
+# The Secrets' files (components/credentials/secrets): made where missing, never committed.
+"$here/credentials.sh"
 manifests="$(render)"
 if [[ "$dry_run" == true ]]; then
     printf '%s\n' "$manifests"

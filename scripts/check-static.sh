@@ -59,6 +59,8 @@ done < <(repo_files '*Dockerfile*')
 
 echo "== kubectl kustomize + kubernetes-validate --strict ($oldest_kubernetes, $newest_kubernetes)"
 rendered=(deployment/namespace.yml)
+# The overlays' Secrets are generated from files deployment/credentials.sh makes where missing.
+deployment/credentials.sh || fail "deployment/credentials.sh"
 for overlay in deployment/overlays/*/; do
     name="$(basename "$overlay")"
     "$kubectl" kustomize "$overlay" >"$work/$name.yml" || { fail "kubectl kustomize $overlay"; continue; }

@@ -45,7 +45,8 @@ public struct Endpoint: Sendable {
     }
 }
 
-/// For a service whose HTTP port serves only the runtime's /healthz, /readyz and /metrics.
+/// No routes: what a service without a port of its own (the eventservice) has; its admin port
+/// still serves /healthz, /readyz and /metrics.
 public struct NoRoutes: Routes {
     public init() {}
     public func route(_ request: Request) -> Routing { .notFound }

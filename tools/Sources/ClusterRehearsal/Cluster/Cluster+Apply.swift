@@ -10,6 +10,10 @@ extension Cluster {
     public func apply(_ manifest: ClusterManifest, timeout: Duration = .seconds(300)) async throws -> [String] {
         guard !stopped else { throw RehearsalError("the cluster is stopping") }
         var lines: [String] = []
+        // Secrets and ConfigMaps first: the pods this apply starts read them.
+        configuration.merge(manifest)
+        lines += manifest.secrets.keys.sorted().map { "secret/\($0) configured" }
+        lines += manifest.configMaps.keys.sorted().map { "configmap/\($0) configured" }
         let known = Set(services.map(\.service.name))
         services = Self.allocate(manifest.services, plan: plan, existing: services)
         for service in manifest.services { lines.append("service/\(service.name) \(known.contains(service.name) ? "configured" : "created")") }

@@ -39,14 +39,18 @@ extension Cluster {
         // The Service variables first, then the manifest's own: the container's env wins.
         var environment = pod.serviceEnvironment
         environment["HOSTNAME"] = name
-        for variable in container.environment { environment[variable.name] = variable.value }
+        for variable in try configuration.environment(of: container) { environment[variable.name] = variable.value }
+        // Secret and ConfigMap volumes are read-only in the container, as the kubelet mounts them.
+        let filesVolumes = Set(pod.workload.template.volumes.filter { if case .files = $0.source { true } else { false } }.map(\.name))
+        let readOnly = container.readOnlyPaths.union(container.mounts.filter { filesVolumes.contains($0.volume) }.map(\.path))
         let write = logWriter(name)
         let onExit: @Sendable (ExitStatus) -> Void = { status in Task { await self.containerExited(name, generation: generation, status) } }
         guard case .buildFolder(let folder) = options.runtime else {
             let launch = ImageRuntime.Launch(
                 name: containerName(name), owner: plan.prefix, pod: name, address: pod.address, namespace: pod.namespace,
                 resolvConf: PodNetwork.resolvConf(pod.namespace), environmentFile: try writeEnvironmentFile(name, environment),
-                mounts: mounts, security: container.security.overriding(pod.workload.template.security), container: container
+                mounts: mounts, security: container.security.overriding(pod.workload.template.security), container: container,
+                readOnlyPaths: readOnly
             )
             // SIGTERM when the rehearsal dies: podman passes it on and removes the container.
             let arguments = ParentDeathSignal.wrap([try Command.path("podman")] + launch.arguments.dropFirst(), signal: SIGTERM)

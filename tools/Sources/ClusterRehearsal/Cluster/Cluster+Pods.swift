@@ -71,19 +71,21 @@ extension Cluster {
         await startContainer(name)
     }
 
-    /// The pod's own folder (its emptyDirs, the container's environment file); a claim (or a
-    /// StatefulSet's claim template): a folder that outlives the pod. All belong to the pod's
-    /// user, and to its fsGroup, as a cluster makes them.
+    /// The pod's own folder (its emptyDirs, its Secrets' and ConfigMaps' files, the container's
+    /// environment file); a claim (or a StatefulSet's claim template): a folder that outlives the
+    /// pod. Writable ones belong to the pod's user, and to its fsGroup, as a cluster makes them.
     private func prepareVolumes(_ name: String) throws {
         guard let pod = pods[name] else { return }
         let own = options.stateDirectory + "/pods/\(name)"
         try FileManager.default.createDirectory(atPath: own, withIntermediateDirectories: true)
         pods[name]?.volumesToRemove = [own]
         var folders: [String: String] = [:]
+        var files: [String: VolumeFiles] = [:]
         for volume in pod.workload.template.volumes {
             switch volume.source {
             case .emptyDir: folders[volume.name] = own + "/\(volume.name)"
             case .claim(let claim): folders[volume.name] = options.stateDirectory + "/volumes/\(claim)"
+            case .files(let source): files[volume.name] = source
             }
         }
         for claim in pod.workload.claimTemplates { folders[claim] = options.stateDirectory + "/volumes/\(claim)-\(name)" }
@@ -91,6 +93,13 @@ extension Cluster {
         for folder in folders.values {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             if let uid = security.runAsUser { chown(folder, uid_t(uid), gid_t(security.fsGroup ?? security.runAsGroup ?? uid)) }
+        }
+        // A Secret's or ConfigMap's files: root's folder, written once for the pod's life.
+        for (volume, source) in files {
+            let folder = own + "/\(volume)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try configuration.write(source, into: folder, fsGroup: security.fsGroup)
+            folders[volume] = folder
         }
         volumeFolders[name] = folders
     }

@@ -25,6 +25,8 @@ public actor Cluster {
     var stopped = false
     /// Pod → volume name → host folder.
     var volumeFolders: [String: [String: String]] = [:]
+    /// The Secrets and ConfigMaps given so far (at start and by every apply).
+    var configuration = ConfigurationSources()
     /// Callers waiting for a pod to be gone.
     var terminationWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
 
@@ -35,6 +37,7 @@ public actor Cluster {
         networkPolicies = options.manifest.networkPolicies
         namespaceLabels = options.manifest.namespaceLabels
         for workload in options.manifest.workloads { workloads[workload.name] = workload }
+        configuration.merge(options.manifest)
     }
 
     /// Removes what an earlier run left, builds the node network, DNS and Services, and starts

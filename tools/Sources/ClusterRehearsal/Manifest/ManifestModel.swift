@@ -4,10 +4,15 @@
 public struct ClusterManifest: Sendable {
     public var workloads: [Workload] = []
     public var services: [ServiceObject] = []
-    /// Enforced on the pods as a network plugin would (nftables: NetworkPolicies.swift).
+    /// Enforced on the pods as a network plugin would (nftables: Network/PolicyEnforcement.swift).
     public var networkPolicies: [NetworkPolicy] = []
     /// The labels of each Namespace object (policies select namespaces by label).
     public var namespaceLabels: [String: [String: String]] = [:]
+    /// Secrets and ConfigMaps by name: key → value (a Secret's `data` decoded). What pods take
+    /// from them (`secretKeyRef` variables, `secret` and `configMap` volumes) is resolved when
+    /// their container starts, as the kubelet does.
+    public var secrets: [String: [String: String]] = [:]
+    public var configMaps: [String: [String: String]] = [:]
     /// Objects of kinds the rehearsal does not run, e.g. "PersistentVolumeClaim/redis-data".
     public var ignored: [String] = []
 
@@ -107,9 +112,37 @@ public struct Volume: Sendable, Equatable {
     public enum Source: Sendable, Equatable {
         case emptyDir
         case claim(String)
+        /// A Secret's or ConfigMap's keys as files (read-only in the container).
+        case files(VolumeFiles)
     }
     public var name: String
     public var source: Source
+}
+
+/// A `secret` or `configMap` volume: the object's keys (or the listed `items`) as files of mode
+/// `defaultMode` (Kubernetes' default 0644), owned by root and the pod's fsGroup.
+public struct VolumeFiles: Sendable, Equatable {
+    public enum Kind: String, Sendable { case secret = "Secret", configMap = "ConfigMap" }
+    public var kind: Kind
+    public var name: String
+    /// key → file path in the volume; nil: every key, under its own name.
+    public var items: [String: String]?
+    public var defaultMode: Int
+    public var optional: Bool
+
+    public init(kind: Kind, name: String, items: [String: String]? = nil, defaultMode: Int = 0o644, optional: Bool = false) {
+        self.kind = kind
+        self.name = name
+        self.items = items
+        self.defaultMode = defaultMode
+        self.optional = optional
+    }
+}
+
+/// A container variable's value: written in the manifest, or a key of a Secret.
+public enum EnvironmentValue: Sendable, Equatable {
+    case value(String)
+    case secretKey(secret: String, key: String, optional: Bool)
 }
 
 public struct Container: Sendable {
@@ -121,12 +154,14 @@ public struct Container: Sendable {
     public var command: [String]
     public var args: [String]
     public var ports: [ContainerPort]
-    /// `env` in order; only literal `value`s (no valueFrom here).
-    public var environment: [(name: String, value: String)]
+    /// `env` in order: literal `value`s and `valueFrom.secretKeyRef`s (other sources are refused).
+    public var environment: [(name: String, value: EnvironmentValue)]
     public var readiness: Probe?
     public var liveness: Probe?
     public var preStopSleepSeconds: Int?
     public var mounts: [(volume: String, path: String)]
+    /// Mount paths the manifest mounts `readOnly` (a secret or configMap volume is read-only anyway).
+    public var readOnlyPaths: Set<String> = []
     /// The container's own securityContext (the pod's is in the template).
     public var security: SecurityContext
     /// resources.limits.memory in bytes: the container's memory cgroup limit.

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 extension ClusterManifest {
@@ -33,9 +34,27 @@ extension ClusterManifest {
             networkPolicies.append(try NetworkPolicy(name: name, namespace: metadata.string("namespace"), spec: spec))
         case "Namespace":
             namespaceLabels[name] = try metadata.labels("labels")
+        case "Secret":
+            secrets[name] = try Self.secretData(object, at: at)
+        case "ConfigMap":
+            configMaps[name] = try object.labels("data")
         default:
             ignored.append(at)
         }
+    }
+
+    /// `data` (base64, as kustomize's secretGenerator writes it) and `stringData`, which wins.
+    private static func secretData(_ object: Fields, at: String) throws(ManifestError) -> [String: String] {
+        var values: [String: String] = [:]
+        for (key, encoded) in try object.labels("data") {
+            // kubectl kustomize wraps long values over lines.
+            let joined = encoded.filter { !$0.isWhitespace }
+            guard let bytes = Data(base64Encoded: joined), let text = String(data: bytes, encoding: .utf8) else {
+                throw ManifestError("\(at).data.\(key): not base64 of UTF-8 text")
+            }
+            values[key] = text
+        }
+        return values.merging(try object.labels("stringData")) { $1 }
     }
 
     private static func workload(_ kind: Workload.Kind, name: String, spec: Fields) throws(ManifestError) -> Workload {
@@ -126,19 +145,63 @@ extension Volume {
         let name = try fields.requiredString("name")
         if fields.has("persistentVolumeClaim") {
             self.init(name: name, source: .claim(try fields.mapping("persistentVolumeClaim").requiredString("claimName")))
+        } else if fields.has("secret") {
+            let secret = try fields.mapping("secret")
+            self.init(name: name, source: .files(try VolumeFiles(secret, kind: .secret, name: secret.requiredString("secretName"))))
+        } else if fields.has("configMap") {
+            let map = try fields.mapping("configMap")
+            self.init(name: name, source: .files(try VolumeFiles(map, kind: .configMap, name: map.requiredString("name"))))
         } else {
-            // emptyDir, and anything else (configMap, secret …), is a fresh per-pod folder.
+            // emptyDir, and anything else (projected, downwardAPI …), is a fresh per-pod folder.
             self.init(name: name, source: .emptyDir)
         }
+    }
+}
+
+extension VolumeFiles {
+    init(_ fields: Fields, kind: Kind, name: String) throws(ManifestError) {
+        var items: [String: String]?
+        if fields.has("items") {
+            items = [:]
+            for item in try fields.mappings("items") { items?[try item.requiredString("key")] = try item.requiredString("path") }
+        }
+        self.init(
+            kind: kind, name: name, items: items, defaultMode: try fields.int("defaultMode") ?? 0o644,
+            optional: fields.values["optional"] as? Bool ?? false
+        )
+    }
+}
+
+extension EnvironmentValue {
+    /// `value`, or `valueFrom.secretKeyRef`; any other `valueFrom` is refused, naming it, rather
+    /// than run with an empty value.
+    init(_ variable: Fields) throws(ManifestError) {
+        guard variable.has("valueFrom") else {
+            self = .value(try variable.string("value") ?? "")
+            return
+        }
+        let from = try variable.mapping("valueFrom")
+        guard from.has("secretKeyRef"), from.values.count == 1 else {
+            throw ManifestError("\(from.path): only secretKeyRef is rehearsed, not \(from.values.keys.sorted().joined(separator: ", "))")
+        }
+        let reference = try from.mapping("secretKeyRef")
+        self = .secretKey(
+            secret: try reference.requiredString("name"), key: try reference.requiredString("key"),
+            optional: reference.values["optional"] as? Bool ?? false
+        )
     }
 }
 
 extension Container {
     init(_ fields: Fields) throws(ManifestError) {
         let name = try fields.requiredString("name")
-        var environment: [(name: String, value: String)] = []
+        var environment: [(name: String, value: EnvironmentValue)] = []
         for variable in try fields.mappings("env") {
-            environment.append((try variable.requiredString("name"), try variable.string("value") ?? ""))
+            environment.append((try variable.requiredString("name"), try EnvironmentValue(variable)))
+        }
+        var readOnlyPaths: Set<String> = []
+        for mount in try fields.mappings("volumeMounts") where mount.values["readOnly"] as? Bool == true {
+            readOnlyPaths.insert(try mount.requiredString("mountPath"))
         }
         let sleep = try fields.mapping("lifecycle").mapping("preStop").mapping("sleep").int("seconds")
         let image = try fields.requiredString("image")
@@ -164,7 +227,7 @@ extension Container {
             mounts: try fields.mappings("volumeMounts").map { mount throws(ManifestError) in
                 (try mount.requiredString("name"), try mount.requiredString("mountPath"))
             },
-            security: try SecurityContext(fields.mapping("securityContext")), memoryLimit: limit
+            readOnlyPaths: readOnlyPaths, security: try SecurityContext(fields.mapping("securityContext")), memoryLimit: limit
         )
     }
 }

@@ -51,6 +51,8 @@ enum ImageRuntime {
         var mounts: [(path: String, folder: String)]
         var security: SecurityContext
         var container: Container
+        /// Mount paths mounted read-only (`:ro`).
+        var readOnlyPaths: Set<String> = []
 
         /// `podman run` in the foreground: the container's output is the process's own
         /// (`--log-driver passthrough`), its exit status podman's, and SIGTERM to podman reaches
@@ -67,7 +69,9 @@ enum ImageRuntime {
                 // No swap beyond the limit, as the kubelet sets it.
                 arguments += ["--memory", "\(bytes)", "--memory-swap", "\(bytes)"]
             }
-            for mount in mounts { arguments += ["--volume", "\(mount.folder):\(mount.path)"] }
+            for mount in mounts {
+                arguments += ["--volume", "\(mount.folder):\(mount.path)" + (readOnlyPaths.contains(mount.path) ? ":ro" : "")]
+            }
             if !container.command.isEmpty, let json = try? JSONEncoder().encode(container.command) {
                 arguments += ["--entrypoint", String(decoding: json, as: UTF8.self)]
             }
