@@ -39,7 +39,7 @@ struct RehearsedCluster {
         let cluster = try await Cluster.start(ClusterOptions(manifest: manifest, runtime: runtime, stateDirectory: state, echoLogs: false))
         do {
             try await cluster.waitUntilSettled(timeout: .seconds(90))
-            let url = try #require(await cluster.nodeURL(service: "webapp"))
+            let url = try #require(await cluster.nodeURL(service: "webapp-external"))
             try await body(RehearsedCluster(cluster: cluster, url: url, state: state))
         } catch {
             await cluster.shutdown()

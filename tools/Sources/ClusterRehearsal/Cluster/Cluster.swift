@@ -106,7 +106,7 @@ public actor Cluster {
 
     public var nodeAddress: String { plan.nodeAddress }
 
-    /// The URL of a NodePort Service on the node address (the webapp's, for a browser or curl).
+    /// The URL of a NodePort Service on the node address (`webapp-external`, for a browser or curl).
     public func nodeURL(service name: String) -> String? {
         guard let state = services.first(where: { $0.service.name == name }), let port = state.nodePorts.compactMap({ $0 }).first else {
             return nil
