@@ -117,7 +117,10 @@ struct NetworkPolicyMatrixTests {
         )
     }
 
-    @Test("each pod of micro's egress to another pod of micro is admitted by that pod's ingress", arguments: ["local", "cloud"])
+    /// Both ways: an egress no ingress admits is a path that fails, an ingress no egress uses is
+    /// one the table cannot show (the matrix needs both sides) that opens once the caller's
+    /// egress widens.
+    @Test("between pods of micro, each egress is admitted by an ingress and each ingress used by an egress", arguments: ["local", "cloud"])
     func everyEgressHasItsIngress(overlay: String) async throws {
         let (pods, enforcement) = try await Self.cluster(overlay)
         let micro = pods.filter { $0.namespace == "micro" }
@@ -128,6 +131,9 @@ struct NetworkPolicyMatrixTests {
                     let out = enforcement.permits(.egress, from: source.address, to: destination.address, port: port.number, transport: port.transport)
                     let into = enforcement.permits(.ingress, from: source.address, to: destination.address, port: port.number, transport: port.transport)
                     #expect(!out || into, "\(source.name) may send to \(destination.name):\(port.name ?? "") but \(destination.name) does not admit it")
+                    // A port open to everyone (the webapp's page port) admits micro's pods as well.
+                    let open = enforcement.permits(.ingress, from: Self.outside.address, to: destination.address, port: port.number, transport: port.transport)
+                    #expect(!into || out || open, "\(destination.name) admits \(source.name) on \(port.name ?? "") but \(source.name) may not send there")
                     if out { opened += 1 }
                 }
             }
