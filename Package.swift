@@ -143,7 +143,10 @@ let tests: [Target] = [
     ),
     .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
-    .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "ServiceRuntime", "TestSupport", yams], swiftSettings: swiftSettings),
+    // ClusterRehearsal: its reading of the NetworkPolicies gives the matrix the design's table is checked against.
+    .testTarget(
+        name: "DeploymentTests", dependencies: ["Discovery", "ServiceRuntime", "ClusterRehearsal", "TestSupport", yams], swiftSettings: swiftSettings
+    ),
 ]
     + services.map { service in
         .testTarget(

@@ -29,9 +29,13 @@ import TestSupport
             #expect(manifest.service(name)?.kind == .headless, "\(name)")
         }
         #expect(manifest.service("redis")?.kind == .clusterIP)
+        // The webapp's Service has both ports; the NodePort, a Service of its own, only the page port.
         let webapp = try #require(manifest.service("webapp"))
-        #expect(webapp.kind == .nodePort)
-        #expect(webapp.ports == [ServicePort(name: "http", port: 3000, targetPort: .name("http"), nodePort: 30080)])
+        #expect(webapp.kind == .clusterIP)
+        #expect(webapp.ports.map(\.name) == ["http", "metrics"])
+        let external = try #require(manifest.service("webapp-external"))
+        #expect(external.kind == .nodePort)
+        #expect(external.ports == [ServicePort(name: "http", port: 3000, targetPort: .name("http"), nodePort: 30080)])
     }
 
     @Test func containersCarryProbesLifecycleAndVolumes() async throws {
@@ -43,7 +47,7 @@ import TestSupport
         #expect(adder.terminationGracePeriodSeconds == 20)
         #expect(adder.runAsUser == 10001)
         guard case .httpGet(let path, let port) = container.readiness?.action else { Issue.record("readiness is not httpGet"); return }
-        #expect(path == "/readyz" && port == .name("main"))
+        #expect(path == "/readyz" && port == .name("metrics"))
         #expect(container.liveness?.initialDelaySeconds == 5)
         #expect(container.environment.first { $0.name == "DNS_HOST" } == nil)
         let redis = try #require(manifest.workload("redis")?.template)

@@ -33,11 +33,13 @@ struct RehearsedCluster {
             manifest = try await ClusterManifest.load(overlay: TestPaths.packageRoot + "/deployment/overlays/local")
             runtime = .buildFolder(URL(fileURLWithPath: try TestPaths.builtExecutable("webapp")).deletingLastPathComponent().path)
         }
+        // Every scenario runs with the overlay's network policies enforced.
+        try #require(!manifest.networkPolicies.isEmpty, "the rehearsed manifests have no NetworkPolicy")
         change(&manifest)
         let cluster = try await Cluster.start(ClusterOptions(manifest: manifest, runtime: runtime, stateDirectory: state, echoLogs: false))
         do {
             try await cluster.waitUntilSettled(timeout: .seconds(90))
-            let url = try #require(await cluster.nodeURL(service: "webapp"))
+            let url = try #require(await cluster.nodeURL(service: "webapp-external"))
             try await body(RehearsedCluster(cluster: cluster, url: url, state: state))
         } catch {
             await cluster.shutdown()

@@ -3,7 +3,7 @@ public enum Announcement {
     public static func text(cluster: Cluster, socket: String) async -> String {
         let node = await cluster.nodeAddress
         let option = socket == "/run/mr-rehearsal.sock" ? "" : " --socket \(socket)"
-        guard let url = await cluster.nodeURL(service: "webapp") else {
+        guard let url = await cluster.nodeURL(service: "webapp-external") else {
             return """
                 rehearse: the cluster is up and empty. Node address \(node). Deploy into it:
                   docker/registry.sh up && docker/build.sh --push

@@ -2,7 +2,8 @@ import Foundation
 
 extension Cluster {
     /// `kubectl apply -f` followed by `kubectl rollout status` of what it created or changed:
-    /// Services are created or updated (keeping their addresses); a new workload starts; one whose
+    /// Services are created or updated (keeping their addresses), network policies too (enforced
+    /// before anything starts); a new workload starts; one whose
     /// pod template changed rolls out as its strategy says; a Job is replaced (it runs with
     /// `runJob`). Nothing is pruned. Returns kubectl's lines, one per object; throws when a rollout
     /// fails (a pull error, a crash loop, the deadline), naming the pod.
@@ -16,6 +17,7 @@ extension Cluster {
         let known = Set(services.map(\.service.name))
         services = Self.allocate(manifest.services, plan: plan, existing: services)
         for service in manifest.services { lines.append("service/\(service.name) \(known.contains(service.name) ? "configured" : "created")") }
+        lines += applyPolicies(manifest)
         await syncNetwork()
         var waitFor: [String] = []
         for workload in manifest.workloads {

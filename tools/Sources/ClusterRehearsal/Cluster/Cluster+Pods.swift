@@ -64,6 +64,9 @@ extension Cluster {
             await finishTermination(name)
             return
         }
+        // The policies know the pod's address before its container runs: nothing it may not
+        // reach is reachable at its start, and everything it may reach already is.
+        await syncNetwork()
         guard pods[name]?.terminating == false else { return await finishTermination(name) }
         await startContainer(name)
     }
@@ -105,6 +108,7 @@ extension Cluster {
     func cleanUpFinished(_ name: String) async {
         guard let pod = pods[name] else { return }
         await PodNetwork.delete(namespace: pod.namespace)
+        await syncNetwork()
     }
 
     /// The pod is gone: its network, scratch folders and record; then its controller acts
@@ -116,6 +120,7 @@ extension Cluster {
         for folder in pod.volumesToRemove { try? FileManager.default.removeItem(atPath: folder) }
         pods[name] = nil
         volumeFolders[name] = nil
+        await syncNetwork()
         terminationWaiters.removeValue(forKey: name)?.forEach { $0.resume() }
         if !stopped { reconcile(pod.workload.name) }
     }

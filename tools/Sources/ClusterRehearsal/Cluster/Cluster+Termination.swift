@@ -73,7 +73,8 @@ extension Cluster {
 
     // MARK: DNS and Service endpoints
 
-    /// Publishes the ready endpoints to the DNS and the proxy rules. Calls are chained so they
+    /// Publishes the ready endpoints to the DNS and the proxy rules, and every pod's address to
+    /// the network policies' rules. Calls are chained so they
     /// apply in order; each reads the state when its turn comes, so the last one applies the latest.
     func syncNetwork() async {
         guard !stopped else { return }
@@ -91,7 +92,8 @@ extension Cluster {
         let endpoints = pods.values.compactMap(\.endpoint).sorted { $0.pod < $1.pod }
         let records = ClusterRecords.make(services: services, endpoints: endpoints, namespace: options.namespace)
         do {
-            try await ServiceProxy.apply(ServiceProxy.ruleset(services, endpoints: endpoints, plan: plan), stateDirectory: options.stateDirectory)
+            let rules = ServiceProxy.ruleset(services, endpoints: endpoints, plan: plan) + PolicyRuleset.ruleset(policyEnforcement(), plan: plan)
+            try await ServiceProxy.apply(rules, stateDirectory: options.stateDirectory)
             try await dns.publish(records)
         } catch {
             say("cannot update the endpoints: \(error)")

@@ -10,6 +10,8 @@ public actor Cluster {
     let sink = OutputSink(names: [], color: false)
     let dns: ClusterDNS
     var services: [ServiceState] = []
+    var networkPolicies: [NetworkPolicy]
+    var namespaceLabels: [String: [String: String]]
     var pods: [String: Pod] = [:]
     var workloads: [String: Workload] = [:]
     /// The rollouts in progress (the Deployment and StatefulSet controllers' updates), by workload;
@@ -32,6 +34,8 @@ public actor Cluster {
         self.options = options
         plan = options.plan
         dns = ClusterDNS(plan: options.plan, stateDirectory: options.stateDirectory)
+        networkPolicies = options.manifest.networkPolicies
+        namespaceLabels = options.manifest.namespaceLabels
         for workload in options.manifest.workloads { workloads[workload.name] = workload }
         configuration.merge(options.manifest)
     }
@@ -102,7 +106,7 @@ public actor Cluster {
 
     public var nodeAddress: String { plan.nodeAddress }
 
-    /// The URL of a NodePort Service on the node address (the webapp's, for a browser or curl).
+    /// The URL of a NodePort Service on the node address (`webapp-external`, for a browser or curl).
     public func nodeURL(service name: String) -> String? {
         guard let state = services.first(where: { $0.service.name == name }), let port = state.nodePorts.compactMap({ $0 }).first else {
             return nil

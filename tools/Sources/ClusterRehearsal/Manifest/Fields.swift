@@ -77,6 +77,20 @@ struct Fields {
         return nil
     }
 
+    /// Refuses a key outside `known`, naming it: what the rehearsal does not model it would not
+    /// enforce either, and a network policy must never allow more here than in a cluster.
+    func only(_ known: Set<String>) throws(ManifestError) {
+        guard let key = values.keys.sorted().first(where: { !known.contains($0) }) else { return }
+        throw ManifestError("\(path).\(key) is not rehearsed (the rehearsal reads \(known.sorted().joined(separator: ", ")) here)")
+    }
+
+    /// `protocol: TCP` (the default) or UDP; anything else (SCTP) is refused.
+    func transport() throws(ManifestError) -> Transport {
+        let name = try string("protocol") ?? "TCP"
+        guard let transport = Transport(rawValue: name) else { throw ManifestError("\(path).protocol: \(name) is not rehearsed (TCP and UDP are)") }
+        return transport
+    }
+
     /// `maxSurge: 1` or `maxSurge: 25%`.
     func intOrPercent(_ key: String) throws(ManifestError) -> IntOrPercent? {
         if let number = values[key] as? Int { return .count(number) }

@@ -4,6 +4,10 @@
 public struct ClusterManifest: Sendable {
     public var workloads: [Workload] = []
     public var services: [ServiceObject] = []
+    /// Enforced on the pods as a network plugin would (nftables: Network/PolicyEnforcement.swift).
+    public var networkPolicies: [NetworkPolicy] = []
+    /// The labels of each Namespace object (policies select namespaces by label).
+    public var namespaceLabels: [String: [String: String]] = [:]
     /// Secrets and ConfigMaps by name: key → value (a Secret's `data` decoded). What pods take
     /// from them (`secretKeyRef` variables, `secret` and `configMap` volumes) is resolved when
     /// their container starts, as the kubelet does.
@@ -23,6 +27,9 @@ public struct Workload: Sendable {
 
     public var kind: Kind
     public var name: String
+    /// nil: the cluster's namespace. Only network policies tell namespaces apart here (DNS and
+    /// Services are the cluster's namespace's).
+    public var namespace: String? = nil
     public var replicas: Int
     public var template: PodTemplate
     /// Deployment: RollingUpdate (with its surge/unavailable) or Recreate.
@@ -172,6 +179,13 @@ public struct Container: Sendable {
 public struct ContainerPort: Sendable, Hashable {
     public var name: String?
     public var number: Int
+    public var transport: Transport
+
+    public init(name: String?, number: Int, transport: Transport = .tcp) {
+        self.name = name
+        self.number = number
+        self.transport = transport
+    }
 }
 
 public enum PortReference: Sendable, Equatable {

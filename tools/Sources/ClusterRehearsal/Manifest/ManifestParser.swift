@@ -18,14 +18,22 @@ extension ClusterManifest {
 
     private mutating func add(_ object: Fields) throws(ManifestError) {
         let kind = try object.requiredString("kind")
-        let name = try object.mapping("metadata").requiredString("name")
+        let metadata = try object.mapping("metadata")
+        let name = try metadata.requiredString("name")
         let at = "\(kind)/\(name)"
         let spec = try Fields.optional(object.values["spec"], at: "\(at).spec")
         switch kind {
         case "Deployment", "StatefulSet", "Job":
-            workloads.append(try Self.workload(Workload.Kind(rawValue: kind) ?? .deployment, name: name, spec: spec))
+            var workload = try Self.workload(Workload.Kind(rawValue: kind) ?? .deployment, name: name, spec: spec)
+            workload.namespace = try metadata.string("namespace")
+            workloads.append(workload)
         case "Service":
             services.append(try Self.service(name: name, spec: spec))
+        case "NetworkPolicy":
+            try Fields(object.values, at: at).only(["apiVersion", "kind", "metadata", "spec"])
+            networkPolicies.append(try NetworkPolicy(name: name, namespace: metadata.string("namespace"), spec: spec))
+        case "Namespace":
+            namespaceLabels[name] = try metadata.labels("labels")
         case "Secret":
             secrets[name] = try Self.secretData(object, at: at)
         case "ConfigMap":
@@ -210,7 +218,7 @@ extension Container {
             name: name, image: image, imagePullPolicy: policy ?? ImageReference(image).defaultPullPolicy,
             command: try fields.strings("command"), args: try fields.strings("args"),
             ports: try fields.mappings("ports").map { port throws(ManifestError) in
-                ContainerPort(name: try port.string("name"), number: try port.int("containerPort") ?? 0)
+                ContainerPort(name: try port.string("name"), number: try port.int("containerPort") ?? 0, transport: try port.transport())
             },
             environment: environment,
             readiness: try Probe(fields.values["readinessProbe"], at: "\(name).readinessProbe"),

@@ -17,8 +17,12 @@ public struct NetworkPlan: Sendable {
     public var nodeAddress: String { podNetwork + ".1" }
     public var dnsAddress: String { podNetwork + ".2" }
     var bridge: String { prefix + "br0" }
+    /// The host side of every pod's link (`<prefix>v1`, …, `<prefix>vdns`), as nft matches them.
+    var podLinks: String { prefix + "v*" }
     var dnsNamespace: String { prefix + "dns" }
     var natTable: String { prefix + "nat" }
+    /// The network policies (PolicyRuleset).
+    var filterTable: String { prefix + "filter" }
     /// Pod addresses: .10 … .250.
     var podHosts: ClosedRange<Int> { 10...250 }
     func podAddress(_ host: Int) -> String { "\(podNetwork).\(host)" }

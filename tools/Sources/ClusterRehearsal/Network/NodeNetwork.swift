@@ -1,8 +1,9 @@
 import Foundation
 
-/// The node: a bridge in the host namespace holding the node address, with every pod's veth in it,
-/// a route to the ClusterIP range (so the host's own connections reach the nat output hook), and
-/// IPv4 forwarding (pods reach ClusterIPs through the node, as through kube-proxy's rules).
+/// The node: a bridge in the host namespace holding the node address (no pod is a port of it:
+/// each has a routed link of its own, PodNetwork), a route to the ClusterIP range (so the host's
+/// own connections reach the nat output hook), and IPv4 forwarding (pods reach each other and
+/// the ClusterIPs through the node, as through kube-proxy's rules).
 enum NodeNetwork {
     private static let forwarding = "/proc/sys/net/ipv4/ip_forward"
 
@@ -24,7 +25,7 @@ enum NodeNetwork {
     }
 
     /// Removes everything with the plan's prefix: its podman containers, processes in its
-    /// namespaces, the namespaces and their /etc/netns folders, interfaces, the nft table;
+    /// namespaces, the namespaces and their /etc/netns folders, interfaces, the nft tables;
     /// restores IPv4 forwarding.
     static func removeLeftovers(_ plan: NetworkPlan) async -> [String] {
         var removed = await ImageRuntime.removeLeftovers(owner: plan.prefix)
@@ -47,9 +48,11 @@ enum NodeNetwork {
             _ = try? await Command.run(["ip", "link", "delete", name])
             removed.append("interface \(name)")
         }
-        if (try? await Command.check(["nft", "list", "table", "ip", plan.natTable])) != nil {
-            _ = try? await Command.run(["nft", "delete", "table", "ip", plan.natTable])
-            removed.append("nft table ip \(plan.natTable)")
+        let tables = (try? await Command.check(["nft", "list", "tables", "ip"])) ?? ""
+        for line in tables.split(separator: "\n") {
+            guard let name = line.split(separator: " ").last.map(String.init), name.hasPrefix(plan.prefix) else { continue }
+            _ = try? await Command.run(["nft", "delete", "table", "ip", name])
+            removed.append("nft table ip \(name)")
         }
         restoreForwarding(plan)
         return removed

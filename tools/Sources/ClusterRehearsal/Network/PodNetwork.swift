@@ -1,8 +1,14 @@
 import Foundation
 
-/// One pod's network: its own namespace with loopback, an `eth0` whose peer sits in the node's
-/// bridge, its address, a default route through the node, and `/etc/netns/<ns>/resolv.conf`
+/// One pod's network: its own namespace with loopback, an `eth0` whose peer is the host side of
+/// the pod's link, its address, a default route through the node, and `/etc/netns/<ns>/resolv.conf`
 /// (which `ip netns exec` bind-mounts over /etc/resolv.conf) pointing at the cluster DNS.
+///
+/// Routed, as Calico wires pods: the pod's address is a /32 and the node its only neighbour
+/// (the host side answers ARP for the node address; the host routes the pod's /32 to its link).
+/// Every packet between pods therefore passes the node's forward hook, where the network
+/// policies apply (PolicyRuleset). A bridge would forward frames between pods itself, and with
+/// the host's br_netfilter on it even bridges a ClusterIP's DNAT'd packets, past the routing.
 enum PodNetwork {
     static let searchPath = "micro.svc.cluster.local svc.cluster.local cluster.local"
 
@@ -11,14 +17,13 @@ enum PodNetwork {
     ) async throws(RehearsalError) {
         try await Command.check(["ip", "netns", "add", namespace])
         try await Command.check(["ip", "link", "add", hostInterface, "type", "veth", "peer", "name", "eth0", "netns", namespace])
-        try await Command.check(["ip", "link", "set", hostInterface, "master", plan.bridge, "up"])
-        // Hairpin: a pod reaching its own Service address is DNAT'd back out of the port it came
-        // in on, which a bridge refuses by default (kubelet sets this too).
-        try await Command.check(["ip", "link", "set", hostInterface, "type", "bridge_slave", "hairpin", "on"])
-        try await Command.check(["ip", "-n", namespace, "addr", "add", address + "/24", "dev", "eth0"])
+        try await Command.check(["ip", "-n", namespace, "addr", "add", address + "/32", "dev", "eth0"])
         try await Command.check(["ip", "-n", namespace, "link", "set", "eth0", "up"])
         try await Command.check(["ip", "-n", namespace, "link", "set", "lo", "up"])
-        try await Command.check(["ip", "-n", namespace, "route", "add", "default", "via", plan.nodeAddress])
+        try await Command.check(["ip", "link", "set", hostInterface, "up"])
+        // The node's side: the pod's address on its link, reached from the node address.
+        try await Command.check(["ip", "route", "add", address + "/32", "dev", hostInterface, "src", plan.nodeAddress])
+        try await Command.check(["ip", "-n", namespace, "route", "add", "default", "via", plan.nodeAddress, "dev", "eth0", "onlink"])
         guard let resolver else { return }
         let folder = "/etc/netns/" + namespace
         let text = "nameserver \(resolver)\nsearch \(searchPath)\noptions ndots:5\n"
@@ -33,7 +38,7 @@ enum PodNetwork {
     /// The file `ip netns exec` bind-mounts over /etc/resolv.conf (podman gets it as a volume).
     static func resolvConf(_ namespace: String) -> String { "/etc/netns/\(namespace)/resolv.conf" }
 
-    /// Deleting the namespace destroys its eth0 and with it the veth peer in the bridge.
+    /// Deleting the namespace destroys its eth0, and with it the host side and its route.
     static func delete(namespace: String) async {
         await NodeNetwork.killProcesses(inNamespace: namespace)
         _ = try? await Command.run(["ip", "netns", "delete", namespace])

@@ -3,7 +3,8 @@ import Foundation
 /// kube-proxy's job, with nftables: each ClusterIP (and NodePort on the node address) DNAT'd to
 /// one of the Service's ready endpoints, picked at random per connection. Hooked in nat prerouting
 /// (pods, through the node) and output (the host itself); traffic that was DNAT'd from the pod
-/// network is masqueraded, so a reply from a pod on the same bridge returns through the node.
+/// network leaves with the node address, so a pod that reaches itself through its Service
+/// (hairpin) does not receive its own address as the source, which it would drop.
 enum ServiceProxy {
     /// The whole table, replaced in one `nft -f` transaction (add, delete, add: atomic, and works
     /// whether or not the table exists yet).
@@ -44,7 +45,7 @@ enum ServiceProxy {
             }
             chain postrouting {
              type nat hook postrouting priority srcnat
-             ct status dnat ip saddr \(plan.podNetwork).0/24 masquerade
+             ct status dnat ip saddr \(plan.podNetwork).0/24 snat to \(plan.nodeAddress)
             }
             chain services {
             \(dispatch.map { " " + $0 }.joined(separator: "\n"))
