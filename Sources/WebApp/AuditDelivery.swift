@@ -94,6 +94,7 @@ final class AuditDelivery: Service, Sendable {
         cursor = batch.cursor
         metrics.entries.record(batch.length)
         metrics.deadLetters.increment(by: batch.deadLettered)
+        countLostDeadLetters(batch.deadLettersLost)
         guard !batch.entries.isEmpty else { return 0 }
         let results = await deliver(batch.entries)
         let delivered = results.compactMap { $0.result == .delivered ? $0.entry.id : nil }
@@ -101,12 +102,21 @@ final class AuditDelivery: Service, Sendable {
             guard case .dead(let reason) = item.result else { return nil }
             return (item.entry.id, OutboxDeadLetter(reason: reason, entry: item.entry, at: Self.nowMillis()).json())
         }
-        try await outbox.settle(delivered: delivered, dead: dead)
+        let lost = try await outbox.settle(delivered: delivered, dead: dead)
         metrics.appended.increment(by: delivered.count)
-        metrics.deadLetters.increment(by: dead.count)
+        metrics.deadLetters.increment(by: dead.count - lost)
+        countLostDeadLetters(lost)
         let failed = results.count - delivered.count - dead.count
         guard failed == 0 else { throw DeliveryFailed(failed: failed, of: results.count) }
         return results.count
+    }
+
+    /// A dead list Redis cannot push to (its key holds another type) must not stop delivery:
+    /// the entries leave the outbox anyway, and the operator learns of it here.
+    private func countLostDeadLetters(_ lost: Int) {
+        guard lost > 0 else { return }
+        metrics.deadLettersLost.increment(by: lost)
+        logger.error("dead letters could not be kept: the dead-letter list refused them", metadata: ["lost": "\(lost)"])
     }
 
     private enum Result: Equatable {
@@ -196,4 +206,6 @@ struct AuditDeliveryMetrics: Sendable {
     /// Appends that failed (auditservice unavailable); their entries are taken again later.
     let failures = Counter(label: "webapp_audit_append_failures_total")
     let deadLetters = Counter(label: "webapp_audit_dead_letters_total")
+    /// Entries that left the outbox as dead letters the dead-letter list could not take.
+    let deadLettersLost = Counter(label: "webapp_audit_dead_letters_lost_total")
 }

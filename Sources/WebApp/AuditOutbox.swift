@@ -83,12 +83,14 @@ struct AuditOutbox: Sendable {
     }
 
     /// What one read gave: entries to deliver, where the next claim continues, how many
-    /// entries the stream holds and how many the script dead-lettered.
+    /// entries the stream holds, how many the script dead-lettered and how many it had to drop
+    /// because the dead list could not take them.
     struct Batch: Sendable {
         var entries: [Entry]
         var cursor: String
         var length: Int
         var deadLettered: Int
+        var deadLettersLost: Int
     }
 
     /// Up to `batchSize` entries for `consumer`: first those idle longer than `claimAfter`
@@ -101,22 +103,24 @@ struct AuditOutbox: Sendable {
                 "\(settings.maximumRecordSize)", "\(now)",
             ]
         )
-        guard let parts = reply.array, parts.count == 4, let next = parts[0].string, let taken = parts[1].array,
-            let length = parts[2].integer, let dead = parts[3].integer
+        guard let parts = reply.array, parts.count == 5, let next = parts[0].string, let taken = parts[1].array,
+            let length = parts[2].integer, let dead = parts[3].integer, let lost = parts[4].integer
         else { throw RedisError(.reply, "unexpected reply from the outbox read script: \(reply)") }
         let entries = taken.compactMap { pair -> Entry? in
             guard let fields = pair.array, fields.count == 2, let id = fields[0].string, let body = fields[1].string else { return nil }
             return Entry(id: id, body: body)
         }
-        return Batch(entries: entries, cursor: next, length: Int(length), deadLettered: Int(dead))
+        return Batch(entries: entries, cursor: next, length: Int(length), deadLettered: Int(dead), deadLettersLost: Int(lost))
     }
 
     /// Removes delivered entries, and moves `dead` ones (id, envelope) to the dead-letter list,
-    /// in one call.
-    func settle(delivered: [String], dead: [(id: String, envelope: String)]) async throws(RedisError) {
-        guard !delivered.isEmpty || !dead.isEmpty else { return }
+    /// in one call. Returns how many of `dead` the list could not take (they are gone all the same).
+    @discardableResult
+    func settle(delivered: [String], dead: [(id: String, envelope: String)]) async throws(RedisError) -> Int {
+        guard !delivered.isEmpty || !dead.isEmpty else { return 0 }
         let arguments = [keys.group, "\(delivered.count)"] + delivered + dead.flatMap { [$0.id, $0.envelope] }
-        _ = try await OutboxScripts.settle.run(on: reader, keys: [keys.stream, keys.dead], arguments: arguments)
+        let reply = try await OutboxScripts.settle.run(on: reader, keys: [keys.stream, keys.dead], arguments: arguments)
+        return Int(reply.integer ?? 0)
     }
 
     /// Creates the group when missing and moves records parked by the previous design into the

@@ -14,9 +14,11 @@ enum OutboxScripts {
     /// Takes up to `count` entries for a consumer: first entries idle longer than `idle` ms (from
     /// the claim cursor on), else new ones. An entry without a record, or with one over `limit`
     /// bytes, is dead-lettered here with its size and a bounded prefix, so the webapp never
-    /// loads it. A stream deleted meanwhile gets its group again.
+    /// loads it; when the dead list cannot take it (its key holds another type), the entry
+    /// leaves the stream all the same and is counted as lost, so one bad key cannot wedge
+    /// delivery. A stream deleted meanwhile gets its group again.
     /// KEYS: stream, dead list. ARGV: group, consumer, count, idle (ms), cursor, limit, now (ms).
-    /// Returns {next cursor, {{id, record}, …}, stream length, dead-lettered}.
+    /// Returns {next cursor, {{id, record}, …}, stream length, dead-lettered, dead letters lost}.
     static let read = RedisScript(#"""
         local group, consumer, count, idle, cursor = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
         local limit, now = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -33,7 +35,7 @@ enum OutboxScripts {
           local fresh = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', KEYS[1], '>')
           if fresh then entries = fresh[1][2] end
         end
-        local taken, dead = {}, 0
+        local taken, dead, lost = {}, 0, 0
         for _, entry in ipairs(entries) do
           local id, fields, record = entry[1], entry[2], nil
           if type(fields) == 'table' then
@@ -47,35 +49,41 @@ enum OutboxScripts {
             if type(fields) == 'table' then
               local reason = 'entry without a record'
               if record then reason = 'record of ' .. #record .. ' bytes, over the limit of ' .. limit end
-              redis.call('LPUSH', KEYS[2], cjson.encode({
+              local kept = pcall(redis.call, 'LPUSH', KEYS[2], cjson.encode({
                 reason = reason, entry = id, size = record and #record or 0,
                 prefix = record and string.sub(record, 1, 256) or '', deadLetteredAt = now}))
-              redis.call('LTRIM', KEYS[2], 0, 9999)
-              dead = dead + 1
+              if kept then
+                redis.call('LTRIM', KEYS[2], 0, 9999)
+                dead = dead + 1
+              else
+                lost = lost + 1
+              end
             end
             redis.call('XACK', KEYS[1], group, id)
             redis.call('XDEL', KEYS[1], id)
           end
         end
-        return {claimed[1], taken, redis.call('XLEN', KEYS[1]), dead}
+        return {claimed[1], taken, redis.call('XLEN', KEYS[1]), dead, lost}
         """#)
 
-    /// Acknowledges and deletes delivered entries; dead ones are also pushed to the dead list.
+    /// Acknowledges and deletes delivered entries; dead ones are also pushed to the dead list
+    /// (when it cannot take one, the entry still leaves the stream and is counted as lost).
     /// KEYS: stream, dead list. ARGV: group, n, n delivered ids, then pairs (id, envelope).
+    /// Returns how many dead letters were lost.
     static let settle = RedisScript(#"""
         local group, n = ARGV[1], tonumber(ARGV[2])
-        local ids = {}
+        local ids, lost = {}, 0
         for i = 3, 2 + n do ids[#ids + 1] = ARGV[i] end
         for i = 3 + n, #ARGV, 2 do
-          redis.call('LPUSH', KEYS[2], ARGV[i + 1])
+          if not pcall(redis.call, 'LPUSH', KEYS[2], ARGV[i + 1]) then lost = lost + 1 end
           ids[#ids + 1] = ARGV[i]
         end
-        if #ARGV > 2 + n then redis.call('LTRIM', KEYS[2], 0, 9999) end
+        if #ARGV > 2 + n then pcall(redis.call, 'LTRIM', KEYS[2], 0, 9999) end
         if #ids > 0 then
           redis.call('XACK', KEYS[1], group, unpack(ids))
           redis.call('XDEL', KEYS[1], unpack(ids))
         end
-        return #ids
+        return lost
         """#)
 
     /// Creates the stream and its group when missing, and moves the list the previous design

@@ -157,6 +157,32 @@ import Glibc
         }
     }
 
+    /// The dead-letter list's key holding another type makes every push to it fail; the poison
+    /// entries must still leave the outbox (counted as lost) and the good ones be delivered.
+    @Test func aDeadListThatRefusesPushesDoesNotWedgeDelivery() async throws {
+        let server = try await RedisServer.start()
+        let redis = Self.redis(server.port)
+        let keys = AuditOutbox.Keys.standard
+        _ = try await redis.command(["SET", keys.dead, "not a list"])
+        _ = try await redis.command(["XGROUP", "CREATE", keys.stream, keys.group, "0", "MKSTREAM"])
+        _ = try await redis.command(["XADD", keys.stream, "*", "something", "else"])  // dead-lettered by the read script
+        _ = try await redis.command(["XADD", keys.stream, "*", "record", String(repeating: "x", count: 1 << 20)])
+        _ = try await redis.command(["XADD", keys.stream, "*", "record", "not json"])  // refused by auditservice: settle's push
+        let good = AuditAppend(id: "good-1", calc: "20+22", result: 42)
+        _ = try await redis.command(["XADD", keys.stream, "*", "record", good.json])
+        try await Harness.with { harness in
+            try await harness.makeApp(outbox: Harness.outbox(redisPort: server.port, settings: Self.quickRetry)).app.test { client in
+                #expect(try await client.submitAdd(first: "1", second: "2").status == .ok)
+                let done = await eventually(timeout: .seconds(10)) { harness.audit.stored.count == 2 }
+                #expect(done, "stored: \(harness.audit.stored.map(\.calc))")
+                #expect(Set(harness.audit.stored.map(\.calc)) == ["20+22", "1+2"])
+                #expect(await eventually { (try? await Self.length(redis)) == 0 }, "every entry left the outbox")
+                let deadKey = try await redis.command(["GET", keys.dead]).string
+                #expect(deadKey == "not a list")
+            }
+        }
+    }
+
     @Test func recordsParkedByThePreviousDesignAreMovedIntoTheOutboxAndDelivered() async throws {
         let server = try await RedisServer.start()
         let redis = Self.redis(server.port)
