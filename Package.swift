@@ -59,8 +59,8 @@ let services = [
     ),
     Service(
         library: "WebApp", executable: "webapp",
-        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", nioCore, nioPosix, nioHTTP1],
-        testDependencies: ["AdderService", "EventService", "MongoAdapter", httpClient]
+        dependencies: ["ServiceRuntime", "ServiceClient", "RedisAdapter", "Discovery", "Contracts", nioCore, nioPosix, nioHTTP1],
+        testDependencies: ["AdderService", "EventService", "MongoAdapter", "ServiceClient", httpClient]
     ),
     Service(library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", argumentParser], testDependencies: ["EventService"]),
 ]
@@ -82,6 +82,8 @@ let product: [Target] = [
 
     // Shared code.
     .target(name: "Discovery", dependencies: ["CResolv", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
+    // Keep-alive HTTP/1.1 calls to other services (the webapp's).
+    .target(name: "ServiceClient", dependencies: ["Discovery", lifecycle, nioCore, nioPosix, nioHTTP1], swiftSettings: swiftSettings),
     .target(
         name: "ServiceRuntime",
         dependencies: ["Discovery", "Contracts", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
@@ -123,7 +125,7 @@ let tooling: [Target] = [
 
 let tests: [Target] = [
     // Starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports, as ProcessSupervision's children.
-    .target(name: "TestSupport", dependencies: [logging, "ProcessSupervision", nioCore, nioHTTP1], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .target(name: "TestSupport", dependencies: ["Discovery", logging, "ProcessSupervision", nioCore, nioPosix, nioHTTP1], path: "Tests/TestSupport", swiftSettings: swiftSettings),
     .executableTarget(
         name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
         swiftSettings: swiftSettings
@@ -132,6 +134,10 @@ let tests: [Target] = [
     .testTarget(
         name: "ServiceRuntimeTests",
         dependencies: ["ServiceRuntime", "TestSupport", httpClient, logging, nioCore, nioHTTP1],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "ServiceClientTests", dependencies: ["ServiceClient", "Discovery", "TestSupport", nioCore, nioPosix, nioHTTP1],
         swiftSettings: swiftSettings
     ),
     .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),

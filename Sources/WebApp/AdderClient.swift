@@ -6,6 +6,7 @@ import Foundation
 #endif
 import NIOCore
 import NIOHTTP1
+import ServiceClient
 
 /// adderservice: `GET /add/{first}/{second}` → `{"result": n}`.
 struct AdderClient: Sendable {

@@ -1,6 +1,7 @@
 import Discovery
 import Logging
 import RedisAdapter
+import ServiceClient
 import ServiceRuntime
 
 /// The webapp: service clients, the runtime's router (health, readiness, metrics, request log)

@@ -6,6 +6,7 @@ import Foundation
 #endif
 import NIOCore
 import NIOHTTP1
+import ServiceClient
 
 /// auditservice: `POST /append`, `GET /list?limit=N`.
 struct AuditClient: Sendable {

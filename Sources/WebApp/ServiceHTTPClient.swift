@@ -1,6 +1,7 @@
 import Discovery
 import NIOCore
 import NIOHTTP1
+import ServiceClient
 
 /// The service could not give an answer: unreachable, timed out, or failing (5xx, garbled reply).
 /// Pages turn it into "unavailable" (503); the message is for logs, never for visitors.
@@ -8,14 +9,6 @@ struct ServiceUnavailable: Error, CustomStringConvertible {
     let service: String
     let reason: String
     var description: String { "\(service) unavailable: \(reason)" }
-}
-
-/// A reply with a status the caller interprets (adderservice 400 means "bad operands").
-struct ServiceReply: Sendable {
-    let status: HTTPResponseStatus
-    let body: ByteBuffer
-    /// The server keeps the connection open for another call.
-    var keepAlive = true
 }
 
 /// HTTP calls to one service over the shared keep-alive connections, to the target the selector
@@ -44,12 +37,16 @@ struct ServiceHTTPClient: Sendable {
     private func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?) async throws(ServiceUnavailable) -> ServiceReply {
         do {
             return try await selector.withTarget { [http, timeout] target in
-                try await http.execute(method, path, body: body, to: target, timeout: timeout)
+                try await http.execute(method, path, headers: Self.headers(body: body), body: body, to: target, timeout: timeout)
             }
         } catch let error as ServiceUnavailable {
             throw error
         } catch {
             throw ServiceUnavailable(service: service, reason: String(describing: error))
         }
+    }
+
+    private static func headers(body: ByteBuffer?) -> HTTPHeaders {
+        body == nil ? ["accept": "application/json"] : ["accept": "application/json", "content-type": "application/json"]
     }
 }

@@ -13,6 +13,7 @@ struct PackageGraphTests {
     static let productLayers: [Set<String>] = [
         ["CResolv", "CHiredis", "CMongoc", "Contracts"],
         ["Discovery"],
+        ["ServiceClient"],
         ["ServiceRuntime"],
         ["RedisAdapter", "MongoAdapter"],
         ["AdderService", "AuditService", "EventService", "WebApp", "Report"],

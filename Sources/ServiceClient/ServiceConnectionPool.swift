@@ -4,7 +4,8 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// Keep-alive HTTP/1.1 connections to the services the webapp calls, on NIO's own HTTP/1 client
+/// Keep-alive HTTP/1.1 connections to the services a process calls (the webapp's calls to
+/// adderservice and auditservice, every service's span exports), on NIO's own HTTP/1 client
 /// codec: a connection carries one call at a time and goes back to its target's idle list after
 /// a complete keep-alive reply; any failure closes it.
 ///
@@ -15,9 +16,9 @@ import Synchronization
 /// plain HTTP need none of that, and the webapp no longer links TLS (BoringSSL) either.
 /// Failing over stays with the caller's `TargetSelector`: a refused or timed-out connect throws
 /// NIO's own connect errors, which `ServiceBalancer.isConnectionFailure` recognises.
-final class ServiceConnectionPool: Sendable {
+public final class ServiceConnectionPool: Sendable {
     /// The most a reply may hold; a larger one fails the call.
-    static let maxReplySize = 1 << 20
+    public static let maxReplySize = 1 << 20
     /// Connections idle longer than this are closed rather than reused: below the services' own
     /// 60 s keep-alive limit, so a reused connection is not one the server is about to close.
     static let maxIdleTime = TimeAmount.seconds(30)
@@ -31,8 +32,8 @@ final class ServiceConnectionPool: Sendable {
     /// `connectTimeout` is short: a refused or silent target fails over at once to the
     /// balancer's next one. `maxPerTarget` caps the connections open to one target; calls beyond
     /// it wait for one, so a burst of pages cannot spend the webapp's descriptors on outgoing
-    /// connections. The process has one pool, shared by every service client.
-    init(
+    /// connections.
+    public init(
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, connectTimeout: TimeAmount = .milliseconds(500),
         maxPerTarget: Int = 64
     ) {
@@ -42,12 +43,15 @@ final class ServiceConnectionPool: Sendable {
     }
 
     /// Sends one request to `target` and returns its reply, within `timeout` once connected.
-    func execute(
-        _ method: HTTPMethod, _ path: String, body: ByteBuffer?, to target: ServiceTarget, timeout: TimeAmount
+    /// `headers` are the caller's (content type, trace context); the pool adds `Host` and
+    /// `Content-Length`.
+    public func execute(
+        _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: ByteBuffer?, to target: ServiceTarget, timeout: TimeAmount
     ) async throws -> ServiceReply {
         let channel = try await checkOut(target)
         let reply = channel.eventLoop.makePromise(of: ServiceReply.self)
-        let call = ServiceCall(head: Self.head(method, path, body: body, target: target), body: body, timeout: timeout, reply: reply)
+        let head = Self.head(method, path, headers: headers, body: body, target: target)
+        let call = ServiceCall(head: head, body: body, timeout: timeout, reply: reply)
         channel.writeAndFlush(call, promise: nil)
         do {
             let answer = try await reply.futureResult.get()
@@ -60,7 +64,7 @@ final class ServiceConnectionPool: Sendable {
     }
 
     /// Closes the idle connections; calls in flight close theirs when they end.
-    func shutdown() async throws {
+    public func shutdown() async throws {
         isShutDown.store(true, ordering: .relaxed)
         let channels = targets.withLock { targets in
             targets.keys.flatMap { targets[$0, default: TargetConnections()].takeIdle() }
@@ -68,12 +72,11 @@ final class ServiceConnectionPool: Sendable {
         for channel in channels { try? await channel.close() }
     }
 
-    private static func head(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, target: ServiceTarget) -> HTTPRequestHead {
-        var headers: HTTPHeaders = ["host": "\(target.host):\(target.port)", "accept": "application/json"]
-        if let body {
-            headers.add(name: "content-type", value: "application/json")
-            headers.add(name: "content-length", value: String(body.readableBytes))
-        }
+    private static func head(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders, body: ByteBuffer?, target: ServiceTarget) -> HTTPRequestHead {
+        var headers = headers
+        let host = target.host.contains(":") ? "[\(target.host)]" : target.host  // an IPv6 address
+        headers.replaceOrAdd(name: "host", value: "\(host):\(target.port)")
+        if let body { headers.add(name: "content-length", value: String(body.readableBytes)) }
         return HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
     }
 
