@@ -23,6 +23,7 @@ let swiftSettings: [SwiftSetting] = [
 // Third-party products, named once so target lists stay readable.
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let metricsTestKit = Target.Dependency.product(name: "MetricsTestKit", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
@@ -33,6 +34,8 @@ let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "as
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
+let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
+let w3cTraceContext = Target.Dependency.product(name: "W3CTraceContext", package: "swift-w3c-trace-context")
 
 /// A binary's thin `main.swift`, in `<tree>/Executables/<name>`: beside its library's folder it
 /// would differ from it only by case (`Sources/Report`, `Sources/report`), which a case-insensitive
@@ -82,8 +85,14 @@ let product: [Target] = [
 
     // Shared code.
     .target(name: "Discovery", dependencies: ["CResolv", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
-    // Keep-alive HTTP/1.1 calls to other services (the webapp's).
+    // Keep-alive HTTP/1.1 calls to other services (the webapp's) and to a trace collector.
     .target(name: "ServiceClient", dependencies: ["Discovery", lifecycle, nioCore, nioPosix, nioHTTP1], swiftSettings: swiftSettings),
+    // W3C Trace Context and OTLP/HTTP span export, on swift-distributed-tracing's API.
+    .target(
+        name: "ServiceTracing",
+        dependencies: ["Discovery", "ServiceClient", tracing, w3cTraceContext, logging, metrics, lifecycle, nioCore, nioHTTP1],
+        swiftSettings: swiftSettings
+    ),
     .target(
         name: "ServiceRuntime",
         dependencies: ["Discovery", "Contracts", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
@@ -140,6 +149,11 @@ let tests: [Target] = [
         name: "ServiceClientTests", dependencies: ["ServiceClient", "Discovery", "TestSupport", nioCore, nioPosix, nioHTTP1],
         swiftSettings: swiftSettings
     ),
+    .testTarget(
+        name: "ServiceTracingTests",
+        dependencies: ["ServiceTracing", "Discovery", "TestSupport", tracing, w3cTraceContext, metricsTestKit, logging, nioCore, nioHTTP1],
+        swiftSettings: swiftSettings
+    ),
     .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
@@ -187,6 +201,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
     ],
     targets: product + tooling + tests
 )

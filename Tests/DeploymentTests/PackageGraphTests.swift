@@ -14,6 +14,7 @@ struct PackageGraphTests {
         ["CResolv", "CHiredis", "CMongoc", "Contracts"],
         ["Discovery"],
         ["ServiceClient"],
+        ["ServiceTracing"],
         ["ServiceRuntime"],
         ["RedisAdapter", "MongoAdapter"],
         ["AdderService", "AuditService", "EventService", "WebApp", "Report"],
