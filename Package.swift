@@ -62,8 +62,8 @@ let services = [
     ),
     Service(
         library: "WebApp", executable: "webapp",
-        dependencies: ["ServiceRuntime", "ServiceClient", "RedisAdapter", "Discovery", "Contracts", nioCore, nioPosix, nioHTTP1],
-        testDependencies: ["AdderService", "EventService", "MongoAdapter", "ServiceClient", httpClient]
+        dependencies: ["ServiceRuntime", "ServiceClient", "ServiceTracing", "RedisAdapter", "Discovery", "Contracts", tracing, nioCore, nioPosix, nioHTTP1],
+        testDependencies: ["AdderService", "EventService", "MongoAdapter", "ServiceClient", "ServiceTracing", tracing, httpClient]
     ),
     Service(library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", argumentParser], testDependencies: ["EventService"]),
 ]

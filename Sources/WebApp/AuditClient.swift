@@ -22,7 +22,7 @@ struct AuditClient: Sendable {
     init(client: ServiceHTTPClient) { self.client = client }
 
     func list(limit: Int) async throws(ServiceUnavailable) -> [AuditList.Entry] {
-        let reply = try await client.get(AuditList.path + "?limit=\(limit)")
+        let reply = try await client.get(AuditList.path + "?limit=\(limit)", route: AuditList.path)
         guard reply.status.code == 200 else {
             throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
         }
@@ -35,7 +35,7 @@ struct AuditClient: Sendable {
     /// Throws `ServiceUnavailable` (worth retrying) or `Rejected` (not). Idempotent on
     /// `append.id`: a retry after a lost reply stores nothing twice.
     func append(_ append: AuditAppend) async throws {
-        let reply = try await client.post(AuditAppend.path, json: ByteBuffer(string: append.json))
+        let reply = try await client.post(AuditAppend.path, route: AuditAppend.path, json: ByteBuffer(string: append.json))
         switch reply.status.code {
         case 200..<300:
             return

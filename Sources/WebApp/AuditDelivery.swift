@@ -12,6 +12,8 @@ import Metrics
 import RedisAdapter
 import ServiceLifecycle
 import ServiceRuntime
+import ServiceTracing
+import Tracing
 
 /// Drains the audit outbox into auditservice: a ServiceLifecycle service, one per webapp, each a
 /// consumer of the outbox's group. A round takes a batch (entries idle too long first, whoever
@@ -34,16 +36,18 @@ final class AuditDelivery: Service, Sendable {
     private let audit: AuditClient
     private let settings: Settings
     private let logger: Logger
+    private let tracer: MicroTracer?
     /// This webapp's name in the group: the host (the pod's name) and a random part, so a
     /// restarted webapp never takes over its predecessor's name.
     let consumer: String
     private let metrics = AuditDeliveryMetrics()
 
-    init(outbox: AuditOutbox, audit: AuditClient, settings: Settings = Settings(), logger: Logger) {
+    init(outbox: AuditOutbox, audit: AuditClient, settings: Settings = Settings(), logger: Logger, tracer: MicroTracer? = nil) {
         self.outbox = outbox
         self.audit = audit
         self.settings = settings
         self.logger = logger
+        self.tracer = tracer
         self.consumer = "\(Self.hostName())-\(String(UInt64.random(in: .min ... .max), radix: 36))"
     }
 
@@ -130,7 +134,23 @@ final class AuditDelivery: Service, Sendable {
         }
     }
 
+    /// With a tracer, as a consumer span that continues the page's trace (the entry's
+    /// `traceparent`), so the append and auditservice's answer join the calculation's trace.
     private func deliver(_ entry: AuditOutbox.Entry) async -> Result {
+        guard let tracer else { return await deliverUntraced(entry) }
+        var context = ServiceContext.topLevel
+        tracer.extract(entry, into: &context, using: OutboxEntryExtractor())
+        return await tracer.withSpan("deliver audit record", context: context, ofKind: .consumer) { span in
+            span.attributes["messaging.system"] = "redis"
+            span.attributes["messaging.destination.name"] = outbox.keys.stream
+            span.attributes["messaging.message.id"] = entry.id
+            let result = await deliverUntraced(entry)
+            if result != .delivered { span.setStatus(SpanStatus(code: .error)) }
+            return result
+        }
+    }
+
+    private func deliverUntraced(_ entry: AuditOutbox.Entry) async -> Result {
         guard let append = try? JSONDecoder().decode(AuditAppend.self, from: Data(entry.body.utf8)) else {
             return .dead("not an /append body")
         }
@@ -160,6 +180,13 @@ final class AuditDelivery: Service, Sendable {
 
     private static func nowMillis() -> Int64 {
         Int64(Date().timeIntervalSince1970 * 1000)
+    }
+}
+
+/// The `traceparent` an outbox entry carries, for `MicroTracer.extract`.
+struct OutboxEntryExtractor: Extractor {
+    func extract(key: String, from entry: AuditOutbox.Entry) -> String? {
+        key == "traceparent" ? entry.traceparent : nil
     }
 }
 

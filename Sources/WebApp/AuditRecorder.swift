@@ -3,6 +3,8 @@ import Logging
 import Metrics
 import RedisAdapter
 import ServiceRuntime
+import ServiceTracing
+import Tracing
 
 /// Makes a calculation durable before its page is sent: the page shows a result only once the
 /// record is in the outbox (a Redis stream, `AuditOutbox`) or, when Redis cannot take it, stored
@@ -47,7 +49,7 @@ struct AuditRecorder: Sendable {
         let append = AuditAppend(id: ids.next(), calc: record.calc, calcResult: record.calcResult)
         if let outbox {
             do {
-                switch try await outbox.add(append.json) {
+                switch try await outbox.add(append.json, traceparent: ServiceContext.current?.traceContext?.traceparent) {
                 case .added:
                     metrics.outbox.increment()
                     return .recorded
