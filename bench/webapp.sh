@@ -13,7 +13,8 @@
 #   4. checks that the page events reached the Redis list `eventservice`.
 #
 # Usage: bench/webapp.sh [seconds per run (default 10)] [connections for GET /add (default 32)]
-#        CALLGRIND=1 bench/webapp.sh   instead counts the webapp's instructions per request (callgrind)
+#        CALLGRIND=1 bench/webapp.sh   instead counts the webapp's instructions per request (callgrind;
+#                                      KEEP=<prefix> keeps each route's callgrind file for callgrind_annotate)
 #        RATE=1000 bench/webapp.sh     instead measures calculations at a steady 1,000/s (hey: 10
 #                                      clients at 100/s each), latency percentiles and status codes
 #        PREVIOUS=<webapp binary>      with CALLGRIND or RATE: also runs an earlier build in the same
@@ -162,11 +163,13 @@ if [ -n "${CALLGRIND:-}" ]; then  # instructions per request: counters zeroed af
         sleep 1
         requests="$(awk '/requests in/ { print $1 }' "$work/wrk.txt")"
         instructions="$(for f in "$work"/cg.out.*; do awk '/^summary:/ { print $2 }' "$f"; done | sort -n | tail -1)"
+        if [ -n "${KEEP:-}" ]; then cp "$(ls -S "$work"/cg.out.* | head -1)" "$KEEP-$build_name-${1//[^a-z]/}"; fi
         rm -f "$work"/cg.out.*
         echo "$1: $requests requests, $((instructions / requests)) instructions per request"
     }
     for build in "${builds[@]}"; do
-        echo "== ${build%%:*} (${build#*:})"
+        build_name="${build%%:*}"
+        echo "== $build_name (${build#*:})"
         start_webapp "${build#*:}" "webapp-${build%%:*}"
         count "GET /add" "http://127.0.0.1:$web_port/add"
         count "POST /add/calculate" "http://127.0.0.1:$web_port/add/calculate" "$work/calculate.lua"

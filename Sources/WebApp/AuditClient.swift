@@ -35,7 +35,13 @@ struct AuditClient: Sendable {
     /// Throws `ServiceUnavailable` (worth retrying) or `Rejected` (not). Idempotent on
     /// `append.id`: a retry after a lost reply stores nothing twice.
     func append(_ append: AuditAppend) async throws {
-        let reply = try await client.post(AuditAppend.path, route: AuditAppend.path, json: ByteBuffer(string: append.json))
+        try await self.append(json: append.json)
+    }
+
+    /// The same with the body already written (an outbox entry): auditservice checks it, and
+    /// answers 400 (`Rejected`) for one that is not an `/append` body.
+    func append(json: String) async throws {
+        let reply = try await client.post(AuditAppend.path, route: AuditAppend.path, json: ByteBuffer(string: json))
         switch reply.status.code {
         case 200..<300:
             return

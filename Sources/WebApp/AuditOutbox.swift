@@ -59,19 +59,22 @@ struct AuditOutbox: Sendable {
     let reader: RedisClient
     let keys: Keys
     let settings: Settings
+    /// `settings.capacity` as the add script's argument, written once.
+    private let capacity: String
 
     init(writer: RedisClient, reader: RedisClient, keys: Keys = .standard, settings: Settings = Settings()) {
         self.writer = writer
         self.reader = reader
         self.keys = keys
         self.settings = settings
+        self.capacity = String(settings.capacity)
     }
 
     /// Adds one record, with the `traceparent` of the page that made it; returns once Redis has
     /// it. Throws a `RedisError` when Redis cannot be reached or answers with an error: the
     /// caller records the calculation another way.
     func add(_ body: String, traceparent: String? = nil) async throws(RedisError) -> Added {
-        let arguments = ["\(settings.capacity)", body] + (traceparent.map { [$0] } ?? [])
+        let arguments = traceparent.map { [capacity, body, $0] } ?? [capacity, body]
         let reply = try await OutboxScripts.add.run(on: writer, keys: [keys.stream], arguments: arguments)
         return reply.integer == 0 ? .full : .added
     }

@@ -17,6 +17,8 @@ enum ErrorPages {
             page = ErrorPage(heading: "Page not found", message: "There is no page at this address.", requestID: nil)
         case .payloadTooLarge:
             page = ErrorPage(heading: "Too much data", message: "The form sent more data than this site accepts.", requestID: nil)
+        case .forbidden:
+            page = ErrorPage(heading: "Not allowed", message: error.message, requestID: nil)
         case .methodNotAllowed:
             page = ErrorPage(heading: "Not allowed", message: "This page cannot be used that way.", requestID: nil)
         case let status where status.code >= 500:

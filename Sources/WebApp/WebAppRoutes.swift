@@ -20,6 +20,8 @@ struct WebAppRoutes: Routes {
         self.events = dependencies.events
     }
 
+    static let crossSite = APIError(.forbidden, "This form can only be sent from this site's own page.")
+
     /// The site's HTML error pages, for `ServiceRuntime.makeApplication(errors:)`.
     static func errorPages(_ pages: PageRenderer) -> ErrorResponder {
         ErrorPages.responder(pages)
@@ -36,7 +38,10 @@ struct WebAppRoutes: Routes {
             routing = .get(request, .now("/add") { [pages] _ in pages.add(AddPage()) })
         case ["add", "calculate"]:
             switch request.method {
-            case .POST: routing = .endpoint(.task("/add/calculate") { [handlers] in try await handlers.calculate($0) })
+            case .POST:
+                // Refused before it is counted as a page view: another site's page sent it.
+                if CrossSiteCheck.isCrossSite(request) { return .endpoint(.now("/add/calculate") { _ in throw Self.crossSite }) }
+                routing = .endpoint(.task("/add/calculate") { [handlers] in try await handlers.calculate($0) })
             case .GET, .HEAD: routing = .endpoint(.now("/add/calculate") { _ in Response(status: .seeOther, headers: ["location": "/add"]) })
             default: return .methodNotAllowed(allow: "GET, HEAD, POST")
             }

@@ -149,7 +149,7 @@ import Glibc
                 let dead = try await redis.command(["LRANGE", keys.dead, "0", "-1"]).array?.compactMap(\.string) ?? []
                 #expect(dead.count == 4, "\(dead)")
                 #expect(dead.contains { $0.contains("entry without a record") })
-                #expect(dead.contains { $0.contains("not an /append body") })
+                #expect(dead.contains { $0.contains("malformed JSON") }, "auditservice's reason for a body it cannot read")
                 #expect(dead.contains { $0.contains("over the limit") && $0.count < 1_000 }, "a bounded prefix, never the whole body")
                 #expect(dead.contains { $0.contains("rejected") })
             }

@@ -66,6 +66,7 @@ struct Harness: Sendable {
     static var quickDelivery: AuditDelivery.Settings {
         var settings = AuditDelivery.Settings()
         settings.poll = .milliseconds(20)
+        settings.linger = .milliseconds(5)
         settings.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
         return settings
     }

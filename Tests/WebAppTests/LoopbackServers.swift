@@ -109,7 +109,9 @@ final class TestAudit: Sendable {
             failAppends.subtract(1, ordering: .relaxed)
             return TestAdder.json(.serviceUnavailable, #"{"error":"database unreachable"}"#)
         }
-        let body = try JSONDecoder().decode(AppendBody.self, from: Data(request.body.readableBytesView))
+        guard let body = try? JSONDecoder().decode(AppendBody.self, from: Data(request.body.readableBytesView)) else {
+            return TestAdder.json(.badRequest, #"{"error":"malformed JSON"}"#)
+        }
         if let id = body.id, rejectIDs.withLock({ $0.contains(id) }) {
             return TestAdder.json(.badRequest, #"{"error":"invalid id"}"#)
         }
