@@ -30,6 +30,7 @@ let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
 let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
@@ -142,7 +143,7 @@ let tests: [Target] = [
     .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
     .testTarget(
         name: "ServiceRuntimeTests",
-        dependencies: ["ServiceRuntime", "TestSupport", httpClient, logging, nioCore, nioHTTP1],
+        dependencies: ["ServiceRuntime", "TestSupport", httpClient, logging, nioCore, nioHTTP1, nioEmbedded],
         swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -156,7 +157,7 @@ let tests: [Target] = [
     ),
     .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
-    .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "TestSupport", yams], swiftSettings: swiftSettings),
+    .testTarget(name: "DeploymentTests", dependencies: ["Discovery", "ServiceRuntime", "TestSupport", yams], swiftSettings: swiftSettings),
 ]
     + services.map { service in
         .testTarget(

@@ -4,11 +4,24 @@
 /// - `{"action":"record","type":"page","url":"/add","id":"<unique>"}`: one page event. The id
 ///   makes a resend harmless (the worker applies each id once); seeds-style records without an
 ///   id are still counted, without that protection.
-/// - `{"action":"summary","returnPath":"eventservice:reply:<suffix>"}`: the counts, pushed to
-///   `returnPath`, which must lie in the queue's reply key space.
+/// - `{"action":"summary","returnPath":"eventservice:reply:<suffix>","deadline":<ms>}`: the counts,
+///   pushed to `returnPath`, which must lie in the queue's reply key space. The optional
+///   `deadline` (milliseconds since the epoch by Redis's own clock, `TIME`) is when the asker
+///   stops waiting: a request taken after it is discarded (and counted), not answered.
+///
+/// A message longer than `maximumMessageBytes` is never applied: it is dead-lettered with its
+/// size and its first `deadLetterPrefixBytes` bytes.
 public enum EventQueueContract {
     /// The Redis list producers LPUSH to: `eventservice`, as in the seeds.
     public static let queue = "eventservice"
+
+    /// Longest message the eventservice applies: 64 KiB. The largest legitimate one (a record
+    /// with a route and a UUID, a summary with a 128-byte suffix) is under 300 bytes.
+    public static let maximumMessageBytes = 64 * 1024
+
+    /// How much of an oversized message its dead letter keeps, so an operator can tell where it
+    /// came from without the dead-letter list growing by its whole size.
+    public static let deadLetterPrefixBytes = 256
 
     /// The key space summary replies may go to: `<queue>:reply:`. Nothing else is ever written
     /// or expired on behalf of a queue message.
@@ -40,11 +53,14 @@ public enum EventQueueContract {
         return json
     }
 
-    /// A `summary` message asking for the counts on `returnPath`.
-    public static func summaryMessage(returnPath: String) -> String {
+    /// A `summary` message asking for the counts on `returnPath`, unanswered after `deadline`
+    /// (ms since the epoch, Redis's `TIME`) when one is given.
+    public static func summaryMessage(returnPath: String, deadline: Int64? = nil) -> String {
         var json = #"{"action":"summary","returnPath":""#
         JSONString.appendEscaped(returnPath, to: &json)
-        json += #""}"#
+        json += #"""#
+        if let deadline { json += #","deadline":\#(deadline)"# }
+        json += "}"
         return json
     }
 }
@@ -55,4 +71,6 @@ public struct QueueMessage: Decodable, Sendable {
     public let url: String?
     public let returnPath: String?
     public let id: String?
+    /// A summary's deadline, ms since the epoch by Redis's clock.
+    public let deadline: Int64?
 }

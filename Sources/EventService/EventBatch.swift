@@ -18,9 +18,9 @@ struct EventBatch {
             switch MessageDecision.decide(raw, queue: eventKeys.queue) {
             case .record(let url, let id):
                 arguments += ["r", raw, url, id ?? ""]
-            case .summary(let returnPath):
+            case .summary(let returnPath, let deadline):
                 keys.append(returnPath)
-                arguments += ["s", raw, "\(keys.count)", ""]  // Lua's KEYS are 1-based
+                arguments += ["s", raw, "\(keys.count)", deadline.map { "\($0)" } ?? ""]  // Lua's KEYS are 1-based
             case .deadLetter(let reason):
                 arguments += ["d", raw, DeadLetter(reason: reason, message: raw, deadLetteredAt: millis).json(), ""]
             }
@@ -35,4 +35,19 @@ struct AppliedCounts: Equatable, Sendable {
     var deadLetters = 0
     /// Records whose id was applied before (a producer's resend): acknowledged, not counted.
     var duplicates = 0
+    /// Summary requests taken after their deadline: acknowledged, not answered.
+    var expired = 0
+    /// Messages whose dead letter could not be written (dropped all the same), and why.
+    var deadLettersLost = 0
+    var loss: String? = nil
+
+    /// Both counts together (a round's take and its apply).
+    static func + (lhs: AppliedCounts, rhs: AppliedCounts) -> AppliedCounts {
+        AppliedCounts(
+            records: lhs.records + rhs.records, summaries: lhs.summaries + rhs.summaries,
+            deadLetters: lhs.deadLetters + rhs.deadLetters, duplicates: lhs.duplicates + rhs.duplicates,
+            expired: lhs.expired + rhs.expired, deadLettersLost: lhs.deadLettersLost + rhs.deadLettersLost,
+            loss: lhs.loss ?? rhs.loss
+        )
+    }
 }

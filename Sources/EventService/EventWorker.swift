@@ -1,3 +1,4 @@
+import Contracts
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -12,11 +13,11 @@ import ServiceLifecycle
 /// Consumes the `eventservice` queue reliably.
 ///
 /// Each round takes a batch with `EventScripts.takeBatch` (messages move queue → processing list
-/// atomically), decides in Swift what each message means, and applies and acknowledges the whole
-/// batch atomically with `EventScripts.applyBatch`. A crash between the two leaves the batch in
+/// atomically; one too large never leaves Redis), decides in Swift what each message means, and
+/// applies and acknowledges the whole batch atomically with `EventScripts.applyBatch`. A crash between the two leaves the batch in
 /// the processing list, where the next round (after a restart, too) finds it first; because a
 /// message is applied only when its acknowledgement removes it, nothing is counted twice.
-/// When both lists are empty the worker waits in BLMOVE.
+/// When both lists are empty the worker waits in BLMOVE, whose reply it never reads.
 final class EventWorker: Service, Sendable {
     private let consumer: RedisClient
     private let monitor: RedisClient
@@ -26,6 +27,8 @@ final class EventWorker: Service, Sendable {
     private let processed = Counter(label: "eventservice_events_processed_total")
     private let deadLettered = Counter(label: "eventservice_events_dead_lettered_total")
     private let duplicates = Counter(label: "eventservice_events_duplicate_total")
+    private let expired = Counter(label: "eventservice_summaries_expired_total")
+    private let deadLettersLost = Counter(label: "eventservice_dead_letters_lost_total")
     private let queueDepth = Gauge(label: "eventservice_queue_depth")
 
     /// - Parameters:
@@ -69,44 +72,65 @@ final class EventWorker: Service, Sendable {
     }
 
     /// One round: apply the next batch, or wait for a message when there is none.
-    /// Returns what was applied (all zero when it waited).
+    /// Returns what was done (all zero when it waited).
     @discardableResult
     func round() async throws(RedisError) -> AppliedCounts {
-        let (batch, deadOnTake) = try await takeBatch()
-        deadLettered.increment(by: deadOnTake)
-        guard !batch.isEmpty else {
-            if deadOnTake > 0 { return AppliedCounts(deadLetters: deadOnTake) }
-            _ = try await consumer.command([
+        let (batch, taken) = try await takeBatch()
+        var done = taken
+        if !batch.isEmpty {
+            done = done + (try await apply(batch))
+        } else if taken.deadLetters + taken.deadLettersLost == 0 {
+            // BLMOVE's reply would be the message, of whatever size: Redis is told not to send
+            // it, and the next take looks at the message where it now is, in the processing list.
+            try await consumer.commandDiscardingReply([
                 "BLMOVE", keys.queue, keys.processing, "RIGHT", "LEFT", "\(settings.blockSeconds)",
             ])
-            return AppliedCounts()
         }
-        var applied = try await apply(batch)
-        processed.increment(by: applied.records + applied.summaries)
-        deadLettered.increment(by: applied.deadLetters)
-        duplicates.increment(by: applied.duplicates)
-        applied.deadLetters += deadOnTake
-        return applied
+        count(done)
+        return done
     }
 
-    /// The next batch, and how many messages the take script dead-lettered itself (not UTF-8).
-    private func takeBatch() async throws(RedisError) -> (batch: [String], deadLettered: Int) {
-        let millis = Int64(Date().timeIntervalSince1970 * 1000)
-        let reply = try await EventScripts.takeBatch.run(
-            on: consumer, keys: [keys.queue, keys.processing, keys.dead], arguments: ["\(settings.batchSize)", "\(millis)"]
+    private func count(_ done: AppliedCounts) {
+        processed.increment(by: done.records + done.summaries)
+        deadLettered.increment(by: done.deadLetters)
+        duplicates.increment(by: done.duplicates)
+        expired.increment(by: done.expired)
+        guard done.deadLettersLost > 0 else { return }
+        deadLettersLost.increment(by: done.deadLettersLost)
+        logger.error(
+            "dropped \(done.deadLettersLost) messages whose dead letters could not be written to \(keys.dead): \(done.loss ?? "")"
         )
-        guard let parts = reply.array, parts.count == 2, let dead = parts[0].integer, let batch = parts[1].array else {
+    }
+
+    /// The next batch, and what the take script dead-lettered itself (oversized, not UTF-8).
+    private func takeBatch() async throws(RedisError) -> (batch: [String], taken: AppliedCounts) {
+        let millis = Int64(Date().timeIntervalSince1970 * 1000)
+        let arguments = [
+            settings.batchSize, settings.batchBytes, EventQueueContract.maximumMessageBytes,
+            EventQueueContract.deadLetterPrefixBytes, Int(millis),
+        ].map { "\($0)" }
+        let reply = try await EventScripts.takeBatch.run(on: consumer, keys: [keys.queue, keys.processing, keys.dead], arguments: arguments)
+        guard let parts = reply.array, parts.count == 4, let dead = parts[0].integer, let batch = parts[1].array,
+            let lost = parts[2].integer, let loss = parts[3].string
+        else {
             throw RedisError(.reply, "unexpected reply from the take script: \(reply)")
         }
-        return (batch.compactMap(\.string), Int(dead))
+        let taken = AppliedCounts(deadLetters: Int(dead), deadLettersLost: Int(lost), loss: loss.isEmpty ? nil : loss)
+        return (batch.compactMap(\.string), taken)
     }
 
     private func apply(_ messages: [String]) async throws(RedisError) -> AppliedCounts {
         let batch = EventBatch(messages: messages, keys: keys, settings: settings)
         let reply = try await EventScripts.applyBatch.run(on: consumer, keys: batch.keys, arguments: batch.arguments)
-        let numbers = (reply.array ?? []).compactMap(\.integer).map(Int.init)
-        guard numbers.count == 4 else { throw RedisError(.reply, "unexpected reply from the apply script: \(reply)") }
-        return AppliedCounts(records: numbers[0], summaries: numbers[1], deadLetters: numbers[2], duplicates: numbers[3])
+        let parts = reply.array ?? []
+        let numbers = parts.prefix(6).compactMap(\.integer).map(Int.init)
+        guard numbers.count == 6, parts.count == 7, let loss = parts[6].string else {
+            throw RedisError(.reply, "unexpected reply from the apply script: \(reply)")
+        }
+        return AppliedCounts(
+            records: numbers[0], summaries: numbers[1], deadLetters: numbers[2], duplicates: numbers[3],
+            expired: numbers[4], deadLettersLost: numbers[5], loss: loss.isEmpty ? nil : loss
+        )
     }
 
     private func logRecovery() async {

@@ -4,6 +4,10 @@ import ServiceRuntime
 struct EventWorkerSettings: Sendable {
     /// Most messages applied by one script call.
     var batchSize: Int = 500
+    /// Most bytes of messages one take looks at (at least one message; each is at most
+    /// `EventQueueContract.maximumMessageBytes`): what bounds the worker's memory per round.
+    /// 500 page events are ~60 KB, so the budget never shortens a batch of them.
+    var batchBytes: Int = 512 * 1024
     /// How long one BLMOVE waits for a message, in seconds; also bounds how long shutdown waits.
     var blockSeconds: Int = 1
     /// Length of the raw event log.

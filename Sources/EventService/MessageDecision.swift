@@ -9,7 +9,8 @@ import Foundation
 enum MessageDecision: Equatable, Sendable {
     /// A page event; `id` is nil for seeds-style records, which are counted without dedupe.
     case record(url: String, id: String?)
-    case summary(returnPath: String)
+    /// `deadline`: ms since the epoch by Redis's clock, after which the asker no longer waits.
+    case summary(returnPath: String, deadline: Int64?)
     case deadLetter(reason: String)
 
     /// Parses a queue message (`EventQueueContract`). A summary's return path must lie in the
@@ -36,7 +37,7 @@ enum MessageDecision: Equatable, Sendable {
                 let prefix = EventQueueContract.replyPrefix(queue: queue)
                 return .deadLetter(reason: "returnPath outside the reply key space (\(prefix)<1 to 128 bytes>)")
             }
-            return .summary(returnPath: path)
+            return .summary(returnPath: path, deadline: message.deadline)
         case let action?:
             return .deadLetter(reason: "unknown action \"\(action)\"")
         }
@@ -47,9 +48,9 @@ enum MessageDecision: Equatable, Sendable {
         switch error {
         case .typeMismatch(_, let context) where context.codingPath.isEmpty:
             return "not a JSON object"
-        case .typeMismatch(_, let context):
+        case .typeMismatch(let expected, let context):
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return "field \"\(field)\" is not a string"
+            return "field \"\(field)\" is not \(expected == String.self ? "a string" : "an integer")"
         default:
             return "not valid JSON"
         }

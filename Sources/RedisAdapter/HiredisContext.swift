@@ -58,8 +58,18 @@ final class HiredisContext: @unchecked Sendable {
         try pipeline([arguments])[0]
     }
 
-    /// Every command appended to the output buffer, then every reply read: one round trip.
-    func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
+    /// Runs `arguments` with its reply switched off (CLIENT REPLY OFF, the command, CLIENT REPLY
+    /// ON, in one write; only the last answers): whatever the command returns never crosses the
+    /// socket. For a blocking command whose reply may be of any size (BLMOVE of a message) when
+    /// only its completion matters. Returns once Redis has run it (or its block timed out).
+    func commandDiscardingReply(_ arguments: [String]) throws(RedisError) {
+        let commands = [["CLIENT", "REPLY", "OFF"], arguments, ["CLIENT", "REPLY", "ON"]]
+        if case .error(let message)? = try pipeline(commands, replies: 1).first { throw RedisError(.reply, message) }
+    }
+
+    /// Every command appended to the output buffer, then `replies` replies (one per command
+    /// unless some are switched off) read: one round trip.
+    func pipeline(_ commands: [[String]], replies: Int? = nil) throws(RedisError) -> [RedisValue] {
         try withContext { context throws(RedisError) in
             let wire = try RESPCommands.encode(commands)
             let status = wire.withUnsafeBytes { bytes in
@@ -67,8 +77,8 @@ final class HiredisContext: @unchecked Sendable {
             }
             if status != REDIS_OK { throw Self.connectionError(context) }
             var values: [RedisValue] = []
-            values.reserveCapacity(commands.count)
-            for _ in commands {
+            values.reserveCapacity(replies ?? commands.count)
+            for _ in 0..<(replies ?? commands.count) {
                 var raw: UnsafeMutableRawPointer?
                 guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw Self.connectionError(context) }
                 values.append(ReplyDecoder.value(raw.assumingMemoryBound(to: redisReply.self)))

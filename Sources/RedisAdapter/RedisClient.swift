@@ -36,6 +36,11 @@ public final class RedisClient: RedisCommanding, Sendable {
         try await withReconnect { connection throws(RedisError) in try await connection.command(arguments) }
     }
 
+    /// `RedisConnection.commandDiscardingReply` with reconnects.
+    public func commandDiscardingReply(_ arguments: [String]) async throws(RedisError) {
+        try await withReconnect { connection throws(RedisError) in try await connection.commandDiscardingReply(arguments) }
+    }
+
     /// `RedisConnection.pipeline` with reconnects; for tests.
     func pipeline(_ commands: [[String]]) async throws(RedisError) -> [RedisValue] {
         try await withReconnect { connection throws(RedisError) in try await connection.pipeline(commands) }

@@ -61,6 +61,16 @@ public final class RedisConnection: RedisCommanding, Sendable {
         return value
     }
 
+    /// Runs `arguments` without reading its reply: Redis is told not to send it (CLIENT REPLY
+    /// OFF … ON). For a blocking command whose reply may be of any size, such as BLMOVE of a
+    /// queue message, when only its completion matters: memory stays bounded whatever it moved.
+    /// An error reply is not seen either; the next command on that key shows it.
+    public func commandDiscardingReply(_ arguments: [String]) async throws(RedisError) {
+        if closed.load(ordering: .acquiring) { throw RedisError(.connection, "the connection is closed") }
+        let context = self.context
+        try await Self.run(on: thread) { () throws(RedisError) in try context.commandDiscardingReply(arguments) }
+    }
+
     /// Runs the commands in one round trip. Error replies come back as `.error` values in place,
     /// so the other replies are not lost; only a connection failure throws. (The services send
     /// one command per round trip; tests use this to set Redis up.)

@@ -5,11 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import RedisAdapter
 
@@ -21,12 +16,13 @@ public struct ReportCommand: AsyncParsableCommand {
         discussion: """
             Finds Redis through DNS (_main._tcp.redis.<DNS_NAMESPACE>.<DNS_SUFFIX>): DNS_HOST and DNS_PORT \
             name the DNS server in local development, the system resolver is used otherwise.
-            Exit status: 0 success, 3 Redis not found in DNS, 4 Redis unreachable, 5 no answer in time, \
-            6 an answer that is not a summary.
+            Exit status: 0 success, 3 Redis not found in DNS, 4 Redis unreachable, 5 no answer from the \
+            eventservice in time, 6 an answer that is not a summary. Whatever happens, the report ends \
+            within --timeout plus one second.
             """
     )
 
-    @Option(help: "Seconds to wait for the answer.")
+    @Option(help: "Seconds by which the answer must have come (the report ends within this plus one second).")
     public var timeout: Double = 5
 
     @Flag(help: "Print the eventservice's raw JSON answer instead of a table.")
@@ -43,30 +39,41 @@ public struct ReportCommand: AsyncParsableCommand {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
     }
 
+    /// After the answer's deadline, what is left of the second: for taking the request back,
+    /// printing, exiting, and the process start that came before the clock started.
+    static let grace = Duration.milliseconds(700)
+
     public func run() async throws {
+        let timeout = Duration.microseconds(Int64((timeout * 1e6).rounded(.up)))
+        let progress = ReportProgress(timeout: timeout)
+        let request = SummaryRequest(timeout: timeout)
+        progress.watch(until: request.answerBy + Self.grace)
         do {
-            let answer = try await fetchSummary(environment: ProcessInfo.processInfo.environment)
-            print(json ? answer : SummaryTable.render(try SummaryRequest.counts(from: answer)))
+            let answer = try await fetchSummary(request, progress: progress, environment: ProcessInfo.processInfo.environment)
+            let output = json ? answer : SummaryTable.render(try SummaryRequest.counts(from: answer))
+            await progress.finish()
+            print(output)
         } catch let failure as ReportFailure {
-            var line = "report: \(failure)\n"
-            line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            await progress.finish()
+            ReportFailure.printLine(failure)
             throw ExitCode(failure.exitCode)
         }
     }
 
-    func fetchSummary(environment: [String: String]) async throws -> String {
-        let request = SummaryRequest(timeout: .milliseconds(Int(timeout * 1000)))
-        let connection = try await connect(environment: environment, commandTimeout: request.timeout + .seconds(2))
+    func fetchSummary(_ request: SummaryRequest, progress: ReportProgress, environment: [String: String]) async throws -> String {
+        let connection = try await connect(until: request.answerBy + Self.grace, progress: progress, environment: environment)
         defer { connection.close() }
         do {
-            return try await request.send(on: connection)
+            return try await request.send(on: connection, progress: progress)
         } catch let error as RedisError {
             throw ReportFailure.redisUnreachable(error.description)
         }
     }
 
-    /// Resolves Redis and connects to the first target that accepts.
-    private func connect(environment: [String: String], commandTimeout: Duration) async throws -> RedisConnection {
+    /// Resolves Redis and connects to the first target that accepts, all before `stop`.
+    private func connect(
+        until stop: ContinuousClock.Instant, progress: ReportProgress, environment: [String: String]
+    ) async throws -> RedisConnection {
         let targets: [ServiceTarget]
         do {
             let config = try DiscoveryConfig(environment: EnvironmentReader(environment))
@@ -74,11 +81,14 @@ public struct ReportCommand: AsyncParsableCommand {
         } catch {
             throw ReportFailure.discovery("\(error)")
         }
+        progress.enter(.connecting)
         var failures: [String] = []
         for target in targets {
+            // Every call ends by `stop` on its own too: the socket timeouts are what is left.
+            let left = max(.milliseconds(10), stop - .now)
             do {
                 return try await RedisConnection.connect(
-                    host: target.host, port: target.port, connectTimeout: .seconds(2), commandTimeout: commandTimeout
+                    host: target.host, port: target.port, connectTimeout: min(.seconds(2), left), commandTimeout: left
                 )
             } catch {
                 failures.append(error.message)

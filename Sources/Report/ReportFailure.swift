@@ -1,4 +1,9 @@
 import Discovery
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Why a report failed: one line for stderr and the exit status.
 enum ReportFailure: Error, Equatable, CustomStringConvertible {
@@ -10,6 +15,12 @@ enum ReportFailure: Error, Equatable, CustomStringConvertible {
     case noAnswer(timeout: Duration)
     /// Something answered, but not with a JSON object of counts.
     case badAnswer(String)
+
+    /// Writes `report: <failure>` as one line on stderr, unbuffered.
+    static func printLine(_ failure: ReportFailure) {
+        var line = "report: \(failure)\n"
+        line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
 
     var exitCode: Int32 {
         switch self {

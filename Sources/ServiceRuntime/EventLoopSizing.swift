@@ -10,16 +10,16 @@ import Glibc
 /// slices, which measured as a 5 ms p99 at 64 connections against 2 ms with one loop
 /// (bench/RESULTS.md, adderservice).
 enum EventLoopSizing {
-    /// Applied once per process, before NIO's singleton loops start; an explicit
+    /// Once per process, before NIO's singleton loops start (ServiceMain); an explicit
     /// `NIO_SINGLETON_GROUP_LOOP_COUNT` is left to NIO.
-    static let applied: Void = {
+    static func apply() {
         #if os(Linux)
         guard getenv("NIO_SINGLETON_GROUP_LOOP_COUNT") == nil, let usable = affinityCPUCount(), usable < System.coreCount else {
             return
         }
         NIOSingletons.groupLoopCountSuggestion = usable
         #endif
-    }()
+    }
 
     #if os(Linux)
     /// The CPUs in this process's affinity mask, from `Cpus_allowed` in /proc/self/status

@@ -8,121 +8,84 @@ import Prometheus
 /// task, and writes the response as one buffer (`ResponseEncoding`) with `Content-Length` and
 /// the connection's keep-alive decision. Malformed requests are the client's mistake: 400, close.
 ///
-/// It also does the job of NIO's HTTPServerPipelineHandler (which, with NIO's response encoder,
-/// was a third of a small request's instructions; bench/RESULTS.md): requests a client pipelines
-/// behind one still being answered wait in order (`PipelinedInput`), and the connection reads no
-/// more until that answer is written, nor while answers wait for a client that does not read them
-/// (NIO's writability), so a client cannot pile up requests or answers in the server's memory.
+/// What to do when — pipelined requests in order, reading and answering only while the client
+/// takes its answers, closing, the request and idle deadlines — is ConnectionStateMachine's; this
+/// carries it out. It does the job of NIO's HTTPServerPipelineHandler, which with NIO's response
+/// encoder was a third of a small request's instructions (bench/RESULTS.md).
 final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
 
-    private enum State {
-        case idle
-        case reading(HTTPRequestHead, ByteBuffer?)
-        case responding
-        /// Answered and closing (a refusal, a malformed request): the rest of the input is dropped.
-        case closing
-
-        /// Whether the next request part can be handled now, not queued or dropped.
-        var acceptsInput: Bool {
-            switch self {
-            case .idle, .reading: true
-            case .responding, .closing: false
-            }
-        }
-    }
-
     private let responder: Responder
-    private let timeouts: ConnectionTimeouts
-    private var state = State.idle
-    private var pipelined = PipelinedInput()
-    private var removed = false
-    /// The client has finished sending: no request can follow what has already arrived.
-    private var inputClosed = false
-    /// The server is shutting down: close after the request in progress.
-    private var quiescing = false
+    private let notice: CloseNotice
+    private var machine: ConnectionStateMachine
+    private var context: ChannelHandlerContext?
+    /// One timer per connection, from open to close, that checks the machine's deadline:
+    /// scheduling and cancelling one per request cost ~15% of a small request (callgrind), so a
+    /// request only moves the deadline.
+    private var check: Scheduled<Void>?
+    /// Waiting requests are being taken up: answers given meanwhile must not start a second pass.
+    private var takingUp = false
     private var lastSeries: RequestMetrics.LastSeries?
 
-    init(responder: Responder, timeouts: ConnectionTimeouts) {
+    init(responder: Responder, limits: ConnectionStateMachine.Limits, notice: CloseNotice) {
         self.responder = responder
-        self.timeouts = timeouts
+        self.notice = notice
+        self.machine = ConnectionStateMachine(limits: limits)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { opened(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        removed = true
+        check?.cancel()
+        check = nil
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        opened(context: context)
+        context.fireChannelActive()
+    }
+
+    private func opened(context: ChannelHandlerContext) {
+        guard check == nil else { return }
+        machine.opened(now: context.eventLoop.now)
+        scheduleCheck(in: machine.limits.requestRead, context: context)
+    }
+
+    /// A read's bytes, as NIO's decoder is about to take them (`ObservedRequestDecoder`).
+    func bytesArrived(_ buffer: ByteBuffer, now: NIODeadline) {
+        machine.bytesArrived(buffer, now: now)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        switch state {
-        case .idle, .reading: handle(part, context: context)
-        case .responding: pipelined.append(.part(part))
-        case .closing: break
+        carryOut(machine.received(unwrapInboundIn(data)), context: context)
+    }
+
+    private func carryOut(_ action: ConnectionStateMachine.PartAction, context: ChannelHandlerContext) {
+        switch action {
+        case .none: break
+        case .sendContinue:
+            // The client waits for this before it sends the body (curl: a second, then anyway).
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+        case .refuseTooLarge(let head): refuseTooLarge(head, context: context)
+        case .respond(let head, let body):
+            respond(to: head, body: body ?? context.channel.allocator.buffer(capacity: 0), context: context)
         }
     }
 
-    /// While an answer is pending, or answers wait for a client that does not read them, the
-    /// connection reads no more (see the type's comment).
     func read(context: ChannelHandlerContext) {
-        if mayRead(context) {
-            context.read()
-        } else {
-            pipelined.readHeld = true
-        }
+        if machine.mayRead() { context.read() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        releaseHeldRead(context: context)
+        machine.writabilityChanged(to: context.channel.isWritable)
+        takeUpWaiting(context: context)
         context.fireChannelWritabilityChanged()
-    }
-
-    private func mayRead(_ context: ChannelHandlerContext) -> Bool {
-        state.acceptsInput && context.channel.isWritable
-    }
-
-    private func releaseHeldRead(context: ChannelHandlerContext) {
-        guard pipelined.readHeld, mayRead(context) else { return }
-        pipelined.readHeld = false
-        context.read()
-    }
-
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        switch part {
-        case .head(let head):
-            if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > responder.maxBodySize {
-                refuseTooLarge(head, context: context)
-            } else {
-                state = .reading(head, nil)
-                if head.version == .http1_1, head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                    // The client waits for this before it sends the body (curl: a second, then anyway).
-                    context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
-                }
-            }
-        case .body(var chunk):
-            guard case .reading(let head, let body) = state else { return }
-            guard var body else {
-                if chunk.readableBytes > responder.maxBodySize {
-                    refuseTooLarge(head, context: context)
-                } else {
-                    state = .reading(head, chunk)
-                }
-                return
-            }
-            guard body.readableBytes + chunk.readableBytes <= responder.maxBodySize else {
-                refuseTooLarge(head, context: context)
-                return
-            }
-            state = .idle  // one owner of the buffer while it grows
-            body.writeBuffer(&chunk)
-            state = .reading(head, body)
-        case .end:
-            guard case .reading(let head, let body) = state else { return }
-            state = .responding
-            timeouts.requestReceived()
-            respond(to: head, body: body ?? context.channel.allocator.buffer(capacity: 0), context: context)
-        }
     }
 
     /// NIO's decoder found a malformed request or broken framing.
@@ -132,42 +95,27 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             context.close(promise: nil)
             return
         }
-        switch state {
-        case .responding: pipelined.append(.malformed)  // answered in its turn
-        case .idle, .reading: refuseMalformed(context: context)
-        case .closing: break
-        }
+        if machine.malformed() { refuseMalformed(context: context) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             // The client finished sending (half-close): answer what has arrived, then close.
-            inputClosed = true
-            closeIfDone(context: context)
+            if machine.inputEnded() { context.close(promise: nil) }
         } else if event is ChannelShouldQuiesceEvent {
-            quiescing = true
-            closeIfDone(context: context)
+            if machine.quiesce() { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    private func closeIfDone(context: ChannelHandlerContext) {
-        guard case .idle = state, pipelined.isEmpty else { return }
-        context.close(promise: nil)
-    }
-
     private func refuseTooLarge(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        state = .closing
-        timeouts.requestReceived()
         let start = ContinuousClock.now
         let response = responder.refusal(.payloadTooLarge, "request body over \(responder.maxBodySize) bytes")
         finish(response, head: head, route: "BodyTooLarge", id: RequestID.next(), since: start, keepAlive: false, context: context)
     }
 
     private func refuseMalformed(context: ChannelHandlerContext) {
-        state = .closing
-        timeouts.requestReceived()
         let id = RequestID.next(), start = ContinuousClock.now
         responder.telemetry.record(
             method: .RAW(value: "-"), path: "-", route: "Malformed", status: 400, id: id, since: start, last: &lastSeries
@@ -219,7 +167,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         promise.futureResult.whenSuccess { response in
             let (handler, context) = loopBound.value
             handler.responder.telemetry.metrics.active.decrement()
-            guard !handler.removed else { return }  // the client went away meanwhile
+            guard handler.context != nil else { return }  // the client went away meanwhile
             handler.finish(response, request: request, route: route, since: start, context: context)
         }
     }
@@ -238,52 +186,114 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             method: head.method, path: path ?? Request.path(of: head.uri), route: route, status: Int(response.status.code), id: id,
             since: start, last: &lastSeries
         )
-        // A half-closed client gets `Connection: close` on the answer to the last request it sent.
         // NIO's decoder reads nothing more after a request that asks to upgrade the connection
-        // (`Upgrade`, CONNECT); these services upgrade nothing, so that answer closes it.
-        let keepAlive = keepAlive && head.isKeepAlive && !quiescing && !ConnectionDrain.isDraining
-            && !(inputClosed && pipelined.isEmpty) && head.method != .CONNECT && !head.headers.contains(name: "upgrade")
+        // (`Upgrade`, CONNECT); these services upgrade nothing, so that answer closes it. For a
+        // moment after SIGTERM every answer closes its connection (`CloseNotice`).
+        let keepAlive = keepAlive && head.isKeepAlive && !notice.isGiven && head.method != .CONNECT
+            && !head.headers.contains(name: "upgrade")
         write(response, head: head, keepAlive: keepAlive, context: context)
     }
 
-    /// Writes the response; then either takes up the next pipelined request or closes.
+    /// Writes the response; then takes up what waits behind it, or closes.
     private func write(_ response: Response, head: HTTPRequestHead?, keepAlive: Bool, context: ChannelHandlerContext) {
+        let answer = machine.answering(keepAlive: keepAlive, now: context.eventLoop.now)
         let framing = ResponseEncoding.Framing(
-            version: head?.version == .http1_0 ? .http1_0 : .http1_1, keepAlive: keepAlive, omitBody: head?.method == .HEAD
+            version: head?.version == .http1_0 ? .http1_0 : .http1_1, keepAlive: answer.keepAlive, omitBody: head?.method == .HEAD
         )
         let (bytes, separateBody) = ResponseEncoding.encode(response, framing, allocator: context.channel.allocator)
-        let written: EventLoopPromise<Void>? = keepAlive ? nil : context.eventLoop.makePromise()
+        let written: EventLoopPromise<Void>? = answer.keepAlive && !answer.counted ? nil : context.eventLoop.makePromise()
         if let separateBody {
             context.write(wrapOutboundOut(bytes), promise: nil)
             context.writeAndFlush(wrapOutboundOut(separateBody), promise: written)
         } else {
             context.writeAndFlush(wrapOutboundOut(bytes), promise: written)
         }
-        if let written {
-            state = .closing
-            pipelined.removeAll()
+        if !answer.keepAlive, let written {
             let channel = context.channel
             written.futureResult.whenComplete { _ in channel.close(promise: nil) }
             return
         }
-        state = .idle
-        timeouts.responseSent()
-        resumeInput(context: context)
+        if let written {
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { _ in loopBound.value.answerSent() }
+        }
+        if answer.followUp { takeUpWaiting(context: context) }
     }
 
-    /// After an answer: the requests that waited behind it, in order, then reading again.
-    private func resumeInput(context: ChannelHandlerContext) {
-        guard !pipelined.replaying else { return }  // an answer given while replaying: the loop below goes on
-        pipelined.replaying = true
-        defer { pipelined.replaying = false }
-        while let next = pipelined.next(whileAccepting: state.acceptsInput) {
-            switch next {
-            case .part(let part): handle(part, context: context)
-            case .malformed: refuseMalformed(context: context)
+    private func answerSent() {
+        machine.answerSent()
+        guard let context else { return }
+        takeUpWaiting(context: context)
+    }
+
+    /// After an answer, a write or a change of writability: the requests that waited, in order,
+    /// while the client takes its answers; then reading again, or closing.
+    private func takeUpWaiting(context: ChannelHandlerContext) {
+        guard !takingUp else { return }  // an answer given while taking up: the loop below goes on
+        takingUp = true
+        defer { takingUp = false }
+        loop: while true {
+            switch machine.next(now: context.eventLoop.now) {
+            case .act(let action): carryOut(action, context: context)
+            case .refuseMalformed: refuseMalformed(context: context)
+            case .read:
+                context.read()
+                break loop
+            case .close:
+                context.close(promise: nil)
+                break loop
+            case .wait:
+                break loop
             }
         }
-        guard state.acceptsInput else { return }
-        releaseHeldRead(context: context)
-        if inputClosed || quiescing { closeIfDone(context: context) }
+    }
+
+    // MARK: Deadlines
+
+    private func scheduleCheck(in wait: TimeAmount, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        check = context.eventLoop.scheduleTask(in: wait) { loopBound.value.deadlineCheck() }
+    }
+
+    private func deadlineCheck() {
+        guard let context else { return }
+        if let wait = machine.deadlineCheck(now: context.eventLoop.now) {
+            scheduleCheck(in: wait, context: context)
+        } else {
+            check = nil
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// NIO's HTTP/1 request decoder, telling the connection about each read's bytes as it takes
+/// them: the start of a request pipelined behind a complete one yields no part until its head is
+/// whole, so only the bytes show it (ConnectionStateMachine's deadlines). Wrapping the decoder
+/// costs less than a handler of its own in front of it.
+struct ObservedRequestDecoder: ByteToMessageDecoder {
+    typealias InboundOut = HTTPServerRequestPart
+
+    private let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)
+    private let connection: HTTPConnectionHandler
+
+    init(connection: HTTPConnectionHandler) {
+        self.connection = connection
+    }
+
+    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        connection.bytesArrived(buffer, now: context.eventLoop.now)
+        return try decoder.decode(context: context, buffer: &buffer)
+    }
+
+    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decoder.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF)
+    }
+
+    func decoderAdded(context: ChannelHandlerContext) {
+        decoder.decoderAdded(context: context)
+    }
+
+    func decoderRemoved(context: ChannelHandlerContext) {
+        decoder.decoderRemoved(context: context)
     }
 }

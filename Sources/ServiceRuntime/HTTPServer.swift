@@ -3,22 +3,27 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
-/// The HTTP/1 server: on each connection the runtime's timeouts, NIO's HTTP/1 decoder and the
-/// runtime's request handler. A `Service`: it runs until graceful
-/// shutdown, then stops accepting and lets each connection finish its request (`drainLimit`).
+/// The HTTP/1 server: on each connection NIO's HTTP/1 decoder and the runtime's request handler. A `Service`: it runs until graceful shutdown, then for
+/// `closeNotice` answers every request with `Connection: close`, then stops accepting, closes
+/// idle connections and lets the others finish their request (ConnectionRegistry); at the end of
+/// the drain budget (the service group's cancellation) it closes what is left.
 final class HTTPServer: Service, Sendable {
     struct Settings: Sendable {
         var host: String
         var port: Int
         var maxConnections: Int
-        var timeouts = ConnectionTimeouts.Limits()
-        var drainLimit: Duration
+        var limits = ConnectionStateMachine.Limits()
+        /// How long after graceful shutdown begins every answer says `Connection: close` before
+        /// idle connections are closed (`CloseNotice`).
+        var closeNotice: Duration = .zero
     }
 
     private let settings: Settings
     private let responder: Responder
     private let registry: ConnectionRegistry
+    private let notice = CloseNotice()
     private let group = MultiThreadedEventLoopGroup.singleton
     /// The port actually bound (the configured one, or the kernel's choice for port 0).
     let boundPort: EventLoopPromise<Int>
@@ -36,17 +41,24 @@ final class HTTPServer: Service, Sendable {
         boundPort.succeed(channel.localAddress?.port ?? settings.port)
         responder.logger.info("listening", metadata: ["port": "\(channel.localAddress?.port ?? settings.port)"])
         try? await gracefulShutdown()
-        try? await channel.close()
-        registry.quiesce()
-        let deadline = ContinuousClock.now + settings.drainLimit
-        while registry.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(20))
+        if settings.closeNotice > .zero, !Task.isCancelled {
+            responder.logger.info("shutting down: answering with Connection: close, then draining")
+            notice.give()
+            try? await Task.sleep(for: settings.closeNotice)
         }
-        registry.closeAll()
+        try? await channel.close()
+        let drained = channel.eventLoop.makePromise(of: Void.self)
+        registry.quiesce(drained: drained)
+        // The service group cancels at the end of the drain budget (ServiceRuntime.drainLimit).
+        await withTaskCancellationHandler {
+            try? await drained.futureResult.get()
+        } onCancel: { [registry] in
+            registry.closeAll()
+        }
     }
 
     private func bootstrap() -> ServerBootstrap {
-        let responder = responder, registry = registry, timeouts = settings.timeouts
+        let responder = responder, registry = registry, limits = settings.limits, notice = notice
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -61,23 +73,49 @@ final class HTTPServer: Service, Sendable {
             // SOL_SOCKET), which needs CAP_NET_ADMIN and made every connection fail as non-root.
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // A read takes at most 2 kB (NIO's first read, which it would grow to 64 kB), one read
+            // per wake-up: all a connection holds of what a client pipelines is one read's
+            // requests (ConnectionStateMachine), and all it answers in one turn of its event loop,
+            // so a pipelining client delays the others little; the rest waits in the kernel.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 2048))
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            // Answers a client has not read wait in the kernel's send buffer, which grows to 4 MB a
+            // connection by default (tcp_wmem), counted against the pod's memory and filled with
+            // thousands of answers before the connection sees it back up; then in NIO's write
+            // buffer, 64 kB before the channel turns unwritable. 16 kB each (the kernel doubles its
+            // own) cut off a client that reads nothing after ~50 kB; a larger answer still goes
+            // out whole, over more wake-ups.
+            .childChannelOption(.socketOption(.so_sndbuf), value: 16 * 1024)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 8 * 1024, high: 16 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard registry.admit(channel) else {
                         try channel.pipeline.syncOperations.addHandler(ConnectionRefusal())
                         return
                     }
-                    let timeouts = ConnectionTimeouts(limits: timeouts)
-                    try channel.pipeline.syncOperations.addHandler(timeouts)
                     // NIO's decoder; the handler behind it encodes responses and keeps pipelined
                     // requests in order itself (HTTPConnectionHandler, ResponseEncoding).
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
-                    )
-                    try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(responder: responder, timeouts: timeouts))
+                    let connection = HTTPConnectionHandler(responder: responder, limits: limits, notice: notice)
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ObservedRequestDecoder(connection: connection)))
+                    try channel.pipeline.syncOperations.addHandler(connection)
                 }
             }
     }
+}
+
+/// The moment after SIGTERM in which every answer says `Connection: close`, for the connections
+/// of one server.
+///
+/// A graceful shutdown closes each idle keep-alive connection at once, and a busy client has
+/// often already sent its next request on it: that request fails (the cluster rehearsal lost one
+/// per wrk connection in every webapp rollout). Closing after an answer instead tells the client
+/// to reconnect between requests — by then to another pod.
+final class CloseNotice: Sendable {
+    private let given = Atomic(false)
+
+    var isGiven: Bool { given.load(ordering: .relaxed) }
+
+    func give() { given.store(true, ordering: .relaxed) }
 }
 
 struct ServerStopped: Error, CustomStringConvertible {

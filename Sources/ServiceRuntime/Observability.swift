@@ -3,7 +3,8 @@ import Metrics
 import Prometheus
 
 /// Process-wide observability backends. swift-log and swift-metrics accept exactly one bootstrap
-/// per process, so both happen here once, however many services (or tests) start.
+/// per process: an executable makes it (ServiceMain), and so does a test that reads swift-metrics
+/// series through `/metrics`. The request series (`requestMetrics`) need no bootstrap.
 public enum Observability {
     /// Every metric of the process; `/metrics` renders it.
     public static let registry = PrometheusCollectorRegistry()

@@ -10,15 +10,20 @@ public struct ServiceApplication: Sendable {
     let logger: Logger
 
     /// A server for one run: its port and connections belong to that run.
-    func makeServer() -> HTTPServer {
-        HTTPServer(settings: settings, responder: responder)
+    func makeServer(closeNotice: Duration = .zero) -> HTTPServer {
+        var settings = settings
+        settings.closeNotice = closeNotice
+        return HTTPServer(settings: settings, responder: responder)
     }
 
     /// Runs the application on its configured port (0: any free one) while `body` gets the bound
-    /// port, then shuts it down gracefully. For tests and benchmarks in process.
+    /// port, then shuts it down gracefully within the drain budget, without the close notice.
+    /// For tests and benchmarks in process.
     public func withRunning<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
         let server = makeServer()
-        let group = ServiceGroup(services: services + [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        var configuration = ServiceGroupConfiguration(services: services + [server], logger: logger)
+        configuration.maximumGracefulShutdownDuration = ServiceRuntime.drainLimit
+        let group = ServiceGroup(configuration: configuration)
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
                 try await group.run()

@@ -7,8 +7,10 @@ import UnixSignals
 /// What every micro HTTP service shares: configuration from the environment, logging, metrics,
 /// discovery, the HTTP server with the health/readiness/metrics routes, and graceful shutdown.
 ///
-///     let runtime = ServiceRuntime.fromProcessEnvironment(service: .adderservice)
+///     let runtime = ServiceMain.start(.adderservice)  // the executable's process-wide set-up
 ///     await runtime.runOrExit(runtime.makeApplication(routes: AdderRoutes()))
+///
+/// Building one touches no process-wide state: tests build as many as they like.
 public struct ServiceRuntime: Sendable {
     public let config: RuntimeConfig
     public let logger: Logger
@@ -16,12 +18,18 @@ public struct ServiceRuntime: Sendable {
 
     /// Longest a readiness check may take before it counts as failed.
     public static let readinessLimit: Duration = .seconds(2)
-    /// How long in-flight requests get to finish after SIGTERM before the process stops anyway.
+    /// The drain budget: all a service does after SIGTERM — the `closeNotice`, in-flight requests
+    /// finishing, then its background services' own shutdown — fits in this; at its end what
+    /// still runs is cancelled and the process exits. Kubernetes allows
+    /// terminationGracePeriodSeconds less the preStop sleep (DeploymentTests/DrainBudgetTests
+    /// checks every manifest); code with shutdown work of its own derives its share from this.
     public static let drainLimit: Duration = .seconds(10)
+    /// The first part of the drain: every answer says `Connection: close` (`CloseNotice`). Long
+    /// enough for every busy connection to see one more answer.
+    static let closeNotice: Duration = .seconds(1)
 
     /// `logger`: where the service logs; by default standard output in logfmt (tests capture it).
     public init(config: RuntimeConfig, logger: Logger? = nil) {
-        Observability.bootstrap()
         var logger = logger ?? Logger(label: config.service.name)
         logger.logLevel = config.logLevel
         self.config = config
@@ -47,36 +55,24 @@ public struct ServiceRuntime: Sendable {
             errors: errors, maxBodySize: config.maxBodySize,
             telemetry: RequestTelemetry(metrics: Observability.requestMetrics, logger: logger), logger: logger
         )
-        let settings = HTTPServer.Settings(
-                host: config.host, port: config.port, maxConnections: config.maxConnections,
-                timeouts: .init(requestRead: .nanoseconds(config.requestTimeout.nanoseconds), idle: .nanoseconds(config.idleTimeout.nanoseconds)),
-                drainLimit: Self.drainLimit - ConnectionDrain.notice
+        let limits = ConnectionStateMachine.Limits(
+            requestRead: .nanoseconds(config.requestTimeout.nanoseconds), idle: .nanoseconds(config.idleTimeout.nanoseconds),
+            maxBodySize: config.maxBodySize
         )
+        let settings = HTTPServer.Settings(host: config.host, port: config.port, maxConnections: config.maxConnections, limits: limits)
         return ServiceApplication(settings: settings, responder: responder, services: services, logger: logger)
     }
 
-    /// Runs `app` until SIGTERM or SIGINT, then answers with `Connection: close` for
-    /// `ConnectionDrain.notice`, stops accepting, lets in-flight requests finish (the rest of
-    /// `drainLimit`) and returns.
+    /// Runs `app` until SIGTERM or SIGINT, then shuts it down within `drainLimit`: for
+    /// `closeNotice` every answer says `Connection: close`; then the server stops accepting,
+    /// closes idle connections and lets in-flight requests finish; then the other services stop,
+    /// last listed first. Returns when all have (swift-service-lifecycle's ServiceGroup, which
+    /// traps the signals before anything starts: a SIGTERM right after start drains too).
     public func run(_ app: ServiceApplication) async throws {
-        var configuration = ServiceGroupConfiguration(services: app.services + [app.makeServer()], logger: logger)
-        configuration.maximumGracefulShutdownDuration = Self.drainLimit - ConnectionDrain.notice
-        let group = ServiceGroup(configuration: configuration)
-        // Trapped before the server listens: a SIGTERM right after start must drain, not kill.
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        try await withThrowingDiscardingTaskGroup { tasks in
-            tasks.addTask {
-                for await _ in signals {
-                    logger.info("shutting down: closing keep-alive connections, then draining")
-                    ConnectionDrain.begin()
-                    try? await Task.sleep(for: ConnectionDrain.notice)
-                    await group.triggerGracefulShutdown()
-                    return
-                }
-            }
-            try await group.run()
-            tasks.cancelAll()
-        }
+        var configuration = ServiceGroupConfiguration(services: app.services + [app.makeServer(closeNotice: Self.closeNotice)], logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        configuration.maximumGracefulShutdownDuration = Self.drainLimit
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
 

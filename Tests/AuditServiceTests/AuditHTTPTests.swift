@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import MongoAdapter
 import NIOHTTP1
+import ServiceRuntime
 import Testing
 import TestSupport
 
@@ -38,6 +39,7 @@ struct AuditHTTPTests {
 
     @Test("the ts index is created at start-up, and /metrics exports the connection gauge")
     func indexAndMetrics() async throws {
+        Observability.bootstrap()  // swift-metrics series reach /metrics only through the process's backend
         let mongo = try await MongoServer.start()
         let pool = try MongoClientPool(uri: MongoURI.make(targets: [MongoTarget(host: "127.0.0.1", port: mongo.port)]))
         try await AuditHarness.withService(mongoPort: mongo.port) { client in

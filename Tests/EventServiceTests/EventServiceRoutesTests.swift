@@ -35,6 +35,7 @@ import Testing
     }
 
     @Test func metricsCountProcessedAndDeadLetteredEvents() async throws {
+        Observability.bootstrap()  // swift-metrics series reach /metrics only through the process's backend
         let redis = try await RedisServer.start()
         let port = redis.port
         let harness = try await WorkerHarness(port: port, startWorker: false)

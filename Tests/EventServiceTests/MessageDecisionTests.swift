@@ -1,3 +1,4 @@
+import Contracts
 import Testing
 
 @testable import EventService
@@ -12,7 +13,14 @@ struct MessageDecisionTests {
         (#"{"action":"record","type":"page","url":"/add","id":"x-1"}"#, .record(url: "/add", id: "x-1")),
         (#"{"action":"record","url":"/add","id":""}"#, .deadLetter(reason: "record with an empty \"id\"")),
         (#"{"action":"record","url":"/add","id":7}"#, .deadLetter(reason: "field \"id\" is not a string")),
-        (#"{"action":"summary","returnPath":"eventservice:reply:1"}"#, .summary(returnPath: "eventservice:reply:1")),
+        (#"{"action":"summary","returnPath":"eventservice:reply:1"}"#, .summary(returnPath: "eventservice:reply:1", deadline: nil)),
+        (
+            #"{"action":"summary","returnPath":"eventservice:reply:1","deadline":1733500000123}"#,
+            .summary(returnPath: "eventservice:reply:1", deadline: 1_733_500_000_123)
+        ),
+        (#"{"action":"summary","returnPath":"eventservice:reply:1","deadline":"soon"}"#, .deadLetter(reason: "field \"deadline\" is not an integer")),
+        // Foundation's decoder reports a number that is not a 64-bit integer as invalid JSON.
+        (#"{"action":"summary","returnPath":"eventservice:reply:1","deadline":1.5}"#, .deadLetter(reason: "not valid JSON")),
         (#"{"action":"summary","returnPath":"report:1"}"#, .deadLetter(reason: outside)),
         (#"{"action":"summary","returnPath":"eventservice:log"}"#, .deadLetter(reason: outside)),
         (#"{"action":"summary","returnPath":"eventservice:reply:"}"#, .deadLetter(reason: outside)),
@@ -33,7 +41,14 @@ struct MessageDecisionTests {
 
     @Test func replySuffixesUpTo128BytesAreInTheKeySpace() {
         let longest = "eventservice:reply:" + String(repeating: "a", count: 128)
-        #expect(MessageDecision.decide(#"{"action":"summary","returnPath":"\#(longest)"}"#) == .summary(returnPath: longest))
+        #expect(MessageDecision.decide(#"{"action":"summary","returnPath":"\#(longest)"}"#) == .summary(returnPath: longest, deadline: nil))
         #expect(MessageDecision.decide(#"{"action":"summary","returnPath":"\#(longest)a"}"#) == .deadLetter(reason: outside))
+    }
+
+    /// Nesting as deep as the size limit allows is refused, not a stack overflow.
+    @Test func deeplyNestedJSONIsDeadLettered() {
+        let depth = EventQueueContract.maximumMessageBytes / 2
+        let nested = #"{"action":"record","url":"/","x":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}"
+        #expect(MessageDecision.decide(nested) == .deadLetter(reason: "not valid JSON"))
     }
 }

@@ -60,6 +60,51 @@ struct ReportProcessTests {
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
+    /// Any positive timeout is a deadline, the cause is named, and the request does not stay in
+    /// the queue. (0.0001 used to become `BLPOP 0.000`, block forever.)
+    @Test(arguments: [("0.001", "0.001"), ("0.0001", "0.000100")])
+    func aTinyTimeoutWithNoEventServiceEndsWithinTwoSecondsNamingIt(timeout: String, shown: String) async throws {
+        let redis = try await RedisServer.start()
+        let dns = try await dns(redisPort: redis.port)
+        let started = ContinuousClock.now
+        let result = try await runReport(["--timeout", timeout], dnsPort: dns.port)
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        #expect(result.status == 5)
+        #expect(oneLine(result.stderr) == "report: no answer from the eventservice within \(shown) s (is it running?)")
+
+        let setup = try await connect(redis.port)
+        defer { setup.close() }
+        #expect(try await setup.command(["LLEN", "eventservice"]) == .integer(0), "the request stays queued")
+        let stats = try await setup.command(["INFO", "commandstats"]).string ?? ""
+        #expect(stats.contains("cmdstat_lpush:calls=1,"), "it did queue its request\n\(stats)")
+    }
+
+    @Test func aStalledRedisEndsTheReportByItsDeadline() async throws {
+        let redis = try await RedisServer.start()
+        let dns = try await dns(redisPort: redis.port)
+        redis.signal(SIGSTOP)
+        defer { redis.signal(SIGCONT) }
+        let started = ContinuousClock.now
+        let result = try await runReport(["--timeout", "0.5"], dnsPort: dns.port)
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .milliseconds(1500), "took \(elapsed)")
+        #expect(result.status == 4)
+        #expect(oneLine(result.stderr) == "report: cannot reach Redis: Redis did not answer within 0.500 s")
+    }
+
+    @Test func aStalledDNSServerEndsTheReportByItsDeadline() async throws {
+        let dns = try await dns(redisPort: Ports.free())
+        dns.signal(SIGSTOP)
+        defer { dns.signal(SIGCONT) }
+        let started = ContinuousClock.now
+        let result = try await runReport(["--timeout", "0.3"], dnsPort: dns.port)
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .milliseconds(1300), "took \(elapsed)")
+        #expect(result.status == 3)
+        #expect(oneLine(result.stderr) == "report: cannot find Redis: DNS did not answer within 0.300 s")
+    }
+
     @Test func dnsFailureNamesTheQuery() async throws {
         let dns = try await DNSServer.start(records: [])  // answers NXDOMAIN for the Redis SRV name
         let result = try await runReport([], dnsPort: dns.port)

@@ -51,6 +51,36 @@ struct SummaryRequestTests {
     }
 }
 
+@Suite("Summary request deadlines")
+struct SummaryDeadlineTests {
+    /// Redis truncates BLPOP's seconds to whole milliseconds; 0 would mean forever.
+    @Test(arguments: [
+        (Duration.milliseconds(1), "0.010"), (.microseconds(1), "0.010"), (.seconds(-1), "0.010"),
+        (.milliseconds(250), "0.251"), (.seconds(5), "5.001"),
+    ])
+    func blockSecondsNeverRoundToForever(remaining: Duration, expected: String) {
+        #expect(SummaryRequest.blockSeconds(remaining) == expected)
+    }
+
+    @Test func theRequestCarriesItsDeadlineByRedissClock() async throws {
+        let redis = try await RedisServer.start()
+        let connection = try await connect(redis.port)
+        let observer = try await connect(redis.port)
+        defer { connection.close(); observer.close() }
+        // Takes the request off the queue as a worker would, and never answers.
+        async let taken = observer.command(["BRPOP", "eventservice", "5"])
+        let request = SummaryRequest(timeout: .seconds(1))
+        await #expect(throws: ReportFailure.noAnswer(timeout: .seconds(1))) { try await request.send(on: connection) }
+
+        let message = try #require(try await taken.array?.last?.string)
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(message.utf8)) as? [String: Any])
+        #expect(fields["returnPath"] as? String == request.returnPath)
+        let deadline = try #require((fields["deadline"] as? NSNumber)?.int64Value)
+        let now = try await SummaryRequest.redisMillis(on: observer)
+        #expect((now - 500...now + 100).contains(deadline), "deadline \(deadline), Redis's clock after the wait \(now)")
+    }
+}
+
 func connect(_ port: Int, commandTimeout: Duration = .seconds(5)) async throws -> RedisConnection {
     try await RedisConnection.connect(host: "127.0.0.1", port: port, connectTimeout: .seconds(2), commandTimeout: commandTimeout)
 }

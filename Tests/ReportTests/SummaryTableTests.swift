@@ -27,7 +27,7 @@ struct SummaryTableTests {
 
     @Test func requestMessageIsTheSeedsFormatWithAnEscapedPath() throws {
         let request = SummaryRequest(returnPath: #"report:"quoted""#, timeout: .seconds(1))
-        #expect(request.message == #"{"action":"summary","returnPath":"report:\"quoted\""}"#)
+        #expect(request.message(deadline: 17) == #"{"action":"summary","returnPath":"report:\"quoted\"","deadline":17}"#)
         #expect(SummaryRequest(timeout: .seconds(1)).returnPath != SummaryRequest(timeout: .seconds(1)).returnPath)
     }
 
@@ -40,5 +40,6 @@ struct SummaryTableTests {
         let failure = ReportFailure.redisUnreachable("first line\nsecond line")
         #expect(failure.description == "cannot reach Redis: first line second line")
         #expect(ReportFailure.noAnswer(timeout: .milliseconds(1500)).description.contains("1.500 s"))
+        #expect(ReportFailure.noAnswer(timeout: .microseconds(100)).description.contains("0.000100 s"))
     }
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ServiceRuntime
 import TestSupport
 import Testing
 
@@ -23,6 +24,25 @@ import Testing
         #expect(status == 0, "\(server.log())")
         #expect(signalled.duration(to: .now) < .seconds(10))
         #expect(!Ports.isListening(port))
+    }
+
+    /// A request that outlasts the drain budget is cut off at its end and the process still
+    /// exits 0, within the time its pod allows (DeploymentTests/DrainBudgetTests).
+    @Test func aRequestLongerThanTheDrainBudgetIsCutOffAndTheProcessExitsZero() async throws {
+        let server = try await ServiceProcess.start("slowservice", environment: ["PATH": "/usr/bin:/bin"])
+        let connection = try RawConnection(port: server.port)
+        defer { connection.close() }
+        try connection.send("GET /slow/60000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(300))  // the request is now in flight
+        let signalled = ContinuousClock.now
+        server.signal(SIGTERM)
+        let status = await server.waitForExit(timeout: .seconds(20))
+        let took = signalled.duration(to: .now)
+        #expect(status == 0, "\(server.log())")
+        let budget = ServiceRuntime.drainLimit
+        #expect(took > budget - .seconds(1) && took < budget + .seconds(2), "exited \(took) after SIGTERM, budget \(budget)")
+        let (answer, closed) = await connection.readUntilClosed(timeout: .seconds(2))
+        #expect(closed && answer.isEmpty, "the request was answered or left open")
     }
 
     /// For a moment after SIGTERM the server still answers, but tells each client to close its

@@ -234,6 +234,35 @@ import Testing
         }
     }
 
+    /// The start of a request pipelined behind a complete one is a request head like any other:
+    /// it must arrive whole within the request limit, not the idle one.
+    @Test func aPartialRequestPipelinedBehindACompleteOneIsClosedAfterTheRequestTimeout() async throws {
+        try await Self.serve(requestTimeout: .seconds(1), idleTimeout: .seconds(30)) { port in
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            try connection.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHo")
+            let start = ContinuousClock.now
+            let (answer, closed) = await connection.readUntilClosed(timeout: .seconds(10))
+            let elapsed = start.duration(to: .now)
+            #expect(TestHTTPResponse.parse(answer)?.text == "hello")
+            #expect(closed, "still open after 10 s")
+            #expect(elapsed > .milliseconds(800) && elapsed < .seconds(5), "\(elapsed)")
+        }
+    }
+
+    /// A body that ends the read ends its request: the connection is idle, not timed like a head.
+    @Test func aKeepAliveConnectionIsIdleAfterARequestWithABody() async throws {
+        try await Self.serve(requestTimeout: .milliseconds(500), idleTimeout: .seconds(30)) { port in
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            try connection.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+            #expect(await connection.readResponse()?.text == "abc")
+            try await Task.sleep(for: .milliseconds(1500))  // past the request limit, within the idle one
+            try connection.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await connection.readResponse()?.text == "hello", "closed although only idle")
+        }
+    }
+
     @Test func aSilentConnectionIsClosedAfterTheRequestTimeout() async throws {
         try await Self.serve(requestTimeout: .seconds(1)) { port in
             let connection = try RawConnection(port: port)

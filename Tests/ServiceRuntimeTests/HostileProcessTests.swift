@@ -26,9 +26,12 @@ import Testing
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    static func residentKB(_ pid: Int32) -> Int {
+    static func residentKB(_ pid: Int32) -> Int { statusKB(pid, "VmRSS") }
+
+    /// A size from /proc/<pid>/status: VmRSS (resident now), VmHWM (resident at its peak).
+    static func statusKB(_ pid: Int32, _ field: String) -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
     }
 
@@ -77,6 +80,46 @@ import Testing
         }
         #expect(settled, "idle \(idle) kB, with 5000 connections \(loaded) kB, after \(Self.residentKB(server.pid)) kB")
         #expect((try? await client.get("/add/2/3").status.code) == 200)
+    }
+
+    /// 32 clients with small receive windows pipeline `GET /metrics` as fast as the server reads
+    /// and never read an answer (issue 22): the real service holds a small window of answers for
+    /// each and reads no further, so its peak memory stays low, and /healthz answers at once
+    /// throughout.
+    @Test(arguments: ["adderservice", "webapp"])
+    func clientsThatPipelineAndNeverReadCostLittleMemoryAndDelayNoOne(service: String) async throws {
+        let server = try await ServiceProcess.start(service)
+        #expect(try await TestHTTPClient(port: server.port).get("/healthz").status == .ok)  // its first answer, unhurried
+        let flood = Array(String(repeating: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", count: 100_000).utf8)  // 3.6 MB
+        let clients = try (1...32).map { _ in try RawConnection(port: server.port, receiveBuffer: 4096, sendBuffer: 16384) }
+        defer { for client in clients { client.close() } }
+        let floodTime = Duration.seconds(5)
+        var slow: [String] = [], slowest = Duration.zero, answered = 0, probes = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in clients {
+                group.addTask { _ = await client.send(flood, stoppingAfter: floodTime) }
+            }
+            let begin = ContinuousClock.now, end = begin + floodTime
+            // Probed once the clients are flooding: 32 threads starting in this process would be
+            // what the first probe measures.
+            try await Task.sleep(for: .milliseconds(250))
+            while ContinuousClock.now < end {
+                let start = ContinuousClock.now
+                let response = try? await TestHTTPClient(port: server.port).execute("GET", "/healthz", timeout: .seconds(2))
+                let took = start.duration(to: .now)
+                slowest = max(slowest, took)
+                if took > .milliseconds(50) { slow.append("\(took) at \(begin.duration(to: start))") }
+                probes += 1
+                if response?.status == .ok { answered += 1 }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await group.waitForAll()
+        }
+        let peakKB = Self.statusKB(server.pid, "VmHWM")
+        #expect(peakKB > 0 && peakKB < 64 * 1024, "\(service): VmHWM \(peakKB) kB")
+        #expect(answered == probes && probes > 20, "\(service): /healthz answered \(answered) of \(probes)")
+        #expect(slowest < .milliseconds(100), "\(service): /healthz over 50 ms: \(slow)")
+        #expect(server.isRunning, "\(server.log())")
     }
 
     @Test func malformedRequestsAre400sWithoutErrorLogLines() async throws {

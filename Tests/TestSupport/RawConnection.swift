@@ -15,9 +15,16 @@ public final class RawConnection: @unchecked Sendable {  // the descriptor is us
     /// errno of a failed receive, for failure messages.
     public private(set) var lastError: Int32 = 0
 
-    public init(port: Int, host: String = "127.0.0.1") throws {
+    /// `receiveBuffer`, `sendBuffer`: SO_RCVBUF and SO_SNDBUF, set before connecting: a small
+    /// receive window is a client that reads slowly or not at all; a small send buffer makes a
+    /// flood go at the server's pace rather than into the kernel first.
+    public init(port: Int, host: String = "127.0.0.1", receiveBuffer: Int32? = nil, sendBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SocketError("socket() failed: errno \(errno)") }
+        for (option, size) in [(SO_RCVBUF, receiveBuffer), (SO_SNDBUF, sendBuffer)] {
+            guard var size else { continue }
+            _ = setsockopt(fd, SOL_SOCKET, option, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in.loopback(port: port, host: host)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

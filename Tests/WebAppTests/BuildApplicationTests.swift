@@ -42,6 +42,7 @@ import Testing
     }
 
     @Test func auditRecordsAndEventDropsAreOnMetrics() async throws {
+        Observability.bootstrap()  // swift-metrics series reach /metrics only through the process's backend
         try await Harness.with { harness in
             try await Self.app(harness) { [] }.test { client in
                 let calculation = try await client.submitAdd(first: "1", second: "2")

@@ -187,6 +187,6 @@ import Glibc
         // kill may be counted without their answer having arrived.
         #expect(counted <= pages + 20, "page views counted twice")
         #expect(pages - counted <= EventRecorder.Settings().capacity, "more lost than the buffer holds")
-        #expect(pages > 1_000, "the load proved nothing")
+        #expect(pages > 200, "the load proved nothing")
     }
 }

@@ -1,5 +1,5 @@
 import AdderService
 import ServiceRuntime
 
-let runtime = ServiceRuntime.fromProcessEnvironment(service: .adderservice)
+let runtime = ServiceMain.start(.adderservice)
 await runtime.runOrExit(buildApplication(runtime: runtime))

@@ -1,5 +1,5 @@
 import AuditService
 import ServiceRuntime
 
-let runtime = ServiceRuntime.fromProcessEnvironment(service: .auditservice)
+let runtime = ServiceMain.start(.auditservice)
 await runtime.runOrExit(buildApplication(runtime: runtime))

@@ -1,5 +1,5 @@
 import EventService
 import ServiceRuntime
 
-let runtime = ServiceRuntime.fromProcessEnvironment(service: .eventservice)
+let runtime = ServiceMain.start(.eventservice)
 await runtime.runOrExit(buildApplication(runtime: runtime))

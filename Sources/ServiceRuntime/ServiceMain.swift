@@ -13,13 +13,22 @@ import Glibc
 import Darwin
 #endif
 
-extension ServiceRuntime {
-    /// The runtime from this process's environment, or — when a variable holds a bad value — a
-    /// one-line message on stderr naming it and exit status 78 (EX_CONFIG), before anything starts.
-    public static func fromProcessEnvironment(service: MicroService) -> ServiceRuntime {
+/// What an executable's top level calls first, and nothing else does: the process-wide set-up
+/// (as the Hummingbird template leaves it to the executable), then the runtime from the
+/// environment. Tests build runtimes with `ServiceRuntime(config:)` and touch no global state.
+///
+///     let runtime = ServiceMain.start(.adderservice)
+///     await runtime.runOrExit(buildApplication(runtime: runtime))
+public enum ServiceMain {
+    /// Event loops sized to the CPUs the process may use, before NIO starts them; one logging
+    /// and metrics backend for the process; then the configuration (docs/design.md,
+    /// "Configuration"). A variable with a bad value: a one-line message on stderr naming it and
+    /// exit status 78 (EX_CONFIG), before anything starts.
+    public static func start(_ service: MicroService) -> ServiceRuntime {
         // Async handlers stay on Swift's default executor: NIO's executor takeover cannot install
         // with the static Swift runtime the images use, and measured slower (bench/RESULTS.md).
-        EventLoopSizing.applied
+        EventLoopSizing.apply()
+        Observability.bootstrap()
         do {
             return try ServiceRuntime(service: service, environment: ProcessInfo.processInfo.environment)
         } catch {
