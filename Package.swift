@@ -59,7 +59,8 @@ let services = [
     Service(library: "AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts", nioCore, nioHTTP1]),
     Service(
         library: "EventService", executable: "eventservice",
-        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", lifecycle, metrics, logging]
+        dependencies: ["ServiceRuntime", "ServiceTracing", "RedisAdapter", "Discovery", "Contracts", lifecycle, metrics, logging, tracing],
+        testDependencies: ["ServiceTracing"]
     ),
     Service(
         library: "WebApp", executable: "webapp",
@@ -96,7 +97,10 @@ let product: [Target] = [
     ),
     .target(
         name: "ServiceRuntime",
-        dependencies: ["Discovery", "Contracts", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
+        dependencies: [
+            "Discovery", "Contracts", "ServiceTracing", logging, metrics, prometheus, lifecycle, unixSignals, tracing, w3cTraceContext,
+            nioCore, nioPosix, nioHTTP1,
+        ],
         swiftSettings: swiftSettings
     ),
     // The HTTP bodies, queue messages and limits that cross a process boundary, defined once.
@@ -135,7 +139,10 @@ let tooling: [Target] = [
 
 let tests: [Target] = [
     // Starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports, as ProcessSupervision's children.
-    .target(name: "TestSupport", dependencies: ["Discovery", logging, "ProcessSupervision", nioCore, nioPosix, nioHTTP1], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .target(
+        name: "TestSupport", dependencies: ["Discovery", "ServiceTracing", logging, lifecycle, "ProcessSupervision", nioCore, nioPosix, nioHTTP1],
+        path: "Tests/TestSupport", swiftSettings: swiftSettings
+    ),
     .executableTarget(
         name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
         swiftSettings: swiftSettings
@@ -143,7 +150,7 @@ let tests: [Target] = [
     .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
     .testTarget(
         name: "ServiceRuntimeTests",
-        dependencies: ["ServiceRuntime", "TestSupport", httpClient, logging, nioCore, nioHTTP1, nioEmbedded],
+        dependencies: ["ServiceRuntime", "ServiceTracing", "TestSupport", httpClient, logging, tracing, nioCore, nioHTTP1, nioEmbedded],
         swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -44,7 +44,8 @@ public final class ServiceConnectionPool: Sendable {
 
     /// Sends one request to `target` and returns its reply, within `timeout` once connected.
     /// `headers` are the caller's (content type, trace context); the pool adds `Host` and
-    /// `Content-Length`.
+    /// `Content-Length`. Cancelling the task closes the connection, which fails the call at once
+    /// (the end of a drain budget does not wait for a hung service's deadline).
     public func execute(
         _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: ByteBuffer?, to target: ServiceTarget, timeout: TimeAmount
     ) async throws -> ServiceReply {
@@ -54,7 +55,11 @@ public final class ServiceConnectionPool: Sendable {
         let call = ServiceCall(head: head, body: body, timeout: timeout, reply: reply)
         channel.writeAndFlush(call, promise: nil)
         do {
-            let answer = try await reply.futureResult.get()
+            let answer = try await withTaskCancellationHandler {
+                try await reply.futureResult.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
             if answer.keepAlive { checkIn(channel, to: target) } else { close(channel, of: target) }
             return answer
         } catch {

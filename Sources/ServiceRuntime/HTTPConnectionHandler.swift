@@ -2,6 +2,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Prometheus
+import ServiceTracing
+import Tracing
 
 /// One connection's requests, after NIO's HTTP/1 decoder: reads each request whole (up to the
 /// body limit), routes it, answers on the event loop or — for handlers that wait on I/O — from a
@@ -28,6 +30,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Waiting requests are being taken up: answers given meanwhile must not start a second pass.
     private var takingUp = false
     private var lastSeries: RequestMetrics.LastSeries?
+    /// The client's address, for server spans: looked up once, for the first traced request.
+    private var peer: SocketAddress??
 
     init(responder: Responder, limits: ConnectionStateMachine.Limits, notice: CloseNotice) {
         self.responder = responder
@@ -126,65 +130,97 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         let start = ContinuousClock.now
         let id = RequestID.next()
+        let span = responder.tracer.map { ServerSpan.start(head, peer: peerAddress(context), tracer: $0) }
         guard Request.hasValidHost(head) else {
             let response = responder.refusal(.badRequest, "an HTTP/1.1 request names exactly one Host")
-            finish(response, head: head, route: "BadHost", id: id, since: start, context: context)
+            finish(response, head: head, route: "BadHost", id: id, span: span, since: start, context: context)
             return
         }
-        guard let request = Request(head: head, body: body, id: id, logger: responder.logger) else {
-            finish(responder.refusal(.badRequest, "malformed path"), head: head, route: "BadPath", id: id, since: start, context: context)
+        guard let request = Request(head: head, body: body, id: id, logger: responder.logger, span: span) else {
+            finish(responder.refusal(.badRequest, "malformed path"), head: head, route: "BadPath", id: id, span: span, since: start, context: context)
             return
         }
         switch responder.routes.route(request) {
         case .endpoint(let endpoint):
+            // The runtime's own endpoints end no span: it is dropped unexported.
+            let span = endpoint.isTraced ? span : nil
+            if let span { ServerSpan.routed(span, method: head.method, route: endpoint.route) }
             switch endpoint.handler {
             case .now(let handler):
-                let response: Response
-                do { response = try handler(request) } catch { response = responder.response(for: error, request: request) }
-                finish(response, request: request, route: endpoint.route, since: start, context: context)
+                let response =
+                    if let span {
+                        ServiceContext.$current.withValue(span.context) { answer(request, handler) }
+                    } else {
+                        answer(request, handler)
+                    }
+                finish(response, request: request, route: endpoint.route, span: span, since: start, context: context)
             case .task(let handler):
-                answerFromTask(handler, request: request, route: endpoint.route, since: start, context: context)
+                answerFromTask(handler, request: request, route: endpoint.route, span: span, since: start, context: context)
             }
         case .methodNotAllowed(let allow):
             var response = responder.refusal(.methodNotAllowed, "method \(head.method.rawValue) not allowed here")
             response.headers.replaceOrAdd(name: "allow", value: allow)
-            finish(response, request: request, route: "MethodNotAllowed", since: start, context: context)
+            finish(response, request: request, route: "MethodNotAllowed", span: span, since: start, context: context)
         case .notFound:
-            finish(responder.refusal(.notFound, "not found"), request: request, route: "NotFound", since: start, context: context)
+            finish(responder.refusal(.notFound, "not found"), request: request, route: "NotFound", span: span, since: start, context: context)
         }
     }
 
+    private func answer(_ request: Request, _ handler: (Request) throws -> Response) -> Response {
+        do { return try handler(request) } catch { return responder.response(for: error, request: request) }
+    }
+
+    private func peerAddress(_ context: ChannelHandlerContext) -> SocketAddress? {
+        if let peer { return peer }
+        let address = context.channel.remoteAddress
+        peer = .some(address)
+        return address
+    }
+
     private func answerFromTask(
-        _ handler: @escaping @Sendable (Request) async throws -> Response, request: Request, route: String,
+        _ handler: @escaping @Sendable (Request) async throws -> Response, request: Request, route: String, span: MicroSpan?,
         since start: ContinuousClock.Instant, context: ChannelHandlerContext
     ) {
         responder.telemetry.metrics.active.increment()
         let promise = context.eventLoop.makePromise(of: Response.self)
         promise.completeWithTask { [responder] in
-            do { return try await handler(request) } catch { return responder.response(for: error, request: request) }
+            let answer = { @Sendable () async -> Response in
+                do { return try await handler(request) } catch { return responder.response(for: error, request: request) }
+            }
+            guard let span else { return await answer() }
+            return await ServiceContext.$current.withValue(span.context) { await answer() }
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenSuccess { response in
             let (handler, context) = loopBound.value
             handler.responder.telemetry.metrics.active.decrement()
-            guard handler.context != nil else { return }  // the client went away meanwhile
-            handler.finish(response, request: request, route: route, since: start, context: context)
+            guard handler.context != nil else {  // the client went away meanwhile
+                if let span { ServerSpan.end(span, status: Int(response.status.code)) }
+                return
+            }
+            handler.finish(response, request: request, route: route, span: span, since: start, context: context)
         }
     }
 
     private func finish(
-        _ response: Response, request: Request, route: String, since start: ContinuousClock.Instant, context: ChannelHandlerContext
+        _ response: Response, request: Request, route: String, span: MicroSpan?, since start: ContinuousClock.Instant,
+        context: ChannelHandlerContext
     ) {
-        finish(response, head: request.head, path: request.path, route: route, id: request.requestID, since: start, context: context)
+        finish(
+            response, head: request.head, path: request.path, route: route, id: request.requestID, span: span, since: start,
+            context: context
+        )
     }
 
     private func finish(
-        _ response: Response, head: HTTPRequestHead, path: Substring? = nil, route: String, id: RequestID,
+        _ response: Response, head: HTTPRequestHead, path: Substring? = nil, route: String, id: RequestID, span: MicroSpan? = nil,
         since start: ContinuousClock.Instant, keepAlive: Bool = true, context: ChannelHandlerContext
     ) {
+        let status = Int(response.status.code)
+        if let span { ServerSpan.end(span, status: status) }
         responder.telemetry.record(
-            method: head.method, path: path ?? Request.path(of: head.uri), route: route, status: Int(response.status.code), id: id,
-            since: start, last: &lastSeries
+            method: head.method, path: path ?? Request.path(of: head.uri), route: route, status: status, id: id,
+            trace: span?.traceContext, since: start, last: &lastSeries
         )
         // NIO's decoder reads nothing more after a request that asks to upgrade the connection
         // (`Upgrade`, CONNECT); these services upgrade nothing, so that answer closes it. For a

@@ -1,4 +1,5 @@
 import Logging
+import ServiceTracing
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Darwin
 
 /// One logfmt line per event on standard output, which the container runtime collects:
 ///
-///     ts=2026-11-22T08:21:24.364Z level=info service=adderservice msg=request hb.request.id=2ffa… method=GET path=/add/2/3 status=200 ms=0.364
+///     ts=2026-11-22T08:21:24.364Z level=info service=adderservice msg=request method=GET ms=0.364 path=/add/2/3 request_id=2ffa… status=200
 ///
 /// Written here rather than using swift-log's StreamLogHandler because that one formats its
 /// timestamp with strftime on every line and builds the line through string interpolation: on a
@@ -19,10 +20,18 @@ struct LogLineHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
-    var metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider
+    var metadataProvider: Logger.MetadataProvider? {
+        didSet { tracesContext = false }
+    }
+    /// The provider is `Logger.MetadataProvider.traceContext`, which adds nothing outside a span:
+    /// the request log line, written outside any, may then skip it (`RequestTelemetry`).
+    private(set) var tracesContext: Bool
 
-    init(label: String) {
+    /// `tracesContext`: every line written inside a span carries its `trace_id` and `span_id`.
+    init(label: String, tracesContext: Bool = false) {
         self.label = label
+        self.metadataProvider = tracesContext ? .traceContext : LoggingSystem.metadataProvider
+        self.tracesContext = tracesContext
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -91,6 +100,12 @@ struct LogLine {
     mutating func field(_ key: StaticString, _ value: Substring) {
         var value = value
         value.withUTF8 { value in key.withUTF8Buffer { append(key: $0, value: value) } }
+    }
+
+    /// `key=value` for a value known to need no quoting (hexadecimal ids).
+    mutating func field(_ key: StaticString, plain value: [UInt8]) {
+        key.withUTF8Buffer { append(key: $0) }
+        bytes.append(contentsOf: value)
     }
 
     /// `key=0.052`: milliseconds with microsecond precision.

@@ -3,7 +3,8 @@ import NIOHTTP1
 import Prometheus
 
 /// `/healthz` (the process answers), `/readyz` (its dependencies answer) and `/metrics`, ahead of
-/// the service's own routes.
+/// the service's own routes. Their requests make no spans that are exported: the probes and
+/// Prometheus ask every few seconds.
 struct OperationalRoutes: Routes {
     let checks: [ReadinessCheck]
     let limit: Duration
@@ -18,9 +19,9 @@ struct OperationalRoutes: Routes {
     func route(_ request: Request) -> Routing {
         guard request.segments.count == 1 else { return service.route(request) }
         switch request.segments[0] {
-        case "healthz": return .get(request, .now("/healthz") { _ in Self.healthy })
-        case "readyz": return .get(request, .task("/readyz") { [checks, limit] _ in await Self.readiness(checks, limit) })
-        case "metrics": return .get(request, .now("/metrics") { _ in Self.metrics() })
+        case "healthz": return .get(request, .untraced(.now("/healthz") { _ in Self.healthy }))
+        case "readyz": return .get(request, .untraced(.task("/readyz") { [checks, limit] _ in await Self.readiness(checks, limit) }))
+        case "metrics": return .get(request, .untraced(.now("/metrics") { _ in Self.metrics() }))
         default: return service.route(request)
         }
     }

@@ -28,6 +28,9 @@ public enum Routing: Sendable {
 public struct Endpoint: Sendable {
     public let route: String
     let handler: Handler
+    /// Whether its requests' server spans are exported: not for the probes' and Prometheus's
+    /// requests (`OperationalRoutes`), which would bury the traces of people's requests.
+    var isTraced = true
 
     enum Handler: Sendable {
         case now(@Sendable (Request) throws -> Response)
@@ -37,6 +40,13 @@ public struct Endpoint: Sendable {
     /// Answered on the event loop, for handlers that do no I/O and never block.
     public static func now(_ route: String, _ handler: @escaping @Sendable (Request) throws -> Response) -> Endpoint {
         Endpoint(route: route, handler: .now(handler))
+    }
+
+    /// The same, for the runtime's own endpoints: requests answered without an exported span.
+    static func untraced(_ endpoint: Endpoint) -> Endpoint {
+        var endpoint = endpoint
+        endpoint.isTraced = false
+        return endpoint
     }
 
     /// Answered by a task, for handlers that wait on other services or databases.

@@ -1,5 +1,6 @@
 import Discovery
 import Logging
+import ServiceTracing
 
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +25,8 @@ public struct RuntimeConfig: Sendable {
     public var requestTimeout: Duration = .seconds(10)
     /// A keep-alive connection may wait this long for its next request.
     public var idleTimeout: Duration = .seconds(60)
+    /// Spans and trace context (the `OTEL_*` variables); off unless they ask for it.
+    public var tracing: TracingConfig
 
     public static let defaultMaxBodySize = 64 * 1024
 
@@ -38,7 +41,7 @@ public struct RuntimeConfig: Sendable {
     public init(
         service: MicroService, host: String = "0.0.0.0", port: Int? = nil, logLevel: Logger.Level = .info,
         discovery: DiscoveryConfig = DiscoveryConfig(), maxBodySize: Int = Self.defaultMaxBodySize,
-        maxConnections: Int = Self.defaultMaxConnections
+        maxConnections: Int = Self.defaultMaxConnections, tracing: TracingConfig? = nil
     ) {
         self.service = service
         self.host = host
@@ -47,10 +50,11 @@ public struct RuntimeConfig: Sendable {
         self.discovery = discovery
         self.maxBodySize = maxBodySize
         self.maxConnections = maxConnections
+        self.tracing = tracing ?? .off(serviceName: service.name)
     }
 
-    /// `<SERVICE>_SERVICE_PORT`, then `PORT`, then the service table's port; `LOG_LEVEL`; `DNS_*`.
-    /// A value that is set but unusable throws, naming the variable.
+    /// `<SERVICE>_SERVICE_PORT`, then `PORT`, then the service table's port; `LOG_LEVEL`; `DNS_*`;
+    /// `OTEL_*` (`TracingConfig`). A value that is set but unusable throws, naming the variable.
     public init(service: MicroService, environment: [String: String]) throws(ConfigurationError) {
         let reader = EnvironmentReader(environment)
         var port = try reader.port(service.portVariable)
@@ -58,9 +62,10 @@ public struct RuntimeConfig: Sendable {
         let levels = Logger.Level.allCases.map(\.rawValue)
         let level = try reader.choice("LOG_LEVEL", from: levels)
         let discovery = try DiscoveryConfig(environment: reader)
+        let tracing = try TracingConfig(defaultServiceName: service.name, environment: reader)
         self.init(
             service: service, port: port, logLevel: level.flatMap(Logger.Level.init(rawValue:)) ?? .info,
-            discovery: discovery
+            discovery: discovery, tracing: tracing
         )
     }
 }

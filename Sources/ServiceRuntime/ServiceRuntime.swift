@@ -2,6 +2,7 @@ import Discovery
 import Logging
 import NIOCore
 import ServiceLifecycle
+import ServiceTracing
 import UnixSignals
 
 /// What every micro HTTP service shares: configuration from the environment, logging, metrics,
@@ -15,6 +16,12 @@ public struct ServiceRuntime: Sendable {
     public let config: RuntimeConfig
     public let logger: Logger
     public let resolver: ServiceResolver
+    /// The tracer and its exporter when `config.tracing` turns tracing on; nil otherwise, and then
+    /// no request, call or message does any span work.
+    public let tracing: TracingBackend?
+
+    /// The process's tracer, for the spans a service makes itself (calls, messages).
+    public var tracer: MicroTracer? { tracing?.tracer }
 
     /// Longest a readiness check may take before it counts as failed.
     public static let readinessLimit: Duration = .seconds(2)
@@ -35,6 +42,7 @@ public struct ServiceRuntime: Sendable {
         self.config = config
         self.logger = logger
         self.resolver = ServiceResolver(config: config.discovery, logger: logger)
+        self.tracing = TracingBackend(config: config.tracing, logger: logger)
     }
 
     /// Reads the configuration (docs/design.md, "Configuration"); a bad value throws, naming the variable.
@@ -45,7 +53,8 @@ public struct ServiceRuntime: Sendable {
     /// The service's HTTP server on `config.host:config.port` — `/healthz`, `/readyz` (running
     /// `readiness`), `/metrics`, then `routes`; errors answered by `errors` (JSON by default) —
     /// with `services` (background workers, clients to shut down) run beside it under the same
-    /// graceful shutdown. Services listed first stop last.
+    /// graceful shutdown. Services listed first stop last; before them all, the span exporter,
+    /// which sends the spans of the drain too (`SpanExporter`).
     public func makeApplication(
         routes: some Routes, readiness: [ReadinessCheck] = [], errors: @escaping ErrorResponder = jsonErrors,
         services: [any Service] = []
@@ -53,14 +62,15 @@ public struct ServiceRuntime: Sendable {
         let responder = Responder(
             routes: OperationalRoutes(checks: readiness, limit: Self.readinessLimit, service: routes),
             errors: errors, maxBodySize: config.maxBodySize,
-            telemetry: RequestTelemetry(metrics: Observability.requestMetrics, logger: logger), logger: logger
+            telemetry: RequestTelemetry(metrics: Observability.requestMetrics, logger: logger), logger: logger, tracer: tracer
         )
         let limits = ConnectionStateMachine.Limits(
             requestRead: .nanoseconds(config.requestTimeout.nanoseconds), idle: .nanoseconds(config.idleTimeout.nanoseconds),
             maxBodySize: config.maxBodySize
         )
         let settings = HTTPServer.Settings(host: config.host, port: config.port, maxConnections: config.maxConnections, limits: limits)
-        return ServiceApplication(settings: settings, responder: responder, services: services, logger: logger)
+        let exporter: [any Service] = tracing?.exporter.map { [$0] } ?? []
+        return ServiceApplication(settings: settings, responder: responder, services: exporter + services, logger: logger)
     }
 
     /// Runs `app` until SIGTERM or SIGINT, then shuts it down within `drainLimit`: for

@@ -11,7 +11,12 @@ import ServiceLifecycle
 /// cannot be sent (refused, timed out, answered other than 2xx) is dropped and counted
 /// (`tracing_spans_dropped_total{reason="export_failed"}`): spans are not worth a retry that
 /// would hold more of them in memory, and nothing on a request's path ever waits for this.
-/// On graceful shutdown what is queued gets one last export, within `shutdownLimit`.
+///
+/// On graceful shutdown the export in flight and then what is still queued get `shutdownLimit`
+/// altogether; what is left after it is dropped and counted. Listed first in its service group
+/// (`ServiceRuntime.makeApplication`), the exporter stops last, after the spans of the drain
+/// have ended; should the drain budget end first, the group's cancellation ends the export at
+/// once (`ServiceConnectionPool.execute`), so a hung collector never holds the process's exit.
 public struct SpanExporter: Service {
     let queue: SpanQueue
     let endpoint: OTLPEndpoint
@@ -23,7 +28,8 @@ public struct SpanExporter: Service {
     /// holds one descriptor at most.
     let pool: ServiceConnectionPool
 
-    /// The last export's share of the 10 s a service has to stop.
+    /// The exporter's share of `ServiceRuntime.drainLimit` (10 s): the last export after
+    /// everything else has stopped.
     static let shutdownLimit: Duration = .seconds(2)
 
     init(queue: SpanQueue, endpoint: OTLPEndpoint, serviceName: String, batch: TracingConfig.BatchSettings, logger: Logger) {
@@ -42,36 +48,50 @@ public struct SpanExporter: Service {
             group.addTask { [queue, scheduleDelay] in
                 while (try? await Task.sleep(for: scheduleDelay)) != nil { queue.wake() }
             }
-            var failing = false
-            for await _ in queue.wakeUps.cancelOnGracefulShutdown() {
-                while !queue.isEmpty, !Task.isShuttingDownGracefully {
-                    let failure = await export(queue.take(), within: timeout)
-                    // Said when it starts and when it ends, not once a batch: the counter has the rest.
-                    if let failure, !failing {
-                        logger.warning("spans dropped: the collector does not take them", metadata: ["endpoint": "\(endpoint)", "error": "\(failure)"])
-                    } else if failure == nil, failing {
-                        logger.notice("spans exported again", metadata: ["endpoint": "\(endpoint)"])
-                    }
-                    failing = failure != nil
+            await withTaskGroup(of: Void.self) { work in
+                work.addTask {
+                    await exportUntilShutdown()
+                    await flush()
                 }
+                // Cancels the work `shutdownLimit` after graceful shutdown began (at once on
+                // cancellation), unless it finished first.
+                work.addTask {
+                    try? await gracefulShutdown()
+                    try? await Task.sleep(for: Self.shutdownLimit)
+                }
+                await work.next()
+                work.cancelAll()
             }
             group.cancelAll()
         }
-        await flush()
         try? await pool.shutdown()
     }
 
-    /// What is still queued, in batches, within `shutdownLimit` altogether.
-    func flush() async {
-        let deadline = ContinuousClock.now + Self.shutdownLimit
-        while !queue.isEmpty {
-            let left = ContinuousClock.now.duration(to: deadline)
-            let batch = queue.take()
-            guard left > .zero else {
-                queue.counters.droppedExportFailed.increment(by: batch.count)
-                continue
+    private func exportUntilShutdown() async {
+        var failing = false
+        for await _ in queue.wakeUps.cancelOnGracefulShutdown() {
+            while !queue.isEmpty, !Task.isShuttingDownGracefully, !Task.isCancelled {
+                let failure = await export(queue.take(), within: timeout)
+                // Said when it starts and when it ends, not once a batch: the counter has the rest.
+                if let failure, !failing {
+                    logger.warning("spans dropped: the collector does not take them", metadata: ["endpoint": "\(endpoint)", "error": "\(failure)"])
+                } else if failure == nil, failing {
+                    logger.notice("spans exported again", metadata: ["endpoint": "\(endpoint)"])
+                }
+                failing = failure != nil
             }
-            await export(batch, within: min(timeout, left))
+        }
+    }
+
+    /// What is still queued, in batches, until it is sent or the task is cancelled.
+    func flush() async {
+        while !queue.isEmpty {
+            let batch = queue.take()
+            if Task.isCancelled {
+                queue.counters.droppedExportFailed.increment(by: batch.count)
+            } else {
+                await export(batch, within: timeout)
+            }
         }
     }
 

@@ -44,6 +44,9 @@ public struct TracingConfig: Sendable, Equatable {
         self.batch = batch
     }
 
+    /// Whether spans are made at all (exported or not).
+    public var isOn: Bool { export != nil }
+
     /// Tracing off.
     public static func off(serviceName: String) -> TracingConfig {
         TracingConfig(serviceName: serviceName, export: nil)

@@ -70,7 +70,7 @@ import Testing
         let lines = server.log().split(separator: "\n").filter { $0.contains("msg=request") }
         #expect(lines.count == 1, "\(server.log())")
         let line = try #require(lines.first)
-        for part in ["level=info", "service=adderservice", "method=GET", "path=/add/2/3", "status=200", "hb.request.id="] {
+        for part in ["level=info", "service=adderservice", "method=GET", "path=/add/2/3", "status=200", "request_id="] {
             #expect(line.contains(part), "\(line)")
         }
         #expect(line.hasPrefix("ts="))

@@ -18,20 +18,8 @@ import Tracing
     static let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
     static let pageSpanID = "00f067aa0ba902b7"
 
-    /// A tracer exporting to a receiver of the test's own, for `body`'s duration.
     func withExportingTracer(_ body: (MicroTracer, OTLPReceiver) async throws -> Void) async throws {
-        let receiver = try await OTLPReceiver()
-        let environment = ["OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "20"]
-        let config = try TracingConfig(service: .webapp, environment: environment)
-        let backend = try #require(TracingBackend(config: config, logger: Logger(label: "webapp")))
-        let exporter = ServiceGroup(services: [try #require(backend.exporter)], logger: Logger(label: "webapp"))
-        try await withThrowingTaskGroup { tasks in
-            tasks.addTask { try await exporter.run() }
-            try await body(backend.tracer, receiver)
-            await exporter.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
-        await receiver.stop()
+        try await TestSupport.withExportingTracer(service: "webapp", body)
     }
 
     @Test func aCallIsAClientSpanOfTheCurrentSpanAndSendsItsContext() async throws {
