@@ -29,7 +29,7 @@ func buildApplication(
         connectTimeout: .seconds(2), commandTimeout: .seconds(settings.blockSeconds + 5)
     )
     let monitor = RedisClient(endpoint: endpoint, logger: runtime.logger, connectTimeout: .seconds(1), commandTimeout: .seconds(2))
-    let worker = EventWorker(consumer: consumer, monitor: monitor, settings: settings, logger: runtime.logger)
+    let worker = EventWorker(consumer: consumer, monitor: monitor, settings: settings, logger: runtime.logger, tracer: runtime.tracer)
     return runtime.makeApplication(
         routes: NoRoutes(), readiness: [ReadinessCheck("redis") { _ = try await monitor.command(["PING"]) }], services: [worker]
     )

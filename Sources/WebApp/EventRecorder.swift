@@ -45,15 +45,16 @@ final class EventRecorder: Service, Sendable {
     }
 
     /// Queues one page view of `path` under its route (`PageEventKey`): the counts are keyed by
-    /// the webapp's routes, never by anything a client sends. Never waits.
-    func record(path: some StringProtocol) {
-        record(url: PageEventKey.forPath(path))
+    /// the webapp's routes, never by anything a client sends. Never waits. `traceparent`: the
+    /// page's span, which the eventservice's apply continues.
+    func record(path: some StringProtocol, traceparent: String? = nil) {
+        record(url: PageEventKey.forPath(path), traceparent: traceparent)
     }
 
     /// Queues one event under `url` as given. Never waits; a full buffer drops the event and
     /// counts it.
-    func record(url: String) {
-        if buffer.append(PageEvent(url: url)) { return }
+    func record(url: String, traceparent: String? = nil) {
+        if buffer.append(PageEvent(url: url, traceparent: traceparent)) { return }
         metrics.dropped.increment()
         droppedSinceLog.add(1, ordering: .relaxed)
     }
@@ -102,7 +103,7 @@ final class EventRecorder: Service, Sendable {
     /// Pushes one batch, retrying with capped backoff while the sink is unreachable.
     /// Once shutdown has begun, it gives up at the shutdown deadline and counts the batch as lost.
     private func deliver(_ batch: [PageEvent], lastDropLog: inout ContinuousClock.Instant) async {
-        let messages = batch.map { EventQueueContract.recordMessage(url: $0.url, id: ids.next()) }
+        let messages = batch.map { EventQueueContract.recordMessage(url: $0.url, id: ids.next(), traceparent: $0.traceparent) }
         var backoff = settings.backoff
         var failures = 0
         while true {
