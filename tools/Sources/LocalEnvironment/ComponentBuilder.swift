@@ -61,10 +61,10 @@ struct ComponentBuilder {
                 "\(entry.name): \(executable) is not built — run `swift build -c release` (or pass --bin <folder of the built services>)"
             )
         }
-        var environment = [
-            entry.name.uppercased() + "_SERVICE_PORT": "\(port)",
-            entry.name.uppercased() + "_SERVICE_HOST": "127.0.0.1",
-        ]
+        // fuge.yml's defaults first: what the developer's own environment sets wins over them.
+        var environment = plan.fuge.global.environment.filter { options.environment[$0.key] == nil }
+        environment[entry.name.uppercased() + "_SERVICE_PORT"] = "\(port)"
+        environment[entry.name.uppercased() + "_SERVICE_HOST"] = "127.0.0.1"
         if plan.fuge.global.dnsEnabled {
             environment["DNS_HOST"] = plan.dnsHost
             environment["DNS_PORT"] = "\(plan.dnsPort)"
