@@ -15,12 +15,10 @@ struct AppliedEventSpans {
             tracer.extract(record, into: &context, using: TracedRecordExtractor())
             guard context.traceContext != nil else { continue }
             let span = tracer.startSpan("apply page event", context: context, ofKind: .consumer)
-            span.updateAttributes { attributes in
-                attributes["messaging.system"] = "redis"
-                attributes["messaging.destination.name"] = queue
-                attributes["messaging.operation.type"] = "process"
-                if let id = record.id { attributes["messaging.message.id"] = id }
-            }
+            span.setAttribute("messaging.system", "redis")
+            span.setAttribute("messaging.destination.name", queue)
+            span.setAttribute("messaging.operation.type", "process")
+            if let id = record.id { span.setAttribute("messaging.message.id", id) }
             spans.append((record, span))
         }
     }

@@ -31,7 +31,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var takingUp = false
     private var lastSeries: RequestMetrics.LastSeries?
     /// The client's address, for server spans: looked up once, for the first traced request.
-    private var peer: SocketAddress??
+    private var peer: ServerSpan.Peer??
 
     init(responder: Responder, limits: ConnectionStateMachine.Limits, notice: CloseNotice) {
         self.responder = responder
@@ -130,7 +130,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         let start = ContinuousClock.now
         let id = RequestID.next()
-        let span = responder.tracer.map { ServerSpan.start(head, peer: peerAddress(context), tracer: $0) }
+        let span = responder.tracer.map { ServerSpan.start(head, tracer: $0) }
         guard Request.hasValidHost(head) else {
             let response = responder.refusal(.badRequest, "an HTTP/1.1 request names exactly one Host")
             finish(response, head: head, route: "BadHost", id: id, span: span, since: start, context: context)
@@ -147,22 +147,21 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             if let span { ServerSpan.routed(span, method: head.method, route: endpoint.route) }
             switch endpoint.handler {
             case .now(let handler):
-                let response =
-                    if let span {
-                        ServiceContext.$current.withValue(span.context) { answer(request, handler) }
-                    } else {
-                        answer(request, handler)
-                    }
-                finish(response, request: request, route: endpoint.route, span: span, since: start, context: context)
+                // Without ServiceContext.current: a handler on the event loop does no I/O and hands
+                // nothing on, and its `request.logger` carries the span's ids.
+                finish(answer(request, handler), request: request, route: endpoint.route, span: span, since: start, context: context)
             case .task(let handler):
                 answerFromTask(handler, request: request, route: endpoint.route, span: span, since: start, context: context)
             }
         case .methodNotAllowed(let allow):
             var response = responder.refusal(.methodNotAllowed, "method \(head.method.rawValue) not allowed here")
             response.headers.replaceOrAdd(name: "allow", value: allow)
-            finish(response, request: request, route: "MethodNotAllowed", span: span, since: start, context: context)
+            finish(response, request: request, route: "MethodNotAllowed", routed: false, span: span, since: start, context: context)
         case .notFound:
-            finish(responder.refusal(.notFound, "not found"), request: request, route: "NotFound", span: span, since: start, context: context)
+            finish(
+                responder.refusal(.notFound, "not found"), request: request, route: "NotFound", routed: false, span: span, since: start,
+                context: context
+            )
         }
     }
 
@@ -170,9 +169,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         do { return try handler(request) } catch { return responder.response(for: error, request: request) }
     }
 
-    private func peerAddress(_ context: ChannelHandlerContext) -> SocketAddress? {
+    private func peerAddress(_ context: ChannelHandlerContext) -> ServerSpan.Peer? {
         if let peer { return peer }
-        let address = context.channel.remoteAddress
+        let address = ServerSpan.Peer(context.channel.remoteAddress)
         peer = .some(address)
         return address
     }
@@ -183,44 +182,51 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     ) {
         responder.telemetry.metrics.active.increment()
         let promise = context.eventLoop.makePromise(of: Response.self)
-        promise.completeWithTask { [responder] in
-            let answer = { @Sendable () async -> Response in
+        if let span {
+            promise.completeWithTask { [responder] in
+                await ServiceContext.$current.withValue(span.context) {
+                    do { return try await handler(request) } catch { return responder.response(for: error, request: request) }
+                }
+            }
+        } else {
+            promise.completeWithTask { [responder] in
                 do { return try await handler(request) } catch { return responder.response(for: error, request: request) }
             }
-            guard let span else { return await answer() }
-            return await ServiceContext.$current.withValue(span.context) { await answer() }
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenSuccess { response in
             let (handler, context) = loopBound.value
             handler.responder.telemetry.metrics.active.decrement()
             guard handler.context != nil else {  // the client went away meanwhile
-                if let span { ServerSpan.end(span, status: Int(response.status.code)) }
+                if let span {
+                    ServerSpan.end(span, head: request.head, route: route, status: Int(response.status.code), peer: handler.peer ?? nil)
+                }
                 return
             }
             handler.finish(response, request: request, route: route, span: span, since: start, context: context)
         }
     }
 
+    /// `routed`: `route` is the endpoint's, which the span records (not a refusal's metric name).
     private func finish(
-        _ response: Response, request: Request, route: String, span: MicroSpan?, since start: ContinuousClock.Instant,
-        context: ChannelHandlerContext
+        _ response: Response, request: Request, route: String, routed: Bool = true, span: MicroSpan?,
+        since start: ContinuousClock.Instant, context: ChannelHandlerContext
     ) {
         finish(
-            response, head: request.head, path: request.path, route: route, id: request.requestID, span: span, since: start,
-            context: context
+            response, head: request.head, path: request.path, route: route, routed: routed, id: request.requestID, span: span,
+            since: start, context: context
         )
     }
 
     private func finish(
-        _ response: Response, head: HTTPRequestHead, path: Substring? = nil, route: String, id: RequestID, span: MicroSpan? = nil,
-        since start: ContinuousClock.Instant, keepAlive: Bool = true, context: ChannelHandlerContext
+        _ response: Response, head: HTTPRequestHead, path: Substring? = nil, route: String, routed: Bool = false, id: RequestID,
+        span: MicroSpan? = nil, since start: ContinuousClock.Instant, keepAlive: Bool = true, context: ChannelHandlerContext
     ) {
         let status = Int(response.status.code)
-        if let span { ServerSpan.end(span, status: status) }
+        if let span { ServerSpan.end(span, head: head, route: routed ? route : nil, status: status, peer: peerAddress(context)) }
         responder.telemetry.record(
             method: head.method, path: path ?? Request.path(of: head.uri), route: route, status: status, id: id,
-            trace: span?.traceContext, since: start, last: &lastSeries
+            trace: TraceIDs(span), since: start, last: &lastSeries
         )
         // NIO's decoder reads nothing more after a request that asks to upgrade the connection
         // (`Upgrade`, CONNECT); these services upgrade nothing, so that answer closes it. For a

@@ -30,10 +30,14 @@ public struct Request: Sendable {
     public var method: HTTPMethod { head.method }
     public var headers: HTTPHeaders { head.headers }
 
-    /// The service's logger carrying this request's id, for handlers that log.
+    /// The service's logger carrying this request's id and, when it is traced, its server
+    /// span's `trace_id` and `span_id`, for handlers that log.
     public var logger: Logger {
         var logger = baseLogger
         logger[metadataKey: RequestTelemetry.idKey] = .string(id)
+        if let trace = span?.traceContext {
+            for (key, value) in trace.logMetadata { logger[metadataKey: key] = value }
+        }
         return logger
     }
 

@@ -51,7 +51,7 @@ struct RequestTelemetry: Sendable {
     /// micro response is one small buffer. `last` is the caller's cache of the series it used
     /// last (`RequestMetrics.series`); `trace` the request's server span, when it has one.
     func record(
-        method: HTTPMethod, path: Substring, route: String, status: Int, id: RequestID, trace: TraceContext? = nil,
+        method: HTTPMethod, path: Substring, route: String, status: Int, id: RequestID, trace: TraceIDs? = nil,
         since start: ContinuousClock.Instant, last: inout RequestMetrics.LastSeries?
     ) {
         let elapsed = start.duration(to: .now)
@@ -68,9 +68,9 @@ struct RequestTelemetry: Sendable {
             line.field("path", path)
             line.append(fields: idFieldPrefix)
             id.appendCounter(to: &line)
-            if let trace { line.field("span_id", plain: trace.spanID.hexBytes) }
+            if let trace { withUnsafeBytes(of: trace.span.bytes) { line.field("span_id", hex: $0) } }
             line.field("status", integer: status)
-            if let trace { line.field("trace_id", plain: trace.traceID.hexBytes) }
+            if let trace { withUnsafeBytes(of: trace.trace.bytes) { line.field("trace_id", hex: $0) } }
             line.emit(to: STDOUT_FILENO)
             return
         }
@@ -81,7 +81,10 @@ struct RequestTelemetry: Sendable {
             "status": .stringConvertible(status),
             "ms": .string(Self.milliseconds(elapsed)),
         ]
-        if let trace { metadata.merge(trace.logMetadata) { _, span in span } }
+        if let trace {
+            metadata["trace_id"] = .string(trace.trace.description)
+            metadata["span_id"] = .string(trace.span.description)
+        }
         logger.info("request", metadata: metadata)
     }
 
@@ -90,5 +93,17 @@ struct RequestTelemetry: Sendable {
         var line = LogLine()
         line.appendMilliseconds(duration)
         return String(decoding: line.bytes, as: UTF8.self)
+    }
+}
+
+/// A span's two ids, for its request's log line: without the rest of its `TraceContext`, whose
+/// trace state is an array to retain and release.
+struct TraceIDs {
+    let trace: TraceID
+    let span: SpanID
+
+    init?(_ span: MicroSpan?) {
+        guard let span else { return nil }
+        (trace, self.span) = span.ids
     }
 }

@@ -29,7 +29,7 @@ public final class MicroTracer: Tracer, Sendable {
         _ operationName: String, context: @autoclosure () -> ServiceContext, ofKind kind: SpanKind,
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> MicroSpan {
-        var context = context()
+        let context = context()
         let parent = context.traceContext
         var random = SystemRandomNumberGenerator()
         let traceID = parent?.traceID ?? TraceID.random(using: &random)
@@ -38,9 +38,8 @@ public final class MicroTracer: Tracer, Sendable {
             traceID: traceID, spanID: SpanID.random(using: &random), flags: sampled ? .sampled : [],
             state: parent?.state ?? TraceState()
         )
-        context.traceContext = own
         return MicroSpan(
-            name: operationName, kind: kind, context: context, parentSpanID: parent?.spanID,
+            name: operationName, kind: kind, parentContext: context, own: own, parentSpanID: parent?.spanID,
             start: instant().nanosecondsSinceEpoch, queue: sampled ? queue : nil
         )
     }
@@ -52,11 +51,11 @@ public final class MicroTracer: Tracer, Sendable {
     /// `traceparent` leaves it without a parent, so the next span starts a new trace.
     public func extract<Carrier, Extract: Extractor>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
     where Extract.Carrier == Carrier {
-        if let parent = TraceContext(
-            traceparent: extractor.extract(key: "traceparent", from: carrier), tracestate: extractor.extract(key: "tracestate", from: carrier)
-        ) {
-            context.traceContext = parent
-        }
+        // `tracestate` only with a `traceparent`: most requests bring neither.
+        guard let traceparent = extractor.extract(key: "traceparent", from: carrier),
+            let parent = TraceContext(traceparent: traceparent, tracestate: extractor.extract(key: "tracestate", from: carrier))
+        else { return }
+        context.traceContext = parent
     }
 
     /// Writes the context's span as `traceparent` (and `tracestate` when there is one).

@@ -46,7 +46,7 @@ public struct SpanExporter: Service {
         await withDiscardingTaskGroup { group in
             // The timer: a wake-up every `scheduleDelay`, beside the queue's own when a batch is full.
             group.addTask { [queue, scheduleDelay] in
-                while (try? await Task.sleep(for: scheduleDelay)) != nil { queue.wake() }
+                while (try? await Task.sleep(for: scheduleDelay)) != nil { queue.wakeForSchedule() }
             }
             await withTaskGroup(of: Void.self) { work in
                 work.addTask {
@@ -70,8 +70,9 @@ public struct SpanExporter: Service {
     private func exportUntilShutdown() async {
         var failing = false
         for await _ in queue.wakeUps.cancelOnGracefulShutdown() {
-            while !queue.isEmpty, !Task.isShuttingDownGracefully, !Task.isCancelled {
-                let failure = await export(queue.take(), within: timeout)
+            let onlyFull = !queue.takeScheduleDue()
+            while !Task.isShuttingDownGracefully, !Task.isCancelled, let batch = queue.take(onlyFull: onlyFull) {
+                let failure = await export(batch, within: timeout)
                 // Said when it starts and when it ends, not once a batch: the counter has the rest.
                 if let failure, !failing {
                     logger.warning("spans dropped: the collector does not take them", metadata: ["endpoint": "\(endpoint)", "error": "\(failure)"])
@@ -85,8 +86,7 @@ public struct SpanExporter: Service {
 
     /// What is still queued, in batches, until it is sent or the task is cancelled.
     func flush() async {
-        while !queue.isEmpty {
-            let batch = queue.take()
+        while let batch = queue.take() {
             if Task.isCancelled {
                 queue.counters.droppedExportFailed.increment(by: batch.count)
             } else {
@@ -97,7 +97,7 @@ public struct SpanExporter: Service {
 
     /// nil when the collector took the batch, else why not.
     @discardableResult
-    func export(_ batch: [FinishedSpan], within limit: Duration) async -> String? {
+    func export(_ batch: [MicroSpan], within limit: Duration) async -> String? {
         guard !batch.isEmpty else { return nil }
         let body = ByteBuffer(bytes: OTLPEncoding.request(batch, serviceName: serviceName))
         let failure: String?

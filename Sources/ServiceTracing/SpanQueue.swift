@@ -8,11 +8,12 @@ final class SpanQueue: Sendable {
     let capacity: Int
     /// The exporter is woken when this many spans wait, without waiting for its timer.
     let batchSize: Int
-    private let spans: Mutex<[FinishedSpan]>
+    private let spans: Mutex<[MicroSpan]>
     private let wakeUpContinuation: AsyncStream<Void>.Continuation
     /// The exporter's wake-ups: one pending at most.
     let wakeUps: AsyncStream<Void>
     let counters: SpanCounters
+    private let scheduleDue = Atomic<Bool>(false)
 
     init(capacity: Int, batchSize: Int, counters: SpanCounters) {
         self.capacity = capacity
@@ -22,7 +23,7 @@ final class SpanQueue: Sendable {
         (wakeUps, wakeUpContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    func append(_ span: FinishedSpan) {
+    func append(_ span: MicroSpan) {
         let (accepted, count) = spans.withLock { spans -> (Bool, Int) in
             guard spans.count < capacity else { return (false, spans.count) }
             spans.append(span)
@@ -35,9 +36,13 @@ final class SpanQueue: Sendable {
         }
     }
 
-    /// Up to `batchSize` of the oldest waiting spans.
-    func take() -> [FinishedSpan] {
+    /// Up to `batchSize` of the oldest waiting spans; with `onlyFull`, only a full batch. nil
+    /// when there is none to send. Sending only full batches between the timer's wake-ups keeps
+    /// a busy service to one export per `batchSize` spans: draining whatever waited after each
+    /// export sent batches of a few dozen, each a whole HTTP request (bench/RESULTS.md).
+    func take(onlyFull: Bool = false) -> [MicroSpan]? {
         spans.withLock { spans in
+            guard !spans.isEmpty, !onlyFull || spans.count >= batchSize else { return nil }
             let batch = Array(spans.prefix(batchSize))
             spans.removeFirst(batch.count)
             return batch
@@ -46,7 +51,17 @@ final class SpanQueue: Sendable {
 
     var isEmpty: Bool { spans.withLock { $0.isEmpty } }
 
+    /// A batch is full.
     func wake() { wakeUpContinuation.yield() }
+
+    /// The schedule: everything waiting is due.
+    func wakeForSchedule() {
+        scheduleDue.store(true, ordering: .relaxed)
+        wakeUpContinuation.yield()
+    }
+
+    /// Whether the schedule asked for everything since the last call.
+    func takeScheduleDue() -> Bool { scheduleDue.exchange(false, ordering: .relaxed) }
 }
 
 /// What becomes of spans, for `/metrics` and the SpansDropped alert.

@@ -130,7 +130,11 @@ final class AuditDelivery: Service, Sendable {
     private func deliver(_ entries: [AuditOutbox.Entry]) async -> [(entry: AuditOutbox.Entry, result: Result)] {
         await withTaskGroup(of: (AuditOutbox.Entry, Result).self) { group in
             for entry in entries {
-                group.addTask { (entry, await self.deliver(entry)) }
+                if let tracer {
+                    group.addTask { (entry, await self.deliver(entry, tracer: tracer)) }
+                } else {
+                    group.addTask { (entry, await self.deliver(entry)) }
+                }
             }
             var results: [(entry: AuditOutbox.Entry, result: Result)] = []
             for await result in group { results.append(result) }
@@ -138,17 +142,16 @@ final class AuditDelivery: Service, Sendable {
         }
     }
 
-    /// With a tracer, as a consumer span that continues the page's trace (the entry's
-    /// `traceparent`), so the append and auditservice's answer join the calculation's trace.
-    private func deliver(_ entry: AuditOutbox.Entry) async -> Result {
-        guard let tracer else { return await deliverUntraced(entry) }
+    /// As a consumer span that continues the page's trace (the entry's `traceparent`), so the
+    /// append and auditservice's answer join the calculation's trace.
+    private func deliver(_ entry: AuditOutbox.Entry, tracer: MicroTracer) async -> Result {
         var context = ServiceContext.topLevel
         tracer.extract(entry, into: &context, using: OutboxEntryExtractor())
         return await tracer.withSpan("deliver audit record", context: context, ofKind: .consumer) { span in
-            span.attributes["messaging.system"] = "redis"
-            span.attributes["messaging.destination.name"] = outbox.keys.stream
-            span.attributes["messaging.message.id"] = entry.id
-            let result = await deliverUntraced(entry)
+            span.setAttribute("messaging.system", "redis")
+            span.setAttribute("messaging.destination.name", outbox.keys.stream)
+            span.setAttribute("messaging.message.id", entry.id)
+            let result = await deliver(entry)
             if result != .delivered { span.setStatus(SpanStatus(code: .error)) }
             return result
         }
@@ -156,7 +159,7 @@ final class AuditDelivery: Service, Sendable {
 
     /// The entry's body is sent as it is: auditservice checks it (a body it cannot store is
     /// refused with 400 and dead-lettered here), so delivery parses nothing.
-    private func deliverUntraced(_ entry: AuditOutbox.Entry) async -> Result {
+    private func deliver(_ entry: AuditOutbox.Entry) async -> Result {
         do {
             try await audit.append(json: entry.body)
             return .delivered

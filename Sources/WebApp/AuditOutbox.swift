@@ -110,8 +110,9 @@ struct AuditOutbox: Sendable {
             let length = parts[2].integer, let dead = parts[3].integer
         else { throw RedisError(.reply, "unexpected reply from the outbox read script: \(reply)") }
         let entries = taken.compactMap { taken -> Entry? in
-            guard let fields = taken.array, fields.count == 3, let id = fields[0].string, let body = fields[1].string else { return nil }
-            return Entry(id: id, body: body, traceparent: fields[2].string.flatMap { $0.isEmpty ? nil : $0 })
+            guard let fields = taken.array, fields.count == 2 || fields.count == 3, let id = fields[0].string, let body = fields[1].string
+            else { return nil }
+            return Entry(id: id, body: body, traceparent: fields.count == 3 ? fields[2].string : nil)
         }
         return Batch(entries: entries, cursor: next, length: Int(length), deadLettered: Int(dead))
     }

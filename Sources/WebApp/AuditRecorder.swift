@@ -3,8 +3,6 @@ import Logging
 import Metrics
 import RedisAdapter
 import ServiceRuntime
-import ServiceTracing
-import Tracing
 
 /// Makes a calculation durable before its page is sent: the page shows a result only once the
 /// record is in the outbox (a Redis stream, `AuditOutbox`) or, when Redis cannot take it, stored
@@ -45,11 +43,12 @@ struct AuditRecorder: Sendable {
         self.logger = logger
     }
 
-    func record(_ record: AuditRecord) async -> Outcome {
+    /// `traceparent`: the page's span, which the outbox entry keeps for its delivery.
+    func record(_ record: AuditRecord, traceparent: String? = nil) async -> Outcome {
         let append = AuditAppend(id: ids.next(), calc: record.calc, calcResult: record.calcResult)
         if let outbox {
             do {
-                switch try await outbox.add(append.json, traceparent: ServiceContext.current?.traceContext?.traceparent) {
+                switch try await outbox.add(append.json, traceparent: traceparent) {
                 case .added:
                     metrics.outbox.increment()
                     return .recorded

@@ -21,8 +21,8 @@ enum OutboxScripts {
     /// bytes, is dead-lettered here with its size and a bounded prefix, so the webapp never
     /// loads it. A stream deleted meanwhile gets its group again.
     /// KEYS: stream, dead list. ARGV: group, consumer, count, idle (ms), cursor, limit, now (ms).
-    /// Returns {next cursor, {{id, record, traceparent or ''}, …}, stream length, dead-lettered};
-    /// a traceparent longer than any valid one (55 bytes) is left in Redis, as ''.
+    /// Returns {next cursor, {{id, record[, traceparent]}, …}, stream length, dead-lettered};
+    /// a traceparent longer than any valid one (55 bytes) is left in Redis.
     static let read = RedisScript(#"""
         local group, consumer, count, idle, cursor = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
         local limit, now = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -41,7 +41,7 @@ enum OutboxScripts {
         end
         local taken, dead = {}, 0
         for _, entry in ipairs(entries) do
-          local id, fields, record, traceparent = entry[1], entry[2], nil, ''
+          local id, fields, record, traceparent = entry[1], entry[2], nil, nil
           if type(fields) == 'table' then
             for i = 1, #fields, 2 do
               if fields[i] == 'record' then record = fields[i + 1] end
@@ -49,7 +49,7 @@ enum OutboxScripts {
             end
           end
           if record and #record <= limit then
-            taken[#taken + 1] = {id, record, traceparent}
+            taken[#taken + 1] = {id, record, traceparent}  -- a nil traceparent ends the table there
           else
             if type(fields) == 'table' then
               local reason = 'entry without a record'

@@ -35,6 +35,9 @@ struct ServiceHTTPClient: Sendable {
         self.tracer = tracer
     }
 
+    private static let acceptJSON: HTTPHeaders = ["accept": "application/json"]
+    private static let sendJSON: HTTPHeaders = ["accept": "application/json", "content-type": "application/json"]
+
     /// `route`: the path's pattern, which the span is named by (never the path itself).
     func get(_ path: String, route: String) async throws(ServiceUnavailable) -> ServiceReply {
         try await send(.GET, path, route: route, body: nil)
@@ -47,7 +50,7 @@ struct ServiceHTTPClient: Sendable {
     private func send(_ method: HTTPMethod, _ path: String, route: String, body: ByteBuffer?) async throws(ServiceUnavailable) -> ServiceReply {
         do {
             return try await selector.withTarget { [self] target in
-                let headers: HTTPHeaders = body == nil ? ["accept": "application/json"] : ["accept": "application/json", "content-type": "application/json"]
+                let headers = body == nil ? Self.acceptJSON : Self.sendJSON
                 guard let tracer else {
                     return try await http.execute(method, path, headers: headers, body: body, to: target, timeout: timeout)
                 }
@@ -70,22 +73,20 @@ struct ServiceHTTPClient: Sendable {
         defer { span.end() }
         var headers = headers
         tracer.inject(span.context, into: &headers, using: HTTPHeadersInjector())
-        span.updateAttributes { attributes in
-            attributes["http.request.method"] = method.rawValue
-            attributes["url.template"] = route
-            attributes["server.address"] = target.host
-            attributes["server.port"] = target.port
-        }
+        span.setAttribute("http.request.method", method.rawValue)
+        span.setAttribute("url.template", route)
+        span.setAttribute("server.address", target.host)
+        span.setAttribute("server.port", Int(target.port))
         do {
             let reply = try await http.execute(method, path, headers: headers, body: body, to: target, timeout: timeout)
-            span.attributes["http.response.status_code"] = Int(reply.status.code)
+            span.setAttribute("http.response.status_code", Int(reply.status.code))
             if reply.status.code >= 400 {
-                span.attributes["error.type"] = String(reply.status.code)
+                span.setAttribute("error.type", String(reply.status.code))
                 span.setStatus(SpanStatus(code: .error))
             }
             return reply
         } catch {
-            span.attributes["error.type"] = String(describing: type(of: error))
+            span.setAttribute("error.type", String(describing: type(of: error)))
             span.setStatus(SpanStatus(code: .error, message: String(describing: error)))
             throw error
         }

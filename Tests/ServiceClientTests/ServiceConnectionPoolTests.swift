@@ -145,4 +145,22 @@ import Testing
             try await pool.shutdown()
         }
     }
+
+    /// A call to a silent target ends as soon as its task is cancelled, not at its deadline: the
+    /// end of a drain budget (the webapp's calls, the span exporter's last export) waits for no
+    /// hung service.
+    @Test func cancellingACallEndsItAtOnce() async throws {
+        try await ScriptedServer.with(reply: nil) { server in
+            let pool = ServiceConnectionPool()
+            let call = Task { try await pool.execute(.GET, "/x", body: nil, to: server.target, timeout: .seconds(3)) }
+            #expect(await eventually { server.state.received.withLock { $0 }.hasSuffix("\r\n\r\n") }, "the request arrived")
+            let cancelled = ContinuousClock.now
+            call.cancel()
+            let result = await call.result
+            let took = cancelled.duration(to: .now)
+            #expect(took < .seconds(1), "ended \(took) after the cancellation")
+            #expect(throws: BadServiceReply.self) { try result.get() }
+            try await pool.shutdown()
+        }
+    }
 }

@@ -15,12 +15,17 @@ import Tracing
     static let parentID = "00f067aa0ba902b7"
     static let traceparent = "00-\(traceID)-\(parentID)-01"
 
-    /// `GET /item/:name` answers with the handler's current span context (as `traceparent`, or
-    /// `none`) from the event loop; `GET /slow/:name` from a task; `GET /fail` throws.
+    /// `GET /item/:name` answers on the event loop with the request's `traceparent` and whether
+    /// a `ServiceContext` is bound there (it is not), logging through `request.logger`;
+    /// `GET /slow/:name` answers from a task with its current span context; `GET /fail` throws.
     struct TracedRoutes: Routes {
         func route(_ request: Request) -> Routing {
             switch request.segments.first {
-            case "item": .get(request, .now("/item/:name") { _ in Response(body: ByteBuffer(string: Self.current())) })
+            case "item":
+                .get(request, .now("/item/:name") { request in
+                    request.logger.info("on the loop")
+                    return Response(body: ByteBuffer(string: "\(request.traceparent ?? "none") \(ServiceContext.current == nil ? "unbound" : "bound")"))
+                })
             case "slow":
                 .get(request, .task("/slow/:name") { request in
                     request.logger.info("inside", metadata: ["handed-on": "\(request.traceparent ?? "none")"])
@@ -72,8 +77,10 @@ import Tracing
             #expect(span.attributes["network.peer.port"].flatMap { Int($0) } != nil)
             #expect(span.statusCode == 0)
             #expect(!"\(span.attributes)".contains("secret-name"), "the path is never in the span")
-            // The handler ran inside the span: what it hands on is the span's own context.
-            #expect(response.text == "00-\(Self.traceID)-\(span.spanID)-01")
+            // What the handler hands on is the span's own context; its log line has the ids.
+            #expect(response.text == "00-\(Self.traceID)-\(span.spanID)-01 unbound")
+            let logged = try #require(logs.all.first { $0.message == "on the loop" })
+            #expect(logged.metadata["trace_id"] == Self.traceID && logged.metadata["span_id"] == span.spanID)
             let line = try #require(logs.all.first { $0.message == "request" })
             #expect(line.metadata["trace_id"] == Self.traceID)
             #expect(line.metadata["span_id"] == span.spanID)

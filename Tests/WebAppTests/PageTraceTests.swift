@@ -49,7 +49,7 @@ import Testing
             #expect(page.name == "POST /add/calculate")
             #expect(page.parentSpanID == "eee19b7ec3c1b174")
             let calls = spans.filter { $0.kind == 3 }
-            #expect(Set(calls.map(\.name)) == ["GET /add/:first/:second", "POST /append"])
+            #expect(Set(calls.map(\.name)) == ["GET /add/:first/:second", "POST /append"], "\(spans)")
             #expect(calls.allSatisfy { $0.parentSpanID == page.spanID })
 
             let message = try #require(sink.messages.withLock { $0 }.first)
