@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # adderservice against nginx and Node's http module on the same core, in the same run (goals:
 # >= 45% of nginx's requests/s, p99 <= 3 ms at 64 connections, ahead of Node), plus idle RSS and
-# the time from exec to a /healthz answer.
+# the time from exec to a /healthz answer (on its admin port).
 #   bench/adderservice.sh [duration-seconds=15]
 #   PREVIOUS=/path/to/adderservice bench/adderservice.sh   also runs an earlier build (e.g. from a
 #   `git worktree` of an older commit, built with its scripts/build-release) in the same run.
@@ -15,6 +15,7 @@ client_cpu=1
 nginx_port=18080
 adder_port=18081
 node_port=18082
+adder_admin_port=19081
 
 scripts/build-release --product adderservice >/dev/null  # as the image ships it
 bin=$(swift build -c release --show-bin-path)/adderservice
@@ -63,10 +64,11 @@ read -r node_rps node_p99 < <(run_wrk "http://127.0.0.1:$node_port/add/2/3")
 kill "${pids[-1]}"
 
 start=$(date +%s%N)
-ADDERSERVICE_SERVICE_PORT=$adder_port LOG_LEVEL=info taskset -c "$server_cpu" "$bin" >/dev/null 2>&1 &
+ADDERSERVICE_SERVICE_PORT=$adder_port ADDERSERVICE_SERVICE_PORT_METRICS=$adder_admin_port LOG_LEVEL=info \
+  taskset -c "$server_cpu" "$bin" >/dev/null 2>&1 &
 adder_pid=$!
 pids+=("$adder_pid")
-until curl -sf "http://127.0.0.1:$adder_port/healthz" >/dev/null; do sleep 0.005; done
+until curl -sf "http://127.0.0.1:$adder_admin_port/healthz" >/dev/null; do sleep 0.005; done
 healthz_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 sleep 1
 idle_rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$adder_pid/status")
@@ -77,9 +79,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 previous_line=
 if [[ -n ${PREVIOUS:-} ]]; then
   kill "$adder_pid"; wait "$adder_pid" 2>/dev/null || true
-  ADDERSERVICE_SERVICE_PORT=$adder_port LOG_LEVEL=info taskset -c "$server_cpu" "$PREVIOUS" >/dev/null 2>&1 &
+  ADDERSERVICE_SERVICE_PORT=$adder_port ADDERSERVICE_SERVICE_PORT_METRICS=$adder_admin_port LOG_LEVEL=info \
+    taskset -c "$server_cpu" "$PREVIOUS" >/dev/null 2>&1 &
   pids+=($!)
-  until curl -sf "http://127.0.0.1:$adder_port/healthz" >/dev/null; do sleep 0.005; done
+  # Its own routes: a previous build may serve /healthz on this port rather than the admin one.
+  until curl -sf "http://127.0.0.1:$adder_port/add/2/3" >/dev/null; do sleep 0.005; done
   read -r previous_rps previous_p99 < <(run_wrk "http://127.0.0.1:$adder_port/add/2/3")
   previous_line="previous     : $previous_rps req/s, p99 $previous_p99  ($(ratio "$previous_rps" "$nginx_rps")x nginx; $PREVIOUS)"
 fi

@@ -98,15 +98,16 @@ dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --conf-file=/dev/n
     --host-record=mongo.micro.svc.cluster.local,127.0.0.1 >"$work/dnsmasq.log" 2>&1 &
 pids+=($!)
 http_port="$(free_port)"
-AUDITSERVICE_SERVICE_PORT="$http_port" DNS_HOST=127.0.0.1 DNS_PORT="$dns_port" LOG_LEVEL=info \
+admin_port="$(free_port)"
+AUDITSERVICE_SERVICE_PORT="$http_port" AUDITSERVICE_SERVICE_PORT_METRICS="$admin_port" DNS_HOST=127.0.0.1 DNS_PORT="$dns_port" LOG_LEVEL=info \
     "$binary" >"$work/auditservice.log" 2>&1 &
 pids+=($!)
 wait_for_port "$http_port" auditservice
 for _ in $(seq 1 100); do
-    if curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null; then break; fi
+    if curl -fs "http://127.0.0.1:$admin_port/readyz" >/dev/null; then break; fi
     sleep 0.1
 done
-curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null || {
+curl -fs "http://127.0.0.1:$admin_port/readyz" >/dev/null || {
     echo "auditservice never became ready:" >&2
     tail -20 "$work/auditservice.log" >&2
     exit 1

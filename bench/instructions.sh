@@ -10,15 +10,17 @@ set -euo pipefail
 binary=$1 path=$2 seconds=${3:-10}
 shift 3 2>/dev/null || shift $#
 port=${PORT:-$((20000 + RANDOM % 10000))}
+metrics_port=$((port + 1))  # the admin port: a free one, not the service table's
 work=$(mktemp -d)
 # valgrind 3.19 cannot read Swift 6's DWARF 5: a copy without debug sections (symbols stay).
 strip --strip-debug -o "$work/service" "$binary"
-env PORT="$port" "$@" valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$work/cg.out" \
+env PORT="$port" METRICS_PORT="$metrics_port" "$@" valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$work/cg.out" \
   "$work/service" >/dev/null 2>"$work/valgrind.log" &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; if [[ -n ${KEEP:-} ]]; then cp "$work"/cg.out.1 "$KEEP"; fi; rm -rf "$work"; }
 trap cleanup EXIT
-until curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; do sleep 0.2; done
+# Any answer on the service's port: it listens (a binary from before the admin port too).
+until curl -s -o /dev/null "http://127.0.0.1:$port$path"; do sleep 0.2; done
 # WRK_ARGS may hold several words (e.g. "-s post.lua"): split it on purpose, into an array.
 read -ra wrk_args <<<"${WRK_ARGS:-}"
 wrk -t1 -c8 -d2s "${wrk_args[@]}" "http://127.0.0.1:$port$path" >/dev/null

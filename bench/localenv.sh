@@ -20,8 +20,9 @@ for name in localenv adderservice auditservice eventservice webapp; do
 done
 mkdir -p bench/results
 state=$(mktemp -d)
-ports=(--dns-port 25353 --port adderservice=28080 --port auditservice=28081 --port eventservice=28082
-  --port webapp=23000 --port mongo=27117 --port redis=26379 --port prometheus=29090)
+ports=(--dns-port 25353 --port adderservice=28080 --port auditservice=28081 --port webapp=23000
+  --port adderservice.metrics=29080 --port auditservice.metrics=29081 --port eventservice.metrics=29082
+  --port webapp.metrics=24000 --port mongo=27117 --port redis=26379 --port prometheus=29090)
 components=(adderservice auditservice eventservice webapp mongo redis dns)
 if [[ ${MONITORING:-1} == 0 ]]; then
   ports+=(--only "adderservice,auditservice,eventservice,webapp,mongo,redis")

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Clients that pipeline requests and never read the answers, against a service binary.
 
-  bench/pipelining-memory.py <binary> [connections=32] [seconds=10] [path=/metrics]
+  bench/pipelining-memory.py <binary> [connections=32] [seconds=10] [path=/nowhere]
 
-Starts the binary on a free port (PORT=, LOG_LEVEL=info, its log to /dev/null; /healthz and
-/metrics answer without its dependencies). Each connection asks for a 4 kB receive buffer and
-sends `GET <path>` back to back for `seconds` without reading; meanwhile a new connection asks for
-/healthz every 50 ms. Prints the service's peak resident memory (VmHWM), its CPU time and the
+Starts the binary on a free port and its admin port on the next one (PORT=, METRICS_PORT=,
+LOG_LEVEL=info, its log to /dev/null; a 404 and /healthz answer without its dependencies). Each
+connection asks for a 4 kB receive buffer and sends `GET <path>` to the service's port back to
+back for `seconds` without reading; meanwhile a new connection asks the admin port for /healthz
+every 50 ms (the kubelet's view of a flooded service). Prints the service's peak resident memory (VmHWM), its CPU time and the
 /healthz times; SHOW=1 also lists the probes over 20 ms with when they started. The probes share
 this process with the flood, so on a loaded machine the slowest can be this script's own delay:
 compare with curl from another process.
@@ -23,9 +24,10 @@ import time
 binary = sys.argv[1]
 connections = int(sys.argv[2]) if len(sys.argv) > 2 else 32
 seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 10
-path = sys.argv[4] if len(sys.argv) > 4 else "/metrics"
+path = sys.argv[4] if len(sys.argv) > 4 else "/nowhere"
 port = int(os.environ.get("PORT") or random.randint(20000, 29999))
-service = subprocess.Popen([binary], env={"PORT": str(port), "LOG_LEVEL": "info"},
+metrics_port = port + 1
+service = subprocess.Popen([binary], env={"PORT": str(port), "METRICS_PORT": str(metrics_port), "LOG_LEVEL": "info"},
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 pid = service.pid
 
@@ -41,7 +43,7 @@ def status_kb(field):
 def healthz_ms():
     start = time.monotonic()
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as probe:
+        with socket.create_connection(("127.0.0.1", metrics_port), timeout=5) as probe:
             probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             answer = b""
             while b"\r\n\r\n" not in answer:

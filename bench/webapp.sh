@@ -53,9 +53,9 @@ wait_for_port() {  # port, what
     exit 1
 }
 
-wait_until_ready() {  # url, what, log
+wait_until_ready() {  # url, what, log[, another url that also says ready]
     for _ in $(seq 1 "${READY_TRIES:-100}"); do
-        if curl -fs "$1" >/dev/null; then return 0; fi
+        if curl -fs "$1" >/dev/null || { [ -n "${4:-}" ] && curl -fs "$4" >/dev/null; }; then return 0; fi
         sleep 0.1
     done
     echo "$2 never became ready:" >&2
@@ -83,6 +83,8 @@ taskset -c "$deps_cpus" "$root/.tools/venv/bin/nx-27017" --data-dir "$work/mongo
 pids+=($!)
 adder_port="$(free_port)"
 audit_port="$(free_port)"
+adder_admin_port="$(free_port)"
+audit_admin_port="$(free_port)"
 dns_port="$(free_port)"
 srv() {  # service, port
     echo "--srv-host=_main._tcp.$1.micro.svc.cluster.local,$1.micro.svc.cluster.local,$2"
@@ -97,28 +99,31 @@ wait_for_port "$redis_port" redis-server
 wait_for_port "$mongo_port" nx-27017
 
 export DNS_HOST=127.0.0.1 DNS_PORT="$dns_port" LOG_LEVEL=info  # as shipped: a log line per request
-ADDERSERVICE_SERVICE_PORT="$adder_port" taskset -c "$deps_cpus" "$bin/adderservice" >"$work/adderservice.log" 2>&1 &
+ADDERSERVICE_SERVICE_PORT="$adder_port" ADDERSERVICE_SERVICE_PORT_METRICS="$adder_admin_port" taskset -c "$deps_cpus" "$bin/adderservice" >"$work/adderservice.log" 2>&1 &
 pids+=($!)
-AUDITSERVICE_SERVICE_PORT="$audit_port" taskset -c "$deps_cpus" "$bin/auditservice" >"$work/auditservice.log" 2>&1 &
+AUDITSERVICE_SERVICE_PORT="$audit_port" AUDITSERVICE_SERVICE_PORT_METRICS="$audit_admin_port" taskset -c "$deps_cpus" "$bin/auditservice" >"$work/auditservice.log" 2>&1 &
 audit_pid=$!
 pids+=("$audit_pid")
-wait_until_ready "http://127.0.0.1:$adder_port/healthz" adderservice "$work/adderservice.log"
-wait_until_ready "http://127.0.0.1:$audit_port/readyz" auditservice "$work/auditservice.log"
+wait_until_ready "http://127.0.0.1:$adder_admin_port/healthz" adderservice "$work/adderservice.log"
+wait_until_ready "http://127.0.0.1:$audit_admin_port/readyz" auditservice "$work/auditservice.log"
 
-# Starts a webapp binary on core 0 (under callgrind with CALLGRIND set): sets web_port, web_pid.
+# Starts a webapp binary on core 0 (under callgrind with CALLGRIND set): sets web_port,
+# web_admin_port, web_pid.
 start_webapp() {  # binary, log name
     local binary="$1" log="$work/$2.log" command=("$1")
     web_port="$(free_port)"
+    web_admin_port="$(free_port)"
     if [ -n "${CALLGRIND:-}" ]; then
         # valgrind 3.19 cannot read Swift 6's DWARF 5: a copy without debug sections (symbols stay).
         strip --strip-debug -o "$work/$2" "$binary"
         READY_TRIES=1200  # valgrind starts slowly
         command=(valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$work/cg.out" "$work/$2")
     fi
-    WEBAPP_SERVICE_PORT="$web_port" taskset -c 0 "${command[@]}" >"$log" 2>&1 &
+    WEBAPP_SERVICE_PORT="$web_port" WEBAPP_SERVICE_PORT_METRICS="$web_admin_port" taskset -c 0 "${command[@]}" >"$log" 2>&1 &
     web_pid=$!
     pids+=("$web_pid")
-    wait_until_ready "http://127.0.0.1:$web_port/readyz" webapp "$log"
+    # A PREVIOUS build from before the admin port answers /readyz on its own port.
+    wait_until_ready "http://127.0.0.1:$web_admin_port/readyz" webapp "$log" "http://127.0.0.1:$web_port/readyz"
 }
 
 stop_webapp() {
@@ -162,8 +167,10 @@ if [ -n "${CALLGRIND:-}" ]; then  # instructions per request: counters zeroed af
         callgrind_control -d "$web_pid" >/dev/null
         sleep 1
         requests="$(awk '/requests in/ { print $1 }' "$work/wrk.txt")"
-        instructions="$(for f in "$work"/cg.out.*; do awk '/^summary:/ { print $2 }' "$f"; done | sort -n | tail -1)"
-        if [ -n "${KEEP:-}" ]; then cp "$(ls -S "$work"/cg.out.* | head -1)" "$KEEP-$build_name-${1//[^a-z]/}"; fi
+        local counted
+        counted="$(for f in "$work"/cg.out.*; do awk -v f="$f" '/^summary:/ { print $2, f }' "$f"; done | sort -n | tail -1)"
+        instructions="${counted%% *}"
+        if [ -n "${KEEP:-}" ]; then cp "${counted#* }" "$KEEP-$build_name-${1//[^a-z]/}"; fi
         rm -f "$work"/cg.out.*
         echo "$1: $requests requests, $((instructions / requests)) instructions per request"
     }
@@ -238,4 +245,4 @@ run_wrk "POST /add/calculate, auditservice down" 32 "http://127.0.0.1:$web_port/
 sleep 1
 events="$(redis llen eventservice)"
 echo "events in the Redis list eventservice: $events"
-curl -fs "http://127.0.0.1:$web_port/metrics" | grep -E '^webapp_(events|audit)' || true
+curl -fs "http://127.0.0.1:$web_admin_port/metrics" | grep -E '^webapp_(events|audit)' || true

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Deploys micro to the cluster of the current kubectl context: renders an overlay with the images
-# of one commit (<REGISTRY>/<service>:<tag>, as docker/build.sh tags and pushes them) and applies it.
+# Deploys micro: renders an overlay with the images of one commit, pinned by the digests
+# docker/build.sh --push recorded (<REGISTRY>/<service>@sha256:…; the tag stays as the label
+# app.kubernetes.io/version), checks that the registry holds every one of them, and applies it
+# to the cluster of the current kubectl context, or to the cluster rehearsal.
 #
-#   deployment/deploy.sh [--tag TAG] [--dry-run] local|cloud           deploy and wait for rollout
-#   deployment/deploy.sh [--tag TAG] [--dry-run] local|cloud report    run the report Job, print its output
+#   deployment/deploy.sh [--tag TAG] [--dry-run] [--rehearsal] local|cloud          deploy, wait for the rollouts
+#   deployment/deploy.sh [--tag TAG] [--dry-run] [--rehearsal] local|cloud report   also run the report Job, print its output
 #
 # --tag defaults to the short git SHA of HEAD ("<sha>-dirty" for a changed tree, as build.sh
-# tags it). REGISTRY defaults to localhost:5000 for local and must be set for cloud. --dry-run
-# prints the rendered manifests and changes nothing. KUBECTL overrides the kubectl to use.
+# tags it). REGISTRY defaults to localhost:5000 for local and must be set for cloud. An image
+# never pushed (no digest recorded in IMAGE_DIGESTS, default .build/image-digests), or one the
+# registry does not hold, stops the deploy before anything is applied, naming the image.
+# --dry-run prints the rendered manifests and changes nothing (the registry is not asked).
+# --rehearsal applies to a running `rehearse up` (REHEARSE: its binary, default
+# .build/release/rehearse; REHEARSE_SOCKET: its control socket) instead of kubectl.
+# KUBECTL overrides the kubectl to use. The credentials the overlays turn into Secrets are made
+# first where missing (deployment/credentials.sh: random, 0600, git-ignored).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,11 +23,12 @@ root="$(git -C "$here" rev-parse --show-toplevel)"
 readonly namespace=micro
 tag=""
 dry_run=false
+rehearsal=false
 overlay=""
 action=deploy
 
 usage() {
-    sed -n '2,10s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
     exit "${1:-2}"
 }
 
@@ -27,6 +36,7 @@ while (($# > 0)); do
     case "$1" in
         --tag) tag="${2:?--tag needs a value}"; shift ;;
         --dry-run) dry_run=true ;;
+        --rehearsal) rehearsal=true ;;
         -h | --help) usage 0 ;;
         local | cloud) overlay="$1" ;;
         report) action=report ;;
@@ -46,6 +56,7 @@ if [[ -z "$tag" ]]; then
     tag="$(git -C "$root" rev-parse --short HEAD)"
     [[ -z "$(git -C "$root" status --porcelain)" ]] || tag="$tag-dirty"
 fi
+digests="${IMAGE_DIGESTS:-$root/.build/image-digests}"
 
 # The images of our services (every one docker/build.sh builds) as the overlay names them.
 our_images() {
@@ -58,12 +69,27 @@ our_images() {
         done
 }
 
+# The digest build.sh --push recorded for <registry>/<service>:<tag>; fails, naming the image, when none.
+digest_of() {
+    local image="$1" digest
+    digest="$(awk -v image="$image" '$1 == image { digest = $2 } END { print digest }' "$digests" 2>/dev/null)"
+    if [[ -z $digest ]]; then
+        echo "deploy.sh: $image was never pushed (no digest for it in ${digests#"$root/"}): docker/build.sh --push" >&2
+        return 1
+    fi
+    echo "$digest"
+}
+
 # A throwaway kustomization on top of the overlay: kubectl has no `kustomize edit`, and the
-# overlay in the tree stays as committed.
+# overlay in the tree stays as committed. Each image is pinned by its digest; the version label
+# goes on every object and on the pod templates of our own workloads (named as their images).
 render() {
-    local layer name
+    local layer name digest images names
     layer="$(mktemp -d)"
     trap 'rm -rf "$layer"' RETURN
+    images="$(our_images)"
+    names=""
+    for name in $images; do names+="${names:+|}${name##*/}"; done
     {
         echo "apiVersion: kustomize.config.k8s.io/v1beta1"
         echo "kind: Kustomization"
@@ -72,25 +98,56 @@ render() {
         echo "transformers:"
         echo "  - version-label.yml"
         echo "images:"
-        our_images | while read -r name; do
-            echo "  - {name: \"$name\", newName: \"$registry/${name##*/}\", newTag: \"$tag\"}"
+        for name in $images; do
+            digest="$(digest_of "$registry/${name##*/}:$tag")" || return 1
+            echo "  - {name: \"$name\", newName: \"$registry/${name##*/}\", digest: \"$digest\"}"
+        done
+        echo "patches:"
+        for kind in Deployment Job; do
+            echo "  - target: {kind: $kind, name: \"^($names)\$\"}"
+            echo "    patch: '[{\"op\": \"add\", \"path\": \"/spec/template/metadata/labels/app.kubernetes.io~1version\", \"value\": \"$tag\"}]'"
         done
     } >"$layer/kustomization.yml"
-    # The base's version label, now the tag: same fields, so never a volumeClaimTemplate's.
     sed "s/app.kubernetes.io\/version: .*/app.kubernetes.io\/version: \"$tag\"/" \
         "$here/base/version-label.yml" >"$layer/version-label.yml"
     "$kubectl_bin" kustomize "$layer"
 }
 
+# The Secrets' files (components/credentials/secrets): made where missing, never committed.
+"$here/credentials.sh"
 manifests="$(render)"
 if [[ "$dry_run" == true ]]; then
     printf '%s\n' "$manifests"
     exit 0
 fi
 
+# Before anything is applied: the registry holds every image the manifests pin.
+while read -r image; do
+    if ! error="$(skopeo inspect --raw "docker://$image" 2>&1 >/dev/null)"; then
+        # skopeo's last words, without its log framing: "…: manifest unknown".
+        error="${error%\"}"
+        echo "deploy.sh: $image is not in the registry: ${error##*: }" >&2
+        exit 1
+    fi
+done < <(sed -n "s#^ *image: *\($registry/.*@sha256:.*\)#\1#p" <<<"$manifests" | sort -u)
+
+if [[ "$rehearsal" == true ]]; then
+    rehearse=("${REHEARSE:-$root/.build/release/rehearse}")
+    socket=()
+    [[ -z ${REHEARSE_SOCKET:-} ]] || socket=(--socket "$REHEARSE_SOCKET")
+    echo "deploy.sh: $overlay overlay, images $registry/<service>@<digest> of $tag, the cluster rehearsal" >&2
+    # apply waits for the rollouts and fails, naming the pod, on a pull error or a crash loop.
+    printf '%s\n' "$manifests" | "${rehearse[@]}" apply -f - "${socket[@]}"
+    if [[ "$action" == report ]]; then
+        "${rehearse[@]}" run job/report "${socket[@]}"
+    fi
+    echo "deploy.sh: deployed $tag" >&2
+    exit 0
+fi
+
 k() { "$kubectl_bin" "$@"; }
 
-echo "deploy.sh: $overlay overlay, images $registry/<service>:$tag, context $(k config current-context)" >&2
+echo "deploy.sh: $overlay overlay, images $registry/<service>@<digest> of $tag, context $(k config current-context)" >&2
 k apply -f "$here/namespace.yml"
 # A Job's pod template is immutable: replace the finished report Job rather than patch it.
 k delete job report --namespace "$namespace" --ignore-not-found

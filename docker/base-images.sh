@@ -12,7 +12,9 @@
 #
 #   docker/base-images.sh [--force] [--no-pull] [IMAGE...]   (default: all of them)
 #
-# An image that exists is kept (it is the cache between CI runs); --force makes it again.
+# An image that exists is kept (it is the cache between CI runs); --force makes it again. A
+# stand-in carries the hash of its recipe (its Dockerfile and the files it copies) as the label
+# micro.recipe, and is made again when the recipe changed.
 # Needs root and podman; debootstrap for the Debian ones.
 set -euo pipefail
 
@@ -96,14 +98,46 @@ make_debian_slim() {
 build_standin() {
     local name="$1" file="$2"
     shift 2
-    podman build --pull=never --quiet --file "$root/docker/base/$file" --tag "$(full_name "$name")" "$@" "$root/docker/base" >/dev/null
+    podman build --pull=never --quiet --file "$root/docker/base/$file" --tag "$(full_name "$name")" \
+        --label "micro.recipe=$(recipe_hash "$file")" "$@" "$root/docker/base" >/dev/null
+}
+
+# The Dockerfile a stand-in is made from (none for the imported Debian root filesystems).
+recipe_file() {
+    case "$1" in
+        swift:*) echo Dockerfile.swift ;;
+        redis:*) echo Dockerfile.redis ;;
+        mongo:*) echo Dockerfile.mongo ;;
+    esac
+}
+
+# A stand-in's recipe: its Dockerfile and the files its COPY lines take from docker/base.
+recipe_hash() {
+    local file="$root/docker/base/$1"
+    {
+        cat "$file"
+        sed -n 's/^COPY \([^ ]*\) .*/\1/p' "$file" | while read -r source; do cat "$root/docker/base/$source"; done
+    } | sha256sum | cut -c1-16
+}
+
+# Present and, when it is a stand-in of an older recipe, not stale.
+is_current() {
+    local name="$1" file label
+    podman image exists "$(full_name "$name")" || return 1
+    file="$(recipe_file "$name")"
+    [[ -n $file ]] || return 0
+    label="$(podman image inspect --format '{{index .Labels "micro.recipe"}}' "$(full_name "$name")")"
+    [[ -z $label || $label == "<no value>" || $label == "$(recipe_hash "$file")" ]]
 }
 
 ensure() {
     local name="$1"
-    if [[ $force != true ]] && podman image exists "$(full_name "$name")"; then
+    if [[ $force != true ]] && is_current "$name"; then
         log "$name: present"
         return
+    fi
+    if [[ $force != true ]] && podman image exists "$(full_name "$name")"; then
+        log "$name: a stand-in of an older recipe"
     fi
     if [[ $force != true && $pull == true ]] && podman pull --quiet "$(full_name "$name")" >/dev/null 2>&1; then
         log "$name: pulled"

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Builds the micro images, one per service, tagged <REGISTRY>/<service>:<short git SHA>, and with
-# --push pushes them. All five are targets of docker/Dockerfile, whose build stage compiles every
-# service once: the first image builds it, the others reuse its layers. The image of a commit is
-# only ever built from that commit: a tree with uncommitted changes is refused unless
-# --allow-dirty, and then the tag says "-dirty".
+# --push pushes them and records each one's digest (IMAGE_DIGESTS, default .build/image-digests:
+# "<image>:<tag> sha256:…" lines, from which deployment/deploy.sh pins the images it deploys).
+# All five are targets of docker/Dockerfile, whose build stage compiles every service once: the
+# first image builds it, the others reuse its layers. The image of a commit is only ever built
+# from that commit: a tree with uncommitted changes is refused unless --allow-dirty, and then the
+# tag says "-dirty". A registry that does not answer fails --push before anything is built.
 #
 #   docker/build.sh [--push] [--allow-dirty] [--dry-run] [SERVICE...]   (default: every service)
 #   docker/build.sh --list        prints <REGISTRY>/<service> for every image this script builds
 #   docker/build.sh --build-stage builds (or finds, cached) the build stage and prints its image id:
 #                                 its /debug holds each binary's debug info and symbols
 #
-# REGISTRY defaults to localhost:5000, the local registry:2 (README.md, "A local registry") and minikube's
+# REGISTRY defaults to localhost:5000, the local registry (docker/registry.sh) and minikube's
 # registry addon. IMAGE_SOURCE overrides the org.opencontainers.image.source label (default: the
 # git remote "origin"). CONTAINER_ENGINE chooses docker or podman (default: podman if installed).
 # With podman, a local mirror of the Swift packages (SWIFT_PACKAGE_MIRROR, default
@@ -27,7 +29,7 @@ build_stage=false
 selected=()
 
 usage() {
-    sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,22s/^# \{0,1\}//p' "$0" >&2
     exit "${1:-2}"
 }
 
@@ -79,12 +81,14 @@ if [[ -z $engine ]]; then
     if command -v podman >/dev/null; then engine=podman; else engine=docker; fi
 fi
 
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
 # podman only (docker build has no --volume): resolve the Swift packages from the local mirror.
 mirror_options=()
 mirror="${SWIFT_PACKAGE_MIRROR:-/opt/swift-packages}"
 if [[ $engine == podman && -d $mirror ]]; then
-    gitconfig="$(mktemp)"
-    trap 'rm -f "$gitconfig"' EXIT
+    gitconfig="$work/gitconfig"
     git config --system --get-regexp '^url\..*\.insteadof$' | while read -r key value; do
         git config --file "$gitconfig" --add "$key" "$value"
     done
@@ -106,6 +110,46 @@ run() {
     fi
 }
 
+registry_host="${registry%%/*}"
+digests="${IMAGE_DIGESTS:-$root/.build/image-digests}"
+
+# Any HTTP answer (401 included: it wants a login) from /v2/ is a registry; Docker and podman
+# speak plain HTTP to localhost only (podman through scripts/setup's registries.conf entry).
+registry_answers() {
+    local scheme=https
+    [[ $registry_host == localhost:* || $registry_host == 127.0.0.1:* ]] && scheme=http
+    curl -sS --max-time 5 -o /dev/null "$scheme://$registry_host/v2/" 2>/dev/null
+}
+
+# Pushes one image and records its digest (replacing an earlier line for the same image:tag).
+# Whatever fails is said in one line naming the image and the registry.
+push() {
+    local image="$1" output digest
+    if [[ "$dry_run" == true ]]; then
+        run "$engine" push "$image"
+        return
+    fi
+    if [[ $engine == podman ]]; then
+        output="$(podman push --quiet --digestfile "$work/digest" "$image" 2>&1)" && digest="$(cat "$work/digest")"
+    else
+        output="$(docker push --quiet "$image" 2>&1)" \
+            && digest="$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image" | sed -n "s#^${image%:*}@##p" | head -n 1)"
+    fi
+    if [[ -z ${digest:-} ]]; then
+        echo "build.sh: pushing $image to $registry_host failed: $(grep . <<<"$output" | tail -n 1 | sed 's/^Error: //')" >&2
+        exit 1
+    fi
+    mkdir -p "$(dirname "$digests")"
+    { grep -v "^$image " "$digests" 2>/dev/null || true; echo "$image $digest"; } >"$work/digests"
+    mv "$work/digests" "$digests"
+    echo "build.sh: pushed $image@$digest" >&2
+}
+
+if [[ $push == true && $dry_run != true ]] && ! registry_answers; then
+    echo "build.sh: the registry $registry_host does not answer: start it (docker/registry.sh up) or set REGISTRY" >&2
+    exit 1
+fi
+
 for service in "${selected[@]}"; do
     image="$registry/$service:$tag"
     echo "build.sh: building $image" >&2
@@ -113,12 +157,20 @@ for service in "${selected[@]}"; do
         "${mirror_options[@]}" \
         --file docker/Dockerfile \
         --target "$service" \
-        --build-arg "REVISION=$revision" \
-        --build-arg "SOURCE=$source_url" \
         --tag "$image" \
         .
+    # The commit's labels, in a build of their own FROM the target: podman's cache (buildah 1.28)
+    # hands back a --target stage as first built, labels included, when only a build argument or
+    # --label changed, so a second commit of the same sources got the first one's image, revision
+    # label and digest. A FROM-only build is cached per label value.
+    mkdir -p "$work/labels"
+    labelled="$(echo "FROM $image" | run "$engine" build --quiet \
+        --label "org.opencontainers.image.revision=$revision" \
+        --label "org.opencontainers.image.source=$source_url" \
+        --tag "$image" --file - "$work/labels")"
+    [[ $dry_run != true ]] || echo "$labelled"
     if [[ "$push" == true ]]; then
-        run "$engine" push "$image"
+        push "$image"
     fi
 done
 echo "build.sh: tag $tag" >&2

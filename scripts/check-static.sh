@@ -59,12 +59,18 @@ done < <(repo_files '*Dockerfile*')
 
 echo "== kubectl kustomize + kubernetes-validate --strict ($oldest_kubernetes, $newest_kubernetes)"
 rendered=(deployment/namespace.yml)
+# The overlays' Secrets are generated from files deployment/credentials.sh makes where missing.
+deployment/credentials.sh || fail "deployment/credentials.sh"
 for overlay in deployment/overlays/*/; do
     name="$(basename "$overlay")"
     "$kubectl" kustomize "$overlay" >"$work/$name.yml" || { fail "kubectl kustomize $overlay"; continue; }
     echo "$overlay: $(grep -c '^kind:' "$work/$name.yml") objects"
-    # What deploy.sh applies: the overlay plus its image-tag layer.
-    REGISTRY=registry.example.com/micro KUBECTL="$kubectl" deployment/deploy.sh --dry-run --tag 0123abc "$name" \
+    # What deploy.sh applies: the overlay plus its layer pinning each image by the digest its push
+    # recorded (here made up: a dry run asks no registry).
+    for service in $(REGISTRY=registry.example.com/micro docker/build.sh --list); do
+        echo "$service:0123abc sha256:$(printf '%064d' 0)"
+    done >"$work/digests"
+    IMAGE_DIGESTS="$work/digests" REGISTRY=registry.example.com/micro KUBECTL="$kubectl" deployment/deploy.sh --dry-run --tag 0123abc "$name" \
         >"$work/$name-deploy.yml" || { fail "deploy.sh --dry-run $name"; continue; }
     rendered+=("$work/$name.yml" "$work/$name-deploy.yml")
 done

@@ -5,7 +5,14 @@ import ServiceRuntime
 /// The auditservice: the routes, `/readyz` checking MongoDB found through discovery, and the
 /// background connector.
 public func buildApplication(runtime: ServiceRuntime) -> ServiceApplication {
-    buildApplication(runtime: runtime, database: AuditDatabase(logger: runtime.logger, locate: discoveredMongo(runtime.resolver)))
+    let credentials = runtime.config.credentials.mongo.map {
+        // The user lives in the database it may use (the mongo manifest's init script makes it there).
+        MongoCredentials(username: $0.username, password: $0.password, authSource: AuditStore.database)
+    }
+    return buildApplication(
+        runtime: runtime,
+        database: AuditDatabase(logger: runtime.logger, credentials: credentials, locate: discoveredMongo(runtime.resolver))
+    )
 }
 
 /// The same with another database (tests: MongoDB on a loopback port, short retry timing).

@@ -42,6 +42,9 @@ final class AuditDatabase: Sendable {
     }
 
     let locate: @Sendable () async throws -> [MongoTarget]
+    /// Who the service is to MongoDB (its user in the `audit` database), or nil for a server
+    /// without authentication (nx-27017 in the local environment and the tests).
+    let credentials: MongoCredentials?
     let timing: Timing
     let logger: Logger
     let state = Mutex(State())
@@ -49,8 +52,12 @@ final class AuditDatabase: Sendable {
     let connectedGauge = Gauge(label: "auditservice_mongo_connected")
 
     /// - Parameter locate: where Mongo is now (discovery); called before every connection round.
-    init(timing: Timing = Timing(), logger: Logger, locate: @escaping @Sendable () async throws -> [MongoTarget]) {
+    init(
+        timing: Timing = Timing(), logger: Logger, credentials: MongoCredentials? = nil,
+        locate: @escaping @Sendable () async throws -> [MongoTarget]
+    ) {
         self.locate = locate
+        self.credentials = credentials
         self.timing = timing
         self.logger = logger
         connectedGauge.record(0)
@@ -66,7 +73,7 @@ final class AuditDatabase: Sendable {
     /// For `/readyz`: a connection exists and Mongo answers a ping now.
     func checkReady() async throws(DatabaseUnavailable) {
         let store = try store()
-        do { try await store.ping() } catch { throw DatabaseUnavailable("MongoDB unreachable: \(error.message)") }
+        do { try await store.ping() } catch { throw DatabaseUnavailable(Self.problem(error)) }
     }
 
     /// The connector loop; returns when its task is cancelled.
@@ -106,7 +113,7 @@ final class AuditDatabase: Sendable {
         do {
             try await candidate.store.ping()
         } catch {
-            record(problem: "MongoDB at \(candidate.targets.map(\.description).sorted()) unreachable: \(error.message)")
+            record(problem: "\(Self.problem(error)) (at \(candidate.targets.map(\.description).sorted()))")
             return false
         }
         if adopt(candidate) { await createIndexIfMissing(candidate.store) }
@@ -135,8 +142,8 @@ final class AuditDatabase: Sendable {
 
     private func makeConnection(_ targets: Set<MongoTarget>) throws(MongoError) -> Connection {
         let ordered = targets.sorted { $0.description < $1.description }
-        let pool = try MongoClientPool(uri: MongoURI.make(targets: ordered, appName: "auditservice"))
-        logger.info("using MongoDB at \(MongoURI.make(targets: ordered, options: []))")
+        let pool = try MongoClientPool(uri: MongoURI.make(targets: ordered, appName: "auditservice", credentials: credentials))
+        logger.info("using MongoDB at \(MongoURI.make(targets: ordered, options: []))\(credentials.map { " as \($0)" } ?? "")")
         return Connection(store: AuditStore(pool: pool, logger: logger), targets: targets)
     }
 
@@ -156,6 +163,12 @@ final class AuditDatabase: Sendable {
             logger.info("connected to MongoDB", metadata: ["targets": "\(connection.targets.map(\.description).sorted())"])
         }
         return !wasReachable || replaced
+    }
+
+    /// What a failed ping says about MongoDB: refused credentials are named as such (a wrong
+    /// Secret, mended only by a deployment), anything else is MongoDB being away.
+    static func problem(_ error: MongoError) -> String {
+        error.kind == .authentication ? "MongoDB authentication failed: \(error.message)" : "MongoDB unreachable: \(error.message)"
     }
 
     private func record(problem: String) {

@@ -21,11 +21,11 @@ public final class MongoClientPool: @unchecked Sendable {
         _ = MongoDriver.initialized
         var error = bson_error_t()
         guard let parsed = mongoc_uri_new_with_error(uri, &error) else {
-            throw MongoError(kind: .invalidArgument, message: "invalid MongoDB URI \(uri): \(error.text)")
+            throw MongoError(kind: .invalidArgument, message: "invalid MongoDB URI \(MongoURI.redacted(uri)): \(error.text)")
         }
         guard let pool = mongoc_client_pool_new(parsed) else {
             mongoc_uri_destroy(parsed)
-            throw MongoError(kind: .invalidArgument, message: "could not create a client pool for \(uri)")
+            throw MongoError(kind: .invalidArgument, message: "could not create a client pool for \(MongoURI.redacted(uri))")
         }
         // Version 2 reports server-side errors in their own domain (MONGOC_ERROR_SERVER).
         mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2)
@@ -34,6 +34,12 @@ public final class MongoClientPool: @unchecked Sendable {
         self.pool = pool
         self.threads = threads
     }
+
+    /// The user name, password and authSource the driver parsed from the URI (for tests of how
+    /// URIs are built); nil when the URI has none.
+    var username: String? { mongoc_uri_get_username(parsedURI).map { String(cString: $0) } }
+    var password: String? { mongoc_uri_get_password(parsedURI).map { String(cString: $0) } }
+    var authSource: String? { mongoc_uri_get_auth_source(parsedURI).map { String(cString: $0) } }
 
     /// Destroying the pool ends its sessions on the server, which waits for server selection
     /// when the server is gone: a blocking call, so it runs on `threads`, not on whichever task

@@ -8,6 +8,8 @@ public struct MongoError: Error, CustomStringConvertible, Sendable {
         case unavailable
         /// The server answered with an error (unknown command, duplicate key, …).
         case server
+        /// The server refused the credentials (or the server cannot authenticate at all).
+        case authentication
         /// The URI or another argument was unusable.
         case invalidArgument
         /// A value could not be converted to or from BSON.
@@ -39,6 +41,7 @@ public struct MongoError: Error, CustomStringConvertible, Sendable {
         let domain = error.domain
         let kind: Kind =
             switch domain {
+            case MONGOC_ERROR_CLIENT.rawValue where error.code == MONGOC_ERROR_CLIENT_AUTHENTICATE.rawValue: .authentication
             case MONGOC_ERROR_STREAM.rawValue, MONGOC_ERROR_SERVER_SELECTION.rawValue, MONGOC_ERROR_PROTOCOL.rawValue: .unavailable
             case MONGOC_ERROR_BSON.rawValue: .bson
             case MONGOC_ERROR_COMMAND.rawValue where error.code == MONGOC_ERROR_COMMAND_INVALID_ARG.rawValue: .invalidArgument

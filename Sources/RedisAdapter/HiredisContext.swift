@@ -1,4 +1,5 @@
 import CHiredis
+import Discovery
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
@@ -20,10 +21,12 @@ final class HiredisContext: @unchecked Sendable {
         self.pointer = pointer
     }
 
-    /// Connects (blocking) with `connectTimeout`, then sets `commandTimeout` for reads and writes.
-    static func connect(host: String, port: Int, connectTimeout: Duration, commandTimeout: Duration) throws(RedisError)
-        -> HiredisContext
-    {
+    /// Connects (blocking) with `connectTimeout`, then sets `commandTimeout` for reads and writes,
+    /// then authenticates as `credentials` (AUTH): a connection is handed out only once Redis
+    /// has accepted its user, and a refusal is an `.authentication` error, not a broken connection.
+    static func connect(
+        host: String, port: Int, connectTimeout: Duration, commandTimeout: Duration, credentials: Credentials? = nil
+    ) throws(RedisError) -> HiredisContext {
         _ = ignoreBrokenPipes
         guard let pointer = redisConnectWithTimeout(host, Int32(port), makeTimeval(connectTimeout)) else {
             throw RedisError(.connection, "cannot allocate a hiredis context for \(host):\(port)")
@@ -34,8 +37,21 @@ final class HiredisContext: @unchecked Sendable {
             throw RedisError(.connection, "connect to \(host):\(port) failed: \(message)")
         }
         let context = HiredisContext(pointer: pointer)
-        try context.setTimeout(commandTimeout)
+        do throws(RedisError) {
+            try context.setTimeout(commandTimeout)
+            if let credentials { try context.authenticate(credentials) }
+        } catch {
+            context.free()
+            throw error
+        }
         return context
+    }
+
+    /// AUTH <username> <password> (Redis 6 ACL users). The password is never part of a message.
+    private func authenticate(_ credentials: Credentials) throws(RedisError) {
+        if case .error(let message) = try command(["AUTH", credentials.username, credentials.password]) {
+            throw RedisError(.authentication, "Redis refused \(credentials): \(message)")
+        }
     }
 
     /// hiredis writes with write(2): when Redis has closed the connection (a restart) that raises
@@ -64,7 +80,15 @@ final class HiredisContext: @unchecked Sendable {
     /// only its completion matters. Returns once Redis has run it (or its block timed out).
     func commandDiscardingReply(_ arguments: [String]) throws(RedisError) {
         let commands = [["CLIENT", "REPLY", "OFF"], arguments, ["CLIENT", "REPLY", "ON"]]
-        if case .error(let message)? = try pipeline(commands, replies: 1).first { throw RedisError(.reply, message) }
+        if case .error(let message)? = try pipeline(commands, replies: 1).first {
+            // With replies off even errors are silent, so an error here is CLIENT REPLY OFF's own
+            // (refused by the user's ACL, say): the command and CLIENT REPLY ON answer as well,
+            // and their replies would be read as the next commands' answers. The connection is
+            // out of step: it is marked unusable (as hiredis marks one after a protocol error) and
+            // the failure is a connection error, so a client gives it up and connects anew.
+            try withContext { context throws(RedisError) in context.pointee.err = REDIS_ERR_OTHER }
+            throw RedisError(.connection, "CLIENT REPLY OFF failed, the connection is out of step: \(message)")
+        }
     }
 
     /// Every command appended to the output buffer, then `replies` replies (one per command

@@ -5,12 +5,15 @@ extension RedisClient {
     /// Redis as every service finds it: the first target of `_main._tcp.redis.<namespace>.<suffix>`,
     /// looked up again before every reconnect, so a Redis that comes back at another address is
     /// found again. Each caller chooses its timeouts: a blocking reader needs a command timeout
-    /// longer than its block, a writer on a page's path a short one.
+    /// longer than its block, a writer on a page's path a short one. With `credentials` (the
+    /// service's `REDIS_USERNAME`/`REDIS_PASSWORD`) every connection authenticates first.
     public static func discovered(
-        by resolver: ServiceResolver, logger: Logger, connectTimeout: Duration = .seconds(2), commandTimeout: Duration = .seconds(5)
+        by resolver: ServiceResolver, credentials: Credentials?, logger: Logger, connectTimeout: Duration = .seconds(2),
+        commandTimeout: Duration = .seconds(5)
     ) -> RedisClient {
         RedisClient(
-            endpoint: discoveredEndpoint(resolver), logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout
+            endpoint: discoveredEndpoint(resolver), logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout,
+            credentials: credentials
         )
     }
 

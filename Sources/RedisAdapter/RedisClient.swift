@@ -1,3 +1,4 @@
+import Discovery
 import Logging
 import Synchronization
 
@@ -13,6 +14,10 @@ import Synchronization
 /// Calls share one connection and run one at a time. A blocking command (BLMOVE, BLPOP) holds
 /// that connection for its whole timeout, so give blocking commands a `RedisClient` of their own,
 /// with a `commandTimeout` longer than the blocking timeout.
+///
+/// With `credentials` every connection authenticates (AUTH) before it is used. A refusal throws
+/// an `.authentication` error and is kept as `authenticationFailure` (for readiness checks) until
+/// a connection is accepted again; the next call tries again.
 public final class RedisClient: RedisCommanding, Sendable {
     public typealias Endpoint = @Sendable () async throws -> (host: String, port: Int)
 
@@ -21,16 +26,23 @@ public final class RedisClient: RedisCommanding, Sendable {
     /// healthy connection (nearly every one) costs no task switch (~10k instructions otherwise,
     /// callgrind). The slot stays the one place that connects and discards.
     private let current = Mutex<RedisConnection?>(nil)
+    private let refusal = Mutex<RedisError?>(nil)
 
-    public convenience init(endpoint: @escaping Endpoint, logger: Logger) {
-        self.init(endpoint: endpoint, logger: logger, connectTimeout: .seconds(2), commandTimeout: .seconds(5))
+    public convenience init(endpoint: @escaping Endpoint, logger: Logger, credentials: Credentials? = nil) {
+        self.init(endpoint: endpoint, logger: logger, connectTimeout: .seconds(2), commandTimeout: .seconds(5), credentials: credentials)
     }
 
-    public init(endpoint: @escaping Endpoint, logger: Logger, connectTimeout: Duration, commandTimeout: Duration) {
+    public init(
+        endpoint: @escaping Endpoint, logger: Logger, connectTimeout: Duration, commandTimeout: Duration, credentials: Credentials? = nil
+    ) {
         slot = ConnectionSlot(
-            endpoint: endpoint, logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout
+            endpoint: endpoint, logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout, credentials: credentials
         )
     }
+
+    /// Why Redis refused this client's credentials (or asked for some) on the latest attempt;
+    /// nil once a connection was accepted. Costs no round trip.
+    public var authenticationFailure: RedisError? { refusal.withLock { $0 } }
 
     public func command(_ arguments: [String]) async throws(RedisError) -> RedisValue {
         try await withReconnect { connection throws(RedisError) in try await connection.command(arguments) }
@@ -55,6 +67,17 @@ public final class RedisClient: RedisCommanding, Sendable {
     private func withReconnect<T: Sendable>(
         _ body: (RedisConnection) async throws(RedisError) -> T
     ) async throws(RedisError) -> T {
+        do throws(RedisError) {
+            return try await reconnecting(body)
+        } catch where error.kind == .authentication {
+            refusal.withLock { $0 = error }
+            throw error
+        }
+    }
+
+    private func reconnecting<T: Sendable>(
+        _ body: (RedisConnection) async throws(RedisError) -> T
+    ) async throws(RedisError) -> T {
         let (connection, isFresh) = try await connection()
         do throws(RedisError) {
             return try await body(connection)
@@ -73,6 +96,7 @@ public final class RedisClient: RedisCommanding, Sendable {
         if let known = current.withLock({ $0 }) { return (known, false) }
         let (connection, isFresh) = try await slot.connection()
         current.withLock { $0 = connection }
+        if isFresh { refusal.withLock { $0 = nil } }
         return (connection, isFresh)
     }
 
@@ -88,14 +112,19 @@ private actor ConnectionSlot {
     private let logger: Logger
     private let connectTimeout: Duration
     private let commandTimeout: Duration
+    private let credentials: Credentials?
     private var current: RedisConnection?
     private var connecting: Task<Result<RedisConnection, RedisError>, Never>?
 
-    init(endpoint: @escaping RedisClient.Endpoint, logger: Logger, connectTimeout: Duration, commandTimeout: Duration) {
+    init(
+        endpoint: @escaping RedisClient.Endpoint, logger: Logger, connectTimeout: Duration, commandTimeout: Duration,
+        credentials: Credentials?
+    ) {
         self.endpoint = endpoint
         self.logger = logger
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
+        self.credentials = credentials
     }
 
     /// The current connection, or a new one (`isFresh`) after resolving the endpoint.
@@ -125,7 +154,7 @@ private actor ConnectionSlot {
     private func startConnecting() -> Task<Result<RedisConnection, RedisError>, Never> {
         let endpoint = self.endpoint
         let logger = self.logger
-        let (connectTimeout, commandTimeout) = (self.connectTimeout, self.commandTimeout)
+        let (connectTimeout, commandTimeout, credentials) = (self.connectTimeout, self.commandTimeout, self.credentials)
         return Task {
             let target: (host: String, port: Int)
             do {
@@ -135,9 +164,10 @@ private actor ConnectionSlot {
             }
             do throws(RedisError) {
                 let connection = try await RedisConnection.connect(
-                    host: target.host, port: target.port, connectTimeout: connectTimeout, commandTimeout: commandTimeout
+                    host: target.host, port: target.port, connectTimeout: connectTimeout, commandTimeout: commandTimeout,
+                    credentials: credentials
                 )
-                logger.info("connected to Redis at \(target.host):\(target.port)")
+                logger.info("connected to Redis at \(target.host):\(target.port)\(credentials.map { " as \($0)" } ?? "")")
                 return .success(connection)
             } catch {
                 return .failure(error)

@@ -1,3 +1,4 @@
+import Discovery
 import NIOPosix
 import Synchronization
 
@@ -36,15 +37,18 @@ public final class RedisConnection: RedisCommanding, Sendable {
 
     deinit { close() }
 
-    /// Connects within `connectTimeout`; each command then may take up to `commandTimeout`.
+    /// Connects within `connectTimeout`, then authenticates as `credentials` when given (AUTH);
+    /// each command then may take up to `commandTimeout`.
     public static func connect(
-        host: String, port: Int, connectTimeout: Duration, commandTimeout: Duration
+        host: String, port: Int, connectTimeout: Duration, commandTimeout: Duration, credentials: Credentials? = nil
     ) async throws(RedisError) -> RedisConnection {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         do throws(RedisError) {
             let context = try await run(on: thread) { () throws(RedisError) in
-                try HiredisContext.connect(host: host, port: port, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+                try HiredisContext.connect(
+                    host: host, port: port, connectTimeout: connectTimeout, commandTimeout: commandTimeout, credentials: credentials
+                )
             }
             return RedisConnection(context: context, thread: thread, host: host, port: port)
         } catch {
@@ -57,7 +61,7 @@ public final class RedisConnection: RedisCommanding, Sendable {
         if closed.load(ordering: .acquiring) { throw RedisError(.connection, "the connection is closed") }
         let context = self.context
         let value = try await Self.run(on: thread) { () throws(RedisError) in try context.command(arguments) }
-        if case .error(let message) = value { throw RedisError(.reply, message) }
+        if case .error(let message) = value { throw RedisError.reply(message) }
         return value
     }
 

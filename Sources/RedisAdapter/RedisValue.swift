@@ -38,8 +38,11 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
         /// Connect failed, the connection broke or timed out, the endpoint could not be resolved,
         /// or the connection was closed.
         case connection
-        /// Redis replied with an error (`-ERR …`, `-NOSCRIPT …`, `-WRONGTYPE …`).
+        /// Redis replied with an error (`-ERR …`, `-NOSCRIPT …`, `-WRONGTYPE …`, `-NOPERM …`).
         case reply
+        /// Redis refused the client's credentials (AUTH answered `-WRONGPASS`), or wants some
+        /// (`-NOAUTH`): a configuration error that reconnecting does not mend.
+        case authentication
         /// The call was malformed before it reached Redis (an empty command).
         case usage
     }
@@ -54,10 +57,17 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var isConnectionError: Bool { kind == .connection }
 
+    /// The error for an error reply: `-NOAUTH` (credentials needed and not given) is an
+    /// authentication failure, anything else a reply error.
+    static func reply(_ message: String) -> RedisError {
+        RedisError(message.hasPrefix("NOAUTH") ? .authentication : .reply, message)
+    }
+
     public var description: String {
         switch kind {
         case .connection: "Redis connection error: \(message)"
         case .reply: "Redis error reply: \(message)"
+        case .authentication: "Redis authentication failed: \(message)"
         case .usage: "Redis usage error: \(message)"
         }
     }

@@ -16,9 +16,10 @@ public struct ReportCommand: AsyncParsableCommand {
         discussion: """
             Finds Redis through DNS (_main._tcp.redis.<DNS_NAMESPACE>.<DNS_SUFFIX>): DNS_HOST and DNS_PORT \
             name the DNS server in local development, the system resolver is used otherwise.
-            Exit status: 0 success, 3 Redis not found in DNS, 4 Redis unreachable, 5 no answer from the \
-            eventservice in time, 6 an answer that is not a summary. Whatever happens, the report ends \
-            within --timeout plus one second.
+            Authenticates as REDIS_USERNAME with REDIS_PASSWORD when they are set (both or neither).
+            Exit status: 0 success, 3 Redis not found in DNS, 4 Redis unreachable or refusing the credentials, \
+            5 no answer from the eventservice in time, 6 an answer that is not a summary, 78 a configuration \
+            variable missing or unusable. Whatever happens, the report ends within --timeout plus one second.
             """
     )
 
@@ -75,8 +76,15 @@ public struct ReportCommand: AsyncParsableCommand {
         until stop: ContinuousClock.Instant, progress: ReportProgress, environment: [String: String]
     ) async throws -> RedisConnection {
         let targets: [ServiceTarget]
+        let config: DiscoveryConfig, credentials: Credentials?
         do {
-            let config = try DiscoveryConfig(environment: EnvironmentReader(environment))
+            let reader = EnvironmentReader(environment)
+            config = try DiscoveryConfig(environment: reader)
+            credentials = try reader.credentials("REDIS")
+        } catch {
+            throw ReportFailure.configuration(error)
+        }
+        do {
             targets = try await ServiceResolver(config: config, logger: Logger(label: "report")).resolve(.redis)
         } catch {
             throw ReportFailure.discovery("\(error)")
@@ -88,8 +96,12 @@ public struct ReportCommand: AsyncParsableCommand {
             let left = max(.milliseconds(10), stop - .now)
             do {
                 return try await RedisConnection.connect(
-                    host: target.host, port: target.port, connectTimeout: min(.seconds(2), left), commandTimeout: left
+                    host: target.host, port: target.port, connectTimeout: min(.seconds(2), left), commandTimeout: left,
+                    credentials: credentials
                 )
+            } catch where error.kind == .authentication {
+                // Every target holds the same users: another would refuse them too.
+                throw ReportFailure.redisUnreachable(error.description)
             } catch {
                 failures.append(error.message)
             }

@@ -15,6 +15,8 @@ enum ReportFailure: Error, Equatable, CustomStringConvertible {
     case noAnswer(timeout: Duration)
     /// Something answered, but not with a JSON object of counts.
     case badAnswer(String)
+    /// A configuration variable is unusable (a half-given pair of credentials, a bad DNS_PORT).
+    case configuration(ConfigurationError)
 
     /// Writes `report: <failure>` as one line on stderr, unbuffered.
     static func printLine(_ failure: ReportFailure) {
@@ -28,6 +30,7 @@ enum ReportFailure: Error, Equatable, CustomStringConvertible {
         case .redisUnreachable: 4
         case .noAnswer: 5
         case .badAnswer: 6
+        case .configuration: 78  // EX_CONFIG, as the services exit on a bad configuration
         }
     }
 
@@ -39,6 +42,7 @@ enum ReportFailure: Error, Equatable, CustomStringConvertible {
             case .noAnswer(let timeout):
                 "no answer from the eventservice within \(SummaryRequest.seconds(timeout)) s (is it running?)"
             case .badAnswer(let answer): "the eventservice answered something that is not a summary: \(answer.prefix(200))"
+            case .configuration(let error): "configuration error: \(error)"
             }
         // Exactly one line on stderr, whatever the details contain.
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")

@@ -142,8 +142,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
         switch responder.routes.route(request) {
         case .endpoint(let endpoint):
-            // The runtime's own endpoints end no span: it is dropped unexported.
-            let span = endpoint.isTraced ? span : nil
             if let span { ServerSpan.routed(span, method: head.method, route: endpoint.route) }
             switch endpoint.handler {
             case .now(let handler):

@@ -5,12 +5,18 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The HTTP/1 server: on each connection NIO's HTTP/1 decoder and the runtime's request handler. A `Service`: it runs until graceful shutdown, then for
 /// `closeNotice` answers every request with `Connection: close`, then stops accepting, closes
 /// idle connections and lets the others finish their request (ConnectionRegistry); at the end of
 /// the drain budget (the service group's cancellation) it closes what is left.
 final class HTTPServer: Service, Sendable {
     struct Settings: Sendable {
+        /// The port's name in the service table (`main`, `http`, `metrics`), for the log.
+        var name = "main"
         var host: String
         var port: Int
         var maxConnections: Int
@@ -18,6 +24,8 @@ final class HTTPServer: Service, Sendable {
         /// How long after graceful shutdown begins every answer says `Connection: close` before
         /// idle connections are closed (`CloseNotice`).
         var closeNotice: Duration = .zero
+        /// Set while the port accepts connections.
+        var listening: ListeningFlag?
     }
 
     private let settings: Settings
@@ -37,15 +45,22 @@ final class HTTPServer: Service, Sendable {
 
     func run() async throws {
         defer { boundPort.fail(ServerStopped()) }  // a no-op once the port is known
-        let channel = try await bootstrap().bind(host: settings.host, port: settings.port).get()
+        let channel: any Channel
+        do {
+            channel = try await bootstrap().bind(host: settings.host, port: settings.port).get()
+        } catch {
+            throw ListenFailure(port: settings.port, error: error)
+        }
         boundPort.succeed(channel.localAddress?.port ?? settings.port)
-        responder.logger.info("listening", metadata: ["port": "\(channel.localAddress?.port ?? settings.port)"])
+        settings.listening?.set(true)
+        responder.logger.info("listening", metadata: ["port": "\(channel.localAddress?.port ?? settings.port)", "port_name": "\(settings.name)"])
         try? await gracefulShutdown()
         if settings.closeNotice > .zero, !Task.isCancelled {
             responder.logger.info("shutting down: answering with Connection: close, then draining")
             notice.give()
             try? await Task.sleep(for: settings.closeNotice)
         }
+        settings.listening?.set(false)
         try? await channel.close()
         let drained = channel.eventLoop.makePromise(of: Void.self)
         registry.quiesce(drained: drained)
@@ -116,6 +131,42 @@ final class CloseNotice: Sendable {
     var isGiven: Bool { given.load(ordering: .relaxed) }
 
     func give() { given.store(true, ordering: .relaxed) }
+}
+
+/// Whether a server accepts connections, for the readiness of another: the admin port's
+/// `/readyz` answers 200 only while the service's own port accepts, so the kubelet never sends
+/// traffic to a pod whose admin port came up first.
+final class ListeningFlag: Sendable {
+    private let value = Atomic(false)
+
+    var isSet: Bool { value.load(ordering: .relaxed) }
+
+    func set(_ listening: Bool) { value.store(listening, ordering: .relaxed) }
+
+    /// A readiness check that fails while the port does not accept connections.
+    func check(port: Int) -> ReadinessCheck {
+        ReadinessCheck("listening") { [self] in
+            guard isSet else { throw NotListening(port: port) }
+        }
+    }
+
+    struct NotListening: Error, CustomStringConvertible {
+        let port: Int
+        var description: String { "port \(port) does not accept connections" }
+    }
+}
+
+/// A port the server could not listen on, named: a service listens on two.
+struct ListenFailure: Error, CustomStringConvertible {
+    let port: Int
+    let error: any Error
+
+    var description: String {
+        if let io = error as? IOError, io.errnoCode == EADDRINUSE {
+            return "cannot listen on port \(port): it is already in use"
+        }
+        return "cannot listen on port \(port): \(error)"
+    }
 }
 
 struct ServerStopped: Error, CustomStringConvertible {

@@ -2,13 +2,11 @@ import NIOCore
 import NIOHTTP1
 import Prometheus
 
-/// `/healthz` (the process answers), `/readyz` (its dependencies answer) and `/metrics`, ahead of
-/// the service's own routes. Their requests make no spans that are exported: the probes and
-/// Prometheus ask every few seconds.
+/// `/healthz` (the process answers), `/readyz` (its dependencies answer) and `/metrics`: all the
+/// admin port serves, and nothing else does (docs/design.md, "The service table").
 struct OperationalRoutes: Routes {
     let checks: [ReadinessCheck]
     let limit: Duration
-    let service: any Routes
 
     struct Status: Encodable {
         let status: String
@@ -17,12 +15,12 @@ struct OperationalRoutes: Routes {
     }
 
     func route(_ request: Request) -> Routing {
-        guard request.segments.count == 1 else { return service.route(request) }
+        guard request.segments.count == 1 else { return .notFound }
         switch request.segments[0] {
-        case "healthz": return .get(request, .untraced(.now("/healthz") { _ in Self.healthy }))
-        case "readyz": return .get(request, .untraced(.task("/readyz") { [checks, limit] _ in await Self.readiness(checks, limit) }))
-        case "metrics": return .get(request, .untraced(.now("/metrics") { _ in Self.metrics() }))
-        default: return service.route(request)
+        case "healthz": return .get(request, .now("/healthz") { _ in Self.healthy })
+        case "readyz": return .get(request, .task("/readyz") { [checks, limit] _ in await Self.readiness(checks, limit) })
+        case "metrics": return .get(request, .now("/metrics") { _ in Self.metrics() })
+        default: return .notFound
         }
     }
 

@@ -28,9 +28,6 @@ public enum Routing: Sendable {
 public struct Endpoint: Sendable {
     public let route: String
     let handler: Handler
-    /// Whether its requests' server spans are exported: not for the probes' and Prometheus's
-    /// requests (`OperationalRoutes`), which would bury the traces of people's requests.
-    var isTraced = true
 
     enum Handler: Sendable {
         case now(@Sendable (Request) throws -> Response)
@@ -44,13 +41,6 @@ public struct Endpoint: Sendable {
         Endpoint(route: route, handler: .now(handler))
     }
 
-    /// The same, for the runtime's own endpoints: requests answered without an exported span.
-    static func untraced(_ endpoint: Endpoint) -> Endpoint {
-        var endpoint = endpoint
-        endpoint.isTraced = false
-        return endpoint
-    }
-
     /// Answered by a task, for handlers that wait on other services or databases; inside the
     /// request's server span (`ServiceContext.current`) when tracing is on.
     public static func task(_ route: String, _ handler: @escaping @Sendable (Request) async throws -> Response) -> Endpoint {
@@ -58,7 +48,8 @@ public struct Endpoint: Sendable {
     }
 }
 
-/// For a service whose HTTP port serves only the runtime's /healthz, /readyz and /metrics.
+/// No routes: what a service without a port of its own (the eventservice) has; its admin port
+/// still serves /healthz, /readyz and /metrics.
 public struct NoRoutes: Routes {
     public init() {}
     public func route(_ request: Request) -> Routing { .notFound }

@@ -44,21 +44,15 @@ public enum ServiceMain {
 }
 
 extension ServiceRuntime {
-    /// `run(_:)` for an executable's top level: an error that stops the server — the port is
-    /// taken, say — becomes one log line naming it and exit status 1, not a crash report.
+    /// `run(_:)` for an executable's top level: an error that stops the server — a port is
+    /// taken, say (`ListenFailure` names which) — becomes one log line naming it and exit
+    /// status 1, not a crash report.
     public func runOrExit(_ app: ServiceApplication) async {
         do {
             try await run(app)
         } catch {
-            logger.critical("stopped", metadata: ["error": "\(Self.describe(error, port: config.port))"])
+            logger.critical("stopped", metadata: ["error": "\(error)"])
             exit(1)
         }
-    }
-
-    static func describe(_ error: any Error, port: Int) -> String {
-        if let io = error as? IOError, io.errnoCode == EADDRINUSE {
-            return "cannot listen on port \(port): it is already in use"
-        }
-        return "\(error)"
     }
 }

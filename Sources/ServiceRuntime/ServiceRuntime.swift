@@ -50,36 +50,64 @@ public struct ServiceRuntime: Sendable {
         self.init(config: try RuntimeConfig(service: service, environment: environment))
     }
 
-    /// The service's HTTP server on `config.host:config.port` — `/healthz`, `/readyz` (running
-    /// `readiness`), `/metrics`, then `routes`; errors answered by `errors` (JSON by default) —
-    /// with `services` (background workers, clients to shut down) run beside it under the same
+    /// The service's HTTP servers: `routes` on `config.port` (errors answered by `errors`, JSON
+    /// by default; no such server when the service has no port), and on `config.metricsPort` the
+    /// admin server with `/healthz`, `/readyz` (running `readiness`) and `/metrics` only — with
+    /// `services` (background workers, clients to shut down) run beside them under the same
     /// graceful shutdown. Services listed first stop last; before them all, the span exporter,
-    /// which sends the spans of the drain too (`SpanExporter`).
+    /// which sends the spans of the drain too (`SpanExporter`). The admin port's requests make
+    /// no spans: the probes and Prometheus ask every few seconds.
     public func makeApplication(
-        routes: some Routes, readiness: [ReadinessCheck] = [], errors: @escaping ErrorResponder = jsonErrors,
+        routes: any Routes = NoRoutes(), readiness: [ReadinessCheck] = [], errors: @escaping ErrorResponder = jsonErrors,
         services: [any Service] = []
     ) -> ServiceApplication {
-        let responder = Responder(
-            routes: OperationalRoutes(checks: readiness, limit: Self.readinessLimit, service: routes),
-            errors: errors, maxBodySize: config.maxBodySize,
-            telemetry: RequestTelemetry(metrics: Observability.requestMetrics, logger: logger), logger: logger, tracer: tracer
-        )
+        let telemetry = RequestTelemetry(metrics: Observability.requestMetrics, logger: logger)
         let limits = ConnectionStateMachine.Limits(
             requestRead: .nanoseconds(config.requestTimeout.nanoseconds), idle: .nanoseconds(config.idleTimeout.nanoseconds),
             maxBodySize: config.maxBodySize
         )
-        let settings = HTTPServer.Settings(host: config.host, port: config.port, maxConnections: config.maxConnections, limits: limits)
+        let listening = ListeningFlag()
+        let main = config.port.map { port in
+            ServiceApplication.Listener(
+                settings: HTTPServer.Settings(
+                    name: config.service.portName, host: config.host, port: port, maxConnections: config.maxConnections, limits: limits,
+                    listening: listening
+                ),
+                responder: Responder(
+                    routes: routes, errors: errors, maxBodySize: config.maxBodySize, telemetry: telemetry, logger: logger, tracer: tracer
+                )
+            )
+        }
+        // Ready also means the service's own port accepts: the admin port may be up first.
+        let checks = (config.port.map { [listening.check(port: $0)] } ?? []) + readiness
+        let admin = ServiceApplication.Listener(
+            settings: HTTPServer.Settings(
+                name: MicroService.metricsPortName, host: config.host, port: config.metricsPort,
+                maxConnections: Self.adminConnections, limits: limits
+            ),
+            responder: Responder(
+                routes: OperationalRoutes(checks: checks, limit: Self.readinessLimit),
+                errors: jsonErrors, maxBodySize: config.maxBodySize, telemetry: telemetry, logger: logger
+            )
+        )
         let exporter: [any Service] = tracing?.exporter.map { [$0] } ?? []
-        return ServiceApplication(settings: settings, responder: responder, services: exporter + services, logger: logger)
+        return ServiceApplication(main: main, admin: admin, services: exporter + services, logger: logger)
     }
 
+    /// The admin port's connection cap. Its callers are the kubelet (a connection per probe) and
+    /// Prometheus (a keep-alive connection per scraper): a few. The cap keeps a flood of that
+    /// port from taking the descriptors the service's own port needs.
+    static let adminConnections = 64
+
     /// Runs `app` until SIGTERM or SIGINT, then shuts it down within `drainLimit`: for
-    /// `closeNotice` every answer says `Connection: close`; then the server stops accepting,
-    /// closes idle connections and lets in-flight requests finish; then the other services stop,
-    /// last listed first. Returns when all have (swift-service-lifecycle's ServiceGroup, which
-    /// traps the signals before anything starts: a SIGTERM right after start drains too).
+    /// `closeNotice` every answer on the service's port says `Connection: close`; then that
+    /// server stops accepting, closes idle connections and lets in-flight requests finish; then
+    /// the other services stop, last listed first; the admin server last, so probes and the
+    /// last scrape are answered throughout. Returns when all have (swift-service-lifecycle's
+    /// ServiceGroup, which traps the signals before anything starts: a SIGTERM right after start
+    /// drains too).
     public func run(_ app: ServiceApplication) async throws {
-        var configuration = ServiceGroupConfiguration(services: app.services + [app.makeServer(closeNotice: Self.closeNotice)], logger: logger)
+        var configuration = ServiceGroupConfiguration(services: app.makeServers(closeNotice: Self.closeNotice).ordered, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         configuration.maximumGracefulShutdownDuration = Self.drainLimit
         try await ServiceGroup(configuration: configuration).run()

@@ -4,8 +4,8 @@ import NIOHTTP1
 import ServiceRuntime
 
 /// The webapp's routes: the stylesheet and the pages, each page request recorded as an
-/// eventservice `record` event. The stylesheet, unknown paths and the runtime's /healthz, /readyz
-/// and /metrics are not recorded: they are not pages a person visited.
+/// eventservice `record` event. The stylesheet and unknown paths are not recorded: they are not
+/// pages a person visited (/healthz, /readyz and /metrics are on the admin port, not here).
 struct WebAppRoutes: Routes {
     /// How many calculations the audit page shows.
     static let auditLimit = 20

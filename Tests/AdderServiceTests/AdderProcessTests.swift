@@ -23,11 +23,11 @@ import Testing
     /// Pinned to one CPU (taskset, as a CPU manager pins a pod), the service runs one event loop:
     /// two would take turns on that CPU in scheduler slices, and every request waits for its turn.
     @Test func pinnedToOneCPUItRunsOneEventLoop() async throws {
-        let port = Ports.free()
+        let port = Ports.free(), metricsPort = Ports.free()
         let server = try await ServerProcess(
             name: "adderservice", executable: try TestPaths.tool("taskset"),
-            arguments: ["-c", "0", try TestPaths.builtExecutable("adderservice")], port: port,
-            environment: ["ADDERSERVICE_SERVICE_PORT": "\(port)"], waitForPort: true
+            arguments: ["-c", "0", try TestPaths.builtExecutable("adderservice")], port: port, metricsPort: metricsPort,
+            environment: ["ADDERSERVICE_SERVICE_PORT": "\(port)", "ADDERSERVICE_SERVICE_PORT_METRICS": "\(metricsPort)"], waitForPort: true
         )
         let response = try await HTTPClient.shared.execute(
             HTTPClientRequest(url: "http://127.0.0.1:\(port)/add/2/3"), timeout: .seconds(5)

@@ -9,8 +9,8 @@ import Testing
 /// The adderservice through its real routes, in process, over a real socket.
 @Suite struct AdderRoutesTests {
     static func withAdder<T: Sendable>(_ body: @Sendable (TestHTTPClient) async throws -> T) async throws -> T {
-        let app = buildApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning)))
-        return try await app.withRunning { port in try await body(TestHTTPClient(port: port)) }
+        let app = buildApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, metricsPort: 0, logLevel: .warning)))
+        return try await app.withRunning { ports in try await body(TestHTTPClient(port: try #require(ports.main), adminPort: ports.metrics)) }
     }
 
     /// GET `path` and return the status and body.
@@ -70,7 +70,7 @@ import Testing
 
     @Test func headAnswersLikeGetWithoutTheBody() async throws {
         try await Self.withAdder { client in
-            for path in ["/add/2/3", "/add", "/healthz"] {
+            for path in ["/add/2/3", "/add", "/nowhere"] {
                 let get = try await client.get(path)
                 let head = try await client.execute("HEAD", path)
                 #expect(head.status == get.status, "\(path)")

@@ -9,9 +9,9 @@ import Testing
 /// The service agrees with checked Int64 addition on random pairs: the exact sum, or a 400.
 @Suite struct AdditionPropertyTests {
     @Test func routeMatchesCheckedAddition() async throws {
-        let app = buildApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning)))
-        try await app.withRunning { port in
-            let client = TestHTTPClient(port: port)
+        let app = buildApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, metricsPort: 0, logLevel: .warning)))
+        try await app.withRunning { ports in
+            let client = TestHTTPClient(port: try #require(ports.main))
             // Half the pairs near the edges, where overflow happens; half anywhere.
             let edge = Gen.int64(in: (Int64.max - 1000)...Int64.max)
             let anywhere = Gen.int64(in: Int64.min...Int64.max)

@@ -16,14 +16,14 @@ struct AuditDiscoveryTests {
         let runtime = try ServiceRuntime(
             service: .auditservice,
             environment: [
-                "AUDITSERVICE_SERVICE_PORT": "\(Ports.free())", "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": "error",
+                "AUDITSERVICE_SERVICE_PORT": "\(Ports.free())", "AUDITSERVICE_SERVICE_PORT_METRICS": "\(Ports.free())", "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": "error",
             ]
         )
         let database = AuditDatabase(
             timing: AuditHarness.timing, logger: runtime.logger, locate: discoveredMongo(runtime.resolver)
         )
-        try await buildApplication(runtime: runtime, database: database).withRunning { port in
-            let client = TestHTTPClient(port: port)
+        try await buildApplication(runtime: runtime, database: database).withRunning { ports in
+            let client = TestHTTPClient(port: try #require(ports.main), adminPort: ports.metrics)
             try await client.waitUntilReady()
             let response = try await client.append(#"{"calc": "2+3", "calcResult": 5}"#)
             #expect(response.status == .created, "\(response.text)")

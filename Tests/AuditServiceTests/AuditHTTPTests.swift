@@ -45,7 +45,7 @@ struct AuditHTTPTests {
         try await AuditHarness.withService(mongoPort: mongo.port) { client in
             try await client.waitUntilReady()
             try await client.waitUntil("an index on ts exists") { try await AuditHarness.hasIndexOnTs(pool) }
-            let metrics = try await client.execute(uri: "/metrics", method: .GET)
+            let metrics = try await client.admin.execute(uri: "/metrics", method: .GET)
             // Only its presence: the gauge is process-wide, and other tests' services in this
             // process set it to 0 while their Mongo is away.
             #expect(metrics.text.contains("# TYPE auditservice_mongo_connected gauge"), "\(metrics.text)")

@@ -20,13 +20,16 @@ enum AuditHarness {
         locate: @escaping @Sendable () async throws -> [MongoTarget],
         _ body: @escaping @Sendable (TestHTTPClient) async throws -> T
     ) async throws -> T {
-        // A free port: the service table's own (8081) would be shared by every test running at once.
+        // Free ports: the service table's own (8081, 9081) would be shared by every test running at once.
         let runtime = try ServiceRuntime(
-            service: .auditservice, environment: ["AUDITSERVICE_SERVICE_PORT": "\(Ports.free())", "LOG_LEVEL": "error"]
+            service: .auditservice,
+            environment: [
+                "AUDITSERVICE_SERVICE_PORT": "\(Ports.free())", "AUDITSERVICE_SERVICE_PORT_METRICS": "\(Ports.free())", "LOG_LEVEL": "error",
+            ]
         )
         let database = AuditDatabase(timing: timing, logger: runtime.logger, locate: locate)
-        return try await buildApplication(runtime: runtime, database: database).withRunning { port in
-            try await body(TestHTTPClient(port: port))
+        return try await buildApplication(runtime: runtime, database: database).withRunning { ports in
+            try await body(TestHTTPClient(port: try #require(ports.main), adminPort: ports.metrics))
         }
     }
 
@@ -69,7 +72,7 @@ extension TestHTTPClient {
     }
 
     func readyStatus() async throws -> HTTPResponseStatus {
-        try await execute(uri: "/readyz", method: .GET).status
+        try await admin.execute(uri: "/readyz", method: .GET).status
     }
 
     /// Polls until `condition` holds for a fresh response (or fails the test after `timeout`).

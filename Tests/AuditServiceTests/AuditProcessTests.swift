@@ -31,7 +31,7 @@ import TestSupport
     }
 
     static func waitUntilReady(_ service: ServerProcess) async throws {
-        let ready = await eventually(timeout: .seconds(20)) { (try? await TestHTTPClient(port: service.port).get("/readyz").status) == .ok }
+        let ready = await eventually(timeout: .seconds(20)) { (try? await TestHTTPClient(port: service.metricsPort).get("/readyz").status) == .ok }
         guard ready else { throw TestSupportError("never ready:\n\(service.log())") }
     }
 }

@@ -73,11 +73,13 @@ enum Dockerfile {
 }
 
 /// docker/docker-compose.yml: per service its image, the container ports it exposes (`expose`
-/// and the container side of `ports`), its fixed address on the network, and its environment.
+/// and the container side of `ports`), those of them published on the host (`ports`), its fixed
+/// address on the network, and its environment.
 struct ComposeFile {
     struct Service {
         var image: String?
         var containerPorts: [Int] = []
+        var publishedPorts: [Int] = []
         var address: String?
         var environment: [String: String] = [:]
     }
@@ -100,7 +102,9 @@ struct ComposeFile {
         for value in try YAMLValue.sequence(fields["ports"], at: "\(name).ports") {
             // "3000:3000" or "127.0.0.1:3000:3000": the container port is the last part.
             let text = try YAMLValue.string(value, at: "\(name).ports")
-            service.containerPorts.append(try YAMLValue.integer(text.split(separator: ":").last.map(String.init), at: "\(name).ports"))
+            let port = try YAMLValue.integer(text.split(separator: ":").last.map(String.init), at: "\(name).ports")
+            service.containerPorts.append(port)
+            service.publishedPorts.append(port)
         }
         if let networks = fields["networks"] as? [AnyHashable: Any] {
             for (_, network) in networks {

@@ -29,6 +29,8 @@ struct RenderedManifests: Sendable {
 
     struct Service: Sendable {
         var name: String
+        /// ClusterIP (also when headless), NodePort or LoadBalancer.
+        var type: String
         var selector: [String: String]
         var ports: [ServicePort]
     }
@@ -104,7 +106,10 @@ struct RenderedManifests: Sendable {
             let target = try port["targetPort"].map { try YAMLValue.string($0, at: "\(path) targetPort") } ?? String(number)
             return ServicePort(name: port["name"] as? String, port: number, targetPort: target)
         }
-        return Service(name: name, selector: try strings(spec["selector"], at: "\(path) selector"), ports: ports)
+        return Service(
+            name: name, type: spec["type"] as? String ?? "ClusterIP", selector: try strings(spec["selector"], at: "\(path) selector"),
+            ports: ports
+        )
     }
 
     private static func strings(_ value: Any?, at path: String) throws -> [String: String] {

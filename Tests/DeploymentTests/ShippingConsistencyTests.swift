@@ -38,16 +38,24 @@ struct ShippingConsistencyTests {
     static let monitoringNames: Set = ["prometheus"]
     static let builtNames = Set(Self.builtServices.map(\.name))
 
+    @Test("no two ports of the table are the same: the local environment runs every service on one host")
+    func portsAreDistinct() {
+        let ports = MicroService.all.flatMap(\.ports).map(\.number)
+        #expect(Set(ports).count == ports.count, "\(ports.sorted())")
+        #expect(MicroService.all.allSatisfy { $0.metricsPort == nil || $0.ports.last?.name == MicroService.metricsPortName })
+    }
+
     // MARK: fuge
 
-    @Test("fuge/fuge.yml gives each service the table's port name and number", arguments: MicroService.all)
+    /// The table's ports of `service` (its own, then its admin port), as the files declare them.
+    static func declared(_ service: MicroService) -> [DeclaredPort] {
+        service.ports.map { DeclaredPort(name: $0.name, number: $0.number) }
+    }
+
+    @Test("fuge/fuge.yml gives each service the table's port names and numbers", arguments: MicroService.all)
     func fugePorts(service: MicroService) throws {
         let fuge = try FugeFile(yaml: Repository.text("fuge/fuge.yml"))
-        if let port = service.port {
-            #expect(fuge.services[service.name] == [DeclaredPort(name: service.portName, number: port)], "fuge.yml \(service)")
-        } else {
-            #expect(fuge.services[service.name, default: []].isEmpty, "fuge.yml: \(service) has no port in the table")
-        }
+        #expect(fuge.services[service.name, default: []] == Self.declared(service), "fuge.yml \(service)")
     }
 
     @Test("fuge/fuge.yml names only services of the table (and the Prometheus watching them), with the discovery defaults")
@@ -63,11 +71,11 @@ struct ShippingConsistencyTests {
 
     // MARK: Dockerfiles and build.sh
 
-    @Test("docker/Dockerfile builds each product and its image exposes the table's port", arguments: builtServices)
+    @Test("docker/Dockerfile builds each product and its image exposes the table's ports", arguments: builtServices)
     func dockerfile(service: MicroService) throws {
         let text = try Repository.text("docker/Dockerfile")
         let stage = try #require(Dockerfile.stage(named: service.name, in: text), "docker/Dockerfile has no stage \(service)")
-        #expect(try Dockerfile.exposedPorts(stage) == (service.port.map { [$0] } ?? []), "docker/Dockerfile \(service) EXPOSE")
+        #expect(try Dockerfile.exposedPorts(stage) == service.ports.map(\.number), "docker/Dockerfile \(service) EXPOSE")
         let words = text.split(whereSeparator: \.isWhitespace)
         #expect(zip(words, words.dropFirst()).contains { $0 == "--product" && $1 == service.name }, "docker/Dockerfile does not build \(service)")
         #expect(stage.contains("ENTRYPOINT [\"/app/\(service.name)\"]"), "docker/Dockerfile \(service) runs another executable")
@@ -91,38 +99,58 @@ struct ShippingConsistencyTests {
         #expect(Set(folders) == Set(Self.overlays))
     }
 
-    @Test("the rendered workload and Service carry the table's port name and number", arguments: overlays, MicroService.all)
+    @Test("the rendered workload and Service carry the table's port names and numbers", arguments: overlays, MicroService.all)
     func kubernetesPorts(overlay: String, service: MicroService) async throws {
         let manifests = try await Self.manifests(overlay)
         let workload = try #require(manifests.workload(named: service.name), "\(overlay): no workload \(service)")
         let container = try #require(workload.containers.first { $0.name == service.name }, "\(overlay): no container \(service)")
-        guard let port = service.port else {
+        guard !service.ports.isEmpty else {
             #expect(workload.kind == "Job", "\(overlay): \(service) runs as a Job")
             #expect(container.ports.isEmpty)
             #expect(manifests.service(named: service.name) == nil, "\(overlay): \(service) has no port, so no Service")
             return
         }
-        #expect(container.ports == [DeclaredPort(name: service.portName, number: port)], "\(overlay) \(workload.kind)/\(service)")
+        #expect(container.ports == Self.declared(service), "\(overlay) \(workload.kind)/\(service)")
         let kubernetesService = try #require(manifests.service(named: service.name), "\(overlay): no Service \(service)")
-        // Service port = container port: the service listens on the <SERVICE>_SERVICE_PORT it is given.
-        #expect(kubernetesService.ports.map(\.name) == [service.portName], "\(overlay) Service/\(service) port name")
-        #expect(kubernetesService.ports.map(\.port) == [port], "\(overlay) Service/\(service) port")
-        #expect([service.portName, String(port)].contains(kubernetesService.ports.first?.targetPort ?? ""), "\(overlay) Service/\(service) targetPort")
+        // Service port = container port: the service listens on the <SERVICE>_SERVICE_PORT(_METRICS) it is given.
+        #expect(kubernetesService.ports.map(\.name) == service.ports.map(\.name), "\(overlay) Service/\(service) port names")
+        #expect(kubernetesService.ports.map(\.port) == service.ports.map(\.number), "\(overlay) Service/\(service) ports")
+        for (port, table) in zip(kubernetesService.ports, service.ports) {
+            #expect([table.name, String(table.number)].contains(port.targetPort), "\(overlay) Service/\(service) targetPort of \(table)")
+        }
+        #expect(kubernetesService.type == "ClusterIP", "\(overlay) Service/\(service) is reachable from outside the cluster")
         #expect(!kubernetesService.selector.isEmpty && kubernetesService.selector.allSatisfy { workload.podLabels[$0.key] == $0.value },
                 "\(overlay) Service/\(service) selects its pods")
     }
 
-    @Test("our services probe /readyz and /healthz, are scraped on their port, and use the cluster DNS", arguments: overlays, Self.builtServices)
+    @Test("our services probe /readyz and /healthz and are scraped on their admin port, and use the cluster DNS", arguments: overlays, Self.builtServices)
     func kubernetesRuntime(overlay: String, service: MicroService) async throws {
         let workload = try #require(try await Self.manifests(overlay).workload(named: service.name))
         let container = try #require(workload.containers.first)
         #expect(container.environment["DNS_NAMESPACE"] == "micro", "\(overlay) \(service)")
         #expect(container.environment["DNS_HOST"] == nil, "\(overlay) \(service): in the cluster the system resolver answers")
-        if service.port != nil {
-            #expect(container.readiness == "/readyz@\(service.portName)", "\(overlay) \(service) readiness")
-            #expect(container.liveness == "/healthz@\(service.portName)", "\(overlay) \(service) liveness")
-            #expect(workload.podAnnotations["prometheus.io/port"] == service.port.map(String.init), "\(overlay) \(service) scrape port")
+        if let metricsPort = service.metricsPort {
+            #expect(container.readiness == "/readyz@\(MicroService.metricsPortName)", "\(overlay) \(service) readiness")
+            #expect(container.liveness == "/healthz@\(MicroService.metricsPortName)", "\(overlay) \(service) liveness")
+            #expect(workload.podAnnotations["prometheus.io/port"] == String(metricsPort), "\(overlay) \(service) scrape port")
+            #expect(workload.podAnnotations["prometheus.io/path"] == "/metrics", "\(overlay) \(service) scrape path")
         }
+    }
+
+    /// What a LoadBalancer or NodePort exposes is every port of its Service: the only such
+    /// Service is the webapp's page port alone, never an admin port.
+    @Test("from outside the cluster only the webapp's page port is reachable", arguments: overlays)
+    func externalExposure(overlay: String) async throws {
+        let manifests = try await Self.manifests(overlay)
+        let exposed = manifests.services.filter { $0.type != "ClusterIP" }
+        try #require(exposed.count == 1, "\(overlay): Services reachable from outside: \(exposed.map(\.name))")
+        let service = exposed[0]
+        #expect(service.type == (overlay == "local" ? "NodePort" : "LoadBalancer"), "\(overlay) \(service.name)")
+        let webapp = MicroService.webapp
+        #expect(service.ports.map(\.name) == [webapp.portName], "\(overlay) \(service.name) ports")
+        #expect(service.ports.map(\.targetPort).allSatisfy { [webapp.portName, String(webapp.port ?? 0)].contains($0) })
+        let pods = try #require(manifests.workload(named: webapp.name)).podLabels
+        #expect(!service.selector.isEmpty && service.selector.allSatisfy { pods[$0.key] == $0.value }, "\(overlay) \(service.name) selects the webapp")
     }
 
     @Test("every image the manifests reference is one docker/build.sh builds (or the database's or Prometheus's own)", arguments: overlays)
@@ -153,14 +181,16 @@ struct ShippingConsistencyTests {
         let compose = try ComposeFile(yaml: Repository.text("docker/docker-compose.yml"))
         let zone = try ZoneFile(text: Repository.text("docker/dns/micro.db"))
         let entry = try #require(compose.services[service.name], "docker-compose.yml has no \(service)")
-        let srvName = "_\(service.portName)._tcp.\(service.name)"
-        guard let port = service.port else {
-            #expect(entry.containerPorts.isEmpty)
-            #expect(zone.srv[srvName] == nil, "micro.db: \(service) has no port, so no SRV record")
-            return
+        #expect(entry.containerPorts.sorted() == service.ports.map(\.number).sorted(), "docker-compose.yml \(service) ports")
+        // On the host: the webapp's pages only.
+        #expect(entry.publishedPorts == (service == .webapp ? [service.port ?? 0] : []), "docker-compose.yml \(service) published ports")
+        let names = Set(zone.srv.keys.filter { $0.hasSuffix("._tcp.\(service.name)") })
+        #expect(names == Set(service.ports.map { "_\($0.name)._tcp.\(service.name)" }), "micro.db SRV names of \(service)")
+        for port in service.ports {
+            let srvName = "_\(port.name)._tcp.\(service.name)"
+            #expect(zone.srv[srvName] == [ZoneFile.SRV(port: port.number, target: service.name)], "micro.db \(srvName)")
         }
-        #expect(entry.containerPorts == [port], "docker-compose.yml \(service) ports")
-        #expect(zone.srv[srvName] == [ZoneFile.SRV(port: port, target: service.name)], "micro.db \(srvName)")
+        guard !service.ports.isEmpty else { return }
         let address = try #require(entry.address, "docker-compose.yml: \(service) needs the fixed address its A record gives")
         #expect(zone.addresses[service.name] == [address], "micro.db A record of \(service)")
     }

@@ -7,17 +7,17 @@ import Testing
 /// The built `eventservice` executable, finding Redis through DNS (dnsmasq) like in the cluster.
 @Suite("eventservice process", .stopsServers)
 struct EventServiceProcessTests {
-    /// redis-server, and the service finding it through DNS, on one port across restarts.
+    /// redis-server, and the service finding it through DNS, on one admin port across restarts.
     struct Environment {
         let redis: ServerProcess
-        let httpPort = Ports.free()
+        let metricsPort = Ports.free()
 
         init() async throws {
             redis = try await RedisServer.start()
         }
 
         func startEventService() async throws -> ServerProcess {
-            try await ServiceProcess.start("eventservice", finding: ["redis": redis.port], port: httpPort, logLevel: "info")
+            try await ServiceProcess.start("eventservice", finding: ["redis": redis.port], metricsPort: metricsPort, logLevel: "info")
         }
     }
 
@@ -45,17 +45,17 @@ struct EventServiceProcessTests {
     @Test func readinessAnswersWithinItsLimitWhileRedisIsStalled() async throws {
         let environment = try await Environment()
         let service = try await environment.startEventService()
-        let (ready, _) = try await httpGet(port: environment.httpPort, path: "/readyz")
+        let (ready, _) = try await httpGet(port: environment.metricsPort, path: "/readyz")
         #expect(ready == 200)
         try await StalledDependency.expectUnreadyInTime(service, whileStalled: environment.redis)
-        let back = await eventually(timeout: .seconds(15)) { (try? await httpGet(port: environment.httpPort, path: "/readyz").0) == 200 }
+        let back = await eventually(timeout: .seconds(15)) { (try? await httpGet(port: environment.metricsPort, path: "/readyz").0) == 200 }
         #expect(back, "ready again once Redis resumes")
     }
 
     @Test func servesReadinessAndStopsCleanlyOnSIGTERM() async throws {
         let environment = try await Environment()
         let service = try await environment.startEventService()
-        let (status, body) = try await httpGet(port: environment.httpPort, path: "/readyz")
+        let (status, body) = try await httpGet(port: environment.metricsPort, path: "/readyz")
         #expect(status == 200, "\(body)\n\(service.log())")
 
         service.signal(SIGTERM)

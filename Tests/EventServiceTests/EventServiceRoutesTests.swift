@@ -6,10 +6,11 @@ import ServiceRuntime
 import TestSupport
 import Testing
 
-/// The eventservice's HTTP side in process: health, readiness against a real Redis, metrics.
+/// The eventservice's HTTP side in process, its admin port (its only one): health, readiness
+/// against a real Redis, metrics.
 @Suite(.stopsServers) struct EventServiceRoutesTests {
     func runtime() -> ServiceRuntime {
-        ServiceRuntime(config: .init(service: .eventservice, port: 0, logLevel: .warning))
+        ServiceRuntime(config: .init(service: .eventservice, metricsPort: 0, logLevel: .warning))
     }
 
     func get(_ port: Int, _ path: String) async throws -> (Int, String) {
@@ -21,7 +22,9 @@ import Testing
         let redis = try await RedisServer.start()
         let port = redis.port
         let app = buildApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
-        try await app.withRunning { port in
+        try await app.withRunning { ports in
+            #expect(ports.main == nil, "no port of its own")
+            let port = ports.metrics
             let (healthy, _) = try await get(port, "/healthz")
             #expect(healthy == 200)
             let (ready, body) = try await get(port, "/readyz")
@@ -41,11 +44,11 @@ import Testing
         let harness = try await WorkerHarness(port: port, startWorker: false)
         // The application's own worker (run beside the router) consumes these.
         let app = buildApplication(runtime: runtime(), endpoint: { ("127.0.0.1", port) })
-        let text = try await app.withRunning { port in
+        let text = try await app.withRunning { ports in
             try await harness.push([recordMessage("http://m/"), "garbage", recordMessage("http://m/")])
             try await harness.waitUntilCounted(2)
             try await waitUntil(timeout: .seconds(10), "the dead letter") { try await harness.length(harness.keys.dead) == 1 }
-            return try await TestHTTPClient(port: port).get("/metrics").text
+            return try await TestHTTPClient(port: ports.metrics).get("/metrics").text
         }
         // Other suites in this process count too, so at least what this test did.
         #expect(metric("eventservice_events_processed_total", in: text) >= 2)

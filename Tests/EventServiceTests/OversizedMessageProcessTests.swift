@@ -48,7 +48,7 @@ struct OversizedMessageProcessTests {
         try await Self.pushPoison(harness)
         let service = try await ServiceProcess.start("eventservice", finding: ["redis": redis.port], logLevel: "info")
         // Start-up (DNS, connecting) is not part of the 2 s.
-        let ready = await eventually(timeout: .seconds(10)) { (try? await httpGet(port: service.port, path: "/readyz").0) == 200 }
+        let ready = await eventually(timeout: .seconds(10)) { (try? await httpGet(port: service.metricsPort, path: "/readyz").0) == 200 }
         #expect(ready, "\(service.log())")
         try await Self.expectNextEventCounted(harness, total: 1, service)
         // Queued while it waits in BLMOVE, whose reply would carry them.

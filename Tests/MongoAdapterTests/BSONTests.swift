@@ -114,6 +114,35 @@ struct MongoURITests {
         _ = try MongoClientPool(uri: uri)
     }
 
+    @Test("credentials: user and password percent-encoded, the user's database as authSource")
+    func credentials() throws {
+        let credentials = MongoCredentials(username: "audit:service@x", password: "p@ss:w/rd?#[]%é ~._-", authSource: "audit")
+        let uri = MongoURI.make(targets: [MongoTarget(host: "mongo-0", port: 27017)], options: [], appName: "a", credentials: credentials)
+        #expect(uri == "mongodb://audit%3Aservice%40x:p%40ss%3Aw%2Frd%3F%23%5B%5D%25%C3%A9%20~._-@mongo-0:27017/?appname=a&authSource=audit")
+        // The driver reads back exactly what was meant.
+        let pool = try MongoClientPool(uri: uri)
+        #expect(pool.username == "audit:service@x")
+        #expect(pool.password == "p@ss:w/rd?#[]%é ~._-")
+        #expect(pool.authSource == "audit")
+        // Without credentials nothing of them is in the URI.
+        #expect(MongoURI.make(targets: [MongoTarget(host: "h", port: 1)], options: []) == "mongodb://h:1/")
+    }
+
+    @Test("the password never shows in a message")
+    func redacted() {
+        let credentials = MongoCredentials(username: "auditservice", password: "s3cret", authSource: "audit")
+        let uri = MongoURI.make(targets: [MongoTarget(host: "h", port: 1), MongoTarget(host: "::1", port: 2)], options: [], credentials: credentials)
+        #expect(MongoURI.redacted(uri) == "mongodb://auditservice:***@h:1,[::1]:2/?authSource=audit")
+        #expect(MongoURI.redacted("mongodb://h:1/?x=@") == "mongodb://h:1/?x=@")
+        do {
+            _ = try MongoClientPool(uri: "mongodb://auditservice:s3cret@host:notaport/")
+            Issue.record("bad URI accepted")
+        } catch {
+            #expect(!error.message.contains("s3cret"), "\(error.message)")
+            #expect(error.message.contains("auditservice:***@host:notaport"), "\(error.message)")
+        }
+    }
+
     @Test("an unusable URI is an invalid-argument error naming it")
     func badURI() {
         do {

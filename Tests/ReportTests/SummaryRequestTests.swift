@@ -68,16 +68,25 @@ struct SummaryDeadlineTests {
         let observer = try await connect(redis.port)
         defer { connection.close(); observer.close() }
         // Takes the request off the queue as a worker would, and never answers.
-        async let taken = observer.command(["BRPOP", "eventservice", "5"])
+        let before = try await SummaryRequest.redisMillis(on: observer)
+        let start = ContinuousClock.now
+        async let taken = { (reply: RedisValue) in (reply, ContinuousClock.now) }(
+            try await observer.command(["BRPOP", "eventservice", "5"]))
         let request = SummaryRequest(timeout: .seconds(1))
         await #expect(throws: ReportFailure.noAnswer(timeout: .seconds(1))) { try await request.send(on: connection) }
 
-        let message = try #require(try await taken.array?.last?.string)
+        let (reply, takenAt) = try await taken
+        let message = try #require(reply.array?.last?.string)
         let fields = try #require(try JSONSerialization.jsonObject(with: Data(message.utf8)) as? [String: Any])
         #expect(fields["returnPath"] as? String == request.returnPath)
         let deadline = try #require((fields["deadline"] as? NSNumber)?.int64Value)
+        // Redis's clock when the request was sent, plus what was left of the timeout: at least
+        // `before` + 1 s less however long the sending took (a loaded machine can stretch it),
+        // and no later than the end of the wait.
         let now = try await SummaryRequest.redisMillis(on: observer)
-        #expect((now - 500...now + 100).contains(deadline), "deadline \(deadline), Redis's clock after the wait \(now)")
+        let sending = SummaryRequest.millis(takenAt - start)
+        #expect((before + 1_000 - sending - 10...now).contains(deadline),
+                "deadline \(deadline), Redis's clock before \(before), sending took \(sending) ms, after the wait \(now)")
     }
 }
 

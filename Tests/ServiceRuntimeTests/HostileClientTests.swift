@@ -36,10 +36,14 @@ import Testing
         maxConnections: Int = 1000, requestTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60),
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
-        var config = RuntimeConfig(service: .adderservice, host: "127.0.0.1", port: 0, logLevel: .warning, maxConnections: maxConnections)
+        var config = RuntimeConfig(
+            service: .adderservice, host: "127.0.0.1", port: 0, metricsPort: 0, logLevel: .warning, maxConnections: maxConnections
+        )
         config.requestTimeout = requestTimeout
         config.idleTimeout = idleTimeout
-        return try await ServiceRuntime(config: config).makeApplication(routes: EchoRoutes()).withRunning(body)
+        return try await ServiceRuntime(config: config).makeApplication(routes: EchoRoutes()).withRunning { ports in
+            try await body(try #require(ports.main))
+        }
     }
 
     /// Sends `bytes`, optionally half-closes, and reads until the server closes the connection:

@@ -21,14 +21,14 @@ struct Unreachable: Error, CustomStringConvertible {
     func serve<T: Sendable>(
         readiness: [ReadinessCheck] = [], maxBodySize: Int = 64 * 1024, _ body: @Sendable (TestHTTPClient) async throws -> T
     ) async throws -> T {
-        let runtime = ServiceRuntime(config: .init(service: .adderservice, port: 0, logLevel: .warning, maxBodySize: maxBodySize))
+        let runtime = ServiceRuntime(config: .init(service: .adderservice, port: 0, metricsPort: 0, logLevel: .warning, maxBodySize: maxBodySize))
         let app = runtime.makeApplication(routes: EchoRoutes(), readiness: readiness)
-        return try await app.withRunning { port in try await body(TestHTTPClient(port: port)) }
+        return try await app.withRunning { ports in try await body(TestHTTPClient(port: try #require(ports.main), adminPort: ports.metrics)) }
     }
 
     @Test func healthzAnswers() async throws {
         try await serve { client in
-            let response = try await client.get("/healthz")
+            let response = try await client.admin.get("/healthz")
             #expect(response.status == .ok)
             #expect(response.text == #"{"status":"ok"}"#)
         }
@@ -36,7 +36,7 @@ struct Unreachable: Error, CustomStringConvertible {
 
     @Test func readyzIsReadyWhenEveryCheckPasses() async throws {
         try await serve(readiness: [ReadinessCheck("mongo") {}]) { client in
-            let response = try await client.get("/readyz")
+            let response = try await client.admin.get("/readyz")
             #expect(response.status == .ok)
             #expect(response.text.contains(#""mongo":"ok""#))
         }
@@ -45,7 +45,7 @@ struct Unreachable: Error, CustomStringConvertible {
     @Test func readyzIs503NamingTheFailingCheck() async throws {
         let checks = [ReadinessCheck("redis") {}, ReadinessCheck("mongo") { throw Unreachable() }]
         try await serve(readiness: checks) { client in
-            let response = try await client.get("/readyz")
+            let response = try await client.admin.get("/readyz")
             #expect(response.status == .serviceUnavailable)
             let body = response.text
             #expect(body.contains(#""error":"not ready: mongo: connection refused""#), "\(body)")
@@ -57,7 +57,7 @@ struct Unreachable: Error, CustomStringConvertible {
         let hanging = ReadinessCheck("dns") { try await Task.sleep(for: .seconds(60)) }
         let start = ContinuousClock.now
         try await serve(readiness: [hanging]) { client in
-            let response = try await client.get("/readyz")
+            let response = try await client.admin.get("/readyz")
             #expect(response.status == .serviceUnavailable)
             #expect(response.text.contains("no answer within"))
         }
@@ -66,10 +66,10 @@ struct Unreachable: Error, CustomStringConvertible {
 
     @Test func metricsCountRequestsPerRouteAndStatus() async throws {
         try await serve { client in
-            let before = try await client.get("/metrics").text
-            _ = try await client.get("/healthz")
-            _ = try await client.get("/healthz")
-            let metrics = try await client.get("/metrics")
+            let before = try await client.admin.get("/metrics").text
+            _ = try await client.admin.get("/healthz")
+            _ = try await client.admin.get("/healthz")
+            let metrics = try await client.admin.get("/metrics")
             #expect(metrics.header("content-type")?.hasPrefix("text/plain") == true)
             let after = metrics.text
             let series = #"http_server_requests_total{http_route="/healthz",http_request_method="GET",http_response_status_code="200"}"#
@@ -82,11 +82,37 @@ struct Unreachable: Error, CustomStringConvertible {
     @Test func metricsCountErrorsWithTheirStatus() async throws {
         try await serve { client in
             _ = try await client.get("/no-such-page")
-            let text = try await client.get("/metrics").text
+            let text = try await client.admin.get("/metrics").text
             let labels = #"{http_route="NotFound",http_request_method="GET",http_response_status_code="404"}"#
             #expect(Self.value(of: "http_server_requests_total" + labels, in: text) >= 1, "\(text)")
             #expect(Self.value(of: "http_server_request_duration_seconds_count" + labels, in: text) >= 1, "\(text)")
         }
+    }
+
+    /// The service's port serves its routes and nothing operational; the admin port serves the
+    /// operational routes and none of the service's (raw sockets: what a client sends is what
+    /// the server sees).
+    @Test func operationalRoutesAnswerOnlyOnTheAdminPort() async throws {
+        try await serve { client in
+            for path in ["/healthz", "/readyz", "/metrics", "//metrics", "/metrics/", "http://x/metrics"] {
+                let response = try await Self.raw("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: client.port)
+                #expect(response?.status == .notFound, "service port \(path)")
+            }
+            for path in ["/healthz", "/readyz", "/metrics"] {
+                let response = try await Self.raw("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: client.admin.port)
+                #expect(response?.status == .ok, "admin port \(path)")
+            }
+            let echo = try await Self.raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi", port: client.admin.port)
+            #expect(echo?.status == .notFound, "the service's route on the admin port")
+            #expect(try await client.execute("POST", "/echo", body: Array("hi".utf8)).text == "hi")
+        }
+    }
+
+    static func raw(_ request: String, port: Int) async throws -> TestHTTPResponse? {
+        let connection = try RawConnection(port: port)
+        defer { connection.close() }
+        try connection.send(request)
+        return await connection.readResponse()
     }
 
     @Test func unknownRouteIsJSON404() async throws {

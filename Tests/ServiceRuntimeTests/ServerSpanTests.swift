@@ -49,13 +49,13 @@ import Tracing
         let receiver = try await OTLPReceiver()
         let environment = tracing ? ["OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "20"] : [:]
         let config = RuntimeConfig(
-            service: .adderservice, port: 0, tracing: try TracingConfig(service: .adderservice, environment: environment)
+            service: .adderservice, port: 0, metricsPort: 0, tracing: try TracingConfig(service: .adderservice, environment: environment)
         )
         let logs = CapturedLogs()
         let runtime = ServiceRuntime(config: config, logger: logs.logger(label: "adderservice", metadataProvider: .traceContext))
         #expect((runtime.tracer != nil) == tracing)
-        try await runtime.makeApplication(routes: TracedRoutes()).withRunning { port in
-            try await body(TestHTTPClient(port: port), receiver, logs)
+        try await runtime.makeApplication(routes: TracedRoutes()).withRunning { ports in
+            try await body(TestHTTPClient(port: try #require(ports.main), adminPort: ports.metrics), receiver, logs)
         }
         await receiver.stop()
     }
@@ -154,10 +154,10 @@ import Tracing
         }
     }
 
-    /// The probes and Prometheus ask every few seconds: their requests export nothing.
+    /// The probes and Prometheus ask every few seconds, on the admin port: their requests export nothing.
     @Test func theRuntimesOwnEndpointsExportNoSpans() async throws {
         try await serve { client, receiver, logs in
-            for path in ["/healthz", "/readyz", "/metrics"] { #expect(try await client.get(path).status == .ok) }
+            for path in ["/healthz", "/readyz", "/metrics"] { #expect(try await client.admin.get(path).status == .ok) }
             _ = try await client.get("/item/x")
             #expect(await eventually { receiver.spans.count >= 1 })
             try await Task.sleep(for: .milliseconds(100))

@@ -13,18 +13,22 @@ import Glibc
 public final class ServerProcess: Sendable {
     public let name: String
     public let port: Int
+    /// A service's admin port (`/healthz`, `/readyz`, `/metrics`); for other servers, `port`.
+    public let metricsPort: Int
     public let logPath: String
     private let arguments: [String]
     private let environment: [String: String]
     private let child: Locked<SupervisedChild?>
 
-    /// Starts `executable` and waits until `port` accepts TCP connections (or `readyTimeout` passes).
+    /// Starts `executable` and waits until `port` and `metricsPort` accept TCP connections (or
+    /// `readyTimeout` passes).
     public init(
-        name: String, executable: String, arguments: [String], port: Int,
+        name: String, executable: String, arguments: [String], port: Int, metricsPort: Int? = nil,
         environment: [String: String]? = nil, waitForPort: Bool = true, readyTimeout: Duration = .seconds(15)
     ) async throws {
         self.name = name
         self.port = port
+        self.metricsPort = metricsPort ?? port
         self.arguments = ParentDeathSignal.wrap([executable] + arguments, signal: SIGKILL)
         self.environment = environment ?? ProcessInfo.processInfo.environment
         self.logPath = TestPaths.temporaryDirectory(prefix: name) + "/\(name).log"
@@ -89,13 +93,13 @@ public final class ServerProcess: Sendable {
     private func waitUntilListening(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if Ports.isListening(port) { return }
+            if Ports.isListening(port), Ports.isListening(metricsPort) { return }
             if let status = current?.status {
                 throw TestSupportError("\(name) ended (\(status)) before listening on \(port):\n\(log())")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw TestSupportError("\(name) did not listen on port \(port) within \(timeout):\n\(log())")
+        throw TestSupportError("\(name) did not listen on ports \(port) and \(metricsPort) within \(timeout):\n\(log())")
     }
 }
 

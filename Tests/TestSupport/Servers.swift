@@ -1,15 +1,16 @@
 import Foundation
 
-/// `redis-server` on a free loopback port, no persistence: each test gets a clean one.
+/// `redis-server` on a free loopback port, no persistence: each test gets a clean one. With
+/// `users`, it runs with the project's ACL file (`RedisUsers`): the default user is off.
 public enum RedisServer {
-    public static func start(port: Int = Ports.free()) async throws -> ServerProcess {
+    public static func start(port: Int = Ports.free(), users: RedisUsers? = nil) async throws -> ServerProcess {
         let directory = TestPaths.temporaryDirectory(prefix: "redis")
         return try await ServerProcess(
             name: "redis-\(port)", executable: try TestPaths.tool("redis-server"),
             arguments: [
                 "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--dir", directory, "--protected-mode", "no",
-            ],
+            ] + (users.map { ["--aclfile", $0.aclFile] } ?? []),
             port: port
         )
     }

@@ -1,16 +1,24 @@
-/// One of this package's built executables (a service, or the tests' slowservice) on a loopback
-/// port, configured as the local environment configures it: `<NAME>_SERVICE_PORT`, and for the
-/// dependencies it finds through DNS, a dnsmasq answering their SRV names (`DNS_HOST`/`DNS_PORT`).
+/// One of this package's built executables (a service, or the tests' slowservice) on loopback
+/// ports, configured as the local environment configures it: `<NAME>_SERVICE_PORT` and
+/// `<NAME>_SERVICE_PORT_METRICS` (the admin port), and for the dependencies it finds through DNS,
+/// a dnsmasq answering their SRV names (`DNS_HOST`/`DNS_PORT`).
 public enum ServiceProcess {
+    /// The services that listen on their admin port only.
+    static let withoutOwnPort: Set = ["eventservice"]
+
     /// - Parameters:
     ///   - dependencies: name → port of each server it looks up (`["mongo": mongo.port]`).
+    ///   - port: the service's own port (the eventservice has none: its `port` is the admin port).
     ///   - environment: further variables; the process gets no others.
     public static func start(
         _ executable: String, finding dependencies: [String: Int] = [:], port: Int = Ports.free(),
-        logLevel: String? = nil, environment: [String: String] = [:], waitForPort: Bool = true
+        metricsPort: Int = Ports.free(), logLevel: String? = nil, environment: [String: String] = [:],
+        waitForPort: Bool = true
     ) async throws -> ServerProcess {
         var variables = environment
-        variables[executable.uppercased() + "_SERVICE_PORT"] = "\(port)"
+        let ownPort = !withoutOwnPort.contains(executable)
+        if ownPort { variables[executable.uppercased() + "_SERVICE_PORT"] = "\(port)" }
+        variables[executable.uppercased() + "_SERVICE_PORT_METRICS"] = "\(metricsPort)"
         if let logLevel { variables["LOG_LEVEL"] = logLevel }
         if !dependencies.isEmpty {
             // The dnsmasq is held by the test's scope only: without one it would stop at once.
@@ -23,8 +31,8 @@ public enum ServiceProcess {
             variables["DNS_PORT"] = "\(dns.port)"
         }
         return try await ServerProcess(
-            name: executable, executable: try TestPaths.builtExecutable(executable), arguments: [], port: port,
-            environment: variables, waitForPort: waitForPort
+            name: executable, executable: try TestPaths.builtExecutable(executable), arguments: [],
+            port: ownPort ? port : metricsPort, metricsPort: metricsPort, environment: variables, waitForPort: waitForPort
         )
     }
 }

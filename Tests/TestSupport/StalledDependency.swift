@@ -19,7 +19,7 @@ public enum StalledDependency {
         defer { dependency.signal(SIGCONT) }
         for _ in 0..<3 {
             let started = ContinuousClock.now
-            let answer = try await TestHTTPClient(port: service.port).get("/readyz")
+            let answer = try await TestHTTPClient(port: service.metricsPort).get("/readyz")
             let elapsed = ContinuousClock.now - started
             #expect(answer.status.code == 503, "\(answer.text)", sourceLocation: sourceLocation)
             #expect(elapsed <= limit, "/readyz took \(elapsed) with \(dependency.name) stalled", sourceLocation: sourceLocation)

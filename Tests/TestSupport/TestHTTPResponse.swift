@@ -42,8 +42,17 @@ public struct TestHTTPResponse: Sendable {
 /// A client that sends one request per connection (`Connection: close`) through a real socket.
 public struct TestHTTPClient: Sendable {
     public let port: Int
+    /// A service's admin port, when the client is for a service.
+    public let adminPort: Int?
 
-    public init(port: Int) { self.port = port }
+    public init(port: Int, adminPort: Int? = nil) {
+        self.port = port
+        self.adminPort = adminPort
+    }
+
+    /// A client of the service's admin port (`/healthz`, `/readyz`, `/metrics`); without one,
+    /// of port 0, which no connection reaches.
+    public var admin: TestHTTPClient { TestHTTPClient(port: adminPort ?? 0) }
 
     public func execute(
         _ method: String = "GET", _ path: String, headers: [(String, String)] = [], body: [UInt8] = [],

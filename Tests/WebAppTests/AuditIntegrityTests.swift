@@ -20,7 +20,7 @@ import Testing
         init(logLevel: String = "warning") async throws {
             mongo = try await MongoServer.start()
             service = try await ServiceProcess.start("auditservice", finding: ["mongo": mongo.port], logLevel: logLevel)
-            let port = service.port
+            let port = service.metricsPort
             let ready = await eventually(timeout: .seconds(30)) {
                 await RawHTTP.send(["GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"], port: port, connections: 1) == [200]
             }

@@ -7,7 +7,8 @@ import TestSupport
 import Testing
 @testable import WebApp
 
-/// The production wiring: the runtime's /readyz, /healthz, /metrics beside the pages.
+/// The production wiring: the pages on the webapp's port, the runtime's /readyz, /healthz, /metrics
+/// on its admin port.
 @Suite struct BuildApplicationTests {
     static func app(_ harness: Harness, findAdder: @escaping @Sendable () async throws -> [ServiceTarget]) throws -> ServiceApplication {
         let adder = harness.adderTarget
@@ -25,14 +26,14 @@ import Testing
     @Test func readyWhenAdderserviceCanBeFoundAndNotOtherwise() async throws {
         try await Harness.with { harness in
             let adder = harness.adderTarget
-            try await Self.app(harness) { [adder] }.test { client in
-                let ready = try await client.execute(uri: "/readyz", method: .GET)
+            try await Self.app(harness) { [adder] }.test { _, admin in
+                let ready = try await admin.execute(uri: "/readyz", method: .GET)
                 #expect(ready.status == .ok)
-                let healthy = try await client.execute(uri: "/healthz", method: .GET)
+                let healthy = try await admin.execute(uri: "/healthz", method: .GET)
                 #expect(healthy.status == .ok)
             }
-            try await Self.app(harness) { throw LookupFailed() }.test { client in
-                let response = try await client.execute(uri: "/readyz", method: .GET)
+            try await Self.app(harness) { throw LookupFailed() }.test { client, admin in
+                let response = try await admin.execute(uri: "/readyz", method: .GET)
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body).contains("adderservice"))
                 let page = try await client.execute(uri: "/add", method: .GET)
@@ -44,10 +45,10 @@ import Testing
     @Test func auditRecordsAndEventDropsAreOnMetrics() async throws {
         Observability.bootstrap()  // swift-metrics series reach /metrics only through the process's backend
         try await Harness.with { harness in
-            try await Self.app(harness) { [] }.test { client in
+            try await Self.app(harness) { [] }.test { client, admin in
                 let calculation = try await client.submitAdd(first: "1", second: "2")
                 #expect(calculation.status == .ok)
-                let metrics = try await client.execute(uri: "/metrics", method: .GET)
+                let metrics = try await admin.execute(uri: "/metrics", method: .GET)
                 #expect(metrics.status == .ok)
                 let text = String(buffer: metrics.body)
                 #expect(text.contains("webapp_events_dropped_total"))

@@ -23,8 +23,8 @@ import Testing
         let webapp = try await ServiceProcess.start(
             "webapp", finding: ["adderservice": adder.port, "auditservice": audit.port, "redis": redis.port], environment: tracing
         )
-        let client = TestHTTPClient(port: webapp.port)
-        #expect(await eventually(timeout: .seconds(20)) { (try? await client.get("/readyz"))?.status == .ok }, "\(webapp.log())")
+        let client = TestHTTPClient(port: webapp.port, adminPort: webapp.metricsPort)
+        #expect(await eventually(timeout: .seconds(20)) { (try? await client.admin.get("/readyz"))?.status == .ok }, "\(webapp.log())")
 
         let page = try await client.execute(
             "POST", "/add/calculate",

@@ -8,6 +8,7 @@ import RedisAdapter
 import ServiceClient
 import ServiceRuntime
 import Synchronization
+import Testing
 import TestSupport
 @testable import WebApp
 
@@ -71,11 +72,11 @@ struct Harness: Sendable {
         return settings
     }
 
-    static let runtime = ServiceRuntime(config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0))
+    static let runtime = ServiceRuntime(config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0, metricsPort: 0))
 
-    /// The webapp's runtime on a free port, logging into `logs`.
+    /// The webapp's runtime on free ports, logging into `logs`.
     var runtime: ServiceRuntime {
-        ServiceRuntime(config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0), logger: logs.logger(label: "webapp"))
+        ServiceRuntime(config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0, metricsPort: 0), logger: logs.logger(label: "webapp"))
     }
 
     /// A loopback port nothing listens on: a service that is down.
@@ -145,9 +146,14 @@ struct FirstOf: Routes {
 }
 
 extension ServiceApplication {
-    /// Runs the application on a free port while `body` talks to it.
+    /// Runs the application on free ports while `body` talks to its pages.
     func test<T: Sendable>(_ body: @Sendable (TestHTTPClient) async throws -> T) async throws -> T {
-        try await withRunning { port in try await body(TestHTTPClient(port: port)) }
+        try await withRunning { ports in try await body(TestHTTPClient(port: try #require(ports.main))) }
+    }
+
+    /// The same, with a client of the admin port (`/healthz`, `/readyz`, `/metrics`) too.
+    func test<T: Sendable>(admin body: @Sendable (_ pages: TestHTTPClient, _ admin: TestHTTPClient) async throws -> T) async throws -> T {
+        try await withRunning { ports in try await body(TestHTTPClient(port: try #require(ports.main)), TestHTTPClient(port: ports.metrics)) }
     }
 }
 

@@ -22,15 +22,15 @@ final class LoopbackServer: Sendable {
 
     static func start(_ routes: some Routes) async throws -> LoopbackServer {
         let runtime = ServiceRuntime(
-            config: RuntimeConfig(service: MicroService(name: "loopback", port: 0), host: "127.0.0.1", port: 0, logLevel: .critical)
+            config: RuntimeConfig(service: MicroService(name: "loopback", port: 0), host: "127.0.0.1", port: 0, metricsPort: 0, logLevel: .critical)
         )
         let app = runtime.makeApplication(routes: routes)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let (stops, stopContinuation) = AsyncStream.makeStream(of: Void.self)
         let task = Task {
             defer { portContinuation.finish() }
-            try await app.withRunning { port in
-                portContinuation.yield(port)
+            try await app.withRunning { ports in
+                portContinuation.yield(ports.main ?? 0)
                 for await _ in stops {}
             }
         }

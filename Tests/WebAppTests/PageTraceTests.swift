@@ -25,7 +25,7 @@ import Testing
                 service: .webapp, environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "20"]
             )
             let runtime = ServiceRuntime(
-                config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0, tracing: tracing),
+                config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0, metricsPort: 0, tracing: tracing),
                 logger: harness.logs.logger(label: "webapp", metadataProvider: .traceContext)
             )
             let targets = WebAppTargets(
@@ -35,8 +35,8 @@ import Testing
             )
             let sink = MemoryEventSink()
             let app = buildApplication(runtime: runtime, targets: targets, eventSink: sink, outbox: nil)
-            try await app.withRunning { port in
-                let response = try await TestHTTPClient(port: port).execute(
+            try await app.withRunning { ports in
+                let response = try await TestHTTPClient(port: try #require(ports.main)).execute(
                     "POST", "/add/calculate", headers: [("traceparent", Self.traceparent), ("content-type", "application/x-www-form-urlencoded")],
                     body: Array("first=2&second=3".utf8)
                 )
@@ -75,8 +75,8 @@ import Testing
             )
             let sink = MemoryEventSink()
             let app = buildApplication(runtime: harness.runtime, targets: targets, eventSink: sink, outbox: nil)
-            try await app.withRunning { port in
-                _ = try await TestHTTPClient(port: port).execute(
+            try await app.withRunning { ports in
+                _ = try await TestHTTPClient(port: try #require(ports.main)).execute(
                     "POST", "/add/calculate", headers: [("traceparent", Self.traceparent), ("content-type", "application/x-www-form-urlencoded")],
                     body: Array("first=2&second=3".utf8)
                 )

@@ -42,8 +42,8 @@ import TestSupport
             for (server, expected) in [(dns, HTTPResponseStatus.ok), (empty, .serviceUnavailable)] {
                 let targets = WebAppTargets.discovered(by: Self.resolver(server))
                 let app = WebApp.buildApplication(runtime: Harness.runtime, targets: targets, eventSink: MemoryEventSink(), outbox: nil)
-                try await app.test { client in
-                    let ready = try await client.execute(uri: "/readyz", method: .GET)
+                try await app.test { _, admin in
+                    let ready = try await admin.execute(uri: "/readyz", method: .GET)
                     #expect(ready.status == expected)
                 }
             }

@@ -35,7 +35,7 @@ import Glibc
             let webapp = try await ServiceProcess.start(
                 "webapp", finding: ["adderservice": adder.port, "auditservice": audit.port, "redis": redis.port], logLevel: "warning"
             )
-            let ready = await eventually(timeout: .seconds(20)) { (try? await TestHTTPClient(port: webapp.port).get("/readyz"))?.status == .ok }
+            let ready = await eventually(timeout: .seconds(20)) { (try? await TestHTTPClient(port: webapp.metricsPort).get("/readyz"))?.status == .ok }
             guard ready else { throw TestSupportError("webapp never ready:\n\(webapp.log())") }
             return webapp
         }

@@ -32,7 +32,7 @@ import Glibc
             let page = String(buffer: try await response.body.collect(upTo: 1 << 20))
             #expect(response.status == .ok)
             #expect(page.contains("40 + 2 = <strong>42</strong>"), "\(page.prefix(500))\n\(webapp.log())")
-            let ready = try await harness.http.execute(HTTPClientRequest(url: base + "/readyz"), timeout: .seconds(10))
+            let ready = try await harness.http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(webapp.metricsPort)/readyz"), timeout: .seconds(10))
             #expect(ready.status == .ok)
 
             let client = RedisClient(endpoint: { ("127.0.0.1", redis.port) }, logger: Logger(label: "test"))
@@ -46,6 +46,33 @@ import Glibc
             webapp.signal(SIGTERM)
             let status = await webapp.waitForExit(timeout: .seconds(12))
             #expect(status == 0, "webapp log:\n\(webapp.log())")
+        }
+    }
+
+    /// The public port (the one the LoadBalancer or NodePort exposes) serves the pages and nothing
+    /// operational; the admin port serves /metrics, /healthz and /readyz and no page.
+    @Test func metricsAndProbesAnswerOnlyOnTheAdminPort() async throws {
+        try await Harness.with { harness in
+            let redis = try await RedisServer.start()
+            let webapp = try await ServiceProcess.start(
+                "webapp", finding: ["adderservice": harness.adderServer.port, "auditservice": harness.auditServer.port, "redis": redis.port]
+            )
+            func get(_ path: String, port: Int) async throws -> TestHTTPResponse? {
+                let connection = try RawConnection(port: port)
+                defer { connection.close() }
+                try connection.send("GET \(path) HTTP/1.1\r\nHost: webapp\r\nConnection: close\r\n\r\n")
+                return await connection.readResponse()
+            }
+            for path in ["/metrics", "/healthz", "/readyz", "/metrics?x=1", "/METRICS"] {
+                #expect(try await get(path, port: webapp.port)?.status.code == 404, "public port \(path)")
+            }
+            #expect(try await get("/add", port: webapp.port)?.status.code == 200)
+            let metrics = try await get("/metrics", port: webapp.metricsPort)
+            #expect(metrics?.status.code == 200)
+            #expect(metrics?.text.contains("http_server_requests_total") == true)
+            #expect(metrics?.text.contains(#"http_route="/add""#) == true, "the page's request is on the admin port's /metrics")
+            #expect(try await get("/healthz", port: webapp.metricsPort)?.status.code == 200)
+            #expect(try await get("/add", port: webapp.metricsPort)?.status.code == 404, "no pages on the admin port")
         }
     }
 }

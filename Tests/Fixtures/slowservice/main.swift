@@ -14,5 +14,5 @@ struct SlowRoutes: Routes {
     }
 }
 
-let runtime = ServiceMain.start(MicroService(name: "slowservice", port: 8099))
+let runtime = ServiceMain.start(MicroService(name: "slowservice", port: 8099, metricsPort: 9099))
 await runtime.runOrExit(runtime.makeApplication(routes: SlowRoutes()))

@@ -1,3 +1,4 @@
+import Discovery
 import Foundation
 
 /// What the launcher prints once everything is ready: where to point a browser and curl, and the
@@ -7,6 +8,7 @@ enum Announcement {
         var lines = ["micro is up: every component ready \(seconds(elapsed)) after the command"]
         for (name, ports) in plan.entries where isStartedService(name, plan) {
             guard let port = ports.first?.number else { continue }
+            let admin = ports.first { $0.name == MicroService.metricsPortName }?.number ?? port
             switch name {
             case "webapp":
                 lines.append("  open   http://localhost:\(port)/add      (the calculator)")
@@ -14,7 +16,7 @@ enum Announcement {
             case "adderservice":
                 lines.append("  curl   curl localhost:\(port)/add/2/3")
             default:
-                lines.append("  url    http://localhost:\(port)/metrics  (\(name); also /healthz, /readyz)")
+                lines.append("  url    http://localhost:\(admin)/metrics  (\(name); also /healthz, /readyz)")
             }
         }
         lines.append("  report \(reportCommand(plan: plan, currentDirectory: currentDirectory))")
@@ -29,12 +31,16 @@ enum Announcement {
         return lines
     }
 
-    /// `DNS_HOST=127.0.0.1 DNS_PORT=53053 .build/release/report`, relative when it can be.
+    /// `REDIS_USERNAME=report REDIS_PASSWORD="$(cat .build/localenv/credentials/redis-report)"
+    /// DNS_HOST=127.0.0.1 DNS_PORT=53053 .build/release/report`, paths relative when they can be.
     static func reportCommand(plan: LaunchPlan, currentDirectory: String) -> String {
+        func relative(_ path: String) -> String {
+            path.hasPrefix(currentDirectory + "/") ? String(path.dropFirst(currentDirectory.count + 1)) : path
+        }
         let folder = plan.binDirectory ?? plan.projectRoot + "/.build/release"
-        var path = folder + "/report"
-        if path.hasPrefix(currentDirectory + "/") { path = String(path.dropFirst(currentDirectory.count + 1)) }
-        return "DNS_HOST=\(plan.dnsHost) DNS_PORT=\(plan.dnsPort) \(path)"
+        let credentials = plan.components.contains { $0.arguments.contains(LocalCredentials.aclFile(plan)) }
+            ? "REDIS_USERNAME=report REDIS_PASSWORD=\"$(cat \(relative(LocalCredentials.passwordFile(plan, user: "report"))))\" " : ""
+        return credentials + "DNS_HOST=\(plan.dnsHost) DNS_PORT=\(plan.dnsPort) \(relative(folder + "/report"))"
     }
 
     static func seconds(_ duration: Duration) -> String {

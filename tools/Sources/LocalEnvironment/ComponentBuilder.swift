@@ -1,3 +1,4 @@
+import Discovery
 import Foundation
 import ProcessSupervision
 
@@ -50,7 +51,8 @@ struct ComponentBuilder {
     }
 
     /// A service: its `run` command (or the binary of that name in `--bin`), with the variables
-    /// Fuge would give it — where DNS is and which port to listen on.
+    /// Fuge would give it — where DNS is and which ports to listen on. Readiness asks `/readyz`
+    /// on its admin port (`metrics`), else on its first port.
     private func process(_ entry: FugeFile.Entry, port: Int, ports: [FugeFile.NamedPort]) throws(LauncherError) -> ComponentSpec {
         let folder = LaunchPlan.absolute(entry.path ?? ".", in: fugeFolder)
         let words = (entry.run ?? "").split(separator: " ").map(String.init)
@@ -61,10 +63,12 @@ struct ComponentBuilder {
                 "\(entry.name): \(executable) is not built — run `swift build -c release` (or pass --bin <folder of the built services>)"
             )
         }
+        let uses = ports.map { PortUse(entry: entry.name, port: $0.number, transport: .tcp, host: "0.0.0.0", name: $0.name) }
         // fuge.yml's defaults first: what the developer's own environment sets wins over them.
         var environment = plan.fuge.global.environment.filter { options.environment[$0.key] == nil }
-        environment[entry.name.uppercased() + "_SERVICE_PORT"] = "\(port)"
+        environment.merge(ComponentSpec.portEnvironment(entry: entry.name, ports: uses)) { _, port in port }
         environment[entry.name.uppercased() + "_SERVICE_HOST"] = "127.0.0.1"
+        let readinessPort = ports.first { $0.name == MicroService.metricsPortName }?.number ?? port
         if plan.fuge.global.dnsEnabled {
             environment["DNS_HOST"] = plan.dnsHost
             environment["DNS_PORT"] = "\(plan.dnsPort)"
@@ -75,8 +79,7 @@ struct ComponentBuilder {
             name: entry.name, role: .service, executable: executable, arguments: Array(words.dropFirst()),
             // PORT would only be a fallback, but a developer's stray PORT must not confuse anyone.
             environment: environment, removedEnvironment: ["PORT"], workingDirectory: folder,
-            ports: ports.map { PortUse(entry: entry.name, port: $0.number, transport: .tcp, host: "0.0.0.0") },
-            readiness: .http(port: port, path: "/readyz")
+            ports: uses, readiness: .http(port: readinessPort, path: "/readyz")
         )
     }
 
@@ -93,10 +96,11 @@ struct ComponentBuilder {
         switch Self.imageName(entry.image ?? "") {
         case "redis":
             executable = try tools.require("redis-server", for: entry.name)
-            // No persistence: event counts start from zero each run, like a fresh container.
+            // No persistence: event counts start from zero each run, like a fresh container. The
+            // project's Redis users, as in the cluster (`LocalCredentials` makes the file at start).
             arguments = [
                 "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", data,
-                "--protected-mode", "no",
+                "--protected-mode", "no", "--aclfile", LocalCredentials.aclFile(plan),
             ]
         case "mongo":
             (executable, arguments) = try mongo(entry: entry.name, port: port, data: data)

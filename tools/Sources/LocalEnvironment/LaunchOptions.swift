@@ -13,7 +13,8 @@ public struct LaunchOptions: Sendable {
     public var stateDirectory: String?
     /// DNS port instead of fuge.yml's `dns_port` (tests, or a second system beside a running one).
     public var dnsPort: Int?
-    /// `entry → port` instead of the entry's first port in fuge.yml.
+    /// `entry → port` instead of the entry's first port in fuge.yml; `entry.name → port` instead
+    /// of its port of that name (`adderservice.metrics`).
     public var portOverrides: [String: Int]
     /// Start only these entries (DNS always runs and answers for every entry); nil: all.
     public var only: [String]?

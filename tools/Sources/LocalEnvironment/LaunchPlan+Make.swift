@@ -43,18 +43,23 @@ extension LaunchPlan {
         return ((fugeFolder as NSString).deletingLastPathComponent as NSString).standardizingPath + "/.build/localenv"
     }
 
+    /// `entry` overrides the entry's first port, `entry.name` its port of that name.
     private static func applyOverrides(
         _ overrides: [String: Int], to entries: [FugeFile.Entry]
     ) throws(LauncherError) -> [(name: String, ports: [FugeFile.NamedPort])] {
-        let names = Set(entries.map(\.name))
-        if let unknown = overrides.keys.sorted().first(where: { !names.contains($0) }) {
-            throw LauncherError("--port \(unknown)=…: fuge.yml has no entry \(unknown) (entries: \(entries.map(\.name).joined(separator: ", ")))")
+        var result = entries.map { (name: $0.name, ports: $0.ports) }
+        for (key, port) in overrides.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+            guard let index = result.firstIndex(where: { $0.name == parts.first }) else {
+                throw LauncherError("--port \(key)=…: fuge.yml has no entry \(parts.first ?? key) (entries: \(entries.map(\.name).joined(separator: ", ")))")
+            }
+            let ports = result[index].ports
+            guard let slot = parts.count == 2 ? ports.firstIndex(where: { $0.name == parts[1] }) : ports.indices.first else {
+                throw LauncherError("--port \(key)=…: entry \(parts[0]) has no port \(parts.count == 2 ? parts[1] : "") (its ports: \(ports.map(\.name).joined(separator: ", ")))")
+            }
+            result[index].ports[slot].number = port
         }
-        return entries.map { entry in
-            var ports = entry.ports
-            if let port = overrides[entry.name], !ports.isEmpty { ports[0].number = port }
-            return (entry.name, ports)
-        }
+        return result
     }
 
     private static func select(_ only: [String]?, from entries: [FugeFile.Entry]) throws(LauncherError) -> Set<String> {

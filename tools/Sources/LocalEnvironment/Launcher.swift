@@ -16,13 +16,14 @@ public enum Launcher {
     @MainActor
     public static func run(_ options: LaunchOptions) async -> Int32 {
         let startedAt = ContinuousClock.now
-        let plan: LaunchPlan
+        var plan: LaunchPlan
         let sink: OutputSink
         let logs: [String: ComponentLog]
         do {
             plan = try LaunchPlan.make(options: options)
             try checkPorts(plan)
             try prepareStateDirectories(plan)
+            try await LocalCredentials.prepare(&plan, environment: options.environment)
             sink = OutputSink(names: ["localenv"] + plan.components.map(\.name), color: options.color)
             logs = try openLogs(plan, sink: sink)
             for note in plan.notes { sink.write("localenv", note) }
@@ -84,7 +85,8 @@ public enum Launcher {
         let entries = Set(plan.entries.map(\.name))
         let lines = taken.map { use in
             // Prometheus's DNS listens where the DNS port says (PrometheusStandIn.resolverAddress).
-            let override = entries.contains(use.entry) ? "--port \(use.entry)=<port>" : "--dns-port <port>"
+            let entry = use.name.map { use.entry + "." + $0 } ?? use.entry
+            let override = entries.contains(use.entry) ? "--port \(entry)=<port>" : "--dns-port <port>"
             return "port \(use.port) (\(use.transport.rawValue) on \(use.host)) for \(use.entry) is already in use"
                 + " — stop what holds it (ss -lntup 'sport = :\(use.port)') or pass \(override)"
         }

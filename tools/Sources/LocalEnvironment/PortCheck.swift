@@ -10,6 +10,8 @@ public struct PortUse: Sendable, Equatable, CustomStringConvertible {
     public var transport: Transport
     /// Where the component binds; services bind 0.0.0.0, the servers 127.0.0.1.
     public var host: String
+    /// The port's name in fuge.yml (`main`, `http`, `metrics`), for a service's ports.
+    public var name: String? = nil
 
     public var description: String { "\(transport.rawValue) \(host):\(port) (\(entry))" }
 }
@@ -63,6 +65,16 @@ public enum PortCheck {
 extension PortCheck {
     /// A TCP port nothing uses now, as the kernel picks one for a bind to port 0 (a rolling
     /// restart's new process listens there until it takes over the service's own port).
+    /// `count` different free ports (nil when the kernel has none).
+    static func freePorts(_ count: Int) -> [Int]? {
+        var ports: [Int] = []
+        for _ in 0..<count * 4 where ports.count < count {
+            guard let port = freePort() else { return nil }
+            if !ports.contains(port) { ports.append(port) }
+        }
+        return ports.count == count ? ports : nil
+    }
+
     static func freePort() -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }

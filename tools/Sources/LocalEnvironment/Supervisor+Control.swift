@@ -54,7 +54,7 @@ extension Supervisor {
     /// stop, then start.
     func restart(_ component: Supervised) -> ControlReply {
         guard let current = component.current, !component.held else { return start(requested: component) }
-        if component.forwarder != nil, current.ready {
+        if !component.forwarders.isEmpty, current.ready {
             guard component.successor == nil else { return .success("a new \(component.name) is already starting") }
             guard start(component, successor: true) else { return .failure("\(component.name) could not be started") }
             return .success("starting a new \(component.name) (pid \(component.successor?.child.pid ?? 0)); it takes over when ready")
@@ -92,11 +92,12 @@ extension Supervisor {
         return current.ready ? "ready" : "starting"
     }
 
-    /// The service's port, and where the launcher forwards it in watch mode (`3000→41235`).
+    /// The service's ports, and where the launcher forwards them in watch mode
+    /// (`3000→41235,4000→41236`).
     private func port(of component: Supervised) -> String {
-        let port = "\(component.spec.mainPort)"
-        guard component.forwarder != nil, let current = component.current else { return port }
-        return port + "→\(current.port)"
+        let ports = component.spec.ports.map { "\($0.port)" }
+        guard !component.forwarders.isEmpty, let current = component.current else { return ports.joined(separator: ",") }
+        return zip(ports, current.ports).map { "\($0)→\($1)" }.joined(separator: ",")
     }
 
     private func readiness(_ instance: Instance) -> String {

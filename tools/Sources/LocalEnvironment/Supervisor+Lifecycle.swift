@@ -30,7 +30,7 @@ extension Supervisor {
             return true
         }
         component.current = nil
-        component.forwarder?.forward(to: nil)
+        component.forward(to: nil)
         if component.held || component.startWhenStopped {
             say("\(name) (pid \(instance.child.pid)) stopped: \(status)")
             if component.startWhenStopped {
@@ -119,7 +119,7 @@ extension Supervisor {
         instance.ready = true
         component.successor = nil
         component.startFailures = 0
-        component.forwarder?.forward(to: instance.port)
+        component.forward(to: instance)
         let previous = component.current
         component.current = instance
         let took = Announcement.seconds(ContinuousClock.now - instance.startedAt)
@@ -178,7 +178,9 @@ extension Supervisor {
             }
             await waitForExit(stubborn, upTo: .seconds(2))
         }
-        for component in components { await component.forwarder?.close() }
+        for component in components {
+            for forwarder in component.forwarders { await forwarder.close() }
+        }
         let held = PortCheck.taken(plan.portUses)
         if held.isEmpty {
             say("stopped everything; every port is free")

@@ -49,11 +49,12 @@ final class Supervisor {
         components = plan.components.map(Supervised.init)
     }
 
-    /// In watch mode, takes every service's port before anything starts (see `PortForwarder`).
+    /// In watch mode, takes every service's ports before anything starts (see `PortForwarder`).
     func holdServicePorts() async throws(LauncherError) {
         for component in components where component.spec.role == .service {
-            let host = component.spec.ports.first?.host ?? "0.0.0.0"
-            component.forwarder = try await PortForwarder.start(host: host, port: component.spec.mainPort)
+            for use in component.spec.ports {
+                component.forwarders.append(try await PortForwarder.start(host: use.host, port: use.port))
+            }
         }
     }
 
@@ -109,7 +110,7 @@ final class Supervisor {
     }
 
     /// Spawns a process of the component and its readiness probe; false (after saying why) when
-    /// it cannot be spawned. A `successor` starts beside the current process, on a port of its
+    /// it cannot be spawned. A `successor` starts beside the current process, on ports of its
     /// own, and takes over when it is ready (`handleReady`).
     @discardableResult
     func start(_ component: Supervised, successor: Bool = false) -> Bool {
@@ -118,14 +119,14 @@ final class Supervisor {
         let generation = component.generation
         let continuation = continuation
         var spec = component.spec
-        var port = spec.mainPort
-        if component.forwarder != nil {
-            guard let free = PortCheck.freePort() else {
-                say("\(name): no free port for a new process")
+        var ports = spec.ports.map(\.port)
+        if !component.forwarders.isEmpty {
+            guard let free = PortCheck.freePorts(spec.ports.count) else {
+                say("\(name): no free ports for a new process")
                 return false
             }
-            port = free
-            spec = spec.listening(on: port)
+            ports = free
+            spec = spec.listening(on: ports)
         }
         guard let log = logs[name] else { return false }
         let child: SupervisedChild
@@ -137,14 +138,14 @@ final class Supervisor {
             say("\(error)")
             return false
         }
-        let instance = Instance(generation: generation, child: child, port: port)
+        let instance = Instance(generation: generation, child: child, ports: ports)
         if successor {
             component.successor = instance
             say("starting a new \(name) (pid \(child.pid)) beside pid \(component.current?.child.pid ?? 0)")
             abandonIfNotReady(component, instance)
         } else {
             component.current = instance
-            component.forwarder?.forward(to: instance.port)
+            component.forward(to: instance)
             say(log.quiet ? "started \(name) (pid \(child.pid)); its output: \(display(log.path)) (warnings and errors shown here)"
                 : "started \(name) (pid \(child.pid))")
         }

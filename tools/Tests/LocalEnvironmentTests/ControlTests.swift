@@ -15,15 +15,17 @@ import Testing
         ])
         try #require(await run.waitFor("micro is up"), "\(run.log())")
 
-        // ps, timed as the client sees it.
-        var slowest = Duration.zero
+        // ps, timed as the client sees it: the median of ten, since each one spawns a process and
+        // one spawn on a busy machine (the suites run in parallel) says nothing about the launcher.
+        var times: [Duration] = []
         var table = ""
         for _ in 0..<10 {
             let started = ContinuousClock.now
             table = try await control("ps", state: state).text
-            slowest = max(slowest, ContinuousClock.now - started)
+            times.append(ContinuousClock.now - started)
         }
-        #expect(slowest <= .milliseconds(100), "slowest ps: \(slowest)")
+        let median = times.sorted()[times.count / 2]
+        #expect(median <= .milliseconds(100), "ps times: \(times.sorted())")
         let redis = try #require(table.split(separator: "\n").first { $0.hasPrefix("redis ") }, "\(table)")
         let firstPID = try #require(run.startedPIDs().last { $0.name == "redis" }?.pid)
         #expect(redis.contains(" ready ") && redis.contains(" \(firstPID) ") && redis.contains(" \(redisPort) ") && redis.contains(" MB "), "\(table)")

@@ -21,14 +21,15 @@ import Testing
     @Test func anEditReplacesTheServiceWithoutAFailedRequestAndABrokenEditKeepsTheOldOne() async throws {
         try? FileManager.default.removeItem(atPath: Self.probe)
         defer { try? FileManager.default.removeItem(atPath: Self.probe) }
-        let ports = Dictionary(uniqueKeysWithValues: Self.entries.map { ($0, Ports.free()) })
+        let free = FreePorts(Self.entries)
+        let ports = free.ports
         let bin = URL(fileURLWithPath: try TestPaths.builtExecutable("localenv")).deletingLastPathComponent().path
         let state = TestPaths.temporaryDirectory(prefix: "devloop")
         // --ignore-lock: `swift test` holds .build's lock while the tests run (and builds nothing meanwhile).
         let run = try await LauncherRun(arguments: [
             "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--bin", bin, "--state", state, "--watch",
             "--build-command", "swift build --ignore-lock",
-        ] + ports.flatMap { ["--port", "\($0.key)=\($0.value)"] })
+        ] + free.arguments)
         try #require(await run.waitFor("micro is up", timeout: .seconds(90)), "\(run.log())")
         try #require(await run.waitFor("watching Sources/", timeout: .seconds(60)), "\(run.log())")
         let upAt = run.log().count

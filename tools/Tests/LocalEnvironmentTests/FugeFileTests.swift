@@ -20,12 +20,12 @@ import Testing
         ))
     }
 
-    @Test func everyServiceOfTheTableIsAnEntryWithItsPortNameAndNumber() throws {
-        let services = MicroService.all.filter { $0.port != nil }
+    @Test func everyServiceOfTheTableIsAnEntryWithItsPortNamesAndNumbers() throws {
+        let services = MicroService.all.filter { !$0.ports.isEmpty }
         #expect(fuge.entries.map(\.name).sorted() == (services.map(\.name) + ["prometheus"]).sorted())
         for service in services {
             let entry = try #require(fuge.entries.first { $0.name == service.name })
-            #expect(entry.ports == [FugeFile.NamedPort(name: service.portName, number: service.port ?? 0)], "\(service)")
+            #expect(entry.ports == service.ports.map { FugeFile.NamedPort(name: $0.name, number: $0.number) }, "\(service)")
         }
     }
 

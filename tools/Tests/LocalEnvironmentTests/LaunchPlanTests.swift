@@ -21,6 +21,7 @@ import Testing
                   run: bin/webapp
                   ports:
                     - http=3000
+                    - metrics=4000
                 mongo:
                   type: container
                   image: mongo
@@ -42,15 +43,20 @@ import Testing
     @Test func servicesGetTheDNSAndPortVariablesAndRunFromTheProjectRoot() throws {
         let project = try project()
         let plan = try LaunchPlan.make(options: LaunchOptions(
-            fugePath: project.fugePath, dnsPort: 15353, portOverrides: ["webapp": 13000], environment: ["PATH": path]
+            fugePath: project.fugePath, dnsPort: 15353, portOverrides: ["webapp": 13000, "webapp.metrics": 14000], environment: ["PATH": path]
         ))
         let webapp = try #require(plan.components.first { $0.name == "webapp" })
+        // As Kubernetes names a Service's ports: the first, then each by its name.
         #expect(webapp.environment["WEBAPP_SERVICE_PORT"] == "13000")
+        #expect(webapp.environment["WEBAPP_SERVICE_PORT_HTTP"] == "13000")
+        #expect(webapp.environment["WEBAPP_SERVICE_PORT_METRICS"] == "14000")
+        #expect(webapp.ports.map(\.port) == [13000, 14000])
         #expect(webapp.environment["DNS_HOST"] == "127.0.0.1" && webapp.environment["DNS_PORT"] == "15353")
         #expect(webapp.environment["DNS_NAMESPACE"] == "micro" && webapp.environment["DNS_SUFFIX"] == "svc.cluster.local")
-        #expect(webapp.readiness == .http(port: 13000, path: "/readyz"))
-        #expect(webapp.workingDirectory == project.root)
+        #expect(webapp.readiness == .http(port: 14000, path: "/readyz"), "readiness asks the admin port")
         let adder = try #require(plan.components.first { $0.name == "adderservice" })
+        #expect(adder.readiness == .http(port: 8080, path: "/readyz"), "without an admin port, the first")
+        #expect(webapp.workingDirectory == project.root)
         #expect(adder.executable == project.root + "/bin/adderservice" && adder.arguments == ["--verbose"])
     }
 
@@ -71,14 +77,15 @@ import Testing
     @Test func dnsAnswersForEveryEntryWithTheOverriddenPorts() throws {
         let project = try project()
         let plan = try LaunchPlan.make(options: LaunchOptions(
-            fugePath: project.fugePath, portOverrides: ["redis": 16379], only: ["redis"], environment: [:]
+            fugePath: project.fugePath, portOverrides: ["redis": 16379, "webapp.metrics": 14000], only: ["redis"], environment: [:]
         ))
         let records = try #require(plan.records)
         #expect(records.services.map(\.name) == [
             "_main._tcp.adderservice.micro.svc.cluster.local", "_http._tcp.webapp.micro.svc.cluster.local",
-            "_main._tcp.mongo.micro.svc.cluster.local", "_main._tcp.redis.micro.svc.cluster.local",
+            "_metrics._tcp.webapp.micro.svc.cluster.local", "_main._tcp.mongo.micro.svc.cluster.local",
+            "_main._tcp.redis.micro.svc.cluster.local",
         ])
-        #expect(records.services.map(\.port) == [8080, 3000, 27017, 16379])
+        #expect(records.services.map(\.port) == [8080, 3000, 14000, 27017, 16379])
         #expect(plan.components.map(\.name) == ["dns", "redis"], "--only starts DNS and the named entries")
     }
 
@@ -154,6 +161,11 @@ import Testing
             try LaunchPlan.make(options: LaunchOptions(fugePath: project.fugePath, portOverrides: ["adder": 1]))
         } throws: { error in
             "\(error)".contains("fuge.yml has no entry adder")
+        }
+        #expect {
+            try LaunchPlan.make(options: LaunchOptions(fugePath: project.fugePath, portOverrides: ["adderservice.metrics": 1]))
+        } throws: { error in
+            "\(error)".contains("entry adderservice has no port metrics")
         }
     }
 }

@@ -62,7 +62,7 @@ import Glibc
     }
 
     @Test func aCrashedServiceIsReportedAndRestarted() async throws {
-        let port = Ports.free()
+        let port = Ports.free(), metricsPort = Ports.free()
         let project = try ScratchProject(fuge: ScratchProject.fuge("""
             adderservice:
               type: process
@@ -70,6 +70,7 @@ import Glibc
               run: .build/release/adderservice
               ports:
                 - main=\(port)
+                - metrics=\(metricsPort)
             """))
         let folder = URL(fileURLWithPath: try TestPaths.builtExecutable("adderservice")).deletingLastPathComponent().path
         let run = try await LauncherRun(arguments: ["--fuge", project.fugePath, "--state", project.state, "--bin", folder])
@@ -82,32 +83,40 @@ import Glibc
         #expect(second.pid != first.pid)
         #expect(Ports.isListening(port))
         #expect(await run.terminate() == 0, "\(run.log())")
-        #expect(await processEnds(second.pid) && !Ports.isListening(port))
+        #expect(await processEnds(second.pid) && !Ports.isListening(port) && !Ports.isListening(metricsPort))
     }
 
+    /// Every port of every entry, the service table's names (an overridden first port, the
+    /// admin ports as the table has them: only redis runs).
     @Test func dnsAnswersSRVAndAForEveryEntryOfFugeYml() async throws {
-        let ports = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis"]
-            .map { ($0, Ports.free()) }
+        let services = MicroService.all.filter { !$0.ports.isEmpty }
+        let firstPorts = services.map { ($0.name, Ports.free()) }
         let run = try await LauncherRun(arguments: [
             "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--state", TestPaths.temporaryDirectory(prefix: "state"),
             "--only", "redis",
-        ] + ports.flatMap { ["--port", "\($0.0)=\($0.1)"] })
+        ] + firstPorts.flatMap { ["--port", "\($0.0)=\($0.1)"] })
         #expect(await run.waitFor("micro is up"), "\(run.log())")
-        for (name, port) in ports {
-            let portName = name == "webapp" ? "http" : "main"
+        var expected: [(service: String, port: String, number: Int)] = []
+        for (service, (_, first)) in zip(services, firstPorts) {
+            for (index, port) in service.ports.enumerated() { expected.append((service.name, port.name, index == 0 ? first : port.number)) }
+        }
+        for (name, portName, port) in expected {
             let target = "\(name).micro.svc.cluster.local"
             #expect(try await dig("SRV", "_\(portName)._tcp.\(target)", port: run.dnsPort) == ["0 0 \(port) \(target)."])
             #expect(try await dig("A", target, port: run.dnsPort) == ["127.0.0.1"])
         }
+        #expect(expected.contains { $0.port == "metrics" && $0.service == "webapp" })
         #expect(try await dig("SRV", "_main._tcp.nothing.micro.svc.cluster.local", port: run.dnsPort).isEmpty)
+        #expect(try await dig("SRV", "_main._tcp.eventservice.micro.svc.cluster.local", port: run.dnsPort).isEmpty, "the eventservice has no port of its own")
         // And as the services ask: Discovery's resolver, SRV then A.
         let resolver = ServiceResolver(config: DiscoveryConfig(mode: .direct(host: "127.0.0.1", port: run.dnsPort)))
-        for (name, port) in ports {
-            let targets = try await resolver.resolve(service: name, port: name == "webapp" ? "http" : "main")
-            #expect(targets == [ServiceTarget(host: "127.0.0.1", port: port)], "\(name)")
+        for (name, portName, port) in expected {
+            let targets = try await resolver.resolve(service: name, port: portName)
+            #expect(targets == [ServiceTarget(host: "127.0.0.1", port: port)], "\(name) \(portName)")
         }
         #expect(await run.terminate() == 0, "\(run.log())")
-        #expect(!Ports.isListening(run.dnsPort) && !Ports.isListening(ports[5].1))
+        let redisPort = try #require(firstPorts.first { $0.0 == "redis" }?.1)
+        #expect(!Ports.isListening(run.dnsPort) && !Ports.isListening(redisPort))
         #expect(run.log().contains("stopped everything; every port is free"), "\(run.log())")
     }
 

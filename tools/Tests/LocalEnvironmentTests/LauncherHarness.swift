@@ -1,3 +1,4 @@
+import Discovery
 import Foundation
 import LocalEnvironment
 import TestSupport
@@ -5,6 +6,23 @@ import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Free ports for the entries of fuge/fuge.yml: each entry's first port, and each service's admin
+/// port (`metrics`, the service table's), with the `--port` arguments that give them.
+struct FreePorts {
+    let ports: [String: Int]
+    let metrics: [String: Int]
+
+    init(_ entries: [String]) {
+        ports = Dictionary(uniqueKeysWithValues: entries.map { ($0, Ports.free()) })
+        let admin = entries.filter { entry in MicroService.all.contains { $0.name == entry && $0.metricsPort != nil } }
+        metrics = Dictionary(uniqueKeysWithValues: admin.map { ($0, Ports.free()) })
+    }
+
+    var arguments: [String] {
+        ports.flatMap { ["--port", "\($0.key)=\($0.value)"] } + metrics.flatMap { ["--port", "\($0.key).metrics=\($0.value)"] }
+    }
+}
 
 /// The built `localenv` run as a person would, on free ports so it never meets a developer's
 /// running system or another test. Its output (stdout and stderr) is in `log()`.

@@ -13,12 +13,13 @@ import Testing
     static let entries = ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis", "prometheus"]
 
     @Test func theWholeSystemRunsLocallyAndStopsWithoutLeftovers() async throws {
-        let ports = Dictionary(uniqueKeysWithValues: Self.entries.map { ($0, Ports.free()) })
+        let free = FreePorts(Self.entries)
+        let ports = free.ports
         let bin = URL(fileURLWithPath: try TestPaths.builtExecutable("localenv")).deletingLastPathComponent().path
         let state = TestPaths.temporaryDirectory(prefix: "system")
         let run = try await LauncherRun(arguments: [
             "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--bin", bin, "--state", state,
-        ] + ports.flatMap { ["--port", "\($0.key)=\($0.value)"] })
+        ] + free.arguments)
         try #require(await run.waitFor("micro is up", timeout: .seconds(90)), "\(run.log())")
         let webapp = Webapp(port: ports["webapp"] ?? 0)
 
@@ -29,8 +30,10 @@ import Testing
         #expect(await webapp.auditEventually(lists: "2+3", result: "5"), "\(run.log())")
         try await theCalculationsTraceIsInEveryServicesLog(state: state)
 
-        let report = try await reportEventually(dnsPort: run.dnsPort, bin: bin, matches: webapp.visits)
+        let credentials = state + "/credentials"
+        let report = try await reportEventually(dnsPort: run.dnsPort, bin: bin, credentials: credentials, matches: webapp.visits)
         #expect(report.matched, "expected \(webapp.visits.value) in:\n\(report.output)\n\(run.log())")
+        try await expectRedisUsersHold(port: ports["redis"] ?? 0, credentials: credentials)
 
         // Prometheus, as fuge/prometheus.yml has it, finds and scrapes every service.
         let targets = try await PrometheusAPI(port: ports["prometheus"] ?? 0).targetsEventually { targets in
@@ -43,7 +46,7 @@ import Testing
         for child in children {
             #expect(await processEnds(child.pid, timeout: .seconds(2)), "\(child.name) (pid \(child.pid)) outlived the launcher")
         }
-        for (name, port) in ports {
+        for (name, port) in ports.merging(free.metrics.map { ($0.key + ".metrics", $0.value) }) { first, _ in first } {
             #expect(!Ports.isListening(port), "\(name) still listens on \(port)")
         }
         #expect(!Ports.isListening(run.dnsPort))
@@ -67,10 +70,12 @@ import Testing
 
     /// Runs the report (the command the launcher prints) until its table has every visited page
     /// with the number of visits: events reach the eventservice asynchronously.
-    func reportEventually(dnsPort: Int, bin: String, matches visits: Visits) async throws -> (matched: Bool, output: String) {
+    func reportEventually(
+        dnsPort: Int, bin: String, credentials: String, matches visits: Visits
+    ) async throws -> (matched: Bool, output: String) {
         var output = ""
         for _ in 0..<40 {
-            output = try await runReport(dnsPort: dnsPort, bin: bin)
+            output = try await runReport(dnsPort: dnsPort, bin: bin, credentials: credentials)
             let counts = Self.counts(in: output)
             if visits.value.allSatisfy({ page, count in counts[page.path] == count }) {
                 return (true, output)
@@ -80,10 +85,40 @@ import Testing
         return (false, output)
     }
 
-    func runReport(dnsPort: Int, bin: String) async throws -> String {
-        let environment = ProcessInfo.processInfo.environment.merging(["DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dnsPort)"]) { $1 }
+    /// The report as the launcher's announcement runs it: as the Redis user `report`.
+    func runReport(dnsPort: Int, bin: String, credentials: String) async throws -> String {
+        let password = try String(contentsOfFile: credentials + "/redis-report", encoding: .utf8)
+        let environment = ProcessInfo.processInfo.environment.merging([
+            "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dnsPort)", "REDIS_USERNAME": "report", "REDIS_PASSWORD": password,
+        ]) { $1 }
         let result = try await CommandResult.execute(bin + "/report", [], environment: environment)
         return result.standardOutput + result.standardError
+    }
+
+    /// The local Redis runs with the project's users, as the cluster's does: redis-cli without
+    /// credentials gets NOAUTH, and each service's user is held to its own keys and commands
+    /// (the whole matrix: RedisAdapterTests' RedisACLTests).
+    func expectRedisUsersHold(port: Int, credentials: String) async throws {
+        func cli(_ user: String?, _ command: [String]) async throws -> String {
+            var environment = ["PATH": "/usr/bin:/bin"]
+            var arguments = ["-h", "127.0.0.1", "-p", "\(port)"]
+            if let user {
+                arguments += ["--user", user]
+                environment["REDISCLI_AUTH"] = try String(contentsOfFile: credentials + "/redis-" + user, encoding: .utf8)
+            }
+            let result = try await CommandResult.execute(try TestPaths.tool("redis-cli"), arguments + command, environment: environment)
+            return (result.standardOutput + result.standardError).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try await cli(nil, ["PING"]).hasPrefix("NOAUTH"))
+        #expect(try await cli(nil, ["HGETALL", "eventservice:counts"]).hasPrefix("NOAUTH"))
+        #expect(try await cli("webapp", ["PING"]) == "PONG")
+        #expect(try await cli("webapp", ["FLUSHALL"]).hasPrefix("NOPERM"))
+        #expect(try await cli("webapp", ["DEL", "eventservice:counts"]).hasPrefix("NOPERM"))
+        #expect(try await cli("webapp", ["HGETALL", "eventservice:counts"]).hasPrefix("NOPERM"))
+        #expect(try await cli("webapp", ["SET", "elsewhere", "x"]).hasPrefix("NOPERM"))
+        #expect(try await cli("report", ["HINCRBY", "eventservice:counts", "/", "1000"]).hasPrefix("NOPERM"))
+        #expect(try await cli("eventservice", ["XLEN", "webapp:audit:outbox"]).hasPrefix("NOPERM"))
+        #expect(try await cli("eventservice", ["DEL", "webapp:audit:pending"]).hasPrefix("NOPERM"))
     }
 
     /// `url  count` rows of the report's table.

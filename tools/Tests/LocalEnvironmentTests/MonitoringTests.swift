@@ -15,10 +15,10 @@ import Testing
 
     @Test func prometheusScrapesEveryServiceAndStoppingAdderserviceFiresServiceDown() async throws {
         let project = try Self.fastProject()
-        let ports = Dictionary(uniqueKeysWithValues: Self.entries.map { ($0, Ports.free()) })
+        let free = FreePorts(Self.entries)
+        let ports = free.ports
         let bin = URL(fileURLWithPath: try TestPaths.builtExecutable("localenv")).deletingLastPathComponent().path
-        let run = try await LauncherRun(arguments: ["--fuge", project.fugePath, "--bin", bin, "--state", project.state]
-            + ports.flatMap { ["--port", "\($0.key)=\($0.value)"] })
+        let run = try await LauncherRun(arguments: ["--fuge", project.fugePath, "--bin", bin, "--state", project.state] + free.arguments)
         try #require(await run.waitFor("micro is up", timeout: .seconds(90)), "\(run.log())")
         let prometheus = PrometheusAPI(port: ports["prometheus"] ?? 0)
         // Prometheus starts once the services are ready, not beside them.
@@ -32,8 +32,8 @@ import Testing
         #expect(targets.allSatisfy { $0.health == "up" }, "\(targets)")
         for target in targets {
             let service = target.labels["service"] ?? ""
-            // Found through the cluster's DNS names, on the port the local DNS gives.
-            #expect(target.scrapeUrl == "http://\(service).micro.svc.cluster.local:\(ports[service] ?? 0)/metrics", "\(target)")
+            // Found through the cluster's DNS names, on the admin port the local DNS gives.
+            #expect(target.scrapeUrl == "http://\(service).micro.svc.cluster.local:\(free.metrics[service] ?? 0)/metrics", "\(target)")
         }
         // Until its first scrapes Prometheus has no `up` series, and ServiceDown may be pending.
         // The scrapes stay in the services' log files, off the console.
@@ -112,6 +112,8 @@ import Testing
         let project = try ScratchProject(fuge: fuge)
         // The launcher looks for nx-27017 in <root>/.tools, where scripts/setup put it.
         try FileManager.default.createSymbolicLink(atPath: project.root + "/.tools", withDestinationPath: root + "/.tools")
+        // And for deployment/credentials.sh and the Redis users' template, which the local Redis runs with.
+        try FileManager.default.createSymbolicLink(atPath: project.root + "/deployment", withDestinationPath: root + "/deployment")
         var config = try String(contentsOfFile: root + "/fuge/prometheus.yml", encoding: .utf8)
         config = try replacing(in: config, [
             ("scrape_interval: 5s", "scrape_interval: 1s"), ("evaluation_interval: 5s", "evaluation_interval: 1s"),

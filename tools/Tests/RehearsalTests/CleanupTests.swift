@@ -7,7 +7,7 @@ import TestSupport
 /// Nested in `ScenarioTests` so it never runs beside another rehearsal (same names, addresses).
 extension ScenarioTests {
 @Suite(.serialized) struct CleanupTests {
-    /// Namespaces, interfaces, nft tables and /etc/netns folders with the plan's prefix.
+    /// Containers, namespaces, interfaces, nft tables and /etc/netns folders with the plan's prefix.
     static func leftovers(_ prefix: String) async throws -> [String] {
         var found: [String] = []
         found += try await Command.check(["ip", "netns", "list"]).split(separator: "\n")
@@ -16,6 +16,8 @@ extension ScenarioTests {
             .compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }.filter { $0.hasPrefix(prefix) }
         found += try await Command.check(["nft", "list", "tables"]).split(separator: "\n").filter { $0.contains(" \(prefix)") }.map(String.init)
         found += ((try? FileManager.default.contentsOfDirectory(atPath: "/etc/netns")) ?? []).filter { $0.hasPrefix(prefix) }
+        found += try await Command.check(["podman", "ps", "--all", "--filter", "label=\(ImageRuntime.ownerLabel)=\(prefix)", "--format", "{{.Names}}"])
+            .split(separator: "\n").map { "container \($0)" }
         return found
     }
 
@@ -36,7 +38,7 @@ extension ScenarioTests {
         let state = TestPaths.temporaryDirectory(prefix: "rehearsal-fail")
         defer { try? FileManager.default.removeItem(atPath: state) }
         await #expect(throws: RehearsalError.self) {
-            _ = try await Cluster.start(ClusterOptions(manifest: manifest, binDirectory: "/nonexistent", stateDirectory: state, plan: plan, echoLogs: false))
+            _ = try await Cluster.start(ClusterOptions(manifest: manifest, runtime: .buildFolder("/nonexistent"), stateDirectory: state, plan: plan, echoLogs: false))
         }
         #expect(try await Self.leftovers("mrx-").isEmpty)
     }

@@ -6,27 +6,39 @@ import NIOHTTP1
 import Testing
 import TestSupport
 
-/// One rehearsed cluster for one scenario: the real local overlay, rendered by kubectl, run with
-/// the services built next to the tests, in a fresh state folder; removed again afterwards.
+/// One rehearsed cluster for one scenario, in a fresh state folder, removed again afterwards. It
+/// runs the images: the local overlay as deploy.sh rendered it with the digests of the pushed
+/// images (REHEARSAL_MANIFESTS names that file; CI sets it after pushing), each container pulled
+/// from the registry and run by podman. Without it (a quick run on a machine without the images),
+/// the local overlay, rendered by kubectl, with the services built next to the tests.
 struct RehearsedCluster {
     let cluster: Cluster
     let url: String
     let state: String
-    let bin: String
+
+    /// The rendered manifests naming pushed images, when this run rehearses the images.
+    static let imageManifests = ProcessInfo.processInfo.environment["REHEARSAL_MANIFESTS"].flatMap { $0.isEmpty ? nil : $0 }
 
     /// - Parameter change: an edit of the rendered manifests before they run (shorter probes, say).
     static func run(
         change: (inout ClusterManifest) -> Void = { _ in }, _ body: (RehearsedCluster) async throws -> Void
     ) async throws {
-        let bin = URL(fileURLWithPath: try TestPaths.builtExecutable("webapp")).deletingLastPathComponent().path
         let state = TestPaths.temporaryDirectory(prefix: "rehearsal")
-        var manifest = try await ClusterManifest.load(overlay: TestPaths.packageRoot + "/deployment/overlays/local")
+        var manifest: ClusterManifest
+        let runtime: ContainerRuntime
+        if let file = imageManifests {
+            manifest = try await ClusterManifest.load(file: file)
+            runtime = .images
+        } else {
+            manifest = try await ClusterManifest.load(overlay: TestPaths.packageRoot + "/deployment/overlays/local")
+            runtime = .buildFolder(URL(fileURLWithPath: try TestPaths.builtExecutable("webapp")).deletingLastPathComponent().path)
+        }
         change(&manifest)
-        let cluster = try await Cluster.start(ClusterOptions(manifest: manifest, binDirectory: bin, stateDirectory: state, echoLogs: false))
+        let cluster = try await Cluster.start(ClusterOptions(manifest: manifest, runtime: runtime, stateDirectory: state, echoLogs: false))
         do {
             try await cluster.waitUntilSettled(timeout: .seconds(90))
             let url = try #require(await cluster.nodeURL(service: "webapp"))
-            try await body(RehearsedCluster(cluster: cluster, url: url, state: state, bin: bin))
+            try await body(RehearsedCluster(cluster: cluster, url: url, state: state))
         } catch {
             await cluster.shutdown()
             try? FileManager.default.removeItem(atPath: state)
@@ -100,16 +112,6 @@ struct RehearsedCluster {
         }
         #expect(replaced, "\(workload): no ready replacement within 60 s")
         return (ContinuousClock.now - start).seconds
-    }
-
-    /// A folder of links to the built services: a new binary path, so a new pod template (a rollout).
-    func newBinaryFolder() throws -> String {
-        let folder = state + "/bin-v2"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        for name in ["adderservice", "auditservice", "eventservice", "webapp", "report"] {
-            try FileManager.default.createSymbolicLink(atPath: folder + "/" + name, withDestinationPath: bin + "/" + name)
-        }
-        return folder
     }
 }
 

@@ -19,6 +19,11 @@ extension Cluster {
         while true {
             guard let pod = createPod(workload) else { throw RehearsalError("cannot create a pod for job \(name)") }
             while let current = pods[pod], !current.isFinished, ContinuousClock.now < deadline {
+                // A pod whose image cannot be pulled would wait out the deadline: report it now.
+                if Self.isStuck(current), let waiting = current.waiting, waiting.reason != "CrashLoopBackOff" {
+                    try? await deletePod(pod)
+                    throw RehearsalError("job \(name): pod \(pod): \(waiting.reason): \(waiting.message)")
+                }
                 try await Task.sleep(for: .milliseconds(100))
             }
             let finished = pods[pod]

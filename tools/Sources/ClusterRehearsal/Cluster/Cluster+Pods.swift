@@ -18,7 +18,7 @@ extension Cluster {
         }
         nextInterface += 1
         pods[name] = Pod(
-            name: name, workload: workload, templateHash: hash, binDirectory: binDirectory(workload.name), host: host,
+            name: name, workload: workload, templateHash: hash, host: host,
             address: plan.podAddress(host), namespace: plan.namespace(forPod: name), interface: "\(plan.prefix)v\(nextInterface)",
             serviceEnvironment: ServiceEnvironment.variables(services), createdAt: .now
         )
@@ -45,12 +45,10 @@ extension Cluster {
         return nil
     }
 
-    func binDirectory(_ workload: String) -> String { binDirectories[workload] ?? options.binDirectory }
-
-    /// The pod-template-hash: changes when the template or the binaries it runs change.
+    /// The pod-template-hash: changes when the template changes (an image, a label, a restart).
     func templateHash(_ workload: String) -> String {
         guard let template = workloads[workload]?.template else { return PodNames.templateHash(workload) }
-        return PodNames.templateHash("\(workload)|\(binDirectory(workload))|\(template)")
+        return PodNames.templateHash("\(workload)|\(template.fingerprint)|\(template.restartedAt ?? "")")
     }
 
     private func launch(_ name: String) async {
@@ -67,30 +65,40 @@ extension Cluster {
             return
         }
         guard pods[name]?.terminating == false else { return await finishTermination(name) }
-        startContainer(name)
+        await startContainer(name)
     }
 
-    /// emptyDir: a folder of the pod's; a claim (or a StatefulSet's claim template): a folder that
-    /// outlives the pod. All belong to the pod's user, as fsGroup makes them in a cluster.
+    /// The pod's own folder (its emptyDirs, its Secrets' and ConfigMaps' files, the container's
+    /// environment file); a claim (or a StatefulSet's claim template): a folder that outlives the
+    /// pod. Writable ones belong to the pod's user, and to its fsGroup, as a cluster makes them.
     private func prepareVolumes(_ name: String) throws {
         guard let pod = pods[name] else { return }
+        let own = options.stateDirectory + "/pods/\(name)"
+        try FileManager.default.createDirectory(atPath: own, withIntermediateDirectories: true)
+        pods[name]?.volumesToRemove = [own]
         var folders: [String: String] = [:]
-        var scratch: [String] = []
+        var files: [String: VolumeFiles] = [:]
         for volume in pod.workload.template.volumes {
             switch volume.source {
-            case .emptyDir:
-                folders[volume.name] = options.stateDirectory + "/pods/\(name)/\(volume.name)"
-                scratch.append(options.stateDirectory + "/pods/\(name)")
+            case .emptyDir: folders[volume.name] = own + "/\(volume.name)"
             case .claim(let claim): folders[volume.name] = options.stateDirectory + "/volumes/\(claim)"
+            case .files(let source): files[volume.name] = source
             }
         }
         for claim in pod.workload.claimTemplates { folders[claim] = options.stateDirectory + "/volumes/\(claim)-\(name)" }
+        let security = pod.workload.template.security
         for folder in folders.values {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            if let uid = pod.workload.template.runAsUser { chown(folder, uid_t(uid), gid_t(pod.workload.template.runAsGroup ?? uid)) }
+            if let uid = security.runAsUser { chown(folder, uid_t(uid), gid_t(security.fsGroup ?? security.runAsGroup ?? uid)) }
+        }
+        // A Secret's or ConfigMap's files: root's folder, written once for the pod's life.
+        for (volume, source) in files {
+            let folder = own + "/\(volume)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try configuration.write(source, into: folder, fsGroup: security.fsGroup)
+            folders[volume] = folder
         }
         volumeFolders[name] = folders
-        pods[name]?.volumesToRemove = Array(Set(scratch))
     }
 
     /// A finished Job pod keeps its record (status, log) but gives back its network.

@@ -24,9 +24,9 @@ extension Cluster {
 
     /// SIGKILL to the container, as when the process crashes or the OOM killer strikes: the
     /// kubelet restarts it in the same pod.
-    public func killPod(_ name: String) throws {
-        guard let process = pods[name]?.process else { throw RehearsalError("no running pod \(name)") }
-        process.signal(SIGKILL)
+    public func killPod(_ name: String) async throws {
+        guard let pod = pods[name], pod.process != nil else { throw RehearsalError("no running pod \(name)") }
+        await signal(pod, SIGKILL)
     }
 
     private func terminate(_ name: String) async {
@@ -36,28 +36,29 @@ extension Cluster {
         if let sleep = pod.container?.preStopSleepSeconds {
             try? await Task.sleep(for: .seconds(sleep))
         }
-        process.signal(SIGTERM)
+        await signal(pod, SIGTERM)
         while process.isRunning, ContinuousClock.now < deletedAt + grace {
             try? await Task.sleep(for: .milliseconds(50))
         }
         if process.isRunning {
             say("\(name): still running \(grace) after deletion, SIGKILL")
-            process.signal(SIGKILL)
+            await signal(pod, SIGKILL)
         }
     }
 
     /// Stops everything: every pod gets SIGTERM (no preStop: the whole cluster goes), SIGKILL
-    /// after at most 10 s; then the DNS, every namespace, interface and nft table is removed.
+    /// after at most 10 s; then the DNS, every container, namespace, interface and nft table is removed.
     public func shutdown() async {
         guard !stopped else { return }
         stopped = true
-        let running = pods.values.compactMap(\.process)
-        for process in running { process.signal(SIGTERM) }
+        for rollout in rollouts.values { rollout.task.cancel() }
+        let running = pods.values.filter { $0.process != nil }
+        for pod in running { await signal(pod, SIGTERM) }
         let deadline = ContinuousClock.now + .seconds(10)
-        while running.contains(where: \.isRunning), ContinuousClock.now < deadline {
+        while running.contains(where: { $0.process?.isRunning == true }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        for process in running where process.isRunning { process.signal(SIGKILL) }
+        for pod in running where pod.process?.isRunning == true { await signal(pod, SIGKILL) }
         for pod in pods.values {
             await PodNetwork.delete(namespace: pod.namespace)
             for folder in pod.volumesToRemove { try? FileManager.default.removeItem(atPath: folder) }
@@ -67,7 +68,7 @@ extension Cluster {
         _ = await NodeNetwork.removeLeftovers(plan)
         for waiters in terminationWaiters.values { waiters.forEach { $0.resume() } }
         terminationWaiters.removeAll()
-        say("stopped; every namespace, interface and nft table removed")
+        say("stopped; every container, namespace, interface and nft table removed")
     }
 
     // MARK: DNS and Service endpoints

@@ -12,9 +12,10 @@ public actor Cluster {
     var services: [ServiceState] = []
     var pods: [String: Pod] = [:]
     var workloads: [String: Workload] = [:]
-    /// Deployment → the binary folder of its current template (changed by a rollout).
-    var binDirectories: [String: String] = [:]
-    var rollingOut: Set<String> = []
+    /// The rollouts in progress (the Deployment and StatefulSet controllers' updates), by workload;
+    /// the number tells a rollout from the one that replaced it.
+    var rollouts: [String: (number: Int, task: Task<Void, Never>)] = [:]
+    var rolloutsStarted = 0
     var nextInterface = 0
     /// The pod address given last (see `allocateHost`).
     var lastHost = 0
@@ -22,6 +23,8 @@ public actor Cluster {
     var stopped = false
     /// Pod → volume name → host folder.
     var volumeFolders: [String: [String: String]] = [:]
+    /// The Secrets and ConfigMaps given so far (at start and by every apply).
+    var configuration = ConfigurationSources()
     /// Callers waiting for a pod to be gone.
     var terminationWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
 
@@ -30,11 +33,12 @@ public actor Cluster {
         plan = options.plan
         dns = ClusterDNS(plan: options.plan, stateDirectory: options.stateDirectory)
         for workload in options.manifest.workloads { workloads[workload.name] = workload }
+        configuration.merge(options.manifest)
     }
 
     /// Removes what an earlier run left, builds the node network, DNS and Services, and starts
-    /// every Deployment and StatefulSet (Jobs run on demand: `runJob`). On failure everything made
-    /// so far is removed again.
+    /// every Deployment and StatefulSet of the options' manifest (Jobs run on demand: `runJob`);
+    /// more come with `apply`. On failure everything made so far is removed again.
     public static func start(_ options: ClusterOptions) async throws -> Cluster {
         let cluster = Cluster(options: options)
         do {
@@ -52,7 +56,7 @@ public actor Cluster {
         try FileManager.default.createDirectory(atPath: options.stateDirectory + "/logs", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: options.stateDirectory + "/pods", withIntermediateDirectories: true)
         try await NodeNetwork.create(plan, stateDirectory: options.stateDirectory)
-        services = Self.allocate(options.manifest.services, plan: plan)
+        services = Self.allocate(options.manifest.services, plan: plan, existing: [])
         try await ServiceProxy.apply(ServiceProxy.ruleset(services, endpoints: [], plan: plan), stateDirectory: options.stateDirectory)
         try await dns.start(logFile: options.stateDirectory + "/logs/dns.log")
         // ClusterIP Services have their names before any pod is ready.
@@ -61,15 +65,24 @@ public actor Cluster {
         for workload in options.manifest.workloads where workload.kind != .job { reconcile(workload.name) }
     }
 
-    /// Cluster IPs in manifest order from .10; NodePorts as written, else the lowest free from 30000.
-    static func allocate(_ objects: [ServiceObject], plan: NetworkPlan) -> [ServiceState] {
-        var taken = Set(objects.flatMap { $0.ports.compactMap(\.nodePort) })
-        var nextAddress = 10
-        return objects.map { service in
+    /// The Services after an apply: one already allocated keeps its cluster IP and node ports (when
+    /// its kind and ports stay); a new one gets the next free cluster IP from .10, in manifest
+    /// order, and its NodePorts as written, else the lowest free from 30000.
+    static func allocate(_ objects: [ServiceObject], plan: NetworkPlan, existing: [ServiceState] = []) -> [ServiceState] {
+        var result = existing.filter { state in !objects.contains { $0.name == state.service.name } }
+        for object in objects {
+            guard var state = existing.first(where: { $0.service.name == object.name }), state.service.kind == object.kind,
+                  state.service.ports.map(\.port) == object.ports.map(\.port) else { continue }
+            state.service = object
+            result.append(state)
+        }
+        var usedAddresses = Set(result.compactMap(\.clusterIP))
+        var taken = Set(objects.flatMap { $0.ports.compactMap(\.nodePort) } + result.flatMap { $0.nodePorts.compactMap { $0 } })
+        for service in objects where !result.contains(where: { $0.service.name == service.name }) {
             var clusterIP: String?
-            if service.kind != .headless {
-                clusterIP = plan.serviceAddress(nextAddress)
-                nextAddress += 1
+            if service.kind != .headless, let host = (10...250).first(where: { !usedAddresses.contains(plan.serviceAddress($0)) }) {
+                clusterIP = plan.serviceAddress(host)
+                usedAddresses.insert(plan.serviceAddress(host))
             }
             let nodePorts: [Int?] = service.ports.map { port in
                 guard service.kind == .nodePort else { return nil }
@@ -78,8 +91,9 @@ public actor Cluster {
                 taken.insert(number)
                 return number
             }
-            return ServiceState(service: service, clusterIP: clusterIP, nodePorts: nodePorts)
+            result.append(ServiceState(service: service, clusterIP: clusterIP, nodePorts: nodePorts))
         }
+        return result
     }
 
     func say(_ text: String) { sink.write("rehearse", text) }
@@ -102,7 +116,8 @@ public actor Cluster {
         pods.values.sorted { $0.name < $1.name }.map { pod in
             PodInfo(
                 name: pod.name, workload: pod.workload.name, ready: pod.ready && !pod.terminating, status: pod.status,
-                restarts: pod.restarts, address: pod.address, binDirectory: pod.binDirectory
+                restarts: pod.restarts, address: pod.address, image: pod.container?.image ?? "",
+                message: pod.process == nil ? pod.waiting?.message : nil, templateHash: pod.templateHash
             )
         }
     }

@@ -1,8 +1,17 @@
+/// How the rehearsal runs a pod's container.
+public enum ContainerRuntime: Sendable, Equatable {
+    /// As a kubelet does: the image pulled from its registry, run by podman with runc.
+    case images
+    /// The quick option: the service binaries of a build folder (`<folder>/<image name>`), and the
+    /// machine's redis-server and mongod (or nx-27017) for the database images.
+    case buildFolder(String)
+}
+
 /// What `rehearse up` (or a test) asks for.
 public struct ClusterOptions: Sendable {
+    /// Applied at start; empty for a cluster that waits for `rehearse apply`.
     public var manifest: ClusterManifest
-    /// Folder of the built services: `<bin>/<image name>` runs for our images.
-    public var binDirectory: String
+    public var runtime: ContainerRuntime
     /// DNS files, pod logs and volumes. Persistent volumes stay here between runs, as claims do.
     public var stateDirectory: String
     public var plan: NetworkPlan
@@ -11,11 +20,11 @@ public struct ClusterOptions: Sendable {
     public var namespace: String
 
     public init(
-        manifest: ClusterManifest, binDirectory: String, stateDirectory: String, plan: NetworkPlan = NetworkPlan(),
+        manifest: ClusterManifest, runtime: ContainerRuntime, stateDirectory: String, plan: NetworkPlan = NetworkPlan(),
         echoLogs: Bool = true, namespace: String = "micro"
     ) {
         self.manifest = manifest
-        self.binDirectory = binDirectory
+        self.runtime = runtime
         self.stateDirectory = stateDirectory
         self.plan = plan
         self.echoLogs = echoLogs

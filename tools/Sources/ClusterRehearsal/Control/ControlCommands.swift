@@ -25,10 +25,12 @@ public enum ControlCommands {
         case ("kill-pod", 1):
             try await cluster.killPod(arguments[0])
             return ControlReply(output: "pod \(arguments[0]): container killed (SIGKILL)\n", exitCode: 0)
-        case ("rollout", 2):
-            let name = try target(arguments[0], kinds: ["deployment"])
-            try await cluster.rollout(name, binDirectory: arguments[1])
-            return ControlReply(output: "deployment \(name) rolled out to \(arguments[1])\n", exitCode: 0)
+        case ("apply", 1):
+            let lines = try await cluster.apply(try ClusterManifest(yaml: arguments[0]))
+            return ControlReply(output: lines.joined(separator: "\n") + "\n", exitCode: 0)
+        case ("rollout-restart", 1):
+            try await cluster.restart(try target(arguments[0], kinds: ["deployment", "statefulset"]))
+            return ControlReply(output: "\(arguments[0]) restarted and rolled out\n", exitCode: 0)
         case ("run-job", 1):
             let result = try await cluster.runJob(try target(arguments[0], kinds: ["job"]))
             let summary = "job \(arguments[0]): pod \(result.pod) \(result.succeeded ? "succeeded" : "failed") (\(result.exitStatus))\n"

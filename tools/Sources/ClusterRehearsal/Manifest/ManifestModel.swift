@@ -1,9 +1,14 @@
 /// The parts of the rendered Kubernetes objects the rehearsal runs: workloads (Deployment,
-/// StatefulSet, Job) with their pod templates, and Services. Everything else a real cluster
-/// would read (resources, seccomp, …) is left out on purpose: there is no scheduler here.
+/// StatefulSet, Job) with their pod templates, and Services. What only a scheduler or an API
+/// server would read (requests, CPU limits, affinity, …) is left out: there is one node here.
 public struct ClusterManifest: Sendable {
     public var workloads: [Workload] = []
     public var services: [ServiceObject] = []
+    /// Secrets and ConfigMaps by name: key → value (a Secret's `data` decoded). What pods take
+    /// from them (`secretKeyRef` variables, `secret` and `configMap` volumes) is resolved when
+    /// their container starts, as the kubelet does.
+    public var secrets: [String: [String: String]] = [:]
+    public var configMaps: [String: [String: String]] = [:]
     /// Objects of kinds the rehearsal does not run, e.g. "PersistentVolumeClaim/redis-data".
     public var ignored: [String] = []
 
@@ -58,9 +63,40 @@ public struct PodTemplate: Sendable {
     public var containers: [Container]
     public var volumes: [Volume]
     public var terminationGracePeriodSeconds: Int
+    /// The pod's securityContext: user, group, fsGroup, seccomp; a container's own overrides it.
+    public var security: SecurityContext
+    public var restartPolicy: RestartPolicy
+    /// The template as rendered, keys sorted: two templates are the same pod exactly when these
+    /// are equal (what the pod-template-hash is made of).
+    public var fingerprint: String
+    /// `kubectl rollout restart` sets the annotation kubectl.kubernetes.io/restartedAt: a new template.
+    public var restartedAt: String?
+
+    public var runAsUser: Int? { security.runAsUser }
+    public var runAsGroup: Int? { security.runAsGroup }
+}
+
+/// A pod's or a container's securityContext, as far as a container runtime applies it.
+public struct SecurityContext: Sendable, Equatable {
     public var runAsUser: Int?
     public var runAsGroup: Int?
-    public var restartPolicy: RestartPolicy
+    public var fsGroup: Int?
+    /// RuntimeDefault, Unconfined or Localhost; unset means Unconfined, as in Kubernetes.
+    public var seccompProfile: String?
+    public var readOnlyRootFilesystem = false
+    public var allowPrivilegeEscalation = true
+    public var capabilitiesDrop: [String] = []
+    public var capabilitiesAdd: [String] = []
+
+    /// The container's context over the pod's: a field the container sets wins.
+    public func overriding(_ pod: SecurityContext) -> SecurityContext {
+        var merged = self
+        merged.runAsUser = runAsUser ?? pod.runAsUser
+        merged.runAsGroup = runAsGroup ?? pod.runAsGroup
+        merged.fsGroup = pod.fsGroup
+        merged.seccompProfile = seccompProfile ?? pod.seccompProfile
+        return merged
+    }
 }
 
 public enum RestartPolicy: String, Sendable { case always = "Always", onFailure = "OnFailure", never = "Never" }
@@ -69,23 +105,60 @@ public struct Volume: Sendable, Equatable {
     public enum Source: Sendable, Equatable {
         case emptyDir
         case claim(String)
+        /// A Secret's or ConfigMap's keys as files (read-only in the container).
+        case files(VolumeFiles)
     }
     public var name: String
     public var source: Source
 }
 
+/// A `secret` or `configMap` volume: the object's keys (or the listed `items`) as files of mode
+/// `defaultMode` (Kubernetes' default 0644), owned by root and the pod's fsGroup.
+public struct VolumeFiles: Sendable, Equatable {
+    public enum Kind: String, Sendable { case secret = "Secret", configMap = "ConfigMap" }
+    public var kind: Kind
+    public var name: String
+    /// key → file path in the volume; nil: every key, under its own name.
+    public var items: [String: String]?
+    public var defaultMode: Int
+    public var optional: Bool
+
+    public init(kind: Kind, name: String, items: [String: String]? = nil, defaultMode: Int = 0o644, optional: Bool = false) {
+        self.kind = kind
+        self.name = name
+        self.items = items
+        self.defaultMode = defaultMode
+        self.optional = optional
+    }
+}
+
+/// A container variable's value: written in the manifest, or a key of a Secret.
+public enum EnvironmentValue: Sendable, Equatable {
+    case value(String)
+    case secretKey(secret: String, key: String, optional: Bool)
+}
+
 public struct Container: Sendable {
+    public enum PullPolicy: String, Sendable { case always = "Always", ifNotPresent = "IfNotPresent", never = "Never" }
+
     public var name: String
     public var image: String
+    public var imagePullPolicy: PullPolicy
     public var command: [String]
     public var args: [String]
     public var ports: [ContainerPort]
-    /// `env` in order; only literal `value`s (no valueFrom here).
-    public var environment: [(name: String, value: String)]
+    /// `env` in order: literal `value`s and `valueFrom.secretKeyRef`s (other sources are refused).
+    public var environment: [(name: String, value: EnvironmentValue)]
     public var readiness: Probe?
     public var liveness: Probe?
     public var preStopSleepSeconds: Int?
     public var mounts: [(volume: String, path: String)]
+    /// Mount paths the manifest mounts `readOnly` (a secret or configMap volume is read-only anyway).
+    public var readOnlyPaths: Set<String> = []
+    /// The container's own securityContext (the pod's is in the template).
+    public var security: SecurityContext
+    /// resources.limits.memory in bytes: the container's memory cgroup limit.
+    public var memoryLimit: Int64?
 
     /// A named or numbered port of this container, as probes and Services refer to it.
     public func port(_ reference: PortReference) -> Int? {

@@ -23,10 +23,11 @@ enum NodeNetwork {
         }
     }
 
-    /// Removes everything with the plan's prefix: processes in its namespaces, the namespaces and
-    /// their /etc/netns folders, interfaces, the nft table; restores IPv4 forwarding.
+    /// Removes everything with the plan's prefix: its podman containers, processes in its
+    /// namespaces, the namespaces and their /etc/netns folders, interfaces, the nft table;
+    /// restores IPv4 forwarding.
     static func removeLeftovers(_ plan: NetworkPlan) async -> [String] {
-        var removed: [String] = []
+        var removed = await ImageRuntime.removeLeftovers(owner: plan.prefix)
         let namespaces = (try? await Command.check(["ip", "netns", "list"])) ?? ""
         for line in namespaces.split(separator: "\n") {
             guard let name = line.split(separator: " ").first.map(String.init), name.hasPrefix(plan.prefix) else { continue }

@@ -30,6 +30,9 @@ enum PodNetwork {
         }
     }
 
+    /// The file `ip netns exec` bind-mounts over /etc/resolv.conf (podman gets it as a volume).
+    static func resolvConf(_ namespace: String) -> String { "/etc/netns/\(namespace)/resolv.conf" }
+
     /// Deleting the namespace destroys its eth0 and with it the veth peer in the bridge.
     static func delete(namespace: String) async {
         await NodeNetwork.killProcesses(inNamespace: namespace)

@@ -1,21 +1,16 @@
 import Foundation
 import ProcessSupervision
 
-/// What runs for a container image, since there are no images here: our services from the build
-/// folder, and the Debian servers (or nx-27017) standing in for the database images.
+/// What runs for a container image in the build-folder mode (`rehearse up --bin`, the quick
+/// option): our services from the build folder, and the machine's servers (or nx-27017) for the
+/// database images.
 struct ContainerCommand {
     let binDirectory: String
     /// Pod mount path → host folder, to rewrite paths in the arguments (`--dir /data`).
     let mounts: [(path: String, folder: String)]
 
-    /// `localhost:5000/webapp:abc123` → `webapp`.
-    static func imageName(_ image: String) -> String {
-        let last = image.split(separator: "/").last.map(String.init) ?? image
-        return last.split(separator: ":").first.map(String.init) ?? last
-    }
-
     func command(for container: Container) throws(RehearsalError) -> [String] {
-        switch Self.imageName(container.image) {
+        switch ImageReference(container.image).name {
         case "redis": return try redis(container)
         case "mongo": return try mongo(container)
         case let name:

@@ -1,7 +1,8 @@
 import Foundation
 import ProcessSupervision
 
-/// Starts one long-running process inside a network namespace, as a `SupervisedChild`:
+/// Starts one long-running process inside a network namespace (the cluster DNS, and the pods of
+/// the build-folder mode), as a `SupervisedChild`:
 /// `ip netns exec <ns>` (which also bind-mounts the namespace's resolv.conf) then `setpriv`
 /// (parent-death signal, and the pod's user and group when it has them) then the command — all
 /// exec'd in turn, so the pid is the command's own. It leads its own process group; signals go

@@ -8,7 +8,6 @@ struct Pod: Sendable {
     let name: String
     let workload: Workload
     let templateHash: String
-    let binDirectory: String
     let host: Int
     let address: String
     let namespace: String
@@ -29,6 +28,12 @@ struct Pod: Sendable {
     var lastExit: String?
     var readyAt: ContinuousClock.Instant?
     var volumesToRemove: [String] = []
+    /// Why the container is not running yet (ErrImagePull, ImagePullBackOff, CrashLoopBackOff).
+    var waiting: PodWaiting?
+    /// Consecutive failed pulls: the image back-off.
+    var pullFailures = 0
+    /// The image the running container was pulled as (images mode).
+    var pulledImage: String?
 
     var terminating: Bool { deletedAt != nil }
     var container: Container? { workload.template.containers.first }
@@ -46,8 +51,16 @@ struct Pod: Sendable {
 
     var status: String {
         if terminating { return "Terminating" }
+        if let waiting, process == nil, !isFinished { return waiting.reason }
+        if phase == .pending { return "ContainerCreating" }
         return phase.rawValue
     }
+}
+
+/// A container's waiting state, as `kubectl get pods` shows it in STATUS.
+struct PodWaiting: Sendable {
+    var reason: String
+    var message: String
 }
 
 /// What `get pods` shows for one pod.
@@ -58,7 +71,11 @@ public struct PodInfo: Sendable, Codable, Equatable {
     public var status: String
     public var restarts: Int
     public var address: String
-    public var binDirectory: String
+    /// The manifest's image, and the message of the state the pod waits in (a pull error).
+    public var image: String
+    public var message: String?
+    /// The pod-template-hash: pods of one template (one rollout) share it.
+    public var templateHash: String
 }
 
 /// Kubernetes-style generated names: the template hash and the random suffix use the same
@@ -70,7 +87,7 @@ enum PodNames {
         String((0..<count).map { _ in alphabet.randomElement() ?? "x" })
     }
 
-    /// A stable 10-character hash of what defines the pods (template and binary folder).
+    /// A stable 10-character hash of what defines the pods (the template).
     static func templateHash(_ text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
         for byte in text.utf8 {

@@ -4,9 +4,9 @@ import NIOHTTP1
 import NIOPosix
 
 /// Runs one probe the way the kubelet does: HTTP GET (200-399 passes) or a TCP connect to the
-/// pod's address from the node, or a command inside the pod's namespace (exit 0 passes).
+/// pod's address from the node, or a command inside the container (`exec` runs it there; exit 0 passes).
 enum Prober {
-    static func check(_ probe: Probe, container: Container, address: String, namespace: String) async -> Bool {
+    static func check(_ probe: Probe, container: Container, address: String, exec: [String]) async -> Bool {
         let timeout = TimeAmount.seconds(Int64(max(1, probe.timeoutSeconds)))
         switch probe.action {
         case .httpGet(let path, let reference):
@@ -31,7 +31,7 @@ enum Prober {
         case .exec(let command):
             guard !command.isEmpty else { return false }
             let result = try? await Command.run(
-                ["ip", "netns", "exec", namespace] + command, timeout: .seconds(max(1, probe.timeoutSeconds))
+                exec + command, timeout: .seconds(max(1, probe.timeoutSeconds))
             )
             return result?.succeeded ?? false
         }

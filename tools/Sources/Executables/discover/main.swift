@@ -19,7 +19,7 @@ struct Discover: AsyncParsableCommand {
     @Argument(help: "The service name, e.g. adderservice.")
     var service: String
 
-    @Option(help: "The SRV port name (default: the service table's, 'http' for webapp, else 'main').")
+    @Option(help: "The SRV port name, e.g. metrics (default: the service's first port in the service table: 'http' for webapp, 'metrics' for eventservice, else 'main').")
     var port: String?
 
     func run() async throws {
@@ -32,7 +32,7 @@ struct Discover: AsyncParsableCommand {
         } catch {
             throw fail(error)
         }
-        let portName = port ?? MicroService.all.first { $0.name == service }?.portName ?? "main"
+        let portName = port ?? MicroService.all.first { $0.name == service }?.ports.first?.name ?? "main"
         let resolver = ServiceResolver(config: config, logger: logger)
         do {
             for target in try await resolver.resolve(service: service, port: portName) {

@@ -59,7 +59,10 @@ struct Up: AsyncParsableCommand {
     @Option(help: "DNS port instead of fuge.yml's dns_port.")
     var dnsPort: Int?
 
-    @Option(name: .customLong("port"), help: "entry=port instead of the entry's port in fuge.yml (repeatable).")
+    @Option(
+        name: .customLong("port"),
+        help: "entry=port instead of the entry's (first) port in fuge.yml, entry.name=port instead of its port of that name, e.g. webapp.metrics=14000 (repeatable)."
+    )
     var ports: [String] = []
 
     @Option(help: "Start only these entries, comma-separated (DNS always runs and answers for all).")
@@ -107,7 +110,7 @@ struct Up: AsyncParsableCommand {
         for text in ports {
             let parts = text.split(separator: "=")
             guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
-                throw ValidationError("--port \(text): expected entry=port, e.g. adderservice=18080")
+                throw ValidationError("--port \(text): expected entry=port or entry.name=port, e.g. adderservice=18080, adderservice.metrics=19080")
             }
             result[String(parts[0])] = port
         }

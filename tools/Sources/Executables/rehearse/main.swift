@@ -9,7 +9,7 @@ import ProcessSupervision
 struct Rehearse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rehearse the Kubernetes deployment: pods in network namespaces, cluster DNS, Service proxying.",
-        subcommands: [Up.self, Get.self, Scale.self, Delete.self, Kill.self, Rollout.self, Run.self, Logs.self, Down.self]
+        subcommands: [Up.self, Apply.self, Get.self, Scale.self, Delete.self, Kill.self, Rollout.self, Run.self, Logs.self, Down.self]
     )
 }
 
@@ -26,14 +26,22 @@ struct SocketOption: ParsableArguments {
 }
 
 struct Up: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start the cluster in the foreground; Ctrl-C or SIGTERM removes everything.")
+    static let configuration = CommandConfiguration(
+        abstract: "Start the cluster in the foreground; Ctrl-C or SIGTERM removes everything.",
+        discussion: """
+            Without manifests the cluster starts empty: deploy into it with deployment/deploy.sh --rehearsal \
+            (or rehearse apply). Containers run from their images, pulled as a kubelet pulls them; with --bin \
+            (the quick option) our services run from a build folder instead, and the manifests default to \
+            deployment/overlays/local.
+            """
+    )
 
-    @Option(help: "The kustomize overlay to render with kubectl.")
-    var overlay = "deployment/overlays/local"
-    @Option(name: .shortAndLong, help: "Rendered manifests instead of an overlay (- for standard input).")
+    @Option(help: "A kustomize overlay to render with kubectl and apply at start.")
+    var overlay: String?
+    @Option(name: .shortAndLong, help: "Rendered manifests to apply at start (- for standard input).")
     var file: String?
-    @Option(help: "Folder of the built services.")
-    var bin = ".build/release"
+    @Option(help: "Run our services from this build folder instead of their images.")
+    var bin: String?
     @Option(help: "DNS files, logs and volumes (persistent volumes are kept here).")
     var state = ".build/rehearsal"
     @OptionGroup var control: SocketOption
@@ -43,8 +51,12 @@ struct Up: AsyncParsableCommand {
         if (try? ControlClient.send(ControlRequest(command: "get-pods", arguments: []), path: control.socket)) != nil {
             throw ValidationError("a rehearsal is already running (\(control.socket)); stop it first")
         }
-        let manifest = try await ClusterManifest.load(overlay: overlay, file: file)
-        let options = ClusterOptions(manifest: manifest, binDirectory: absolute(bin), stateDirectory: absolute(state))
+        var manifest = ClusterManifest()
+        if overlay != nil || file != nil || bin != nil {
+            manifest = try await ClusterManifest.load(overlay: overlay, file: file)
+        }
+        let runtime = bin.map { ContainerRuntime.buildFolder(absolute($0)) } ?? .images
+        let options = ClusterOptions(manifest: manifest, runtime: runtime, stateDirectory: absolute(state))
         let stop = AsyncStream<Int32>.makeStream()
         SignalWatcher.start { stop.continuation.yield($0) }
         let cluster = try await Cluster.start(options)
@@ -67,6 +79,19 @@ struct Up: AsyncParsableCommand {
 
     private func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply rendered manifests (kubectl apply -f) and wait for the rollouts (kubectl rollout status).",
+        discussion: "Fails, naming the pod, when a new pod cannot pull its image or keeps crashing."
+    )
+    @Option(name: .shortAndLong, help: "Rendered manifests (- for standard input).") var file: String
+    @OptionGroup var control: SocketOption
+    func run() throws {
+        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        try control.send("apply", [String(decoding: data, as: UTF8.self)])
     }
 }
 
@@ -103,14 +128,15 @@ struct Kill: ParsableCommand {
 }
 
 struct Rollout: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Rolling update of a deployment to the binaries in --bin: rollout deployment/NAME --bin DIR.")
+    static let configuration = CommandConfiguration(
+        abstract: "Replace a deployment's pods by a rolling update and wait for it: rollout restart deployment/NAME.",
+        discussion: "With --bin, the new pods run the binaries the build folder holds now."
+    )
+    @Argument(help: "restart") var action: String
     @Argument var target: String
-    @Option(help: "Folder of the new binaries.") var bin: String
     @OptionGroup var control: SocketOption
-    func run() throws {
-        let folder = bin.hasPrefix("/") ? bin : FileManager.default.currentDirectoryPath + "/" + bin
-        try control.send("rollout", [target, folder])
-    }
+    func validate() throws { guard action == "restart" else { throw ValidationError("only `rollout restart`") } }
+    func run() throws { try control.send("rollout-restart", [target]) }
 }
 
 struct Run: ParsableCommand {
