@@ -30,6 +30,8 @@ public final class MicroSpan: Span, Sendable {
         var end: UInt64?
         /// What few spans have, apart: a span without them is made and freed with less work.
         var rare: Rare?
+        /// `context`, once asked for.
+        var childContext: ServiceContext?
     }
 
     struct Rare {
@@ -65,13 +67,18 @@ public final class MicroSpan: Span, Sendable {
         state = Mutex(State(name: .text(name)))
     }
 
-    /// The context of the span's children: its parent's with the span's ids. Made when asked
-    /// for — a `ServiceContext` entry costs ~3,000 instructions (a dictionary, a boxed value),
-    /// and a span that hands nothing on (adderservice's) never asks.
+    /// The context of the span's children: its parent's with the span's ids. Made when first
+    /// asked for, then kept — a `ServiceContext` entry costs ~3,000 instructions (a dictionary, a
+    /// boxed value); a span that hands nothing on (adderservice's) never asks, and a client span
+    /// asks twice (`withSpan` binds it, `inject` reads it).
     public var context: ServiceContext {
-        var context = parentContext
-        context.traceContext = ownContext
-        return context
+        state.withLock { state in
+            if let context = state.childContext { return context }
+            var context = parentContext
+            context.traceContext = ownContext
+            state.childContext = context
+            return context
+        }
     }
 
     /// The span's own ids (always set: `MicroTracer` makes every span with them).

@@ -20,8 +20,41 @@ extension TraceContext {
     /// Whether the trace is recorded (the `sampled` flag).
     public var isSampled: Bool { flags.contains(.sampled) }
 
-    /// `traceparent` as W3C Trace Context writes it, `00-<trace id>-<span id>-<flags>`.
-    public var traceparent: String { traceParentHeaderValue }
+    /// `traceparent` as W3C Trace Context writes it, `00-<trace id>-<span id>-<flags>`. Written
+    /// here into one 55-byte string: the library's `traceParentHeaderValue` interpolates and pads
+    /// with `String(radix:)`, ~5,000 instructions, and a traced calculation writes it five times
+    /// (bench/RESULTS.md, "Tracing").
+    public var traceparent: String {
+        String(unsafeUninitializedCapacity: 55) { out in
+            var at = 0
+            func put(_ byte: UInt8) {
+                out[at] = byte
+                at += 1
+            }
+            func hex<Bytes>(_ value: Bytes) {
+                withUnsafeBytes(of: value) { bytes in
+                    for byte in bytes {
+                        put(Self.hexDigit(byte >> 4))
+                        put(Self.hexDigit(byte & 0x0F))
+                    }
+                }
+            }
+            put(UInt8(ascii: "0"))
+            put(UInt8(ascii: "0"))
+            put(UInt8(ascii: "-"))
+            hex(traceID.bytes)
+            put(UInt8(ascii: "-"))
+            hex(spanID.bytes)
+            put(UInt8(ascii: "-"))
+            hex(flags.rawValue)
+            return at
+        }
+    }
+
+    /// Lowercase, as W3C Trace Context requires.
+    static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+    }
 
     /// The header pair's parse, or nil when `traceparent` is missing or malformed: the caller
     /// then starts a new trace. A malformed `tracestate` alone is dropped (W3C: the parent

@@ -130,4 +130,21 @@ import W3CTraceContext
         #expect(sampled(.parentBased(root: .always), parent: String(parentSampled.dropLast()) + "0") == false)
         #expect(sampled(Sampler(root: .never, followsParent: false), parent: parentSampled) == false)
     }
+
+    /// The `traceparent` written here is the one W3C Trace Context's library writes, byte for
+    /// byte: every digit value in every place, and flags other than 00 and 01.
+    @Test func traceparentIsWrittenAsTheLibraryWritesIt() {
+        var random = SystemRandomNumberGenerator()
+        let fixed = [
+            TraceContext(traceID: TraceID(bytes: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)), spanID: SpanID(bytes: (255, 255, 255, 255, 255, 255, 255, 255)), flags: [], state: TraceState()),
+            TraceContext(traceID: .random(using: &random), spanID: .random(using: &random), flags: TraceFlags(rawValue: 0xAB), state: TraceState()),
+        ]
+        let randoms = (0..<500).map { _ in
+            TraceContext(traceID: .random(using: &random), spanID: .random(using: &random), flags: TraceFlags(rawValue: .random(in: 0...255)), state: TraceState())
+        }
+        for context in fixed + randoms {
+            #expect(context.traceparent == context.traceParentHeaderValue)
+            #expect(TraceContext(traceparent: context.traceparent, tracestate: nil)?.traceID == context.traceID)
+        }
+    }
 }
