@@ -23,7 +23,7 @@ import Glibc
         var body = ""
         var ready: HTTPResponseStatus?
         for _ in 0..<40 {
-            let connection = try RawConnection(port: service.port)
+            let connection = try RawConnection(port: service.metricsPort)
             try connection.send("GET /readyz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
             let response = await connection.readResponse()
             connection.close()

@@ -56,7 +56,8 @@ import Glibc
             let delivered = await eventually(timeout: .seconds(30)) { harness.audit.stored.count == 4 }
             #expect(delivered, "\(harness.audit.stored.map(\.calc))\n\(webapp.log())")
             #expect(Set(harness.audit.stored.map(\.calc)) == ["1+1", "1+2", "2+2", "3+2"])
-            let ready = try await harness.http.execute(HTTPClientRequest(url: base + "/readyz"), timeout: .seconds(10))
+            let admin = "http://127.0.0.1:\(webapp.metricsPort)"
+            let ready = try await harness.http.execute(HTTPClientRequest(url: admin + "/readyz"), timeout: .seconds(10))
             #expect(ready.status == .ok)
 
             // The page events reached the queue, pushed as the webapp's user; read as the eventservice's.
@@ -82,9 +83,10 @@ import Glibc
                 harness, redis: redis, environment: ["REDIS_USERNAME": "webapp", "REDIS_PASSWORD": try users.password("report")]
             )
             let base = "http://127.0.0.1:\(webapp.port)"
+            let admin = "http://127.0.0.1:\(webapp.metricsPort)"
             var body = ""
             let unready = await eventually(timeout: .seconds(10)) {
-                guard let response = try? await harness.http.execute(HTTPClientRequest(url: base + "/readyz"), timeout: .seconds(5)) else {
+                guard let response = try? await harness.http.execute(HTTPClientRequest(url: admin + "/readyz"), timeout: .seconds(5)) else {
                     return false
                 }
                 body = String(buffer: (try? await response.body.collect(upTo: 1 << 16)) ?? ByteBuffer())

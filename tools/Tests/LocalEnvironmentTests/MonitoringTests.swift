@@ -179,7 +179,8 @@ struct PrometheusAPI {
     func targetsEventually(_ done: ([Target]) -> Bool) async throws -> [Target] {
         var targets: [Target] = []
         for _ in 0..<150 {
-            targets = try await self.targets()
+            // Until its storage is ready Prometheus answers the API with a plain-text 503.
+            if let answer = try? await self.targets() { targets = answer }
             if done(targets) { break }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -189,7 +190,7 @@ struct PrometheusAPI {
     /// True once no ServiceDown alert is pending or firing (30 s at most).
     func noServiceDownEventually() async throws -> Bool {
         for _ in 0..<150 {
-            if try await alerts().allSatisfy({ $0.labels["alertname"] != "ServiceDown" }) { return true }
+            if let active = try? await alerts(), active.allSatisfy({ $0.labels["alertname"] != "ServiceDown" }) { return true }
             try await Task.sleep(for: .milliseconds(200))
         }
         return false
