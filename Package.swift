@@ -31,6 +31,7 @@ let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
+let nioExtras = Target.Dependency.product(name: "NIOExtras", package: "swift-nio-extras")
 let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
@@ -120,19 +121,21 @@ let product: [Target] = [
 let tooling: [Target] = [
     // posix_spawn children, their output and signals: shared by localenv, rehearse and TestSupport.
     .target(name: "ProcessSupervision", path: "tools/Sources/ProcessSupervision", swiftSettings: swiftSettings),
+    // The control socket of a running localenv or rehearsal, and its command-line client.
+    .target(name: "ControlSocket", dependencies: [nioCore, nioPosix, nioExtras], path: "tools/Sources/ControlSocket", swiftSettings: swiftSettings),
     executable("discover", in: "tools/Sources", dependencies: ["Discovery", argumentParser]),
     // The local environment launcher that scripts/up runs.
     .target(
-        name: "LocalEnvironment", dependencies: ["ProcessSupervision", "Discovery", yams, logging, httpClient, nioCore, nioPosix],
+        name: "LocalEnvironment", dependencies: ["ProcessSupervision", "ControlSocket", "Discovery", yams, logging, httpClient, nioCore, nioPosix],
         path: "tools/Sources/LocalEnvironment", swiftSettings: swiftSettings
     ),
-    executable("localenv", in: "tools/Sources", dependencies: ["LocalEnvironment", argumentParser]),
+    executable("localenv", in: "tools/Sources", dependencies: ["LocalEnvironment", "ControlSocket", argumentParser]),
     // The cluster rehearsal: rendered manifests run as pods in network namespaces.
     .target(
-        name: "ClusterRehearsal", dependencies: ["ProcessSupervision", yams, logging, httpClient, nioCore, nioPosix],
+        name: "ClusterRehearsal", dependencies: ["ProcessSupervision", "ControlSocket", yams, logging, httpClient, nioCore, nioPosix],
         path: "tools/Sources/ClusterRehearsal", swiftSettings: swiftSettings
     ),
-    executable("rehearse", in: "tools/Sources", dependencies: ["ClusterRehearsal", argumentParser]),
+    executable("rehearse", in: "tools/Sources", dependencies: ["ClusterRehearsal", "ControlSocket", argumentParser]),
 ]
 
 // MARK: - The tests (Tests/ for the product, tools/Tests/ for the tooling)
@@ -175,7 +178,11 @@ let tests: [Target] = [
     }
     + [
         .testTarget(
-            name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "ProcessSupervision", "TestSupport", yams, httpClient],
+            name: "ControlSocketTests", dependencies: ["ControlSocket", "ProcessSupervision", "TestSupport"],
+            path: "tools/Tests/ControlSocketTests", swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "ControlSocket", "ProcessSupervision", "TestSupport", yams, httpClient],
             path: "tools/Tests/LocalEnvironmentTests", swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -206,6 +213,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),

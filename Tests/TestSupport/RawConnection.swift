@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 #endif
 
-/// A TCP connection to a test server that sends exactly the bytes it is given: for requests no
+/// A TCP (or Unix socket) connection to a test server that sends exactly the bytes it is given: for requests no
 /// well-behaved client would send (broken framing, half a request line, a half-close) and for
 /// reading the server's answer byte for byte. Blocking calls run on their own thread
 /// (`blocking`), never on the test's cooperative pool.
@@ -19,12 +19,7 @@ public final class RawConnection: @unchecked Sendable {  // the descriptor is us
     /// receive window is a client that reads slowly or not at all; a small send buffer makes a
     /// flood go at the server's pace rather than into the kernel first.
     public init(port: Int, host: String = "127.0.0.1", receiveBuffer: Int32? = nil, sendBuffer: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SocketError("socket() failed: errno \(errno)") }
-        for (option, size) in [(SO_RCVBUF, receiveBuffer), (SO_SNDBUF, sendBuffer)] {
-            guard var size else { continue }
-            _ = setsockopt(fd, SOL_SOCKET, option, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
+        fd = try Self.socket(AF_INET, receiveBuffer: receiveBuffer, sendBuffer: sendBuffer)
         var address = sockaddr_in.loopback(port: port, host: host)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -41,7 +36,35 @@ public final class RawConnection: @unchecked Sendable {  // the descriptor is us
         }
     }
 
+    /// A connection to the Unix stream socket at `path` (a tool's control socket).
+    public init(unixSocket path: String, receiveBuffer: Int32? = nil) throws {
+        fd = try Self.socket(AF_UNIX, receiveBuffer: receiveBuffer, sendBuffer: nil)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw SocketError("connect to \(path) failed: errno \(code)")
+        }
+    }
+
     deinit { close() }
+
+    private static func socket(_ family: Int32, receiveBuffer: Int32?, sendBuffer: Int32?) throws -> Int32 {
+        let fd = Glibc.socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("socket() failed: errno \(errno)") }
+        for (option, size) in [(SO_RCVBUF, receiveBuffer), (SO_SNDBUF, sendBuffer)] {
+            guard var size else { continue }
+            _ = setsockopt(fd, SOL_SOCKET, option, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        return fd
+    }
 
     private static func isConnected(_ fd: Int32) -> Bool {
         var error: Int32 = 0

@@ -20,20 +20,6 @@ public struct FugeFile: Sendable, Equatable {
         /// `environment: [NAME=value, …]`: variables every process entry gets unless the
         /// launcher's own environment sets them.
         public var environment: [String: String]
-
-        public init(
-            dnsEnabled: Bool, dnsHost: String, dnsPort: Int, dnsNamespace: String, dnsSuffix: String,
-            monitor: Bool = false, monitorExcludes: [String] = [], environment: [String: String] = [:]
-        ) {
-            self.dnsEnabled = dnsEnabled
-            self.dnsHost = dnsHost
-            self.dnsPort = dnsPort
-            self.dnsNamespace = dnsNamespace
-            self.dnsSuffix = dnsSuffix
-            self.monitor = monitor
-            self.monitorExcludes = monitorExcludes
-            self.environment = environment
-        }
     }
 
     public struct Entry: Sendable, Equatable {

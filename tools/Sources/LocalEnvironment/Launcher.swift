@@ -1,5 +1,5 @@
+import ControlSocket
 import Foundation
-import NIOCore
 import ProcessSupervision
 
 #if canImport(Glibc)
@@ -32,12 +32,10 @@ public enum Launcher {
             return 1
         }
         let supervisor = Supervisor(plan: plan, options: options, sink: sink, logs: logs, startedAt: startedAt)
-        let control: any Channel
+        let control: ControlServer
         var devLoop: DevLoop?
         do {
-            control = try await ControlServer.start(
-                path: ControlServer.socketPath(stateDirectory: plan.stateDirectory), supervisor: supervisor
-            )
+            control = try await LocalControl.start(stateDirectory: plan.stateDirectory, supervisor: supervisor)
             if try watches(plan, options) {
                 try await supervisor.holdServicePorts()
                 devLoop = DevLoop(
@@ -53,8 +51,7 @@ public enum Launcher {
         if let devLoop { Task { await devLoop.start() } }
         let status = await supervisor.run()
         devLoop?.stop()
-        try? await control.close()
-        unlink(ControlServer.socketPath(stateDirectory: plan.stateDirectory))
+        await control.stop()
         return status
     }
 

@@ -1,3 +1,4 @@
+import ControlSocket
 import Foundation
 
 #if canImport(Glibc)
@@ -10,16 +11,17 @@ import Glibc
 /// launch is read again from its start.
 public enum LogTail {
     public static func run(stateDirectory: String, entry: String, follow: Bool, grep: String?) throws(LauncherError) {
-        let reply = try ControlClient.send("log \(entry)", stateDirectory: stateDirectory)
-        guard reply.ok else { throw LauncherError(reply.text) }
+        let reply = try LocalControl.send(ControlRequest(command: "log", arguments: [entry]), stateDirectory: stateDirectory)
+        guard reply.ok else { throw LauncherError(reply.output) }
+        let path = reply.output
         let pattern: Regex<AnyRegexOutput>?
         do {
             pattern = try grep.map { try Regex($0) }
         } catch {
             throw LauncherError("--grep \(grep ?? ""): not a regular expression: \(error)")
         }
-        let fd = open(reply.text, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw LauncherError("cannot open \(reply.text): \(String(cString: strerror(errno)))") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LauncherError("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var reader = LineFilter(pattern: pattern)
         reader.drain(fd)
@@ -28,8 +30,8 @@ public enum LogTail {
             return
         }
         let inotify = inotify_init1(Int32(IN_CLOEXEC))
-        guard inotify >= 0, inotify_add_watch(inotify, reply.text, UInt32(IN_MODIFY)) >= 0 else {
-            throw LauncherError("cannot watch \(reply.text): \(String(cString: strerror(errno)))")
+        guard inotify >= 0, inotify_add_watch(inotify, path, UInt32(IN_MODIFY)) >= 0 else {
+            throw LauncherError("cannot watch \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(inotify) }
         var events = [UInt8](repeating: 0, count: 4096)

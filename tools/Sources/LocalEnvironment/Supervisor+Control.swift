@@ -1,3 +1,4 @@
+import ControlSocket
 import Foundation
 import ProcessSupervision
 
@@ -8,13 +9,12 @@ import Glibc
 /// What `localenv ps|start|stop|restart|logs` ask the running launcher (one line over the
 /// control socket), and its answer.
 extension Supervisor {
-    func control(_ line: String) -> ControlReply {
-        let words = line.split(separator: " ").map(String.init)
-        guard let command = words.first else { return .failure("empty request") }
-        if command == "ps" { return .success(statusTable()) }
-        guard words.count == 2, let component = component(words[1]) else {
+    func control(_ request: ControlRequest) -> ControlReply {
+        let command = request.command
+        if command == "ps", request.arguments.isEmpty { return .success(statusTable()) }
+        guard let name = request.arguments.first, request.arguments.count == 1, let component = component(name) else {
             let names = components.map(\.name).joined(separator: ", ")
-            return .failure(words.count == 2 ? "no entry \(words[1]) is running here (entries: \(names))" : "usage: \(command) <entry>")
+            return .failure(request.arguments.count == 1 ? "no entry \(request.arguments[0]) is running here (entries: \(names))" : "usage: \(command) <entry>")
         }
         switch command {
         case "stop": return stop(component)
@@ -133,13 +133,4 @@ extension Supervisor {
             }.joined(separator: "  ")
         }
     }
-}
-
-/// The launcher's answer to one control request: shown as is; a failure makes the command exit 1.
-public struct ControlReply: Sendable, Equatable {
-    public var ok: Bool
-    public var text: String
-
-    static func success(_ text: String) -> ControlReply { ControlReply(ok: true, text: text) }
-    static func failure(_ text: String) -> ControlReply { ControlReply(ok: false, text: text) }
 }

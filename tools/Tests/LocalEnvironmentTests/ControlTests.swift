@@ -1,3 +1,4 @@
+import ControlSocket
 import Foundation
 import LocalEnvironment
 import TestSupport
@@ -21,7 +22,7 @@ import Testing
         var table = ""
         for _ in 0..<10 {
             let started = ContinuousClock.now
-            table = try await control("ps", state: state).text
+            table = try await control("ps", state: state).output
             times.append(ContinuousClock.now - started)
         }
         let median = times.sorted()[times.count / 2]
@@ -42,9 +43,9 @@ import Testing
             arguments: ["logs", "redis", "-f", "--state", state, "--grep", "Ready to accept"], port: 0, waitForPort: false
         )
         let stopped = try await control("stop redis", state: state)
-        #expect(stopped.ok, "\(stopped.text)")
+        #expect(stopped.ok, "\(stopped.output)")
         #expect(await eventually(timeout: .seconds(10)) { !Ports.isListening(redisPort) })
-        #expect(await eventually { (try? await control("ps", state: state).text)?.contains(" stopped ") == true })
+        #expect(await eventually { (try? await control("ps", state: state).output)?.contains(" stopped ") == true })
         #expect(try await control("start redis", state: state).ok)
         #expect(await run.waitFor("redis is ready again"), "\(run.log())")
         #expect(try await control("restart redis", state: state).ok)

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ControlSocket
 import Foundation
 import LocalEnvironment
 import NIOCore
@@ -52,7 +53,7 @@ import Testing
         #expect(log.components(separatedBy: "build of adderservice failed").count == 2, "one report: \(log)")
         let error = "WatchModeProbe.swift:1:27: error: cannot convert value of type 'String'"
         #expect(log.components(separatedBy: error).count == 2, "the compiler's error, once: \(log)")
-        #expect(try await control("ps", state: state).text.contains(" \(second) "))
+        #expect(try await control("ps", state: state).output.contains(" \(second) "))
 
         // The next good save recovers.
         mark = run.log().count

@@ -1,6 +1,6 @@
 import Discovery
 import Foundation
-import LocalEnvironment
+@testable import LocalEnvironment
 import TestSupport
 import Testing
 

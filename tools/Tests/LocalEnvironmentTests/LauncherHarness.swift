@@ -1,3 +1,4 @@
+import ControlSocket
 import Discovery
 import Foundation
 import LocalEnvironment
@@ -121,8 +122,11 @@ func dig(_ type: String, _ name: String, port: Int) async throws -> [String] {
     return result.standardOutput.split(separator: "\n").map(String.init)
 }
 
-/// A request to the running launcher's control socket; the socket is read on a thread of its own
-/// (`blocking`), not on the cooperative pool, since the launcher may take a while to answer.
+/// A request to the running launcher's control socket (`stop redis`: command, then arguments);
+/// the socket is read on a thread of its own (`blocking`), not on the cooperative pool, since the
+/// launcher may take a while to answer.
 func control(_ request: String, state: String) async throws -> ControlReply {
-    try await blocking { Result { try ControlClient.send(request, stateDirectory: state) } }.get()
+    let words = request.split(separator: " ").map(String.init)
+    let message = ControlRequest(command: words.first ?? "", arguments: Array(words.dropFirst()))
+    return try await blocking { Result { try LocalControl.send(message, stateDirectory: state) } }.get()
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ControlSocket
 import Foundation
 import LocalEnvironment
 import NIOCore
@@ -100,7 +101,7 @@ import Testing
         #expect(run.log().contains("giving up on prometheus: it exited 2 times in a row before becoming ready"), "\(run.log())")
         try await Task.sleep(for: .seconds(1))
         #expect(run.process.isRunning && Ports.isListening(port), "\(run.log())")
-        let table = try await control("ps", state: project.state).text
+        let table = try await control("ps", state: project.state).output
         #expect(table.split(separator: "\n").contains { $0.hasPrefix("prometheus ") && $0.contains(" stopped ") }, "\(table)")
         #expect(await run.terminate() == 0, "\(run.log())")
     }

@@ -95,8 +95,7 @@ import TestSupport
         let webapp = try #require(try await Self.local().workload("webapp")?.template)
         let container = try #require(webapp.containers.first)
         let launch = ImageRuntime.Launch(
-            name: "mr-webapp-x", owner: "mr-", pod: "webapp-x", address: "10.213.0.10", namespace: "mr-webapp-x",
-            resolvConf: "/etc/netns/mr-webapp-x/resolv.conf", environmentFile: "/state/container.env", mounts: [("/tmp", "/state/tmp")],
+            owner: "mr-", pod: "webapp-x", address: "10.213.0.10", namespace: "mr-webapp-x", environmentFile: "/state/container.env", mounts: [("/tmp", "/state/tmp")],
             security: container.security.overriding(webapp.security), container: container
         )
         let arguments = launch.arguments.joined(separator: " ")

@@ -51,8 +51,7 @@ import TestSupport
         #expect(try String(contentsOfFile: folder + "/users.acl", encoding: .utf8) == (try Self.file("users.acl")))
 
         let launch = ImageRuntime.Launch(
-            name: "mr-redis-x", owner: "mr-", pod: "redis-x", address: "10.213.0.11", namespace: "mr-redis-x",
-            resolvConf: "/r", environmentFile: "/e", mounts: [("/etc/redis", "/state/users"), ("/data", "/state/data")],
+            owner: "mr-", pod: "redis-x", address: "10.213.0.11", namespace: "mr-redis-x", environmentFile: "/e", mounts: [("/etc/redis", "/state/users"), ("/data", "/state/data")],
             security: container.security.overriding(redis.security), container: container, readOnlyPaths: ["/etc/redis"]
         )
         let arguments = launch.arguments.joined(separator: " ")

@@ -47,8 +47,8 @@ extension Cluster {
         let onExit: @Sendable (ExitStatus) -> Void = { status in Task { await self.containerExited(name, generation: generation, status) } }
         guard case .buildFolder(let folder) = options.runtime else {
             let launch = ImageRuntime.Launch(
-                name: containerName(name), owner: plan.prefix, pod: name, address: pod.address, namespace: pod.namespace,
-                resolvConf: PodNetwork.resolvConf(pod.namespace), environmentFile: try writeEnvironmentFile(name, environment),
+                owner: plan.prefix, pod: name, address: pod.address, namespace: pod.namespace,
+                environmentFile: try writeEnvironmentFile(name, environment),
                 mounts: mounts, security: container.security.overriding(pod.workload.template.security), container: container,
                 readOnlyPaths: readOnly
             )

@@ -1,3 +1,4 @@
+import ControlSocket
 import Foundation
 
 /// The operations `rehearse` forwards to a running cluster, by name, as `kubectl` spells them.

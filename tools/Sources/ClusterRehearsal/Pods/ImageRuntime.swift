@@ -38,14 +38,12 @@ enum ImageRuntime {
 
     /// One container to run: the pod it belongs to and what the kubelet prepared for it.
     struct Launch {
-        /// The podman container's name, unique on the node.
-        var name: String
+        /// The rehearsal's prefix (`mr-`), which also begins the container's name.
         var owner: String
         var pod: String
         var address: String
-        /// The pod's network namespace (`ip netns` name) and its resolv.conf.
+        /// The pod's network namespace (`ip netns` name).
         var namespace: String
-        var resolvConf: String
         /// NAME=value lines, mode 0600: values stay off podman's command line.
         var environmentFile: String
         var mounts: [(path: String, folder: String)]
@@ -53,6 +51,10 @@ enum ImageRuntime {
         var container: Container
         /// Mount paths mounted read-only (`:ro`).
         var readOnlyPaths: Set<String> = []
+
+        /// The podman container's name, unique on the node.
+        var name: String { owner + pod }
+        var resolvConf: String { PodNetwork.resolvConf(namespace) }
 
         /// `podman run` in the foreground: the container's output is the process's own
         /// (`--log-driver passthrough`), its exit status podman's, and SIGTERM to podman reaches

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlSocket
 import Foundation
 import LocalEnvironment
 
@@ -25,12 +26,12 @@ struct Locator: ParsableArguments {
 
     var stateDirectory: String { LaunchPlan.stateDirectory(fugePath: fuge, stateDirectory: state) }
 
-    /// Sends `request` to the running launcher and prints its answer; a refusal exits 1.
-    func ask(_ request: String) throws {
+    /// Sends the request to the running launcher and prints its answer; a refusal exits 1.
+    func ask(_ command: String, _ arguments: String...) throws {
         do {
-            let reply = try ControlClient.send(request, stateDirectory: stateDirectory)
-            print(reply.text)
-            if !reply.ok { throw ExitCode(1) }
+            let reply = try LocalControl.send(ControlRequest(command: command, arguments: arguments), stateDirectory: stateDirectory)
+            print(reply.output)
+            if !reply.ok { throw ExitCode(reply.exitCode) }
         } catch let error as LauncherError {
             FileHandle.standardError.write(Data("localenv: \(error)\n".utf8))
             throw ExitCode(1)
@@ -134,7 +135,7 @@ struct Start: ParsableCommand {
     @OptionGroup var locator: Locator
     @Argument(help: "The entry, as named in fuge.yml.") var entry: String
 
-    func run() throws { try locator.ask("start \(entry)") }
+    func run() throws { try locator.ask("start", entry) }
 }
 
 struct Stop: ParsableCommand {
@@ -143,7 +144,7 @@ struct Stop: ParsableCommand {
     @OptionGroup var locator: Locator
     @Argument(help: "The entry, as named in fuge.yml.") var entry: String
 
-    func run() throws { try locator.ask("stop \(entry)") }
+    func run() throws { try locator.ask("stop", entry) }
 }
 
 struct Restart: ParsableCommand {
@@ -154,7 +155,7 @@ struct Restart: ParsableCommand {
     @OptionGroup var locator: Locator
     @Argument(help: "The entry, as named in fuge.yml.") var entry: String
 
-    func run() throws { try locator.ask("restart \(entry)") }
+    func run() throws { try locator.ask("restart", entry) }
 }
 
 struct Logs: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClusterRehearsal
+import ControlSocket
 import Foundation
 import ProcessSupervision
 
@@ -19,7 +20,7 @@ struct SocketOption: ParsableArguments {
 
     /// Sends one request, prints the answer, exits with its status.
     func send(_ command: String, _ arguments: [String]) throws {
-        let reply = try ControlClient.send(ControlRequest(command: command, arguments: arguments), path: socket)
+        let reply = try RehearsalControl.send(ControlRequest(command: command, arguments: arguments), path: socket)
         FileHandle.standardOutput.write(Data(reply.output.utf8))
         if reply.exitCode != 0 { throw ExitCode(reply.exitCode) }
     }
@@ -48,7 +49,7 @@ struct Up: AsyncParsableCommand {
 
     func run() async throws {
         // Starting removes an earlier run's leftovers, which would be a running rehearsal's pods.
-        if (try? ControlClient.send(ControlRequest(command: "get-pods", arguments: []), path: control.socket)) != nil {
+        if ControlClient.isAnswering(path: control.socket) {
             throw ValidationError("a rehearsal is already running (\(control.socket)); stop it first")
         }
         var manifest = ClusterManifest()
@@ -60,7 +61,7 @@ struct Up: AsyncParsableCommand {
         let stop = AsyncStream<Int32>.makeStream()
         SignalWatcher.start { stop.continuation.yield($0) }
         let cluster = try await Cluster.start(options)
-        let server = try ControlServer.start(path: control.socket) { await ControlCommands.handle($0, cluster: cluster) }
+        let server = try await RehearsalControl.start(path: control.socket, cluster: cluster)
         Task {
             do {
                 try await cluster.waitUntilSettled()
@@ -73,7 +74,7 @@ struct Up: AsyncParsableCommand {
             say("rehearse: \(signalName(signal)) received, removing the cluster")
             break
         }
-        server.stop()
+        await server.stop()
         await cluster.shutdown()
     }
 
