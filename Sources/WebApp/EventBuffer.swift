@@ -76,8 +76,9 @@ final class EventBuffer: Sendable {
     }
 }
 
-/// One page view, as the event's URL. Encoded into the queue message by the sender, off the
-/// request path.
+/// One page view, as the event's URL and the page's `traceparent` when it was traced. Encoded
+/// into the queue message by the sender, off the request path.
 struct PageEvent: Sendable, Equatable {
     let url: String
+    var traceparent: String? = nil
 }
