@@ -15,28 +15,8 @@ EVENTS="${1:-100000}"
 URLS=100
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d /tmp/bench-eventservice-instructions.XXXXXX)"
-PIDS=()
-
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_for_port() {
-    for _ in $(seq 1 1200); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "nothing listens on port $1" >&2
-    tail -5 "$WORK"/*.log >&2
-    exit 1
-}
+# shellcheck source=bench/processes.sh
+source "$ROOT/bench/processes.sh"
 
 # The instruction total since the counters were zeroed: the process's first dump (`.1`).
 dumped_instructions() {
@@ -60,7 +40,7 @@ REDIS_PORT="$(free_port)"
     >"$WORK/redis.log" 2>&1 &
 REDIS_PID="$!"
 PIDS+=("$REDIS_PID")
-wait_for_port "$REDIS_PORT"
+wait_for_port "$REDIS_PORT" 1200
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
 DNS_PORT="$(free_port)"
@@ -69,14 +49,14 @@ DNS_PORT="$(free_port)"
     --srv-host="_main._tcp.redis.micro.svc.cluster.local,redis-bench.local,$REDIS_PORT" \
     --host-record=redis-bench.local,127.0.0.1 >"$WORK/dnsmasq.log" 2>&1 &
 PIDS+=("$!")
-wait_for_port "$DNS_PORT"
+wait_for_port "$DNS_PORT" 1200
 
 SERVICE_PORT="$(free_port)"
 EVENTSERVICE_SERVICE_PORT_METRICS="$SERVICE_PORT" DNS_HOST=127.0.0.1 DNS_PORT="$DNS_PORT" LOG_LEVEL=warning \
     "${CALLGRIND[@]}" "$WORK/eventservice" >"$WORK/eventservice.log" 2>&1 &
 SERVICE_PID="$!"
 PIDS+=("$SERVICE_PID")
-wait_for_port "$SERVICE_PORT"
+wait_for_port "$SERVICE_PORT" 1200
 until curl -fs "http://127.0.0.1:$SERVICE_PORT/readyz" >/dev/null; do sleep 0.2; done
 
 echo "loading $EVENTS events over $URLS URLs..."

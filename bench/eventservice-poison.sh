@@ -11,27 +11,8 @@ set -euo pipefail
 ROUNDS="${1:-3}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d /tmp/bench-eventservice-poison.XXXXXX)"
-PIDS=()
-
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_for_port() {
-    for _ in $(seq 1 200); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    echo "nothing listens on port $1" >&2
-    exit 1
-}
+# shellcheck source=bench/processes.sh
+source "$ROOT/bench/processes.sh"
 
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 now_ns() { date +%s%N; }
