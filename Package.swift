@@ -61,8 +61,8 @@ let services = [
     ),
     Service(
         library: "WebApp", executable: "webapp",
-        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", "Platform", nioCore, nioPosix, nioHTTP1],
-        testDependencies: ["AdderService", "EventService", "MongoAdapter", httpClient]
+        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", "Platform", "Queueing", nioCore, nioPosix, nioHTTP1],
+        testDependencies: ["AdderService", "EventService", "MongoAdapter", "Queueing", httpClient]
     ),
     Service(library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", "Platform", argumentParser], testDependencies: ["EventService"]),
 ]
@@ -85,11 +85,14 @@ let product: [Target] = [
     // The C library and FoundationEssentials, chosen per platform once (`import Platform`).
     .target(name: "Platform", swiftSettings: swiftSettings),
 
+    // The one bounded async queue, its waiters and deadlines (design.md, "One way to do each thing").
+    .target(name: "Queueing", dependencies: [nioCore], swiftSettings: swiftSettings),
+
     // Shared code.
     .target(name: "Discovery", dependencies: ["CResolv", "Platform", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
     .target(
         name: "ServiceRuntime",
-        dependencies: ["Discovery", "Contracts", "Platform", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
+        dependencies: ["Discovery", "Contracts", "Platform", "Queueing", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
         swiftSettings: swiftSettings
     ),
     // The HTTP bodies, queue messages and limits that cross a process boundary, defined once.
@@ -135,6 +138,7 @@ let tests: [Target] = [
         name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
         swiftSettings: swiftSettings
     ),
+    .testTarget(name: "QueueingTests", dependencies: ["Queueing"], swiftSettings: swiftSettings),
     .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
     .testTarget(
         name: "ServiceRuntimeTests",
