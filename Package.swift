@@ -3,7 +3,7 @@
 // other through DNS SRV records. See docs/design.md.
 //
 // One package, three trees, and dependencies point one way, product ← tooling ← tests:
-//   Sources/  the product: what the images ship (C shims and Platform → Discovery → ServiceRuntime → adapters →
+//   Sources/  the product: what the images ship (C shims, Platform and Queueing → Discovery → ServiceRuntime → adapters →
 //             services, and Contracts); its targets depend on nothing else here.
 //   tools/    the tooling around it (tools/Sources): the local launcher `localenv`, the cluster
 //             rehearsal `rehearse`, `discover`, and ProcessSupervision, which they and the tests'
