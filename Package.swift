@@ -23,6 +23,7 @@ let swiftSettings: [SwiftSetting] = [
 // Third-party products, named once so target lists stay readable.
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let metricsTestKit = Target.Dependency.product(name: "MetricsTestKit", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
@@ -35,6 +36,8 @@ let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "as
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
+let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
+let w3cTraceContext = Target.Dependency.product(name: "W3CTraceContext", package: "swift-w3c-trace-context")
 
 /// A binary's thin `main.swift`, in `<tree>/Executables/<name>`: beside its library's folder it
 /// would differ from it only by case (`Sources/Report`, `Sources/report`), which a case-insensitive
@@ -57,12 +60,13 @@ let services = [
     Service(library: "AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts", "Platform", nioCore, nioHTTP1]),
     Service(
         library: "EventService", executable: "eventservice",
-        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", "Platform", lifecycle, metrics, logging]
+        dependencies: ["ServiceRuntime", "ServiceTracing", "RedisAdapter", "Discovery", "Contracts", "Platform", lifecycle, metrics, logging, tracing],
+        testDependencies: ["ServiceTracing"]
     ),
     Service(
         library: "WebApp", executable: "webapp",
-        dependencies: ["ServiceRuntime", "RedisAdapter", "Discovery", "Contracts", "Platform", "Queueing", nioCore, nioPosix, nioHTTP1],
-        testDependencies: ["AdderService", "EventService", "MongoAdapter", "Queueing", httpClient]
+        dependencies: ["ServiceRuntime", "ServiceClient", "ServiceTracing", "RedisAdapter", "Discovery", "Contracts", "Platform", "Queueing", tracing, nioCore, nioPosix, nioHTTP1],
+        testDependencies: ["AdderService", "EventService", "MongoAdapter", "ServiceClient", "ServiceTracing", "Queueing", tracing, httpClient]
     ),
     Service(library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", "Platform", argumentParser], testDependencies: ["EventService"]),
 ]
@@ -90,9 +94,20 @@ let product: [Target] = [
 
     // Shared code.
     .target(name: "Discovery", dependencies: ["CResolv", "Platform", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
+    // Keep-alive HTTP/1.1 calls to other services (the webapp's) and to a trace collector.
+    .target(name: "ServiceClient", dependencies: ["Discovery", "Platform", "Queueing", lifecycle, nioCore, nioPosix, nioHTTP1], swiftSettings: swiftSettings),
+    // W3C Trace Context and OTLP/HTTP span export, on swift-distributed-tracing's API.
+    .target(
+        name: "ServiceTracing",
+        dependencies: ["Discovery", "ServiceClient", "Platform", tracing, w3cTraceContext, logging, metrics, lifecycle, nioCore, nioHTTP1],
+        swiftSettings: swiftSettings
+    ),
     .target(
         name: "ServiceRuntime",
-        dependencies: ["Discovery", "Contracts", "Platform", "Queueing", logging, metrics, prometheus, lifecycle, unixSignals, nioCore, nioPosix, nioHTTP1],
+        dependencies: [
+            "Discovery", "Contracts", "ServiceTracing", "Platform", "Queueing", logging, metrics, prometheus, lifecycle, unixSignals, tracing, w3cTraceContext,
+            nioCore, nioPosix, nioHTTP1,
+        ],
         swiftSettings: swiftSettings
     ),
     // The HTTP bodies, queue messages and limits that cross a process boundary, defined once.
@@ -133,7 +148,10 @@ let tooling: [Target] = [
 
 let tests: [Target] = [
     // Starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports, as ProcessSupervision's children.
-    .target(name: "TestSupport", dependencies: [logging, "ProcessSupervision", nioCore, nioHTTP1], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .target(
+        name: "TestSupport", dependencies: ["Discovery", "ServiceTracing", logging, lifecycle, "ProcessSupervision", nioCore, nioPosix, nioHTTP1],
+        path: "Tests/TestSupport", swiftSettings: swiftSettings
+    ),
     .executableTarget(
         name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
         swiftSettings: swiftSettings
@@ -142,7 +160,16 @@ let tests: [Target] = [
     .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
     .testTarget(
         name: "ServiceRuntimeTests",
-        dependencies: ["ServiceRuntime", "TestSupport", httpClient, logging, nioCore, nioHTTP1, nioEmbedded],
+        dependencies: ["ServiceRuntime", "ServiceTracing", "TestSupport", httpClient, logging, tracing, nioCore, nioHTTP1, nioEmbedded],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "ServiceClientTests", dependencies: ["ServiceClient", "Discovery", "TestSupport", nioCore, nioPosix, nioHTTP1],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "ServiceTracingTests",
+        dependencies: ["ServiceTracing", "Discovery", "TestSupport", tracing, w3cTraceContext, metricsTestKit, logging, nioCore, nioHTTP1],
         swiftSettings: swiftSettings
     ),
     .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
@@ -200,6 +227,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
     ],
     targets: product + tooling + tests
 )

@@ -16,7 +16,7 @@ struct AdderRoutes: Routes {
         return .get(request, Self.sum)
     }
 
-    private static let sum = Route.now("/add/:first/:second") { request in
+    private static let sum = Route.now(AddResult.route) { request in
         do {
             return result(try Addition.add(first: request.segments[1], second: request.segments[2]))
         } catch {

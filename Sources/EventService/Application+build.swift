@@ -26,6 +26,6 @@ func buildApplication(
     let monitor = RedisClient(
         endpoint: endpoint, logger: runtime.logger, connectTimeout: .seconds(1), commandTimeout: .seconds(2), credentials: credentials
     )
-    let worker = EventWorker(consumer: consumer, monitor: monitor, settings: settings, logger: runtime.logger)
+    let worker = EventWorker(consumer: consumer, monitor: monitor, settings: settings, logger: runtime.logger, tracer: runtime.tracer)
     return runtime.makeApplication(readiness: [ReadinessCheck("redis") { _ = try await monitor.command(["PING"]) }], services: [worker])
 }

@@ -4,6 +4,14 @@ import Platform
 struct EventBatch {
     private(set) var keys: [String]
     private(set) var arguments: [String]
+    /// The records that carry a `traceparent`, for the worker's spans.
+    private(set) var traced: [TracedRecord] = []
+
+    struct TracedRecord: Equatable {
+        let url: String
+        let id: String?
+        let traceparent: String
+    }
 
     init(messages: [String], keys eventKeys: EventKeys, settings: EventWorkerSettings, now: Date = Date()) {
         keys = [eventKeys.processing, eventKeys.counts, eventKeys.log, eventKeys.dead, eventKeys.seen, eventKeys.seenPrevious]
@@ -12,8 +20,9 @@ struct EventBatch {
         arguments.reserveCapacity(arguments.count + messages.count * 4)
         for raw in messages {
             switch MessageDecision.decide(raw, queue: eventKeys.queue) {
-            case .record(let url, let id):
+            case .record(let url, let id, let traceparent):
                 arguments += ["r", raw, url, id ?? ""]
+                if let traceparent { traced.append(TracedRecord(url: url, id: id, traceparent: traceparent)) }
             case .summary(let returnPath, let deadline):
                 keys.append(returnPath)
                 arguments += ["s", raw, "\(keys.count)", deadline.map { "\($0)" } ?? ""]  // Lua's KEYS are 1-based

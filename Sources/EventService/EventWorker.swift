@@ -5,6 +5,7 @@ import Platform
 import RedisAdapter
 import ServiceLifecycle
 import ServiceRuntime
+import ServiceTracing
 
 /// Consumes the `eventservice` queue reliably.
 ///
@@ -20,6 +21,8 @@ final class EventWorker: Service, Sendable {
     private let keys: EventKeys
     private let settings: EventWorkerSettings
     private let logger: Logger
+    /// nil: tracing is off, and no message is looked at for a trace.
+    private let tracer: MicroTracer?
     private let processed = Counter(label: "eventservice_events_processed_total")
     private let deadLettered = Counter(label: "eventservice_events_dead_lettered_total")
     private let duplicates = Counter(label: "eventservice_events_duplicate_total")
@@ -33,13 +36,14 @@ final class EventWorker: Service, Sendable {
     ///   - monitor: for the queue-depth gauge (and readiness checks elsewhere); never blocks.
     init(
         consumer: RedisClient, monitor: RedisClient, keys: EventKeys = .standard,
-        settings: EventWorkerSettings = EventWorkerSettings(), logger: Logger
+        settings: EventWorkerSettings = EventWorkerSettings(), logger: Logger, tracer: MicroTracer? = nil
     ) {
         self.consumer = consumer
         self.monitor = monitor
         self.keys = keys
         self.settings = settings
         self.logger = logger
+        self.tracer = tracer
     }
 
     /// Runs until graceful shutdown or cancellation; Redis errors are logged and retried.
@@ -117,7 +121,15 @@ final class EventWorker: Service, Sendable {
 
     private func apply(_ messages: [String]) async throws(RedisError) -> AppliedCounts {
         let batch = EventBatch(messages: messages, keys: keys, settings: settings)
-        let reply = try await EventScripts.applyBatch.run(on: consumer, keys: batch.keys, arguments: batch.arguments)
+        let spans = tracer.map { AppliedEventSpans(batch.traced, queue: keys.queue, tracer: $0) }
+        let reply: RedisValue
+        do {
+            reply = try await EventScripts.applyBatch.run(on: consumer, keys: batch.keys, arguments: batch.arguments)
+        } catch {
+            spans?.end(failure: error, logger: logger)
+            throw error
+        }
+        spans?.end(failure: nil, logger: logger)
         let parts = reply.array ?? []
         let numbers = parts.prefix(6).compactMap(\.integer).map(Int.init)
         guard numbers.count == 6, parts.count == 7, let loss = parts[6].string else {

@@ -3,8 +3,9 @@ import Platform
 
 /// What to do with one message from the queue, decided in Swift before the apply script runs.
 enum MessageDecision: Equatable, Sendable {
-    /// A page event; `id` is nil for seeds-style records, which are counted without dedupe.
-    case record(url: String, id: String?)
+    /// A page event; `id` is nil for seeds-style records, which are counted without dedupe;
+    /// `traceparent` as the message carries it, unparsed (the worker parses it when it traces).
+    case record(url: String, id: String?, traceparent: String? = nil)
     /// `deadline`: ms since the epoch by Redis's clock, after which the asker no longer waits.
     case summary(returnPath: String, deadline: Int64?)
     case deadLetter(reason: String)
@@ -24,7 +25,7 @@ enum MessageDecision: Equatable, Sendable {
         case "record":
             guard let url = message.url, !url.isEmpty else { return .deadLetter(reason: "record without \"url\"") }
             if let id = message.id, id.isEmpty { return .deadLetter(reason: "record with an empty \"id\"") }
-            return .record(url: url, id: message.id)
+            return .record(url: url, id: message.id, traceparent: message.traceparent)
         case "summary":
             guard let path = message.returnPath, !path.isEmpty else {
                 return .deadLetter(reason: "summary without \"returnPath\"")

@@ -2,6 +2,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Prometheus
+import ServiceTracing
+import Tracing
 
 /// One connection's requests, after NIO's HTTP/1 decoder: reads each request whole (up to the
 /// body limit), routes it, answers on the event loop or — for handlers that wait on I/O — from a
@@ -28,6 +30,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Waiting requests are being taken up: answers given meanwhile must not start a second pass.
     private var takingUp = false
     private var lastSeries: RequestMetrics.LastSeries?
+    /// The client's address, for server spans: looked up once, for the first traced request.
+    private var peer: ServerSpan.Peer??
 
     init(server: ServerContext, limits: ConnectionStateMachine.Limits, notice: CloseNotice) {
         self.server = server
@@ -126,65 +130,101 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         let start = ContinuousClock.now
         let id = RequestID.next()
+        let span = server.tracer.map { ServerSpan.start(head, tracer: $0) }
         guard Request.hasValidHost(head) else {
             let response = server.refusal(.badRequest, "an HTTP/1.1 request names exactly one Host")
-            finish(response, head: head, route: "BadHost", id: id, since: start, context: context)
+            finish(response, head: head, route: "BadHost", id: id, span: span, since: start, context: context)
             return
         }
-        guard let request = Request(head: head, body: body, id: id, logger: server.logger) else {
-            finish(server.refusal(.badRequest, "malformed path"), head: head, route: "BadPath", id: id, since: start, context: context)
+        guard let request = Request(head: head, body: body, id: id, logger: server.logger, span: span) else {
+            finish(server.refusal(.badRequest, "malformed path"), head: head, route: "BadPath", id: id, span: span, since: start, context: context)
             return
         }
         switch server.routes.route(request) {
         case .route(let route):
+            if let span { ServerSpan.routed(span, method: head.method, route: route.name) }
             switch route.handler {
             case .now(let handler):
-                let response: Response
-                do { response = try handler(request) } catch { response = server.response(for: error, request: request) }
-                finish(response, request: request, route: route.name, since: start, context: context)
+                // Without ServiceContext.current: a handler on the event loop does no I/O and hands
+                // nothing on, and its `request.logger` carries the span's ids.
+                finish(answer(request, handler), request: request, route: route.name, span: span, since: start, context: context)
             case .task(let handler):
-                answerFromTask(handler, request: request, route: route.name, since: start, context: context)
+                answerFromTask(handler, request: request, route: route.name, span: span, since: start, context: context)
             }
         case .methodNotAllowed(let allow):
             var response = server.refusal(.methodNotAllowed, "method \(head.method.rawValue) not allowed here")
             response.headers.replaceOrAdd(name: "allow", value: allow)
-            finish(response, request: request, route: "MethodNotAllowed", since: start, context: context)
+            finish(response, request: request, route: "MethodNotAllowed", routed: false, span: span, since: start, context: context)
         case .notFound:
-            finish(server.refusal(.notFound, "not found"), request: request, route: "NotFound", since: start, context: context)
+            finish(
+                server.refusal(.notFound, "not found"), request: request, route: "NotFound", routed: false, span: span, since: start,
+                context: context
+            )
         }
     }
 
+    private func answer(_ request: Request, _ handler: (Request) throws -> Response) -> Response {
+        do { return try handler(request) } catch { return server.response(for: error, request: request) }
+    }
+
+    private func peerAddress(_ context: ChannelHandlerContext) -> ServerSpan.Peer? {
+        if let peer { return peer }
+        let address = ServerSpan.Peer(context.channel.remoteAddress)
+        peer = .some(address)
+        return address
+    }
+
     private func answerFromTask(
-        _ handler: @escaping @Sendable (Request) async throws -> Response, request: Request, route: String,
+        _ handler: @escaping @Sendable (Request) async throws -> Response, request: Request, route: String, span: MicroSpan?,
         since start: ContinuousClock.Instant, context: ChannelHandlerContext
     ) {
         server.telemetry.metrics.active.increment()
         let promise = context.eventLoop.makePromise(of: Response.self)
-        promise.completeWithTask { [server] in
-            do { return try await handler(request) } catch { return server.response(for: error, request: request) }
+        if let span {
+            promise.completeWithTask { [server] in
+                await ServiceContext.$current.withValue(span.context) {
+                    do { return try await handler(request) } catch { return server.response(for: error, request: request) }
+                }
+            }
+        } else {
+            promise.completeWithTask { [server] in
+                do { return try await handler(request) } catch { return server.response(for: error, request: request) }
+            }
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenSuccess { response in
             let (handler, context) = loopBound.value
             handler.server.telemetry.metrics.active.decrement()
-            guard handler.context != nil else { return }  // the client went away meanwhile
-            handler.finish(response, request: request, route: route, since: start, context: context)
+            guard handler.context != nil else {  // the client went away meanwhile
+                if let span {
+                    ServerSpan.end(span, head: request.head, route: route, status: Int(response.status.code), peer: handler.peer ?? nil)
+                }
+                return
+            }
+            handler.finish(response, request: request, route: route, span: span, since: start, context: context)
         }
     }
 
+    /// `routed`: `route` is the matched route's, which the span records (not a refusal's metric name).
     private func finish(
-        _ response: Response, request: Request, route: String, since start: ContinuousClock.Instant, context: ChannelHandlerContext
+        _ response: Response, request: Request, route: String, routed: Bool = true, span: MicroSpan?,
+        since start: ContinuousClock.Instant, context: ChannelHandlerContext
     ) {
-        finish(response, head: request.head, path: request.path, route: route, id: request.requestID, since: start, context: context)
+        finish(
+            response, head: request.head, path: request.path, route: route, routed: routed, id: request.requestID, span: span,
+            since: start, context: context
+        )
     }
 
     private func finish(
-        _ response: Response, head: HTTPRequestHead, path: Substring? = nil, route: String, id: RequestID,
-        since start: ContinuousClock.Instant, keepAlive: Bool = true, context: ChannelHandlerContext
+        _ response: Response, head: HTTPRequestHead, path: Substring? = nil, route: String, routed: Bool = false, id: RequestID,
+        span: MicroSpan? = nil, since start: ContinuousClock.Instant, keepAlive: Bool = true, context: ChannelHandlerContext
     ) {
+        let status = Int(response.status.code)
+        if let span { ServerSpan.end(span, head: head, route: routed ? route : nil, status: status, peer: peerAddress(context)) }
         server.telemetry.record(
-            method: head.method, path: path ?? Request.path(of: head.uri), route: route, status: Int(response.status.code), id: id,
-            since: start, last: &lastSeries
+            method: head.method, path: path ?? Request.path(of: head.uri), route: route, status: status, id: id,
+            trace: TraceIDs(span), since: start, last: &lastSeries
         )
         // NIO's decoder reads nothing more after a request that asks to upgrade the connection
         // (`Upgrade`, CONNECT); these services upgrade nothing, so that answer closes it. For a

@@ -1,10 +1,11 @@
 import Logging
 import Platform
+import ServiceTracing
 import Synchronization
 
 /// One logfmt line per event on standard output, which the container runtime collects:
 ///
-///     ts=2026-11-22T08:21:24.364Z level=info service=adderservice msg=request hb.request.id=2ffa… method=GET path=/add/2/3 status=200 ms=0.364
+///     ts=2026-11-22T08:21:24.364Z level=info service=adderservice msg=request method=GET ms=0.364 path=/add/2/3 request_id=2ffa… status=200
 ///
 /// Written here rather than using swift-log's StreamLogHandler because that one formats its
 /// timestamp with strftime on every line and builds the line through string interpolation, which
@@ -14,10 +15,18 @@ struct LogLineHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
-    var metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider
+    var metadataProvider: Logger.MetadataProvider? {
+        didSet { tracesContext = false }
+    }
+    /// The provider is `Logger.MetadataProvider.traceContext`, which adds nothing outside a span:
+    /// the request log line, written outside any, may then skip it (`RequestTelemetry`).
+    private(set) var tracesContext: Bool
 
-    init(label: String) {
+    /// `tracesContext`: every line written inside a span carries its `trace_id` and `span_id`.
+    init(label: String, tracesContext: Bool = false) {
         self.label = label
+        self.metadataProvider = tracesContext ? .traceContext : LoggingSystem.metadataProvider
+        self.tracesContext = tracesContext
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -35,7 +44,10 @@ struct LogLineHandler: LogHandler {
             line.field(key, "\(value)")
         }
         if let provided = metadataProvider?.get() {
-            for (key, value) in provided.sorted(by: { $0.key < $1.key }) { line.field(key, "\(value)") }
+            // The logger's own and the line's values win (a request's logger already has its ids).
+            for (key, value) in provided.sorted(by: { $0.key < $1.key }) where self.metadata[key] == nil && event.metadata?[key] == nil {
+                line.field(key, "\(value)")
+            }
         }
         if let own = event.metadata {
             for (key, value) in own.sorted(by: { $0.key < $1.key }) { line.field(key, "\(value)") }
@@ -86,6 +98,37 @@ struct LogLine {
     mutating func field(_ key: StaticString, _ value: Substring) {
         var value = value
         value.withUTF8 { value in key.withUTF8Buffer { append(key: $0, value: value) } }
+    }
+
+    /// `key=` and `value`'s bytes in lowercase hexadecimal, two digits each (trace and span ids,
+    /// as `traceparent` writes them; their length is a multiple of 4).
+    mutating func field(_ key: StaticString, hex value: UnsafeRawBufferPointer) {
+        key.withUTF8Buffer { append(key: $0) }
+        // Eight digits at a time, computed in a register, into a buffer on the stack, then one
+        // copy: a digit at a time cost ~40 instructions.
+        precondition(value.count <= 16 && value.count % 4 == 0, "an id of 4, 8, 12 or 16 bytes")
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { digits in
+            for word in 0..<value.count / 4 {
+                let number = UInt32(bigEndian: value.loadUnaligned(fromByteOffset: 4 * word, as: UInt32.self))
+                digits.storeBytes(of: Self.hexDigits(number).bigEndian, toByteOffset: 8 * word, as: UInt64.self)
+            }
+        }
+        withUnsafeBytes(of: &digits) { digits in
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: digits[..<(2 * value.count)]))
+        }
+    }
+
+    /// `value`'s eight hexadecimal digits as ASCII, the first in the most significant byte.
+    static func hexDigits(_ value: UInt32) -> UInt64 {
+        // Each nibble into a byte of its own, in order…
+        var nibbles = UInt64(value)
+        nibbles = (nibbles | nibbles << 16) & 0x0000_FFFF_0000_FFFF
+        nibbles = (nibbles | nibbles << 8) & 0x00FF_00FF_00FF_00FF
+        nibbles = (nibbles | nibbles << 4) & 0x0F0F_0F0F_0F0F_0F0F
+        // …then '0' + nibble, and 39 more ('a' - '0' - 10) where the nibble is 10 or more.
+        let letters = ((nibbles &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        return nibbles &+ 0x3030_3030_3030_3030 &+ letters &* 39
     }
 
     /// `key=0.052`: milliseconds with microsecond precision.

@@ -1,6 +1,8 @@
 import Logging
 import Metrics
 import Prometheus
+import ServiceTracing
+import Synchronization
 
 /// Process-wide observability backends. swift-log and swift-metrics accept exactly one bootstrap
 /// per process: an executable makes it (ServiceMain), and so does a test that reads swift-metrics
@@ -19,19 +21,26 @@ public enum Observability {
     /// The HTTP request series every router of the process shares.
     static let requestMetrics = RequestMetrics(registry: registry, buckets: durationBuckets)
 
-    /// Safe to call many times: the work runs once (a `static let` initialiser is run once, thread-safely).
-    public static func bootstrap() {
-        _ = once
+    /// Safe to call many times: the first call's choice holds. `traceContextInLogs`: every log
+    /// line written inside a span (`ServiceContext.current`) carries its `trace_id` and `span_id`
+    /// (ServiceMain, when tracing is on).
+    public static func bootstrap(traceContextInLogs: Bool = false) {
+        once.withLock { done in
+            guard !done else { return }
+            done = true
+            let provider: Logger.MetadataProvider? = traceContextInLogs ? .traceContext : nil
+            LoggingSystem.bootstrap(
+                { label, _ in
+                    var handler = LogLineHandler(label: label, tracesContext: traceContextInLogs)
+                    handler.logLevel = .trace  // each Logger carries the configured level itself
+                    return handler
+                }, metadataProvider: provider
+            )
+            var factory = PrometheusMetricsFactory(registry: registry)
+            factory.defaultDurationHistogramBuckets = durationBuckets
+            MetricsSystem.bootstrap(factory)
+        }
     }
 
-    private static let once: Void = {
-        LoggingSystem.bootstrap { label in
-            var handler = LogLineHandler(label: label)
-            handler.logLevel = .trace  // each Logger carries the configured level itself
-            return handler
-        }
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = durationBuckets
-        MetricsSystem.bootstrap(factory)
-    }()
+    private static let once = Mutex(false)
 }

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import ServiceTracing
 
 /// One HTTP request, read whole (bodies are small here and bounded by the runtime's body limit).
 public struct Request: Sendable {
@@ -18,20 +19,31 @@ public struct Request: Sendable {
     public var id: String { requestID.description }
     let requestID: RequestID
     let baseLogger: Logger
+    /// The request's server span; nil when tracing is off.
+    let span: MicroSpan?
+
+    /// The server span's context as W3C `traceparent`, for what the request hands on (a queue
+    /// message); nil when tracing is off. Handlers' own calls find the span as
+    /// `ServiceContext.current`.
+    public var traceparent: String? { span?.traceContext?.traceparent }
 
     public var method: HTTPMethod { head.method }
     public var headers: HTTPHeaders { head.headers }
 
-    /// The service's logger carrying this request's id, for handlers that log.
+    /// The service's logger carrying this request's id and, when it is traced, its server
+    /// span's `trace_id` and `span_id`, for handlers that log.
     public var logger: Logger {
         var logger = baseLogger
         logger[metadataKey: RequestTelemetry.idKey] = .string(id)
+        if let trace = span?.traceContext {
+            for (key, value) in trace.logMetadata { logger[metadataKey: key] = value }
+        }
         return logger
     }
 
     /// nil when the target is neither origin-form (`/…`) nor absolute-form (`http://host/…`), or
     /// a segment is not valid percent-encoded UTF-8.
-    init?(head: HTTPRequestHead, body: ByteBuffer, id: RequestID, logger: Logger) {
+    init?(head: HTTPRequestHead, body: ByteBuffer, id: RequestID, logger: Logger, span: MicroSpan? = nil) {
         guard let target = Self.originForm(of: head.uri) else { return nil }
         let (path, query) = Self.split(target)
         guard let segments = Self.segments(of: path) else { return nil }
@@ -42,6 +54,7 @@ public struct Request: Sendable {
         self.body = body
         self.requestID = id
         self.baseLogger = logger
+        self.span = span
     }
 
     /// An HTTP/1.1 request names exactly one Host (RFC 9112 §3.2: otherwise 400); HTTP/1.0 may

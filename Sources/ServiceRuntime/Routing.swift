@@ -36,12 +36,15 @@ public struct Route: Sendable {
         case task(@Sendable (Request) async throws -> Response)
     }
 
-    /// Answered on the event loop, for handlers that do no I/O and never block.
+    /// Answered on the event loop, for handlers that do no I/O and never block. They run
+    /// without `ServiceContext.current` (nothing to hand a trace to); `request.logger` carries
+    /// the request's trace ids.
     public static func now(_ name: String, _ handler: @escaping @Sendable (Request) throws -> Response) -> Route {
         Route(name: name, handler: .now(handler))
     }
 
-    /// Answered by a task, for handlers that wait on other services or databases.
+    /// Answered by a task, for handlers that wait on other services or databases; inside the
+    /// request's server span (`ServiceContext.current`) when tracing is on.
     public static func task(_ name: String, _ handler: @escaping @Sendable (Request) async throws -> Response) -> Route {
         Route(name: name, handler: .task(handler))
     }

@@ -1,6 +1,7 @@
 import Discovery
 import Logging
 import Platform
+import ServiceTracing
 
 /// One HTTP service's configuration, read from the environment (docs/design.md, "Configuration").
 public struct RuntimeConfig: Sendable {
@@ -24,6 +25,8 @@ public struct RuntimeConfig: Sendable {
     public var requestTimeout: Duration = .seconds(10)
     /// A keep-alive connection may wait this long for its next request.
     public var idleTimeout: Duration = .seconds(60)
+    /// Spans and trace context (the `OTEL_*` variables); off unless they ask for it.
+    public var tracing: TracingConfig
 
     public static let defaultMaxBodySize = 64 * 1024
 
@@ -39,7 +42,7 @@ public struct RuntimeConfig: Sendable {
     public init(
         service: MicroService, host: String = "0.0.0.0", port: Int? = nil, metricsPort: Int? = nil,
         logLevel: Logger.Level = .info, discovery: DiscoveryConfig = DiscoveryConfig(),
-        maxBodySize: Int = Self.defaultMaxBodySize, maxConnections: Int = Self.defaultMaxConnections
+        maxBodySize: Int = Self.defaultMaxBodySize, maxConnections: Int = Self.defaultMaxConnections, tracing: TracingConfig? = nil
     ) {
         self.service = service
         self.host = host
@@ -49,12 +52,14 @@ public struct RuntimeConfig: Sendable {
         self.discovery = discovery
         self.maxBodySize = maxBodySize
         self.maxConnections = maxConnections
+        self.tracing = tracing ?? .off(serviceName: service.name)
     }
 
     /// `<SERVICE>_SERVICE_PORT`, then `PORT`, then the service table's port (read only for a
     /// service that has one); `<SERVICE>_SERVICE_PORT_METRICS`, then `METRICS_PORT`, then the
-    /// table's admin port; `LOG_LEVEL`; `DNS_*`; the credentials. A value that is set but unusable
-    /// throws, naming the variable; so does an admin port equal to the service's port.
+    /// table's admin port; `LOG_LEVEL`; `DNS_*`; `OTEL_*` (`TracingConfig`); the credentials. A
+    /// value that is set but unusable throws, naming the variable; so does an admin port equal to
+    /// the service's port.
     public init(service: MicroService, environment: [String: String]) throws(ConfigurationError) {
         let reader = EnvironmentReader(environment)
         let main = service.port == nil ? nil : try Self.port(reader, service.portVariable, "PORT")
@@ -69,9 +74,10 @@ public struct RuntimeConfig: Sendable {
         let levels = Logger.Level.allCases.map(\.rawValue)
         let level = try reader.choice("LOG_LEVEL", from: levels)
         let discovery = try DiscoveryConfig(environment: reader)
+        let tracing = try TracingConfig(defaultServiceName: service.name, environment: reader)
         self.init(
             service: service, port: main?.number, metricsPort: admin?.number,
-            logLevel: level.flatMap(Logger.Level.init(rawValue:)) ?? .info, discovery: discovery
+            logLevel: level.flatMap(Logger.Level.init(rawValue:)) ?? .info, discovery: discovery, tracing: tracing
         )
         credentials = try DependencyCredentials(environment: reader)
     }

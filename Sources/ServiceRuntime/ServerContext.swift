@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import ServiceTracing
 
 /// What every connection of one server shares: the routes, how errors look, the body limit and
 /// the telemetry.
@@ -10,6 +11,8 @@ struct ServerContext: Sendable {
     let maxBodySize: Int
     let telemetry: RequestTelemetry
     let logger: Logger
+    /// nil: tracing is off, and no request makes a span.
+    var tracer: MicroTracer? = nil
 
     /// The answer to a thrown error: APIError's status and message; anything else is a 500 whose
     /// details go to the log only, under the request's id.

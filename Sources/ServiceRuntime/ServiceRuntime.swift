@@ -2,6 +2,7 @@ import Discovery
 import Logging
 import NIOCore
 import ServiceLifecycle
+import ServiceTracing
 import UnixSignals
 
 /// What every micro HTTP service shares: configuration from the environment, logging, metrics,
@@ -15,6 +16,12 @@ public struct ServiceRuntime: Sendable {
     public let config: RuntimeConfig
     public let logger: Logger
     public let resolver: ServiceResolver
+    /// The tracer and its exporter when `config.tracing` turns tracing on; nil otherwise, and then
+    /// no request, call or message does any span work.
+    public let tracing: TracingBackend?
+
+    /// The process's tracer, for the spans a service makes itself (calls, messages).
+    public var tracer: MicroTracer? { tracing?.tracer }
 
     /// Longest a readiness check may take before it counts as failed.
     public static let readinessLimit: Duration = .seconds(2)
@@ -35,6 +42,7 @@ public struct ServiceRuntime: Sendable {
         self.config = config
         self.logger = logger
         self.resolver = ServiceResolver(config: config.discovery, logger: logger)
+        self.tracing = TracingBackend(config: config.tracing, logger: logger)
     }
 
     /// Reads the configuration (docs/design.md, "Configuration"); a bad value throws, naming the variable.
@@ -46,7 +54,9 @@ public struct ServiceRuntime: Sendable {
     /// by default; no such server when the service has no port), and on `config.metricsPort` the
     /// admin server with `/healthz`, `/readyz` (running `readiness`) and `/metrics` only — with
     /// `services` (background workers, clients to shut down) run beside them under the same
-    /// graceful shutdown. Services listed first stop last.
+    /// graceful shutdown. Services listed first stop last; before them all, the span exporter,
+    /// which sends the spans of the drain too (`SpanExporter`). The admin port's requests make
+    /// no spans: the probes and Prometheus ask every few seconds.
     public func makeApplication(
         routes: any Routes = NoRoutes(), readiness: [ReadinessCheck] = [], errors: @escaping ErrorResponder = jsonErrors,
         services: [any Service] = []
@@ -63,7 +73,9 @@ public struct ServiceRuntime: Sendable {
                     name: config.service.portName, host: config.host, port: port, maxConnections: config.maxConnections, limits: limits,
                     listening: listening
                 ),
-                server: ServerContext(routes: routes, errors: errors, maxBodySize: config.maxBodySize, telemetry: telemetry, logger: logger)
+                server: ServerContext(
+                    routes: routes, errors: errors, maxBodySize: config.maxBodySize, telemetry: telemetry, logger: logger, tracer: tracer
+                )
             )
         }
         // Ready also means the service's own port accepts: the admin port may be up first.
@@ -78,7 +90,8 @@ public struct ServiceRuntime: Sendable {
                 errors: jsonErrors, maxBodySize: config.maxBodySize, telemetry: telemetry, logger: logger
             )
         )
-        return ServiceApplication(main: main, admin: admin, services: services, logger: logger)
+        let exporter: [any Service] = tracing?.exporter.map { [$0] } ?? []
+        return ServiceApplication(main: main, admin: admin, services: exporter + services, logger: logger)
     }
 
     /// The admin port's connection cap. Its callers are the kubelet (a connection per probe) and

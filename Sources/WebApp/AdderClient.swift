@@ -2,6 +2,7 @@ import Contracts
 import NIOCore
 import NIOHTTP1
 import Platform
+import ServiceClient
 
 /// adderservice: `GET /add/{first}/{second}` → `{"result": n}`.
 struct AdderClient: Sendable {
@@ -16,7 +17,7 @@ struct AdderClient: Sendable {
     init(client: ServiceHTTPClient) { self.client = client }
 
     func add(_ first: Int64, _ second: Int64) async throws(ServiceUnavailable) -> Outcome {
-        let reply = try await client.get(AddResult.path(first: first, second: second))
+        let reply = try await client.get(AddResult.path(first: first, second: second), route: AddResult.route)
         switch reply.status.code {
         case 200:
             guard let body = try? JSONDecoder().decode(AddResult.self, from: Data(reply.body.readableBytesView)) else {

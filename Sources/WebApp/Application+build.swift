@@ -1,6 +1,7 @@
 import Discovery
 import Logging
 import RedisAdapter
+import ServiceClient
 import ServiceRuntime
 
 /// The webapp: service clients, the pages on its port and the runtime's health, readiness and
@@ -28,14 +29,14 @@ func buildApplication(
     runtime: ServiceRuntime, targets: WebAppTargets, eventSink: any EventSink, outbox: AuditOutbox?,
     delivery: AuditDelivery.Settings = .init()
 ) -> ServiceApplication {
-    let http = ServiceConnectionPool()
-    let adder = AdderClient(client: ServiceHTTPClient(service: "adderservice", http: http, selector: targets.adderservice))
-    let audit = AuditClient(client: ServiceHTTPClient(service: "auditservice", http: http, selector: targets.auditservice))
+    let http = ServiceConnectionPool(), tracer = runtime.tracer
+    let adder = AdderClient(client: ServiceHTTPClient(service: "adderservice", http: http, selector: targets.adderservice, tracer: tracer))
+    let audit = AuditClient(client: ServiceHTTPClient(service: "auditservice", http: http, selector: targets.auditservice, tracer: tracer))
     let dependencies = WebAppDependencies(
         adder: adder, audit: audit, auditRecorder: AuditRecorder(outbox: outbox, audit: audit, logger: runtime.logger),
         events: EventRecorder(sink: eventSink, logger: runtime.logger)
     )
-    let deliveries = outbox.map { [AuditDelivery(outbox: $0, audit: audit, settings: delivery, logger: runtime.logger)] } ?? []
+    let deliveries = outbox.map { [AuditDelivery(outbox: $0, audit: audit, settings: delivery, logger: runtime.logger, tracer: tracer)] } ?? []
     let pages = PageRenderer()
     let redisClients = (outbox.map { [$0.writer, $0.reader] } ?? []) + ((eventSink as? RedisEventSink).map { [$0.client] } ?? [])
     let readiness = [adderserviceReadiness(targets.findAdderservice)] + (redisClients.isEmpty ? [] : [redisCredentialsReadiness(redisClients)])

@@ -2,6 +2,7 @@ import Contracts
 import NIOCore
 import NIOHTTP1
 import Platform
+import ServiceClient
 
 /// auditservice: `POST /append`, `GET /list?limit=N`.
 struct AuditClient: Sendable {
@@ -17,7 +18,7 @@ struct AuditClient: Sendable {
     init(client: ServiceHTTPClient) { self.client = client }
 
     func list(limit: Int) async throws(ServiceUnavailable) -> [AuditList.Entry] {
-        let reply = try await client.get(AuditList.path + "?limit=\(limit)")
+        let reply = try await client.get(AuditList.path + "?limit=\(limit)", route: AuditList.path)
         guard reply.status.code == 200 else {
             throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
         }
@@ -36,7 +37,7 @@ struct AuditClient: Sendable {
     /// The same with the body already written (an outbox entry): auditservice checks it, and
     /// answers 400 (`Rejected`) for one that is not an `/append` body.
     func append(json: String) async throws {
-        let reply = try await client.post(AuditAppend.path, json: ByteBuffer(string: json))
+        let reply = try await client.post(AuditAppend.path, route: AuditAppend.path, json: ByteBuffer(string: json))
         switch reply.status.code {
         case 200..<300:
             return

@@ -5,6 +5,8 @@ import Platform
 import RedisAdapter
 import ServiceLifecycle
 import ServiceRuntime
+import ServiceTracing
+import Tracing
 
 /// Drains the audit outbox into auditservice: a ServiceLifecycle service, one per webapp, each a
 /// consumer of the outbox's group. A round takes a batch (entries idle too long first, whoever
@@ -30,16 +32,18 @@ final class AuditDelivery: Service, Sendable {
     private let audit: AuditClient
     private let settings: Settings
     private let logger: Logger
+    private let tracer: MicroTracer?
     /// This webapp's name in the group: the host (the pod's name) and a random part, so a
     /// restarted webapp never takes over its predecessor's name.
     let consumer: String
     private let metrics = AuditDeliveryMetrics()
 
-    init(outbox: AuditOutbox, audit: AuditClient, settings: Settings = Settings(), logger: Logger) {
+    init(outbox: AuditOutbox, audit: AuditClient, settings: Settings = Settings(), logger: Logger, tracer: MicroTracer? = nil) {
         self.outbox = outbox
         self.audit = audit
         self.settings = settings
         self.logger = logger
+        self.tracer = tracer
         self.consumer = "\(Self.hostName())-\(String(UInt64.random(in: .min ... .max), radix: 36))"
     }
 
@@ -129,11 +133,30 @@ final class AuditDelivery: Service, Sendable {
     private func deliver(_ entries: [AuditOutbox.Entry]) async -> [(entry: AuditOutbox.Entry, result: Result)] {
         await withTaskGroup(of: (AuditOutbox.Entry, Result).self) { group in
             for entry in entries {
-                group.addTask { (entry, await self.deliver(entry)) }
+                if let tracer {
+                    group.addTask { (entry, await self.deliver(entry, tracer: tracer)) }
+                } else {
+                    group.addTask { (entry, await self.deliver(entry)) }
+                }
             }
             var results: [(entry: AuditOutbox.Entry, result: Result)] = []
             for await result in group { results.append(result) }
             return results
+        }
+    }
+
+    /// As a consumer span that continues the page's trace (the entry's `traceparent`), so the
+    /// append and auditservice's answer join the calculation's trace.
+    private func deliver(_ entry: AuditOutbox.Entry, tracer: MicroTracer) async -> Result {
+        var context = ServiceContext.topLevel
+        tracer.extract(entry, into: &context, using: OutboxEntryExtractor())
+        return await tracer.withSpan("deliver audit record", context: context, ofKind: .consumer) { span in
+            span.setAttribute("messaging.system", "redis")
+            span.setAttribute("messaging.destination.name", outbox.keys.stream)
+            span.setAttribute("messaging.message.id", entry.id)
+            let result = await deliver(entry)
+            if result != .delivered { span.setStatus(SpanStatus(code: .error)) }
+            return result
         }
     }
 
@@ -166,6 +189,13 @@ final class AuditDelivery: Service, Sendable {
 
     private static func nowMillis() -> Int64 {
         Int64(Date().timeIntervalSince1970 * 1000)
+    }
+}
+
+/// The `traceparent` an outbox entry carries, for `MicroTracer.extract`.
+struct OutboxEntryExtractor: Extractor {
+    func extract(key: String, from entry: AuditOutbox.Entry) -> String? {
+        key == "traceparent" ? entry.traceparent : nil
     }
 }
 

@@ -15,7 +15,8 @@ import RedisAdapter
 /// must not wait behind a batch being read.
 struct AuditOutbox: Sendable {
     struct Keys: Sendable, Equatable {
-        /// The stream: one entry per calculation, field `record` holding the `/append` body.
+        /// The stream: one entry per calculation, field `record` holding the `/append` body and,
+        /// when the page was traced, `traceparent` its span (W3C Trace Context).
         let stream: String
         /// Entries that can never be delivered (no record, too large, refused by auditservice),
         /// as JSON envelopes with the reason: a list, newest first.
@@ -69,17 +70,21 @@ struct AuditOutbox: Sendable {
         self.capacity = String(settings.capacity)
     }
 
-    /// Adds one record; returns once Redis has it. Throws a `RedisError` when Redis cannot be
-    /// reached or answers with an error: the caller records the calculation another way.
-    func add(_ body: String) async throws(RedisError) -> Added {
-        let reply = try await OutboxScripts.add.run(on: writer, keys: [keys.stream], arguments: [capacity, body])
+    /// Adds one record, with the `traceparent` of the page that made it; returns once Redis has
+    /// it. Throws a `RedisError` when Redis cannot be reached or answers with an error: the
+    /// caller records the calculation another way.
+    func add(_ body: String, traceparent: String? = nil) async throws(RedisError) -> Added {
+        let arguments = traceparent.map { [capacity, body, $0] } ?? [capacity, body]
+        let reply = try await OutboxScripts.add.run(on: writer, keys: [keys.stream], arguments: arguments)
         return reply.integer == 0 ? .full : .added
     }
 
-    /// One taken entry: its stream id and its `/append` body.
+    /// One taken entry: its stream id, its `/append` body and the `traceparent` stored with it
+    /// (as stored: the delivery parses it, and a malformed one starts a trace of its own).
     struct Entry: Sendable, Equatable {
         let id: String
         let body: String
+        var traceparent: String? = nil
     }
 
     /// What one read gave: entries to deliver, where the next claim continues, how many
@@ -106,9 +111,10 @@ struct AuditOutbox: Sendable {
         guard let parts = reply.array, parts.count == 5, let next = parts[0].string, let taken = parts[1].array,
             let length = parts[2].integer, let dead = parts[3].integer, let lost = parts[4].integer
         else { throw RedisError(.reply, "unexpected reply from the outbox read script: \(reply)") }
-        let entries = taken.compactMap { pair -> Entry? in
-            guard let fields = pair.array, fields.count == 2, let id = fields[0].string, let body = fields[1].string else { return nil }
-            return Entry(id: id, body: body)
+        let entries = taken.compactMap { taken -> Entry? in
+            guard let fields = taken.array, fields.count == 2 || fields.count == 3, let id = fields[0].string, let body = fields[1].string
+            else { return nil }
+            return Entry(id: id, body: body, traceparent: fields.count == 3 ? fields[2].string : nil)
         }
         return Batch(entries: entries, cursor: next, length: Int(length), deadLettered: Int(dead), deadLettersLost: Int(lost))
     }

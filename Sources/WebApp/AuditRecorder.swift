@@ -44,11 +44,12 @@ struct AuditRecorder: Sendable {
     }
 
     /// Records the calculation `calc` (`2+3`) with its `result`, under an id of its own.
-    func record(calc: String, result: Int64) async -> Outcome {
+    /// `traceparent`: the page's span, which the outbox entry keeps for its delivery.
+    func record(calc: String, result: Int64, traceparent: String? = nil) async -> Outcome {
         let append = AuditAppend(id: ids.next(), calc: calc, result: result)
         if let outbox {
             do {
-                switch try await outbox.add(append.json) {
+                switch try await outbox.add(append.json, traceparent: traceparent) {
                 case .added:
                     metrics.outbox.increment()
                     return .recorded

@@ -43,8 +43,8 @@ final class EventRecorder: Service, Sendable {
 
     /// Queues one event under `url` as given. Never waits; a full buffer drops the event and
     /// counts it.
-    func record(url: String) {
-        if buffer.offer(PageEvent(url: url)) { return }
+    func record(url: String, traceparent: String? = nil) {
+        if buffer.offer(PageEvent(url: url, traceparent: traceparent)) { return }
         metrics.dropped.increment()
         droppedSinceLog.add(1, ordering: .relaxed)
     }
@@ -95,7 +95,7 @@ final class EventRecorder: Service, Sendable {
     /// Pushes one batch, retrying with capped backoff while the sink is unreachable.
     /// Once shutdown has begun, it gives up at the shutdown deadline and counts the batch as lost.
     private func deliver(_ batch: [PageEvent], lastDropLog: inout ContinuousClock.Instant) async {
-        let messages = batch.map { EventQueueContract.recordMessage(url: $0.url, id: ids.next()) }
+        let messages = batch.map { EventQueueContract.recordMessage(url: $0.url, id: ids.next(), traceparent: $0.traceparent) }
         var backoff = settings.backoff
         var failures = 0
         while true {

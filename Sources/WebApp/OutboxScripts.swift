@@ -3,11 +3,16 @@ import RedisAdapter
 /// The audit outbox's Redis scripts (`AuditOutbox`). Each runs atomically, so a check and the
 /// write it guards cannot be split by another webapp's call.
 enum OutboxScripts {
-    /// Adds a record unless the stream is full. KEYS: stream. ARGV: capacity, the record.
-    /// Returns 1 when added, 0 when full.
+    /// Adds a record unless the stream is full; beside it, the page's `traceparent` when there
+    /// is one. KEYS: stream. ARGV: capacity, the record, [traceparent]. Returns 1 when added, 0
+    /// when full.
     static let add = RedisScript(#"""
         if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-        redis.call('XADD', KEYS[1], '*', 'record', ARGV[2])
+        if ARGV[3] then
+          redis.call('XADD', KEYS[1], '*', 'record', ARGV[2], 'traceparent', ARGV[3])
+        else
+          redis.call('XADD', KEYS[1], '*', 'record', ARGV[2])
+        end
         return 1
         """#)
 
@@ -18,7 +23,8 @@ enum OutboxScripts {
     /// leaves the stream all the same and is counted as lost, so one bad key cannot wedge
     /// delivery. A stream deleted meanwhile gets its group again.
     /// KEYS: stream, dead list. ARGV: group, consumer, count, idle (ms), cursor, limit, now (ms).
-    /// Returns {next cursor, {{id, record}, …}, stream length, dead-lettered, dead letters lost}.
+    /// Returns {next cursor, {{id, record[, traceparent]}, …}, stream length, dead-lettered,
+    /// dead letters lost}; a traceparent longer than any valid one (55 bytes) is left in Redis.
     static let read = RedisScript(#"""
         local group, consumer, count, idle, cursor = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
         local limit, now = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -37,14 +43,15 @@ enum OutboxScripts {
         end
         local taken, dead, lost = {}, 0, 0
         for _, entry in ipairs(entries) do
-          local id, fields, record = entry[1], entry[2], nil
+          local id, fields, record, traceparent = entry[1], entry[2], nil, nil
           if type(fields) == 'table' then
             for i = 1, #fields, 2 do
               if fields[i] == 'record' then record = fields[i + 1] end
+              if fields[i] == 'traceparent' and #fields[i + 1] <= 64 then traceparent = fields[i + 1] end
             end
           end
           if record and #record <= limit then
-            taken[#taken + 1] = {id, record}
+            taken[#taken + 1] = {id, record, traceparent}  -- a nil traceparent ends the table there
           else
             if type(fields) == 'table' then
               local reason = 'entry without a record'

@@ -24,7 +24,7 @@ struct PageHandlers: Sendable {
             switch try await dependencies.adder.add(a, b) {
             case .sum(let sum):
                 // Every result shown is durable in the history first: one it cannot take is not shown as done.
-                switch await dependencies.auditRecorder.record(calc: "\(a)+\(b)", result: sum) {
+                switch await dependencies.auditRecorder.record(calc: "\(a)+\(b)", result: sum, traceparent: request.traceparent) {
                 case .recorded:
                     break
                 case .historyFull:

@@ -60,8 +60,9 @@ struct WebAppRoutes: Routes {
             return .notFound
         }
         // A page view, under its route's name: recording only appends to the recorder's buffer,
-        // so it never slows or fails the page.
-        if case .route(let route) = routing { events.record(url: route.name) }
+        // so it never slows or fails the page. A traced page's event carries its span, so the
+        // eventservice's apply joins the page's trace.
+        if case .route(let route) = routing { events.record(url: route.name, traceparent: request.traceparent) }
         return routing
     }
 }

@@ -13,6 +13,8 @@ struct PackageGraphTests {
     static let productLayers: [Set<String>] = [
         ["CResolv", "CHiredis", "CMongoc", "Contracts", "Platform", "Queueing"],
         ["Discovery"],
+        ["ServiceClient"],
+        ["ServiceTracing"],
         ["ServiceRuntime"],
         ["RedisAdapter", "MongoAdapter"],
         ["AdderService", "AuditService", "EventService", "WebApp", "Report"],

@@ -11,6 +11,10 @@ struct MessageDecisionTests {
         (#"{"action":"record","type":"page","url":"http://a/b"}"#, MessageDecision.record(url: "http://a/b", id: nil)),
         (#"{"url":"http://a/ü","action":"record","extra":[1,2]}"#, .record(url: "http://a/ü", id: nil)),
         (#"{"action":"record","type":"page","url":"/add","id":"x-1"}"#, .record(url: "/add", id: "x-1")),
+        (#"{"action":"record","url":"/add","id":"x-1","traceparent":"00-a-b-01"}"#, .record(url: "/add", id: "x-1", traceparent: "00-a-b-01")),
+        // A traceparent of another type is ignored: the event counts all the same.
+        (#"{"action":"record","url":"/add","id":"x-1","traceparent":7}"#, .record(url: "/add", id: "x-1")),
+        (#"{"action":"record","url":"/add","traceparent":{"a":[1]}}"#, .record(url: "/add", id: nil)),
         (#"{"action":"record","url":"/add","id":""}"#, .deadLetter(reason: "record with an empty \"id\"")),
         (#"{"action":"record","url":"/add","id":7}"#, .deadLetter(reason: "field \"id\" is not a string")),
         (#"{"action":"summary","returnPath":"eventservice:reply:1"}"#, .summary(returnPath: "eventservice:reply:1", deadline: nil)),

@@ -51,6 +51,19 @@ import Testing
         #expect(decimal(Int.min) == String(Int.min))
     }
 
+    /// Trace and span ids as `traceparent` has them: two lowercase hex digits a byte, in order.
+    @Test func idsAreLowercaseHexadecimalDigitsInByteOrder() {
+        var random = SystemRandomNumberGenerator()
+        let ids: [[UInt8]] = [Array(repeating: 0, count: 16), Array(repeating: 0xFF, count: 8), Array(0..<16).map { UInt8($0 * 17) }]
+            + (0..<200).map { _ in (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) } }
+        for id in ids {
+            var line = LogLine()
+            id.withUnsafeBytes { line.field("trace_id", hex: $0) }
+            let expected = id.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            #expect(String(decoding: line.bytes, as: UTF8.self) == "trace_id=" + expected)
+        }
+    }
+
     @Test func durationsPrintAsMillisecondsWithMicroseconds() {
         typealias Telemetry = RequestTelemetry
         #expect(Telemetry.milliseconds(.microseconds(52)) == "0.052")
@@ -70,7 +83,7 @@ import Testing
         let lines = server.log().split(separator: "\n").filter { $0.contains("msg=request") }
         #expect(lines.count == 1, "\(server.log())")
         let line = try #require(lines.first)
-        for part in ["level=info", "service=adderservice", "method=GET", "path=/add/2/3", "status=200", "hb.request.id="] {
+        for part in ["level=info", "service=adderservice", "method=GET", "path=/add/2/3", "status=200", "request_id="] {
             #expect(line.contains(part), "\(line)")
         }
         #expect(line.hasPrefix("ts="))

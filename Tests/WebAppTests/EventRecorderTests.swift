@@ -36,6 +36,41 @@ import Testing
         #expect(message == #"{"action":"record","type":"page","url":"/add","id":"0a1b-2c"}"#)
     }
 
+    @Test func aTracedPagesMessageCarriesItsTraceparent() throws {
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let message = EventQueueContract.recordMessage(url: "/add", id: "0a1b-2c", traceparent: traceparent)
+        #expect(message == #"{"action":"record","type":"page","url":"/add","id":"0a1b-2c","traceparent":"\#(traceparent)"}"#)
+        struct Record: Decodable { let url: String; let id: String; let traceparent: String }
+        let record = try JSONDecoder().decode(Record.self, from: Data(message.utf8))
+        #expect(record.traceparent == traceparent && record.url == "/add" && record.id == "0a1b-2c")
+    }
+
+    /// Text that is not shaped like a traceparent never goes into a message.
+    @Test(arguments: [
+        #"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0","x":""#,  // 55 bytes that would add a field
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",  // too long
+        "", "\n",
+    ])
+    func whatIsNotATraceparentIsLeftOut(text: String) {
+        let plain = EventQueueContract.recordMessage(url: "/add", id: "1")
+        #expect(EventQueueContract.recordMessage(url: "/add", id: "1", traceparent: text) == plain)
+    }
+
+    /// The traceparent is dropped rather than take a message past the eventservice's limit.
+    @Test func theTraceparentNeverTakesAMessagePastTheLimit() {
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let limit = EventQueueContract.maximumMessageBytes
+        let added = "\",\"traceparent\":\"".utf8.count + traceparent.utf8.count
+        func message(totalWithout size: Int, traced: Bool) -> String {
+            let url = "/" + String(repeating: "a", count: size - EventQueueContract.recordMessage(url: "/", id: "1").utf8.count)
+            return EventQueueContract.recordMessage(url: url, id: "1", traceparent: traced ? traceparent : nil)
+        }
+        #expect(message(totalWithout: limit - added, traced: true).utf8.count == limit)
+        #expect(message(totalWithout: limit - added, traced: true).hasSuffix(#""traceparent":"\#(traceparent)"}"#))
+        #expect(!message(totalWithout: limit - added + 1, traced: true).contains("traceparent"))
+        #expect(message(totalWithout: limit, traced: true).utf8.count == limit)
+    }
+
     /// The hand-written message must mean exactly what JSONEncoder writes, for any URL.
     @Test(arguments: [
         "http://localhost:3000/add", #"http://h/a"b\c"#, "http://h/\u{0}\u{1}\u{1F}\n\r\t\u{8}\u{C}",

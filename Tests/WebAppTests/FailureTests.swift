@@ -37,11 +37,11 @@ import Testing
                 #expect(response.text.contains("Something went wrong"))
                 #expect(!response.text.contains("Boom"), "no internals on the page")
                 let logged = try #require(harness.logs.all.first { $0.message == "unhandled error" })
-                let requestID = try #require(logged.metadata["hb.request.id"])
+                let requestID = try #require(logged.metadata["request_id"])
                 #expect(response.text.contains("<code>\(requestID)</code>"))
                 #expect(logged.metadata["error"]?.contains("Boom") == true)
                 // The runtime's request log line has the same id and the page's status.
-                let requestLine = harness.logs.all.first { $0.message == "request" && $0.metadata["hb.request.id"] == requestID }
+                let requestLine = harness.logs.all.first { $0.message == "request" && $0.metadata["request_id"] == requestID }
                 #expect(requestLine?.metadata["status"] == "500")
             }
         }

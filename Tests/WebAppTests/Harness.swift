@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import RedisAdapter
+import ServiceClient
 import ServiceRuntime
 import Synchronization
 import Testing

@@ -55,9 +55,16 @@ final class LoopbackServer: Sendable {
 /// The real adderservice routes (the AdderService library), counting the calls they get.
 final class TestAdder: Sendable {
     let calls = Atomic<Int>(0)
+    private let received = Synchronization.Mutex<[String]>([])
+
+    /// The `traceparent` headers of the calls, in arrival order.
+    var traceparents: [String] { received.withLock { $0 } }
 
     func routes() -> some Routes {
-        CountingRoutes(inner: AdderRoutes()) { self.calls.add(1, ordering: .relaxed) }
+        CountingRoutes(inner: AdderRoutes()) { request in
+            self.calls.add(1, ordering: .relaxed)
+            if let traceparent = request.headers.first(name: "traceparent") { self.received.withLock { $0.append(traceparent) } }
+        }
     }
 
     static func json(_ status: HTTPResponseStatus, _ body: String) -> Response {
@@ -68,11 +75,11 @@ final class TestAdder: Sendable {
 /// Calls `onRequest` for every request `inner` routes to one of its routes.
 struct CountingRoutes<Inner: Routes>: Routes {
     let inner: Inner
-    let onRequest: @Sendable () -> Void
+    let onRequest: @Sendable (Request) -> Void
 
     func route(_ request: Request) -> Routing {
         let routing = inner.route(request)
-        if case .route = routing { onRequest() }
+        if case .route = routing { onRequest(request) }
         return routing
     }
 }

@@ -64,7 +64,9 @@ struct ComponentBuilder {
             )
         }
         let uses = ports.map { PortUse(entry: entry.name, port: $0.number, transport: .tcp, host: "0.0.0.0", name: $0.name) }
-        var environment = ComponentSpec.portEnvironment(entry: entry.name, ports: uses)
+        // fuge.yml's defaults first: what the developer's own environment sets wins over them.
+        var environment = plan.fuge.global.environment.filter { options.environment[$0.key] == nil }
+        environment.merge(ComponentSpec.portEnvironment(entry: entry.name, ports: uses)) { _, port in port }
         environment[entry.name.uppercased() + "_SERVICE_HOST"] = "127.0.0.1"
         let readinessPort = ports.first { $0.name == MicroService.metricsPortName }?.number ?? port
         if plan.fuge.global.dnsEnabled {

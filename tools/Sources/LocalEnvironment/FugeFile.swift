@@ -17,6 +17,9 @@ public struct FugeFile: Sendable, Equatable {
         public var monitor: Bool
         /// Paths (fnmatch patterns relative to the project root) whose changes do not count.
         public var monitorExcludes: [String]
+        /// `environment: [NAME=value, …]`: variables every process entry gets unless the
+        /// launcher's own environment sets them.
+        public var environment: [String: String]
     }
 
     public struct Entry: Sendable, Equatable {
@@ -85,7 +88,8 @@ public struct FugeFile: Sendable, Equatable {
             dnsNamespace: try field.string("dns_namespace") ?? "micro",
             dnsSuffix: try field.string("dns_suffix") ?? "svc.cluster.local",
             monitor: try field.bool("monitor") ?? false,
-            monitorExcludes: try field.strings("monitor_excludes")
+            monitorExcludes: try field.strings("monitor_excludes"),
+            environment: try field.variables("environment")
         )
     }
 
@@ -145,6 +149,20 @@ private struct Fields {
             throw LauncherError("\(context): \(key) must be a port number (1-65535)")
         }
         return number
+    }
+
+    /// `[NAME=value, …]`, as compose files write environments; a name is `[A-Za-z_][A-Za-z0-9_]*`.
+    func variables(_ key: String) throws(LauncherError) -> [String: String] {
+        var variables: [String: String] = [:]
+        for item in try strings(key) {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = parts[0]
+            let valid = name.first.map { $0 == "_" || $0.isLetter } == true
+                && name.allSatisfy { $0.isASCII && ($0 == "_" || $0.isLetter || $0.isNumber) }
+            guard parts.count == 2, valid else { throw LauncherError("\(context): \(key) entry \"\(item)\" is not NAME=value") }
+            variables[String(name)] = String(parts[1])
+        }
+        return variables
     }
 
     /// `ports: [main=8080, …]`, Fuge's `name=number` strings.

@@ -15,7 +15,8 @@ import Testing
     @Test func globalBlockServesTheClusterNamesOn53053AndMonitorsTheSources() {
         #expect(fuge.global == FugeFile.Global(
             dnsEnabled: true, dnsHost: "127.0.0.1", dnsPort: 53053, dnsNamespace: "micro", dnsSuffix: "svc.cluster.local",
-            monitor: true, monitorExcludes: ["**/.build/**", "**/.git/**", "**/.tools/**", "**/*.log"]
+            monitor: true, monitorExcludes: ["**/.build/**", "**/.git/**", "**/.tools/**", "**/*.log"],
+            environment: ["OTEL_TRACES_EXPORTER": "none"]
         ))
     }
 
@@ -55,6 +56,19 @@ import Testing
             try FugeFile.parse(text)
         } throws: { error in
             "\(error)".contains(message)
+        }
+    }
+
+    @Test func theGlobalEnvironmentIsNameEqualsValue() throws {
+        let entry = "\na:\n  type: process\n  run: x\n  ports: [main=80]"
+        let fuge = try FugeFile.parse("fuge_global:\n  environment: [A_1=x=y, B=]" + entry)
+        #expect(fuge.global.environment == ["A_1": "x=y", "B": ""])
+        for bad in ["OTEL_TRACES_EXPORTER", "1X=y", "=y", "A-B=1"] {
+            #expect {
+                try FugeFile.parse("fuge_global:\n  environment: [\"\(bad)\"]" + entry)
+            } throws: { error in
+                "\(error)".contains("environment entry \"\(bad)\" is not NAME=value")
+            }
         }
     }
 }

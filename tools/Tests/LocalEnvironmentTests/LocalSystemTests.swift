@@ -28,6 +28,7 @@ import Testing
         let calculated = try await webapp.calculate(first: "2", second: "3")
         #expect(calculated.contains("2 + 3 = <strong>5</strong>"), "\(calculated)")
         #expect(await webapp.auditEventually(lists: "2+3", result: "5"), "\(run.log())")
+        try await theCalculationsTraceIsInEveryServicesLog(state: state)
 
         let credentials = state + "/credentials"
         let report = try await reportEventually(dnsPort: run.dnsPort, bin: bin, credentials: credentials, matches: webapp.visits)
@@ -49,6 +50,22 @@ import Testing
             #expect(!Ports.isListening(port), "\(name) still listens on \(port)")
         }
         #expect(!Ports.isListening(run.dnsPort))
+    }
+
+    /// README's way to follow a calculation: the trace id of the webapp's request line, then
+    /// `localenv logs --trace <id>` prints the lines of every service that worked on it.
+    func theCalculationsTraceIsInEveryServicesLog(state: String) async throws {
+        let webappLog = (try? String(contentsOfFile: state + "/webapp.log", encoding: .utf8)) ?? ""
+        let line = try #require(webappLog.split(separator: "\n").first { $0.contains("path=/add/calculate") }, "\(webappLog)")
+        let traceID = try #require(line.split(separator: " ").first { $0.hasPrefix("trace_id=") }?.dropFirst("trace_id=".count), "\(line)")
+        var output = ""
+        let joined = await eventually(timeout: .seconds(10), poll: .milliseconds(250)) {
+            output = (try? await localenv(["logs", "--trace", String(traceID), "--state", state]))?.output ?? ""
+            let entries = Set(output.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) })
+            return entries.isSuperset(of: ["webapp", "adderservice", "auditservice", "eventservice"])
+        }
+        #expect(joined, "localenv logs --trace \(traceID):\n\(output)")
+        #expect(output.contains("path=/add/2/3") && output.contains("path=/append") && output.contains("page event applied"), "\(output)")
     }
 
     /// Runs the report (the command the launcher prints) until its table has every visited page

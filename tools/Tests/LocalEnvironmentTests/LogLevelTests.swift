@@ -31,10 +31,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("ts=2026-12-06T22:58:09.637Z level=info service=adderservice msg=request hb.request.id=690608bb29a5a9213 method=GET ms=0.165 path=/metrics status=200", true),
-        ("ts=2026-12-06T22:58:09.637Z level=info service=adderservice msg=request hb.request.id=690608bb29a5a9213 method=GET ms=0.165 path=/metrics status=500", false),
-        ("ts=2026-12-06T22:58:09.637Z level=info service=adderservice msg=request hb.request.id=690608bb29a5a9213 method=GET ms=0.052 path=/add/2/3 status=200", false),
-        ("ts=2026-12-06T22:58:09.637Z level=info service=webapp msg=request hb.request.id=690608bb29a5a9213 method=POST ms=0.052 path=/metrics status=200", false),
+        ("ts=2026-12-06T22:58:09.637Z level=info service=adderservice msg=request method=GET ms=0.165 path=/metrics request_id=690608bb29a5a9213 status=200", true),
+        ("ts=2026-12-06T22:58:09.637Z level=info service=adderservice msg=request method=GET ms=0.165 path=/metrics request_id=690608bb29a5a9213 status=500", false),
+        ("ts=2026-12-06T22:58:09.637Z level=info service=adderservice msg=request method=GET ms=0.052 path=/add/2/3 request_id=690608bb29a5a9213 status=200", false),
+        ("ts=2026-12-06T22:58:09.637Z level=info service=webapp msg=request method=POST ms=0.052 path=/metrics request_id=690608bb29a5a9213 status=200", false),
     ])
     func scrapesOfTheServicesStayOffTheConsole(line: String, hidden: Bool) {
         #expect(ComponentLog.isScrape(line) == hidden, "\(line)")

@@ -159,10 +159,17 @@ struct Restart: ParsableCommand {
 }
 
 struct Logs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print an entry's output since the launcher started.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print an entry's output since the launcher started, or one trace's lines of every entry.",
+        discussion: """
+            With --trace <id> (the trace_id=… of any service's log line), every entry's lines of that \
+            trace, merged in time order: one calculation across the webapp, adderservice, auditservice \
+            and the eventservice. It reads <state>/<entry>.log, so it also works after the launcher stopped.
+            """
+    )
 
     @OptionGroup var locator: Locator
-    @Argument(help: "The entry, as named in fuge.yml.") var entry: String
+    @Argument(help: "The entry, as named in fuge.yml (not with --trace).") var entry: String?
 
     @Flag(name: .shortAndLong, help: "Keep printing what it adds, until Ctrl-C.")
     var follow = false
@@ -170,9 +177,25 @@ struct Logs: ParsableCommand {
     @Option(help: "Only the lines matching this regular expression.")
     var grep: String?
 
+    @Option(help: "Only the lines of this trace (its 32-digit id), from every entry, in time order.")
+    var trace: String?
+
+    func validate() throws {
+        switch (entry, trace) {
+        case (nil, nil): throw ValidationError("name an entry, or give --trace <id>")
+        case (_?, _?): throw ValidationError("--trace reads every entry's lines: name no entry")
+        case (nil, _?) where follow: throw ValidationError("--trace prints what the logs hold; -f follows one entry")
+        default: break
+        }
+    }
+
     func run() throws {
         do {
-            try LogTail.run(stateDirectory: locator.stateDirectory, entry: entry, follow: follow, grep: grep)
+            if let trace {
+                try TraceLog.run(stateDirectory: locator.stateDirectory, traceID: trace, grep: grep)
+            } else if let entry {
+                try LogTail.run(stateDirectory: locator.stateDirectory, entry: entry, follow: follow, grep: grep)
+            }
         } catch {
             FileHandle.standardError.write(Data("localenv: \(error)\n".utf8))
             throw ExitCode(1)

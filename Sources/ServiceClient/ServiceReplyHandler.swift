@@ -1,6 +1,20 @@
 import NIOCore
 import NIOHTTP1
 
+/// A reply with a status the caller interprets (adderservice 400 means "bad operands").
+public struct ServiceReply: Sendable {
+    public let status: HTTPResponseStatus
+    public let body: ByteBuffer
+    /// The server keeps the connection open for another call.
+    public var keepAlive = true
+
+    public init(status: HTTPResponseStatus, body: ByteBuffer, keepAlive: Bool = true) {
+        self.status = status
+        self.body = body
+        self.keepAlive = keepAlive
+    }
+}
+
 /// One request to a service and where its reply goes; written into a pooled connection's channel.
 struct ServiceCall {
     let head: HTTPRequestHead
@@ -10,13 +24,14 @@ struct ServiceCall {
 }
 
 /// The service did not answer within the call's deadline.
-struct ServiceTimeout: Error, CustomStringConvertible {
-    var description: String { "no reply within the deadline" }
+public struct ServiceTimeout: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "no reply within the deadline" }
 }
 
 /// The reply was larger than `ServiceConnectionPool.maxReplySize`, or the connection ended first.
-struct BadServiceReply: Error, CustomStringConvertible {
-    let description: String
+public struct BadServiceReply: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// The last handler of a connection to a service: sends one `ServiceCall` at a time (the pool

@@ -6,9 +6,10 @@ import NIOPosix
 import Synchronization
 import TestSupport
 import Testing
-@testable import WebApp
+@testable import ServiceClient
 
-/// The webapp's own keep-alive client against a raw TCP server whose replies each test scripts.
+/// The keep-alive client (the webapp's calls, the span exports) against a raw TCP server whose
+/// replies each test scripts.
 @Suite struct ServiceConnectionPoolTests {
     static let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -127,87 +128,39 @@ import Testing
         try await pool.shutdown()
     }
 
-    @Test func aPostSendsItsBodyWithItsLength() async throws {
+    /// The caller's headers go out beside the pool's `Host` and `Content-Length`.
+    @Test func aPostSendsItsBodyWithItsLengthAndTheCallersHeaders() async throws {
         try await ScriptedServer.with(reply: Self.ok) { server in
             let pool = ServiceConnectionPool()
-            _ = try await pool.execute(.POST, "/append", body: ByteBuffer(string: #"{"a":1}"#), to: server.target, timeout: .seconds(2))
+            _ = try await pool.execute(
+                .POST, "/append", headers: ["content-type": "application/json"], body: ByteBuffer(string: #"{"a":1}"#), to: server.target,
+                timeout: .seconds(2)
+            )
             let request = server.state.received.withLock { $0 }
             #expect(request.hasPrefix("POST /append HTTP/1.1\r\n"))
             #expect(request.lowercased().contains("content-length: 7\r\n"))
             #expect(request.lowercased().contains("content-type: application/json\r\n"))
+            #expect(request.lowercased().contains("host: 127.0.0.1:\(server.target.port)\r\n"))
             #expect(request.hasSuffix("\r\n\r\n{\"a\":1}"))
             try await pool.shutdown()
         }
     }
-}
 
-/// A TCP server on loopback that answers every request with fixed bytes, or never; it counts
-/// the connections it accepts and keeps the bytes it received.
-struct ScriptedServer: Sendable {
-    final class State: Sendable {
-        let connections = Atomic<Int>(0)
-        let received = Mutex("")
-    }
-
-    let state = State()
-    private let channel: any Channel
-
-    var target: ServiceTarget { ServiceTarget(host: "127.0.0.1", port: channel.localAddress?.port ?? 0) }
-
-    private init(reply: String?, closeAfterReply: Bool) async throws {
-        let state = self.state
-        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { child in
-                state.connections.add(1, ordering: .relaxed)
-                return child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(
-                        ScriptedReplyHandler(reply: reply, closeAfterReply: closeAfterReply, state: state)
-                    )
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-    }
-
-    static func with(reply: String?, closeAfterReply: Bool = false, _ body: (ScriptedServer) async throws -> Void) async throws {
-        let server = try await ScriptedServer(reply: reply, closeAfterReply: closeAfterReply)
-        do {
-            try await body(server)
-        } catch {
-            try? await server.channel.close()
-            throw error
-        }
-        try? await server.channel.close()
-    }
-}
-
-/// Answers once a request is complete: its head ended and, for a POST, its `Content-Length` read.
-final class ScriptedReplyHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    let reply: String?
-    let closeAfterReply: Bool
-    let state: ScriptedServer.State
-    private var pending = ""
-
-    init(reply: String?, closeAfterReply: Bool, state: ScriptedServer.State) {
-        self.reply = reply
-        self.closeAfterReply = closeAfterReply
-        self.state = state
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        pending += String(buffer: unwrapInboundIn(data))
-        state.received.withLock { $0 = pending }
-        guard let headEnd = pending.range(of: "\r\n\r\n") else { return }
-        let length = pending[..<headEnd.lowerBound].split(separator: "\r\n")
-            .first { $0.lowercased().hasPrefix("content-length:") }
-            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
-        guard pending[headEnd.upperBound...].utf8.count >= length, let reply else { return }
-        pending = ""
-        let written = context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply)))
-        if closeAfterReply {
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    /// A call to a silent target ends as soon as its task is cancelled, not at its deadline: the
+    /// end of a drain budget (the webapp's calls, the span exporter's last export) waits for no
+    /// hung service.
+    @Test func cancellingACallEndsItAtOnce() async throws {
+        try await ScriptedServer.with(reply: nil) { server in
+            let pool = ServiceConnectionPool()
+            let call = Task { try await pool.execute(.GET, "/x", body: nil, to: server.target, timeout: .seconds(3)) }
+            #expect(await eventually { server.state.received.withLock { $0 }.hasSuffix("\r\n\r\n") }, "the request arrived")
+            let cancelled = ContinuousClock.now
+            call.cancel()
+            let result = await call.result
+            let took = cancelled.duration(to: .now)
+            #expect(took < .seconds(1), "ended \(took) after the cancellation")
+            #expect(throws: BadServiceReply.self) { try result.get() }
+            try await pool.shutdown()
         }
     }
 }
