@@ -10,8 +10,8 @@ import Synchronization
 /// wait instead of refusing, and neither it nor `AsyncStream` has deadlines or takes a batch of
 /// what is waiting in one go (`take(upTo:)`, the page-event sender's).
 ///
-/// `offer` and `take(upTo:)` are inlinable: the webapp offers on every page, and an unspecialized
-/// generic call from another module costs that path a few percent.
+/// `offer`, `next()` and `take(upTo:)` are inlinable: the webapp offers on every page and takes a
+/// batch every few, and an unspecialized generic call from another module costs that path.
 public final class AsyncQueue<Element: Sendable>: Sendable {
     @usableFromInline
     struct State {
@@ -44,6 +44,7 @@ public final class AsyncQueue<Element: Sendable>: Sendable {
 
     /// The oldest element; else, once finished, nil; else suspends for the next one offered.
     /// Throws `CancellationError` when the task is cancelled while waiting.
+    @inlinable
     public func next() async throws -> Element? {
         let first = state.withLock { state -> (Step, Waiters<Element?>.ID) in (Self.step(&state), state.waiters.makeID()) }
         if case .element(let element) = first.0 { return element }
@@ -105,13 +106,15 @@ public final class AsyncQueue<Element: Sendable>: Sendable {
         for waiter in waiters { waiter.resume(returning: nil) }
     }
 
-    private enum Step {
+    @usableFromInline
+    enum Step {
         case element(Element?)
         case wait
     }
 
     /// What a consumer gets now: the oldest element, nil once finished, or nothing yet.
-    private static func step(_ state: inout State) -> Step {
+    @inlinable
+    static func step(_ state: inout State) -> Step {
         if let element = state.elements.popFirst() { return .element(element) }
         return state.finished ? .element(nil) : .wait
     }
