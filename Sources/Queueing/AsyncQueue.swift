@@ -80,12 +80,19 @@ public final class AsyncQueue<Element: Sendable>: Sendable {
     /// Removes and returns up to `limit` of the oldest elements, without waiting.
     @inlinable
     public func take(upTo limit: Int) -> [Element] {
+        var batch: [Element] = []
+        take(upTo: limit, into: &batch)
+        return batch
+    }
+
+    /// Removes up to `limit` of the oldest elements onto the end of `batch`, without waiting: a
+    /// consumer that already holds the first of a batch (from `next`) makes one array, not two.
+    @inlinable
+    public func take(upTo limit: Int, into batch: inout [Element]) {
         state.withLock { state in
             let count = min(limit, state.elements.count)
-            var batch: [Element] = []
-            batch.reserveCapacity(count)
+            batch.reserveCapacity(batch.count + count)
             for _ in 0..<count { batch.append(state.elements.removeFirst()) }
-            return batch
         }
     }
 

@@ -73,7 +73,7 @@ final class EventRecorder: Service, Sendable {
             if buffer.count < settings.batchSize - 1 { try? await Task.sleep(for: settings.linger) }
             reportDrops(&lastDropLog)
             var batch = [first]
-            batch += buffer.take(upTo: settings.batchSize - 1)
+            buffer.take(upTo: settings.batchSize - 1, into: &batch)
             await deliver(batch, lastDropLog: &lastDropLog)
         }
     }

@@ -11,7 +11,10 @@ struct AsyncQueueTests {
         #expect(try await queue.next() == 1)
         #expect(try await queue.next() == 2)
         #expect(queue.take(upTo: 2) == [3, 4])
-        #expect(try await queue.next() == 5)
+        var batch = [try #require(try await queue.next())]
+        queue.offer(6)
+        queue.take(upTo: 10, into: &batch)
+        #expect(batch == [5, 6])
         #expect(queue.count == 0)
     }
 
