@@ -82,7 +82,8 @@ import Testing
         try await ScriptedServer.with(reply: nil) { server in
             let pool = ServiceConnectionPool(maxPerTarget: 1)
             let target = server.target
-            let (holder, expired, next) = try await Self.twoWaitersBehindAHolder(pool, server, secondTimeout: .milliseconds(100))
+            // Long enough for the third call to queue behind it on a loaded machine.
+            let (holder, expired, next) = try await Self.twoWaitersBehindAHolder(pool, server, secondTimeout: .seconds(2))
             let error = await #expect(throws: NoConnectionFree.self) { try await expired.value }
             #expect(error.map(ServiceBalancer.isConnectionFailure) == true)
             #expect(pool.waiting(for: target) == 1)
