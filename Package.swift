@@ -3,7 +3,7 @@
 // other through DNS SRV records. See docs/design.md.
 //
 // One package, three trees, and dependencies point one way, product ← tooling ← tests:
-//   Sources/  the product: what the images ship (C shims and Platform → Discovery → ServiceRuntime → adapters →
+//   Sources/  the product: what the images ship (C shims, Platform and Queueing → Discovery → ServiceRuntime → adapters →
 //             services, and Contracts); its targets depend on nothing else here.
 //   tools/    the tooling around it (tools/Sources): the local launcher `localenv`, the cluster
 //             rehearsal `rehearse`, `discover`, and ProcessSupervision, which they and the tests'
@@ -65,8 +65,8 @@ let services = [
     ),
     Service(
         library: "WebApp", executable: "webapp",
-        dependencies: ["ServiceRuntime", "ServiceClient", "ServiceTracing", "RedisAdapter", "Discovery", "Contracts", "Platform", tracing, nioCore, nioPosix, nioHTTP1],
-        testDependencies: ["AdderService", "EventService", "MongoAdapter", "ServiceClient", "ServiceTracing", tracing, httpClient]
+        dependencies: ["ServiceRuntime", "ServiceClient", "ServiceTracing", "RedisAdapter", "Discovery", "Contracts", "Platform", "Queueing", tracing, nioCore, nioPosix, nioHTTP1],
+        testDependencies: ["AdderService", "EventService", "MongoAdapter", "ServiceClient", "ServiceTracing", "Queueing", tracing, httpClient]
     ),
     Service(library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", "Platform", argumentParser], testDependencies: ["EventService"]),
 ]
@@ -89,10 +89,13 @@ let product: [Target] = [
     // The C library and FoundationEssentials, chosen per platform once (`import Platform`).
     .target(name: "Platform", swiftSettings: swiftSettings),
 
+    // The one bounded async queue, its waiters and deadlines (design.md, "One way to do each thing").
+    .target(name: "Queueing", dependencies: [nioCore], swiftSettings: swiftSettings),
+
     // Shared code.
     .target(name: "Discovery", dependencies: ["CResolv", "Platform", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
     // Keep-alive HTTP/1.1 calls to other services (the webapp's) and to a trace collector.
-    .target(name: "ServiceClient", dependencies: ["Discovery", "Platform", lifecycle, nioCore, nioPosix, nioHTTP1], swiftSettings: swiftSettings),
+    .target(name: "ServiceClient", dependencies: ["Discovery", "Platform", "Queueing", lifecycle, nioCore, nioPosix, nioHTTP1], swiftSettings: swiftSettings),
     // W3C Trace Context and OTLP/HTTP span export, on swift-distributed-tracing's API.
     .target(
         name: "ServiceTracing",
@@ -102,7 +105,7 @@ let product: [Target] = [
     .target(
         name: "ServiceRuntime",
         dependencies: [
-            "Discovery", "Contracts", "ServiceTracing", "Platform", logging, metrics, prometheus, lifecycle, unixSignals, tracing, w3cTraceContext,
+            "Discovery", "Contracts", "ServiceTracing", "Platform", "Queueing", logging, metrics, prometheus, lifecycle, unixSignals, tracing, w3cTraceContext,
             nioCore, nioPosix, nioHTTP1,
         ],
         swiftSettings: swiftSettings
@@ -153,6 +156,7 @@ let tests: [Target] = [
         name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
         swiftSettings: swiftSettings
     ),
+    .testTarget(name: "QueueingTests", dependencies: ["Queueing"], swiftSettings: swiftSettings),
     .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
     .testTarget(
         name: "ServiceRuntimeTests",

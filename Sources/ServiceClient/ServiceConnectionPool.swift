@@ -2,6 +2,7 @@ import Discovery
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Queueing
 import Synchronization
 
 /// Keep-alive HTTP/1.1 connections to the services a process calls (the webapp's calls to
@@ -41,14 +42,15 @@ public final class ServiceConnectionPool: Sendable {
         self.maxPerTarget = maxPerTarget
     }
 
-    /// Sends one request to `target` and returns its reply, within `timeout` once connected.
+    /// Sends one request to `target` and returns its reply, within `timeout` once connected. At
+    /// the cap, waiting for a connection takes at most `timeout` too (`NoConnectionFree`).
     /// `headers` are the caller's (content type, trace context; never `Host`); the pool adds
     /// `Host` and `Content-Length`. Cancelling the task closes the connection, which fails the
     /// call at once (the end of a drain budget does not wait for a hung service's deadline).
     public func execute(
         _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: ByteBuffer?, to target: ServiceTarget, timeout: TimeAmount
     ) async throws -> ServiceReply {
-        let channel = try await checkOut(target)
+        let channel = try await checkOut(target, within: timeout)
         let reply = channel.eventLoop.makePromise(of: ServiceReply.self)
         let head = Self.head(method, path, headers: headers, body: body, target: target)
         let call = ServiceCall(head: head, body: body, timeout: timeout, reply: reply)
@@ -90,22 +92,17 @@ public final class ServiceConnectionPool: Sendable {
         return HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: all)
     }
 
-    private func checkOut(_ target: ServiceTarget) async throws -> any Channel {
-        let handed: (any Channel)? = await withCheckedContinuation { waiter in
-            var stale: [any Channel] = []
-            let checkout = targets.withLock { targets in
-                let checkout = targets[target, default: TargetConnections()].checkOut(
-                    now: .now(), maxOpen: maxPerTarget, maxIdleTime: Self.maxIdleTime, stale: &stale
-                )
-                if case .wait = checkout { targets[target, default: TargetConnections()].enqueue(waiter) }
-                return checkout
-            }
-            for channel in stale { channel.close(promise: nil) }
-            switch checkout {
-            case .reuse(let channel): waiter.resume(returning: channel)
-            case .connect: waiter.resume(returning: nil)
-            case .wait: break
-            }
+    private func checkOut(_ target: ServiceTarget, within limit: TimeAmount) async throws -> any Channel {
+        var stale: [any Channel] = []
+        let checkout = targets.withLock { targets in
+            targets[target, default: TargetConnections()].checkOut(now: .now(), maxOpen: maxPerTarget, maxIdleTime: Self.maxIdleTime, stale: &stale)
+        }
+        for channel in stale { channel.close(promise: nil) }
+        let handed: (any Channel)?
+        switch checkout {
+        case .reuse(let channel): return channel
+        case .connect: handed = nil
+        case .wait(let id): handed = try await waitForConnection(to: target, as: id, within: limit)
         }
         if let handed { return handed }
         do {
@@ -114,6 +111,50 @@ public final class ServiceConnectionPool: Sendable {
             release(target)
             throw error
         }
+    }
+
+    /// At the cap: waits for a connection, or a place to open one, until `limit`. A caller that
+    /// is cancelled or runs out of time leaves the line at once, and what is freed after goes to
+    /// the next caller still waiting.
+    private func waitForConnection(to target: ServiceTarget, as id: TargetConnections.WaiterID, within limit: TimeAmount) async throws -> (any Channel)? {
+        do {
+            return try await withDeadline(.now + .nanoseconds(limit.nanoseconds), clock: ContinuousClock()) {
+                try await self.wait(for: target, as: id)
+            }
+        } catch is DeadlineExceeded {
+            throw NoConnectionFree(target: target, waited: limit)
+        }
+    }
+
+    private func wait(for target: ServiceTarget, as id: TargetConnections.WaiterID) async throws -> (any Channel)? {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { waiter in
+                // Decided again under the lock that queues the waiter: a connection may have come
+                // back since the first look.
+                var stale: [any Channel] = []
+                let now = targets.withLock { targets -> Result<(any Channel)?, any Error>? in
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    let checkout = targets[target, default: TargetConnections()].checkOut(
+                        now: .now(), maxOpen: maxPerTarget, maxIdleTime: Self.maxIdleTime, stale: &stale
+                    )
+                    switch checkout {
+                    case .reuse(let channel): return .success(channel)
+                    case .connect: return .success(nil)
+                    case .wait: targets[target, default: TargetConnections()].enqueue(waiter, id: id)
+                    }
+                    return nil
+                }
+                for channel in stale { channel.close(promise: nil) }
+                if let now { waiter.resume(with: now) }
+            }
+        } onCancel: {
+            targets.withLock { $0[target]?.cancel(id) }?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Callers waiting for a connection to `target`.
+    func waiting(for target: ServiceTarget) -> Int {
+        targets.withLock { $0[target]?.waiting ?? 0 }
     }
 
     private func checkIn(_ channel: any Channel, to target: ServiceTarget) {
@@ -149,4 +190,13 @@ public final class ServiceConnectionPool: Sendable {
                 }
             }
     }
+}
+
+/// No connection to `target` came free within the call's time: nothing was sent, so the balancer
+/// may try the next target.
+public struct NoConnectionFree: ConnectionFailure, CustomStringConvertible {
+    public let target: ServiceTarget
+    public let waited: TimeAmount
+
+    public var description: String { "no connection to \(target) free within \(waited)" }
 }

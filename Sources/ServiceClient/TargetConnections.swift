@@ -1,16 +1,20 @@
 import NIOCore
+import Queueing
 
 /// One target's connections in `ServiceConnectionPool`: the idle ones, how many are open, and the
 /// calls waiting for one while the cap is reached. Kept under the pool's lock; the pool closes
-/// channels and resumes waiters outside it.
+/// channels and resumes waiters outside it. A waiter that is cancelled or runs out of time is
+/// taken out (`cancel`), so what is freed later goes to the next one still waiting.
 struct TargetConnections {
     /// Resumed with a connection to use, or nil: connect a new one (its place is already counted).
-    typealias Waiter = CheckedContinuation<(any Channel)?, Never>
+    typealias Waiter = Waiters<(any Channel)?>.Continuation
+    typealias WaiterID = Waiters<(any Channel)?>.ID
 
     enum Checkout {
         case reuse(any Channel)
         case connect
-        case wait
+        /// The cap is reached: wait, as `id`, for a connection or a place.
+        case wait(WaiterID)
     }
 
     private struct Idle {
@@ -19,7 +23,7 @@ struct TargetConnections {
     }
 
     private var idle: [Idle] = []
-    private var waiters: [Waiter] = []
+    private var waiters = Waiters<(any Channel)?>()
     /// Connections open or being opened, idle or carrying a call.
     private(set) var open = 0
 
@@ -31,19 +35,27 @@ struct TargetConnections {
             stale.append(candidate.channel)
             open -= 1
         }
-        guard open < maxOpen else { return .wait }
+        guard open < maxOpen else { return .wait(waiters.makeID()) }
         open += 1
         return .connect
     }
 
-    mutating func enqueue(_ waiter: Waiter) {
-        waiters.append(waiter)
+    mutating func enqueue(_ waiter: Waiter, id: WaiterID) {
+        waiters.append(waiter, id: id)
     }
+
+    /// The waiter `id`, taken out to be resumed with an error; nil when it was already handed a
+    /// connection or a place.
+    mutating func cancel(_ id: WaiterID) -> Waiter? {
+        waiters.remove(id)
+    }
+
+    var waiting: Int { waiters.count }
 
     /// A connection that can carry another call: handed to the first waiter (returned, to resume
     /// with it), or kept idle.
     mutating func checkIn(_ channel: any Channel, now: NIODeadline) -> Waiter? {
-        if !waiters.isEmpty { return waiters.removeFirst() }
+        if let waiter = waiters.removeFirst() { return waiter }
         idle.append(Idle(channel: channel, since: now))
         return nil
     }
@@ -51,7 +63,7 @@ struct TargetConnections {
     /// A connection closed or never made: its place goes to the first waiter (returned, to
     /// resume with nil so it connects), or is freed.
     mutating func release() -> Waiter? {
-        if !waiters.isEmpty { return waiters.removeFirst() }
+        if let waiter = waiters.removeFirst() { return waiter }
         open -= 1
         return nil
     }

@@ -1,4 +1,4 @@
-import Synchronization
+import Queueing
 
 /// One dependency `/readyz` checks, e.g. "mongo reachable". The check throws when it is not.
 public struct ReadinessCheck: Sendable {
@@ -37,60 +37,31 @@ extension ReadinessCheck {
 
     /// The check's failure, or a timeout at `limit`. The check runs in a task of its own that
     /// the answer does not wait for: a check stuck in a blocking C call (a stalled database)
-    /// cannot be cancelled, and a task group would wait for it past the limit.
+    /// cannot be cancelled, and a task group would wait for it past the limit. Its answer goes
+    /// into a queue of one that the caller waits on until the limit; one that comes later is
+    /// offered to a queue nobody reads.
     private func failure(limit: Duration) async -> String? {
-        let answer = FirstAnswer()
+        let answer = AsyncQueue<CheckAnswer>(capacity: 1)
         let check = self.check
-        return await withCheckedContinuation { continuation in
-            answer.set(continuation)
-            let checking = Task {
-                do {
-                    try await check()
-                    answer.give(nil)
-                } catch {
-                    answer.give(String(describing: error))
-                }
+        let checking = Task {
+            do {
+                try await check()
+                answer.offer(CheckAnswer(failure: nil))
+            } catch {
+                answer.offer(CheckAnswer(failure: String(describing: error)))
             }
-            let timer = Task {
-                try await Task.sleep(for: limit)
-                answer.give(String(describing: ReadinessTimeout(limit: limit)))
-                checking.cancel()
-            }
-            answer.onAnswer { timer.cancel() }
+        }
+        do {
+            // Never nil: the queue is not finished.
+            return try await answer.next(timeout: limit)?.failure
+        } catch {
+            checking.cancel()
+            return error is DeadlineExceeded ? String(describing: ReadinessTimeout(limit: limit)) : "cancelled"
         }
     }
 }
 
-/// The first of several answers to one continuation; later ones are ignored.
-private final class FirstAnswer: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<String?, Never>?
-        var answered = false
-        var cleanUp: (@Sendable () -> Void)?
-    }
-    private let state = Mutex(State())
-
-    func set(_ continuation: CheckedContinuation<String?, Never>) {
-        state.withLock { $0.continuation = continuation }
-    }
-
-    func onAnswer(_ cleanUp: @escaping @Sendable () -> Void) {
-        let now = state.withLock { state -> Bool in
-            if state.answered { return true }
-            state.cleanUp = cleanUp
-            return false
-        }
-        if now { cleanUp() }
-    }
-
-    func give(_ answer: String?) {
-        let (continuation, cleanUp) = state.withLock { state -> (CheckedContinuation<String?, Never>?, (@Sendable () -> Void)?) in
-            guard !state.answered else { return (nil, nil) }
-            state.answered = true
-            defer { state.continuation = nil; state.cleanUp = nil }
-            return (state.continuation, state.cleanUp)
-        }
-        continuation?.resume(returning: answer)
-        cleanUp?()
-    }
+/// One check's outcome: nil when it passed.
+private struct CheckAnswer: Sendable {
+    let failure: String?
 }

@@ -2,6 +2,7 @@ import Contracts
 import Logging
 import Metrics
 import Platform
+import Queueing
 import ServiceLifecycle
 import ServiceRuntime
 import Synchronization
@@ -43,7 +44,7 @@ final class EventRecorder: Service, Sendable {
     /// Queues one event under `url` as given. Never waits; a full buffer drops the event and
     /// counts it.
     func record(url: String, traceparent: String? = nil) {
-        if buffer.append(PageEvent(url: url, traceparent: traceparent)) { return }
+        if buffer.offer(PageEvent(url: url, traceparent: traceparent)) { return }
         metrics.dropped.increment()
         droppedSinceLog.add(1, ordering: .relaxed)
     }
@@ -66,12 +67,14 @@ final class EventRecorder: Service, Sendable {
 
     private func sendUntilFinished() async {
         var lastDropLog = ContinuousClock.now - .seconds(60)
-        while !buffer.isFinished, !Task.isCancelled {
-            await buffer.waitForEvents()
-            if buffer.count < settings.batchSize { try? await Task.sleep(for: settings.linger) }
+        // `next` gives nil once the buffer is finished (shutdown) and throws when the task is
+        // cancelled; either way what is left goes to `drainOnShutdown`.
+        while !buffer.isFinished, !Task.isCancelled, let first = try? await buffer.next() {
+            if buffer.count < settings.batchSize - 1 { try? await Task.sleep(for: settings.linger) }
             reportDrops(&lastDropLog)
-            let batch = buffer.take(upTo: settings.batchSize)
-            if !batch.isEmpty { await deliver(batch, lastDropLog: &lastDropLog) }
+            var batch = [first]
+            buffer.take(upTo: settings.batchSize - 1, into: &batch)
+            await deliver(batch, lastDropLog: &lastDropLog)
         }
     }
 

@@ -11,7 +11,7 @@ struct PackageGraphTests {
     /// The product's layers, lowest first: a product target depends only on lower layers.
     /// A new product target fails `productTargetsDependOnlyOnLowerLayers` until it is placed here.
     static let productLayers: [Set<String>] = [
-        ["CResolv", "CHiredis", "CMongoc", "Contracts", "Platform"],
+        ["CResolv", "CHiredis", "CMongoc", "Contracts", "Platform", "Queueing"],
         ["Discovery"],
         ["ServiceClient"],
         ["ServiceTracing"],

@@ -62,6 +62,66 @@ import Testing
         }
     }
 
+    /// A call waiting at the cap that is cancelled leaves the line at once; the place freed
+    /// after goes to the next call still waiting, never to the cancelled one.
+    @Test func aCancelledWaiterGivesUpItsTurn() async throws {
+        try await ScriptedServer.with(reply: nil) { server in
+            let pool = ServiceConnectionPool(maxPerTarget: 1)
+            let target = server.target
+            let (holder, cancelled, next) = try await Self.twoWaitersBehindAHolder(pool, server, secondTimeout: .seconds(30))
+            cancelled.cancel()
+            await #expect(throws: CancellationError.self) { try await cancelled.value }
+            #expect(pool.waiting(for: target) == 1)
+            try await Self.freeingTheHoldersPlaceServes(next, holder: holder, pool, server)
+        }
+    }
+
+    /// A call waiting at the cap gives up when its time is over (a connection failure: nothing
+    /// was sent); the place freed after goes to the next call still waiting.
+    @Test func aWaiterOutOfTimeGivesUpItsTurn() async throws {
+        try await ScriptedServer.with(reply: nil) { server in
+            let pool = ServiceConnectionPool(maxPerTarget: 1)
+            let target = server.target
+            // Long enough for the third call to queue behind it on a loaded machine.
+            let (holder, expired, next) = try await Self.twoWaitersBehindAHolder(pool, server, secondTimeout: .seconds(2))
+            let error = await #expect(throws: NoConnectionFree.self) { try await expired.value }
+            #expect(error.map(ServiceBalancer.isConnectionFailure) == true)
+            #expect(pool.waiting(for: target) == 1)
+            try await Self.freeingTheHoldersPlaceServes(next, holder: holder, pool, server)
+        }
+    }
+
+    typealias Call = Task<ServiceReply, any Error>
+
+    /// A call holding the only connection to a silent server, and two calls waiting behind it in
+    /// order: `/second` (with `secondTimeout`), then `/third`.
+    static func twoWaitersBehindAHolder(
+        _ pool: ServiceConnectionPool, _ server: ScriptedServer, secondTimeout: TimeAmount
+    ) async throws -> (holder: Call, second: Call, third: Call) {
+        let target = server.target
+        let holder = Task { try await pool.execute(.GET, "/first", body: nil, to: target, timeout: .seconds(30)) }
+        #expect(await eventually { server.state.received.withLock { $0 }.contains("GET /first") })
+        let second = Task { try await pool.execute(.GET, "/second", body: nil, to: target, timeout: secondTimeout) }
+        #expect(await eventually { pool.waiting(for: target) == 1 })
+        let third = Task { try await pool.execute(.GET, "/third", body: nil, to: target, timeout: .seconds(30)) }
+        #expect(await eventually { pool.waiting(for: target) == 2 })
+        return (holder, second, third)
+    }
+
+    /// Cancelling the holder closes its connection; its place goes to `next`, whose request
+    /// reaches the server on a second connection (the call that left the line never connects).
+    static func freeingTheHoldersPlaceServes(_ next: Call, holder: Call, _ pool: ServiceConnectionPool, _ server: ScriptedServer) async throws {
+        holder.cancel()
+        _ = await holder.result
+        #expect(await eventually { server.state.received.withLock { $0 }.contains("GET /third") })
+        #expect(server.state.connections.load(ordering: .relaxed) == 2)
+        #expect(!server.state.received.withLock { $0 }.contains("GET /second"))
+        #expect(pool.waiting(for: server.target) == 0)
+        next.cancel()
+        _ = await next.result
+        try await pool.shutdown()
+    }
+
     @Test func aReplyWithConnectionCloseIsNotReused() async throws {
         let reply = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
         try await ScriptedServer.with(reply: reply, closeAfterReply: true) { server in

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceRuntime
+import Synchronization
 import TestSupport
 import Testing
 
@@ -61,6 +62,20 @@ struct Unreachable: Error, CustomStringConvertible {
             #expect(response.status == .serviceUnavailable)
             #expect(response.text.contains("no answer within"))
         }
+        #expect(start.duration(to: .now) < .seconds(10))
+    }
+
+    /// A check stuck where cancellation cannot reach it (a blocking C call): the answer still
+    /// comes at the limit, without waiting for the check.
+    @Test func readyzDoesNotWaitForACheckThatIgnoresCancellation() async throws {
+        let stuck = StuckCheck()
+        let start = ContinuousClock.now
+        try await serve(readiness: [ReadinessCheck("mongo") { await stuck.wait() }]) { client in
+            let response = try await client.admin.get("/readyz")
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.text.contains("no answer within"))
+        }
+        stuck.release()
         #expect(start.duration(to: .now) < .seconds(10))
     }
 
@@ -140,5 +155,28 @@ struct Unreachable: Error, CustomStringConvertible {
             return Double(line.dropFirst(series.count + 1)) ?? 0
         }
         return 0
+    }
+}
+
+/// A check that waits until the test releases it, whether or not it is cancelled.
+final class StuckCheck: Sendable {
+    private let state = Mutex<(released: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let released = state.withLock { state in
+                if !state.released { state.waiter = continuation }
+                return state.released
+            }
+            if released { continuation.resume() }
+        }
+    }
+
+    func release() {
+        state.withLock { state in
+            state.released = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }?.resume()
     }
 }

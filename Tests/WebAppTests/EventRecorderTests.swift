@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Logging
 import NIOHTTP1
+import Queueing
 import Synchronization
 import TestSupport
 import ServiceRuntime
@@ -106,10 +107,10 @@ import Testing
 
     @Test func bufferKeepsOrderAndRefusesBeyondItsCapacity() {
         let buffer = EventBuffer(capacity: 3)
-        for index in 1...5 { _ = buffer.append(PageEvent(url: "/\(index)")) }
+        for index in 1...5 { buffer.offer(PageEvent(url: "/\(index)")) }
         #expect(buffer.count == 3)
         #expect(buffer.take(upTo: 2).map(\.url) == ["/1", "/2"])
-        #expect(buffer.append(PageEvent(url: "/6")))
+        #expect(buffer.offer(PageEvent(url: "/6")))
         #expect(buffer.take(upTo: 10).map(\.url) == ["/3", "/6"])
     }
 
