@@ -55,7 +55,7 @@ public final class MicroSpan: Span, Sendable {
     }
 
     init(
-        name: String, kind: SpanKind, parentContext: ServiceContext, own: TraceContext, parentSpanID: SpanID?, start: UInt64,
+        name: Name, kind: SpanKind, parentContext: ServiceContext, own: TraceContext, parentSpanID: SpanID?, start: UInt64,
         queue: SpanQueue?
     ) {
         self.parentContext = parentContext
@@ -64,7 +64,7 @@ public final class MicroSpan: Span, Sendable {
         self.parentSpanID = parentSpanID
         self.start = start
         self.queue = queue
-        state = Mutex(State(name: .text(name)))
+        state = Mutex(State(name: name))
     }
 
     /// The context of the span's children: its parent's with the span's ids. Made when first

@@ -69,10 +69,10 @@ struct ServiceHTTPClient: Sendable {
         _ method: HTTPMethod, _ path: String, route: String, headers: HTTPHeaders, body: ByteBuffer?, target: ServiceTarget,
         tracer: MicroTracer
     ) async throws -> ServiceReply {
-        let span = tracer.startSpan("\(method.rawValue) \(route)", context: ServiceContext.current ?? .topLevel, ofKind: .client)
+        let span = tracer.startClientSpan(method: method.rawValue, route: route)
         defer { span.end() }
         var headers = headers
-        tracer.inject(span.context, into: &headers, using: HTTPHeadersInjector())
+        headers.addTraceContext(of: span)
         span.setAttribute("http.request.method", method.rawValue)
         span.setAttribute("url.template", route)
         span.setAttribute("server.address", target.host)
