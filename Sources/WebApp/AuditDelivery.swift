@@ -150,9 +150,11 @@ final class AuditDelivery: Service, Sendable {
     private func deliver(_ entry: AuditOutbox.Entry, tracer: MicroTracer) async -> Result {
         let span = tracer.startSpan("deliver audit record", parent: tracer.parent(of: entry, using: OutboxEntryExtractor()), ofKind: .consumer)
         defer { span.end() }
-        span.setAttribute("messaging.system", "redis")
-        span.setAttribute("messaging.destination.name", outbox.keys.stream)
-        span.setAttribute("messaging.message.id", entry.id)
+        span.addAttributes { attributes in
+            attributes.add("messaging.system", "redis")
+            attributes.add("messaging.destination.name", outbox.keys.stream)
+            attributes.add("messaging.message.id", entry.id)
+        }
         let result = await ServiceContext.$current.withValue(span.context) { await deliver(entry) }
         if result != .delivered { span.setStatus(SpanStatus(code: .error)) }
         return result

@@ -73,10 +73,12 @@ struct ServiceHTTPClient: Sendable {
         defer { span.end() }
         var headers = headers
         headers.addTraceContext(of: span)
-        span.setAttribute("http.request.method", method.rawValue)
-        span.setAttribute("url.template", route)
-        span.setAttribute("server.address", target.host)
-        span.setAttribute("server.port", Int(target.port))
+        span.addAttributes { attributes in
+            attributes.add("http.request.method", method.rawValue)
+            attributes.add("url.template", route)
+            attributes.add("server.address", target.host)
+            attributes.add("server.port", Int64(target.port))
+        }
         do {
             let reply = try await http.execute(method, path, headers: headers, body: body, to: target, timeout: timeout)
             span.setAttribute("http.response.status_code", Int(reply.status.code))
