@@ -11,10 +11,8 @@ struct AppliedEventSpans {
 
     init(_ records: [EventBatch.TracedRecord], queue: String, tracer: MicroTracer) {
         for record in records {
-            var context = ServiceContext.topLevel
-            tracer.extract(record, into: &context, using: TracedRecordExtractor())
-            guard context.traceContext != nil else { continue }
-            let span = tracer.startSpan("apply page event", context: context, ofKind: .consumer)
+            guard let parent = tracer.parent(of: record, using: TracedRecordExtractor()) else { continue }
+            let span = tracer.startSpan("apply page event", parent: parent, ofKind: .consumer)
             span.setAttribute("messaging.system", "redis")
             span.setAttribute("messaging.destination.name", queue)
             span.setAttribute("messaging.operation.type", "process")

@@ -111,24 +111,12 @@ struct LogLine {
         withUnsafeMutableBytes(of: &digits) { digits in
             for word in 0..<value.count / 4 {
                 let number = UInt32(bigEndian: value.loadUnaligned(fromByteOffset: 4 * word, as: UInt32.self))
-                digits.storeBytes(of: Self.hexDigits(number).bigEndian, toByteOffset: 8 * word, as: UInt64.self)
+                digits.storeBytes(of: HexDigits.of(number).bigEndian, toByteOffset: 8 * word, as: UInt64.self)
             }
         }
         withUnsafeBytes(of: &digits) { digits in
             bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: digits[..<(2 * value.count)]))
         }
-    }
-
-    /// `value`'s eight hexadecimal digits as ASCII, the first in the most significant byte.
-    static func hexDigits(_ value: UInt32) -> UInt64 {
-        // Each nibble into a byte of its own, in order…
-        var nibbles = UInt64(value)
-        nibbles = (nibbles | nibbles << 16) & 0x0000_FFFF_0000_FFFF
-        nibbles = (nibbles | nibbles << 8) & 0x00FF_00FF_00FF_00FF
-        nibbles = (nibbles | nibbles << 4) & 0x0F0F_0F0F_0F0F_0F0F
-        // …then '0' + nibble, and 39 more ('a' - '0' - 10) where the nibble is 10 or more.
-        let letters = ((nibbles &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
-        return nibbles &+ 0x3030_3030_3030_3030 &+ letters &* 39
     }
 
     /// `key=0.052`: milliseconds with microsecond precision.

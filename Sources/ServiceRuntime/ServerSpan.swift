@@ -10,9 +10,7 @@ import Tracing
 enum ServerSpan {
     /// The span, without attributes yet: they are set at its end (`end`).
     static func start(_ head: HTTPRequestHead, tracer: MicroTracer) -> MicroSpan {
-        var context = ServiceContext.topLevel
-        tracer.extract(head.headers, into: &context, using: HTTPHeadersExtractor())
-        return tracer.startSpan(methodName(head.method), context: context, ofKind: .server)
+        tracer.startSpan(methodName(head.method), parent: tracer.parent(of: head.headers, using: HTTPHeadersExtractor()), ofKind: .server)
     }
 
     /// The request found its endpoint: the span is named `METHOD route`. Requests that found none

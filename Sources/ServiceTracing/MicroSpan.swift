@@ -55,7 +55,7 @@ public final class MicroSpan: Span, Sendable {
     }
 
     init(
-        name: String, kind: SpanKind, parentContext: ServiceContext, own: TraceContext, parentSpanID: SpanID?, start: UInt64,
+        name: Name, kind: SpanKind, parentContext: ServiceContext, own: TraceContext, parentSpanID: SpanID?, start: UInt64,
         queue: SpanQueue?
     ) {
         self.parentContext = parentContext
@@ -64,13 +64,13 @@ public final class MicroSpan: Span, Sendable {
         self.parentSpanID = parentSpanID
         self.start = start
         self.queue = queue
-        state = Mutex(State(name: .text(name)))
+        state = Mutex(State(name: name))
     }
 
     /// The context of the span's children: its parent's with the span's ids. Made when first
     /// asked for, then kept — a `ServiceContext` entry costs ~3,000 instructions (a dictionary, a
-    /// boxed value); a span that hands nothing on (adderservice's) never asks, and a client span
-    /// asks twice (`withSpan` binds it, `inject` reads it).
+    /// boxed value); a span that hands nothing on (adderservice's, the webapp's calls: their
+    /// `traceparent` comes from the span's own ids, `HTTPHeaders.addTraceContext`) never asks.
     public var context: ServiceContext {
         state.withLock { state in
             if let context = state.childContext { return context }

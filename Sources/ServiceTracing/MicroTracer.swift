@@ -30,7 +30,29 @@ public final class MicroTracer: Tracer, Sendable {
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> MicroSpan {
         let context = context()
-        let parent = context.traceContext
+        return makeSpan(.text(operationName), kind: kind, parentContext: context, parent: context.traceContext, start: instant().nanosecondsSinceEpoch)
+    }
+
+    /// A span whose parent is `parent` (nil: it starts a trace), for a caller that holds the
+    /// parent's ids rather than a context: what arrived in a request or a queue entry
+    /// (`parent(of:using:)`). Its children's context then holds the span alone. Without the
+    /// `ServiceContext` that `extract` fills, which costs ~2,500 instructions (a dictionary and
+    /// a boxed value; bench/RESULTS.md, "Tracing").
+    public func startSpan(_ operationName: String, parent: TraceContext?, ofKind kind: SpanKind) -> MicroSpan {
+        makeSpan(.text(operationName), kind: kind, parentContext: .topLevel, parent: parent, start: DefaultTracerClock.now.nanosecondsSinceEpoch)
+    }
+
+    /// An HTTP client span named `<method> <route>` (joined only when it is sent), a child of
+    /// the task's current span (`ServiceContext.current`).
+    public func startClientSpan(method: String, route: String) -> MicroSpan {
+        let context = ServiceContext.current ?? .topLevel
+        return makeSpan(
+            .methodAndRoute(method, route), kind: .client, parentContext: context, parent: context.traceContext,
+            start: DefaultTracerClock.now.nanosecondsSinceEpoch
+        )
+    }
+
+    private func makeSpan(_ name: MicroSpan.Name, kind: SpanKind, parentContext: ServiceContext, parent: TraceContext?, start: UInt64) -> MicroSpan {
         var random = SystemRandomNumberGenerator()
         let traceID = parent?.traceID ?? TraceID.random(using: &random)
         let sampled = sampler.samples(traceID: traceID, parentSampled: parent?.isSampled)
@@ -39,8 +61,8 @@ public final class MicroTracer: Tracer, Sendable {
             state: parent?.state ?? TraceState()
         )
         return MicroSpan(
-            name: operationName, kind: kind, parentContext: context, own: own, parentSpanID: parent?.spanID,
-            start: instant().nanosecondsSinceEpoch, queue: sampled ? queue : nil
+            name: name, kind: kind, parentContext: parentContext, own: own, parentSpanID: parent?.spanID, start: start,
+            queue: sampled ? queue : nil
         )
     }
 
@@ -51,11 +73,16 @@ public final class MicroTracer: Tracer, Sendable {
     /// `traceparent` leaves it without a parent, so the next span starts a new trace.
     public func extract<Carrier, Extract: Extractor>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
     where Extract.Carrier == Carrier {
+        if let parent = parent(of: carrier, using: extractor) { context.traceContext = parent }
+    }
+
+    /// The parent that `traceparent` and `tracestate` name, or nil when `traceparent` is missing
+    /// or malformed (a new trace starts): `extract` without a context, for `startSpan(_:parent:ofKind:)`.
+    public func parent<Carrier, Extract: Extractor>(of carrier: Carrier, using extractor: Extract) -> TraceContext?
+    where Extract.Carrier == Carrier {
         // `tracestate` only with a `traceparent`: most requests bring neither.
-        guard let traceparent = extractor.extract(key: "traceparent", from: carrier),
-            let parent = TraceContext(traceparent: traceparent, tracestate: extractor.extract(key: "tracestate", from: carrier))
-        else { return }
-        context.traceContext = parent
+        guard let traceparent = extractor.extract(key: "traceparent", from: carrier) else { return nil }
+        return TraceContext(traceparent: traceparent, tracestate: extractor.extract(key: "tracestate", from: carrier))
     }
 
     /// Writes the context's span as `traceparent` (and `tracestate` when there is one).

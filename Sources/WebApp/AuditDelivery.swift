@@ -148,16 +148,16 @@ final class AuditDelivery: Service, Sendable {
     /// As a consumer span that continues the page's trace (the entry's `traceparent`), so the
     /// append and auditservice's answer join the calculation's trace.
     private func deliver(_ entry: AuditOutbox.Entry, tracer: MicroTracer) async -> Result {
-        var context = ServiceContext.topLevel
-        tracer.extract(entry, into: &context, using: OutboxEntryExtractor())
-        return await tracer.withSpan("deliver audit record", context: context, ofKind: .consumer) { span in
-            span.setAttribute("messaging.system", "redis")
-            span.setAttribute("messaging.destination.name", outbox.keys.stream)
-            span.setAttribute("messaging.message.id", entry.id)
-            let result = await deliver(entry)
-            if result != .delivered { span.setStatus(SpanStatus(code: .error)) }
-            return result
+        let span = tracer.startSpan("deliver audit record", parent: tracer.parent(of: entry, using: OutboxEntryExtractor()), ofKind: .consumer)
+        defer { span.end() }
+        span.addAttributes { attributes in
+            attributes.add("messaging.system", "redis")
+            attributes.add("messaging.destination.name", outbox.keys.stream)
+            attributes.add("messaging.message.id", entry.id)
         }
+        let result = await ServiceContext.$current.withValue(span.context) { await deliver(entry) }
+        if result != .delivered { span.setStatus(SpanStatus(code: .error)) }
+        return result
     }
 
     /// The entry's body is sent as it is: auditservice checks it (a body it cannot store is

@@ -69,14 +69,16 @@ struct ServiceHTTPClient: Sendable {
         _ method: HTTPMethod, _ path: String, route: String, headers: HTTPHeaders, body: ByteBuffer?, target: ServiceTarget,
         tracer: MicroTracer
     ) async throws -> ServiceReply {
-        let span = tracer.startSpan("\(method.rawValue) \(route)", context: ServiceContext.current ?? .topLevel, ofKind: .client)
+        let span = tracer.startClientSpan(method: method.rawValue, route: route)
         defer { span.end() }
         var headers = headers
-        tracer.inject(span.context, into: &headers, using: HTTPHeadersInjector())
-        span.setAttribute("http.request.method", method.rawValue)
-        span.setAttribute("url.template", route)
-        span.setAttribute("server.address", target.host)
-        span.setAttribute("server.port", Int(target.port))
+        headers.addTraceContext(of: span)
+        span.addAttributes { attributes in
+            attributes.add("http.request.method", method.rawValue)
+            attributes.add("url.template", route)
+            attributes.add("server.address", target.host)
+            attributes.add("server.port", Int64(target.port))
+        }
         do {
             let reply = try await http.execute(method, path, headers: headers, body: body, to: target, timeout: timeout)
             span.setAttribute("http.response.status_code", Int(reply.status.code))
