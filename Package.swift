@@ -56,65 +56,85 @@ struct Service {
 }
 
 let services = [
-    Service(library: "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime", "Contracts", nioCore, nioHTTP1], testDependencies: [propertyBased, httpClient]),
-    Service(library: "AuditService", executable: "auditservice", dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts", "Platform", nioCore, nioHTTP1]),
+    Service(
+        library: "AdderService", executable: "adderservice", dependencies: ["ServiceRuntime", "Contracts", nioCore, nioHTTP1],
+        testDependencies: [propertyBased, httpClient]),
+    Service(
+        library: "AuditService", executable: "auditservice",
+        dependencies: ["ServiceRuntime", "MongoAdapter", "Discovery", "Contracts", "Platform", nioCore, nioHTTP1]),
     Service(
         library: "EventService", executable: "eventservice",
-        dependencies: ["ServiceRuntime", "ServiceTracing", "RedisAdapter", "Discovery", "Contracts", "Platform", lifecycle, metrics, logging, tracing],
+        dependencies: [
+            "ServiceRuntime", "ServiceTracing", "RedisAdapter", "Discovery", "Contracts", "Platform", lifecycle, metrics, logging, tracing,
+        ],
         testDependencies: ["ServiceTracing"]
     ),
     Service(
         library: "WebApp", executable: "webapp",
-        dependencies: ["ServiceRuntime", "ServiceClient", "ServiceTracing", "RedisAdapter", "Discovery", "Contracts", "Platform", "Queueing", tracing, nioCore, nioPosix, nioHTTP1],
-        testDependencies: ["AdderService", "EventService", "MongoAdapter", "ServiceClient", "ServiceTracing", "Queueing", tracing, httpClient]
+        dependencies: [
+            "ServiceRuntime", "ServiceClient", "ServiceTracing", "RedisAdapter", "Discovery", "Contracts", "Platform", "Queueing", tracing,
+            nioCore, nioPosix, nioHTTP1,
+        ],
+        testDependencies: [
+            "AdderService", "EventService", "MongoAdapter", "ServiceClient", "ServiceTracing", "Queueing", tracing, httpClient,
+        ]
     ),
-    Service(library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", "Platform", argumentParser], testDependencies: ["EventService"]),
+    Service(
+        library: "Report", executable: "report", dependencies: ["RedisAdapter", "Discovery", "Contracts", "Platform", argumentParser],
+        testDependencies: ["EventService"]),
 ]
 
 // MARK: - The product (Sources/)
 
-let product: [Target] = [
-    // C libraries from Debian, found with pkg-config.
-    .systemLibrary(
-        name: "CHiredis", pkgConfig: "hiredis",
-        providers: [.apt(["libhiredis-dev"])]
-    ),
-    .systemLibrary(
-        name: "CMongoc", pkgConfig: "libmongoc-1.0",
-        providers: [.apt(["libmongoc-dev"])]
-    ),
-    // glibc's libresolv, with a small shim for the parts Swift cannot reach (res_state unions).
-    .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
+let product: [Target] =
+    [
+        // C libraries from Debian, found with pkg-config.
+        .systemLibrary(
+            name: "CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMongoc", pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev"])]
+        ),
+        // glibc's libresolv, with a small shim for the parts Swift cannot reach (res_state unions).
+        .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
 
-    // The C library and FoundationEssentials, chosen per platform once (`import Platform`).
-    .target(name: "Platform", swiftSettings: swiftSettings),
+        // The C library and FoundationEssentials, chosen per platform once (`import Platform`).
+        .target(name: "Platform", swiftSettings: swiftSettings),
 
-    // The one bounded async queue, its waiters and deadlines (design.md, "One way to do each thing").
-    .target(name: "Queueing", dependencies: [nioCore], swiftSettings: swiftSettings),
+        // The one bounded async queue, its waiters and deadlines (design.md, "One way to do each thing").
+        .target(name: "Queueing", dependencies: [nioCore], swiftSettings: swiftSettings),
 
-    // Shared code.
-    .target(name: "Discovery", dependencies: ["CResolv", "Platform", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
-    // Keep-alive HTTP/1.1 calls to other services (the webapp's) and to a trace collector.
-    .target(name: "ServiceClient", dependencies: ["Discovery", "Platform", "Queueing", lifecycle, nioCore, nioPosix, nioHTTP1], swiftSettings: swiftSettings),
-    // W3C Trace Context and OTLP/HTTP span export, on swift-distributed-tracing's API.
-    .target(
-        name: "ServiceTracing",
-        dependencies: ["Discovery", "ServiceClient", "Platform", tracing, w3cTraceContext, logging, metrics, lifecycle, nioCore, nioHTTP1],
-        swiftSettings: swiftSettings
-    ),
-    .target(
-        name: "ServiceRuntime",
-        dependencies: [
-            "Discovery", "Contracts", "ServiceTracing", "Platform", "Queueing", logging, metrics, prometheus, lifecycle, unixSignals, tracing, w3cTraceContext,
-            nioCore, nioPosix, nioHTTP1,
-        ],
-        swiftSettings: swiftSettings
-    ),
-    // The HTTP bodies, queue messages and limits that cross a process boundary, defined once.
-    .target(name: "Contracts", swiftSettings: swiftSettings),
-    .target(name: "RedisAdapter", dependencies: ["CHiredis", "Discovery", "Platform", logging, nioPosix], swiftSettings: swiftSettings),
-    .target(name: "MongoAdapter", dependencies: ["CMongoc", "Discovery", logging, nioPosix], swiftSettings: swiftSettings),
-]
+        // Shared code.
+        .target(name: "Discovery", dependencies: ["CResolv", "Platform", logging, nioCore, nioPosix], swiftSettings: swiftSettings),
+        // Keep-alive HTTP/1.1 calls to other services (the webapp's) and to a trace collector.
+        .target(
+            name: "ServiceClient", dependencies: ["Discovery", "Platform", "Queueing", lifecycle, nioCore, nioPosix, nioHTTP1],
+            swiftSettings: swiftSettings),
+        // W3C Trace Context and OTLP/HTTP span export, on swift-distributed-tracing's API.
+        .target(
+            name: "ServiceTracing",
+            dependencies: [
+                "Discovery", "ServiceClient", "Platform", tracing, w3cTraceContext, logging, metrics, lifecycle, nioCore, nioHTTP1,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "Discovery", "Contracts", "ServiceTracing", "Platform", "Queueing", logging, metrics, prometheus, lifecycle, unixSignals,
+                tracing, w3cTraceContext,
+                nioCore, nioPosix, nioHTTP1,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP bodies, queue messages and limits that cross a process boundary, defined once.
+        .target(name: "Contracts", swiftSettings: swiftSettings),
+        .target(
+            name: "RedisAdapter", dependencies: ["CHiredis", "Discovery", "Platform", logging, nioPosix], swiftSettings: swiftSettings),
+        .target(name: "MongoAdapter", dependencies: ["CMongoc", "Discovery", logging, nioPosix], swiftSettings: swiftSettings),
+    ]
     + services.flatMap { service in
         [
             .target(name: service.library, dependencies: service.dependencies, swiftSettings: swiftSettings),
@@ -128,11 +148,14 @@ let tooling: [Target] = [
     // posix_spawn children, their output and signals: shared by localenv, rehearse and TestSupport.
     .target(name: "ProcessSupervision", path: "tools/Sources/ProcessSupervision", swiftSettings: swiftSettings),
     // The control socket of a running localenv or rehearsal, and its command-line client.
-    .target(name: "ControlSocket", dependencies: [nioCore, nioPosix, nioExtras], path: "tools/Sources/ControlSocket", swiftSettings: swiftSettings),
+    .target(
+        name: "ControlSocket", dependencies: [nioCore, nioPosix, nioExtras], path: "tools/Sources/ControlSocket",
+        swiftSettings: swiftSettings),
     executable("discover", in: "tools/Sources", dependencies: ["Discovery", argumentParser]),
     // The local environment launcher that scripts/up runs.
     .target(
-        name: "LocalEnvironment", dependencies: ["ProcessSupervision", "ControlSocket", "Discovery", yams, logging, httpClient, nioCore, nioPosix],
+        name: "LocalEnvironment",
+        dependencies: ["ProcessSupervision", "ControlSocket", "Discovery", yams, logging, httpClient, nioCore, nioPosix],
         path: "tools/Sources/LocalEnvironment", swiftSettings: swiftSettings
     ),
     executable("localenv", in: "tools/Sources", dependencies: ["LocalEnvironment", "ControlSocket", argumentParser]),
@@ -146,39 +169,49 @@ let tooling: [Target] = [
 
 // MARK: - The tests (Tests/ for the product, tools/Tests/ for the tooling)
 
-let tests: [Target] = [
-    // Starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports, as ProcessSupervision's children.
-    .target(
-        name: "TestSupport", dependencies: ["Discovery", "ServiceTracing", logging, lifecycle, "ProcessSupervision", nioCore, nioPosix, nioHTTP1],
-        path: "Tests/TestSupport", swiftSettings: swiftSettings
-    ),
-    .executableTarget(
-        name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
-        swiftSettings: swiftSettings
-    ),
-    .testTarget(name: "QueueingTests", dependencies: ["Queueing"], swiftSettings: swiftSettings),
-    .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix], swiftSettings: swiftSettings),
-    .testTarget(
-        name: "ServiceRuntimeTests",
-        dependencies: ["ServiceRuntime", "ServiceTracing", "TestSupport", httpClient, logging, tracing, nioCore, nioHTTP1, nioEmbedded],
-        swiftSettings: swiftSettings
-    ),
-    .testTarget(
-        name: "ServiceClientTests", dependencies: ["ServiceClient", "Discovery", "TestSupport", nioCore, nioPosix, nioHTTP1],
-        swiftSettings: swiftSettings
-    ),
-    .testTarget(
-        name: "ServiceTracingTests",
-        dependencies: ["ServiceTracing", "Discovery", "TestSupport", tracing, w3cTraceContext, metricsTestKit, logging, nioCore, nioHTTP1],
-        swiftSettings: swiftSettings
-    ),
-    .testTarget(name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
-    .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
-    // ClusterRehearsal: its reading of the NetworkPolicies gives the matrix the design's table is checked against.
-    .testTarget(
-        name: "DeploymentTests", dependencies: ["Discovery", "ServiceRuntime", "ClusterRehearsal", "TestSupport", yams], swiftSettings: swiftSettings
-    ),
-]
+let tests: [Target] =
+    [
+        // Starting real servers (redis-server, dnsmasq, nx-27017) on loopback ports, as ProcessSupervision's children.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Discovery", "ServiceTracing", logging, lifecycle, "ProcessSupervision", nioCore, nioPosix, nioHTTP1],
+            path: "Tests/TestSupport", swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "slowservice", dependencies: ["ServiceRuntime"], path: "Tests/Fixtures/slowservice",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "QueueingTests", dependencies: ["Queueing"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DiscoveryTests", dependencies: ["Discovery", "ProcessSupervision", "TestSupport", nioCore, nioPosix],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServiceRuntimeTests",
+            dependencies: [
+                "ServiceRuntime", "ServiceTracing", "TestSupport", httpClient, logging, tracing, nioCore, nioHTTP1, nioEmbedded,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServiceClientTests", dependencies: ["ServiceClient", "Discovery", "TestSupport", nioCore, nioPosix, nioHTTP1],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServiceTracingTests",
+            dependencies: [
+                "ServiceTracing", "Discovery", "TestSupport", tracing, w3cTraceContext, metricsTestKit, logging, nioCore, nioHTTP1,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RedisAdapterTests", dependencies: ["RedisAdapter", "ProcessSupervision", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "MongoAdapterTests", dependencies: ["MongoAdapter", "TestSupport"], swiftSettings: swiftSettings),
+        // ClusterRehearsal: its reading of the NetworkPolicies gives the matrix the design's table is checked against.
+        .testTarget(
+            name: "DeploymentTests", dependencies: ["Discovery", "ServiceRuntime", "ClusterRehearsal", "TestSupport", yams],
+            swiftSettings: swiftSettings
+        ),
+    ]
     + services.map { service in
         .testTarget(
             name: "\(service.library)Tests",
@@ -192,7 +225,8 @@ let tests: [Target] = [
             path: "tools/Tests/ControlSocketTests", swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "LocalEnvironmentTests", dependencies: ["LocalEnvironment", "ControlSocket", "ProcessSupervision", "TestSupport", yams, httpClient],
+            name: "LocalEnvironmentTests",
+            dependencies: ["LocalEnvironment", "ControlSocket", "ProcessSupervision", "TestSupport", yams, httpClient],
             path: "tools/Tests/LocalEnvironmentTests", swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -63,7 +63,7 @@ struct AuditRoutes: Routes {
         do { store = try database.store() } catch { throw APIError(.serviceUnavailable, error.message) }
         do {
             return try await operation(store)
-        } catch where error.isConnectionError {
+        } catch  where error.isConnectionError {
             throw APIError(.serviceUnavailable, "MongoDB unavailable: \(error.message)")
         } catch {
             request.logger.error("MongoDB refused an operation", metadata: ["error": "\(error)"])

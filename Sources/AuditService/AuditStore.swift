@@ -31,7 +31,7 @@ struct AuditStore: Sendable {
         do throws(MongoError) {
             try await collection.insertOne(document)
             return entry
-        } catch where error.isDuplicateKey {
+        } catch  where error.isDuplicateKey {
             guard let id = request.id else { throw error }
             return try await stored(id: id) ?? entry
         }

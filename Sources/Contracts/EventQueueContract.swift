@@ -71,7 +71,10 @@ public enum EventQueueContract {
     /// (the receiver still parses it: this only keeps other text out of the message).
     static func isTraceparentShaped(_ text: String) -> Bool {
         text.utf8.count == traceparentLength
-            && text.utf8.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) || $0 == UInt8(ascii: "-") }
+            && text.utf8.allSatisfy {
+                ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f"))
+                    || $0 == UInt8(ascii: "-")
+            }
     }
 
     /// A `summary` message asking for the counts on `returnPath`, unanswered after `deadline`

@@ -29,7 +29,8 @@ extension EnvironmentReader {
                 variable: passwordVariable, value: "", reason: "missing: \(userVariable)=\(username) needs its password (a Secret's key)"
             )
         case (nil, _?):
-            throw ConfigurationError(variable: userVariable, value: "", reason: "missing: \(passwordVariable) is set, so the user name is needed too")
+            throw ConfigurationError(
+                variable: userVariable, value: "", reason: "missing: \(passwordVariable) is set, so the user name is needed too")
         }
     }
 }

@@ -43,7 +43,9 @@ public struct DiscoveryConfig: Sendable, Equatable {
     /// A DNS name part: letters, digits, hyphens and dots, no leading or trailing dot.
     private static func label(_ name: String, _ environment: EnvironmentReader) throws(ConfigurationError) -> String? {
         guard let text = environment.string(name) else { return nil }
-        let allowed = text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "-" || $0 == ".") }
+        let allowed = text.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "-" || $0 == ".")
+        }
         guard allowed, !text.hasPrefix("."), !text.hasSuffix(".") else {
             throw ConfigurationError(variable: name, value: text, reason: "expected a DNS name such as svc.cluster.local")
         }

@@ -25,7 +25,7 @@ public final class ServiceBalancer: Sendable {
             let target = targets[Self.index(start + offset, count: targets.count)]
             do {
                 return try await body(target)
-            } catch where Self.isConnectionFailure(error) {
+            } catch  where Self.isConnectionFailure(error) {
                 resolver.logger.debug(
                     "cannot connect, trying the next target",
                     metadata: ["service": "\(service)", "target": "\(target)", "error": "\(error)"]

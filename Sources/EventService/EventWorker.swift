@@ -109,7 +109,8 @@ final class EventWorker: Service, Sendable {
             settings.batchSize, settings.batchBytes, EventQueueContract.maximumMessageBytes,
             EventQueueContract.deadLetterPrefixBytes, Int(millis),
         ].map { "\($0)" }
-        let reply = try await EventScripts.takeBatch.run(on: consumer, keys: [keys.queue, keys.processing, keys.dead], arguments: arguments)
+        let reply = try await EventScripts.takeBatch.run(
+            on: consumer, keys: [keys.queue, keys.processing, keys.dead], arguments: arguments)
         guard let parts = reply.array, parts.count == 4, let dead = parts[0].integer, let batch = parts[1].array,
             let lost = parts[2].integer, let loss = parts[3].string
         else {

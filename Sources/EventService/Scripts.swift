@@ -17,7 +17,8 @@ enum EventScripts {
     ///
     /// KEYS: queue, processing, dead. ARGV: batch size, batch bytes, message limit, prefix bytes,
     /// time (ms). Returns {dead letters written, {the batch}, dead letters lost, the first error}.
-    static let takeBatch = RedisScript(#"""
+    static let takeBatch = RedisScript(
+        #"""
         local function is_utf8(s)
           local i, n = 1, #s
           while i <= n do
@@ -125,7 +126,8 @@ enum EventScripts {
     /// the dead-letter envelope (d), and the record's id or the summary's deadline ("" when none).
     /// Returns {records, summaries, dead letters, duplicates, expired summaries, dead letters
     /// lost, the first error of a lost one}.
-    static let applyBatch = RedisScript(#"""
+    static let applyBatch = RedisScript(
+        #"""
         for _, check in ipairs({{1, 'list'}, {2, 'hash'}, {3, 'list'}, {5, 'hash'}, {6, 'hash'}}) do
           local key, want = KEYS[check[1]], check[2]
           local kind = redis.call('TYPE', key)['ok']

@@ -8,11 +8,12 @@ enum MongoDriver {
     /// Swift runs a global's initializer once, thread-safely; touching this is the "init once".
     static let initialized: Void = {
         mongoc_init()
-        mongoc_log_set_handler({ level, domain, message, _ in
-            let text = message.map { String(cString: $0) } ?? ""
-            let source = domain.map { String(cString: $0) } ?? "mongoc"
-            driverLogger.log(level: swiftLogLevel(level), "\(text)", metadata: ["mongoc.domain": "\(source)"])
-        }, nil)
+        mongoc_log_set_handler(
+            { level, domain, message, _ in
+                let text = message.map { String(cString: $0) } ?? ""
+                let source = domain.map { String(cString: $0) } ?? "mongoc"
+                driverLogger.log(level: swiftLogLevel(level), "\(text)", metadata: ["mongoc.domain": "\(source)"])
+            }, nil)
     }()
 
     static let driverLogger = Logger(label: "mongoc")

@@ -200,10 +200,11 @@ enum ReplyDecoder {
         case REDIS_REPLY_ERROR: return .error(text(reply))
         case REDIS_REPLY_INTEGER: return .integer(Int64(reply.integer))
         case REDIS_REPLY_ARRAY:
-            return .array((0..<reply.elements).map { index in
-                guard let element = reply.element[index] else { return .null }
-                return value(element)
-            })
+            return .array(
+                (0..<reply.elements).map { index in
+                    guard let element = reply.element[index] else { return .null }
+                    return value(element)
+                })
         default: return .null
         }
     }

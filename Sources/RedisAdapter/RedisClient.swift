@@ -70,7 +70,7 @@ public final class RedisClient: RedisCommanding, Sendable {
     ) async throws(RedisError) -> T {
         do throws(RedisError) {
             return try await reconnecting(body)
-        } catch where error.kind == .authentication {
+        } catch  where error.kind == .authentication {
             refusal.withLock { $0 = error }
             throw error
         }
@@ -82,12 +82,12 @@ public final class RedisClient: RedisCommanding, Sendable {
         let (connection, isFresh) = try await connection()
         do throws(RedisError) {
             return try await body(connection)
-        } catch where error.isConnectionError && !isFresh {
+        } catch  where error.isConnectionError && !isFresh {
             // The connection went stale (Redis restarted or moved): one reconnect, one retry.
             await discard(connection, because: error)
             let (fresh, _) = try await self.connection()
             return try await body(fresh)
-        } catch where error.isConnectionError {
+        } catch  where error.isConnectionError {
             await discard(connection, because: error)
             throw error
         }

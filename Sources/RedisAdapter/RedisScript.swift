@@ -16,7 +16,7 @@ public final class RedisScript: Sendable {
         let sha = try await loadedSHA(on: redis)
         do throws(RedisError) {
             return try await redis.command(["EVALSHA", sha] + tail)
-        } catch where error.kind == .reply && error.message.hasPrefix("NOSCRIPT") {
+        } catch  where error.kind == .reply && error.message.hasPrefix("NOSCRIPT") {
             return try await redis.command(["EVAL", source] + tail)
         }
     }

@@ -95,7 +95,7 @@ public struct ReportCommand: AsyncParsableCommand {
                     host: target.host, port: target.port, connectTimeout: min(.seconds(2), left), commandTimeout: left,
                     credentials: credentials
                 )
-            } catch where error.kind == .authentication {
+            } catch  where error.kind == .authentication {
                 // Every target holds the same users: another would refuse them too.
                 throw ReportFailure.redisUnreachable(error.description)
             } catch {

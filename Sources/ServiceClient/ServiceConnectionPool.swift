@@ -78,7 +78,9 @@ public final class ServiceConnectionPool: Sendable {
         for channel in channels { try? await channel.close() }
     }
 
-    private static func head(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders, body: ByteBuffer?, target: ServiceTarget) -> HTTPRequestHead {
+    private static func head(_ method: HTTPMethod, _ path: String, headers: HTTPHeaders, body: ByteBuffer?, target: ServiceTarget)
+        -> HTTPRequestHead
+    {
         // One new set, sized once: adding to the caller's (often a shared constant) would copy it.
         var all = HTTPHeaders()
         all.reserveCapacity(headers.count + 2)
@@ -95,7 +97,8 @@ public final class ServiceConnectionPool: Sendable {
     private func checkOut(_ target: ServiceTarget, within limit: TimeAmount) async throws -> any Channel {
         var stale: [any Channel] = []
         let checkout = targets.withLock { targets in
-            targets[target, default: TargetConnections()].checkOut(now: .now(), maxOpen: maxPerTarget, maxIdleTime: Self.maxIdleTime, stale: &stale)
+            targets[target, default: TargetConnections()].checkOut(
+                now: .now(), maxOpen: maxPerTarget, maxIdleTime: Self.maxIdleTime, stale: &stale)
         }
         for channel in stale { channel.close(promise: nil) }
         let handed: (any Channel)?
@@ -116,7 +119,9 @@ public final class ServiceConnectionPool: Sendable {
     /// At the cap: waits for a connection, or a place to open one, until `limit`. A caller that
     /// is cancelled or runs out of time leaves the line at once, and what is freed after goes to
     /// the next caller still waiting.
-    private func waitForConnection(to target: ServiceTarget, as id: TargetConnections.WaiterID, within limit: TimeAmount) async throws -> (any Channel)? {
+    private func waitForConnection(to target: ServiceTarget, as id: TargetConnections.WaiterID, within limit: TimeAmount) async throws -> (
+        any Channel
+    )? {
         do {
             return try await withDeadline(.now + .nanoseconds(limit.nanoseconds), clock: ContinuousClock()) {
                 try await self.wait(for: target, as: id)

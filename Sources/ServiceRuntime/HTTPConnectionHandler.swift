@@ -137,7 +137,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             return
         }
         guard let request = Request(head: head, body: body, id: id, logger: server.logger, span: span) else {
-            finish(server.refusal(.badRequest, "malformed path"), head: head, route: "BadPath", id: id, span: span, since: start, context: context)
+            finish(
+                server.refusal(.badRequest, "malformed path"), head: head, route: "BadPath", id: id, span: span, since: start,
+                context: context)
             return
         }
         switch server.routes.route(request) {
@@ -229,7 +231,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         // NIO's decoder reads nothing more after a request that asks to upgrade the connection
         // (`Upgrade`, CONNECT); these services upgrade nothing, so that answer closes it. For a
         // moment after SIGTERM every answer closes its connection (`CloseNotice`).
-        let keepAlive = keepAlive && head.isKeepAlive && !notice.isGiven && head.method != .CONNECT
+        let keepAlive =
+            keepAlive && head.isKeepAlive && !notice.isGiven && head.method != .CONNECT
             && !head.headers.contains(name: "upgrade")
         write(response, head: head, keepAlive: keepAlive, context: context)
     }

@@ -50,7 +50,8 @@ final class HTTPServer: Service, Sendable {
         }
         boundPort.succeed(channel.localAddress?.port ?? settings.port)
         settings.listening?.set(true)
-        server.logger.info("listening", metadata: ["port": "\(channel.localAddress?.port ?? settings.port)", "port_name": "\(settings.name)"])
+        server.logger.info(
+            "listening", metadata: ["port": "\(channel.localAddress?.port ?? settings.port)", "port_name": "\(settings.name)"])
         try? await gracefulShutdown()
         if settings.closeNotice > .zero, !Task.isCancelled {
             server.logger.info("shutting down: answering with Connection: close, then draining")
@@ -175,7 +176,8 @@ struct ServerStopped: Error, CustomStringConvertible {
 final class ConnectionRefusal: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private static let answer = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\n"
+    private static let answer =
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\n"
         + "content-length: 33\r\nconnection: close\r\n\r\n{\"error\":\"too many connections\"}\n"
 
     func channelActive(context: ChannelHandlerContext) {

@@ -56,7 +56,8 @@ final class RequestMetrics: Sendable {
 
     // Computed: the descriptor type is not Sendable, and each is needed once per new series.
     private static var requestsTotal: MetricNameDescriptor {
-        MetricNameDescriptor(metricName: "http_server_requests", unitName: "total", helpText: "Requests answered, by route, method and status.")
+        MetricNameDescriptor(
+            metricName: "http_server_requests", unitName: "total", helpText: "Requests answered, by route, method and status.")
     }
     private static var requestDuration: MetricNameDescriptor {
         MetricNameDescriptor(

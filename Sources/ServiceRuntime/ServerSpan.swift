@@ -42,7 +42,8 @@ enum ServerSpan {
 
         init?(_ socket: SocketAddress?) {
             guard let socket, let address = socket.ipAddress, let port = socket.port else { return nil }
-            attributes = SpanAttributeBytes.encoded("network.peer.address", .string(address))
+            attributes =
+                SpanAttributeBytes.encoded("network.peer.address", .string(address))
                 + SpanAttributeBytes.encoded("network.peer.port", .int(Int64(port)))
         }
     }

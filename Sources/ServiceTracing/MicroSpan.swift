@@ -138,7 +138,8 @@ public final class MicroSpan: Span, Sendable {
         state.withLock { $0.rare[default: Rare()].events.append(event) }
     }
 
-    public func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {
+    public func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant)
+    {
         guard isRecording else { return }
         var attributes = attributes
         attributes["exception.type"] = "\(type(of: error))"

@@ -30,7 +30,8 @@ public final class MicroTracer: Tracer, Sendable {
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> MicroSpan {
         let context = context()
-        return makeSpan(.text(operationName), kind: kind, parentContext: context, parent: context.traceContext, start: instant().nanosecondsSinceEpoch)
+        return makeSpan(
+            .text(operationName), kind: kind, parentContext: context, parent: context.traceContext, start: instant().nanosecondsSinceEpoch)
     }
 
     /// A span whose parent is `parent` (nil: it starts a trace), for a caller that holds the
@@ -39,7 +40,8 @@ public final class MicroTracer: Tracer, Sendable {
     /// `ServiceContext` that `extract` fills, which costs ~2,500 instructions (a dictionary and
     /// a boxed value; bench/RESULTS.md, "Tracing").
     public func startSpan(_ operationName: String, parent: TraceContext?, ofKind kind: SpanKind) -> MicroSpan {
-        makeSpan(.text(operationName), kind: kind, parentContext: .topLevel, parent: parent, start: DefaultTracerClock.now.nanosecondsSinceEpoch)
+        makeSpan(
+            .text(operationName), kind: kind, parentContext: .topLevel, parent: parent, start: DefaultTracerClock.now.nanosecondsSinceEpoch)
     }
 
     /// An HTTP client span named `<method> <route>` (joined only when it is sent), a child of
@@ -52,7 +54,9 @@ public final class MicroTracer: Tracer, Sendable {
         )
     }
 
-    private func makeSpan(_ name: MicroSpan.Name, kind: SpanKind, parentContext: ServiceContext, parent: TraceContext?, start: UInt64) -> MicroSpan {
+    private func makeSpan(_ name: MicroSpan.Name, kind: SpanKind, parentContext: ServiceContext, parent: TraceContext?, start: UInt64)
+        -> MicroSpan
+    {
         var random = SystemRandomNumberGenerator()
         let traceID = parent?.traceID ?? TraceID.random(using: &random)
         let sampled = sampler.samples(traceID: traceID, parentSampled: parent?.isSampled)

@@ -34,7 +34,9 @@ public struct OTLPEndpoint: Sendable, Equatable, CustomStringConvertible {
     static func parse(_ text: String, variable: String, appending signalPath: String?) throws(ConfigurationError) -> OTLPEndpoint {
         let failure = { (reason: String) in ConfigurationError(variable: variable, value: text, reason: reason) }
         guard text.lowercased().hasPrefix("http://") else {
-            throw failure(text.lowercased().hasPrefix("https://") ? "https is not supported: send plain http to a collector beside the service" : "expected http://host[:port][/path]")
+            throw failure(
+                text.lowercased().hasPrefix("https://")
+                    ? "https is not supported: send plain http to a collector beside the service" : "expected http://host[:port][/path]")
         }
         let rest = text.dropFirst("http://".count)
         let pathStart = rest.firstIndex(of: "/") ?? rest.endIndex

@@ -37,12 +37,15 @@ public struct Sampler: Sendable, Equatable {
     }
 
     static func read(from reader: EnvironmentReader) throws(ConfigurationError) -> Sampler {
-        let names = ["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"]
+        let names = [
+            "always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio",
+        ]
         let name = try reader.choice("OTEL_TRACES_SAMPLER", from: names) ?? "parentbased_always_on"
         var ratio = 1.0
         if let text = reader.string("OTEL_TRACES_SAMPLER_ARG") {
             guard let value = Double(text), (0...1).contains(value) else {
-                throw ConfigurationError(variable: "OTEL_TRACES_SAMPLER_ARG", value: text, reason: "expected a sampling ratio from 0 to 1, e.g. 0.25")
+                throw ConfigurationError(
+                    variable: "OTEL_TRACES_SAMPLER_ARG", value: text, reason: "expected a sampling ratio from 0 to 1, e.g. 0.25")
             }
             ratio = value
         }

@@ -75,7 +75,8 @@ public struct SpanExporter: Service {
                 let failure = await export(batch, within: timeout)
                 // Said when it starts and when it ends, not once a batch: the counter has the rest.
                 if let failure, !failing {
-                    logger.warning("spans dropped: the collector does not take them", metadata: ["endpoint": "\(endpoint)", "error": "\(failure)"])
+                    logger.warning(
+                        "spans dropped: the collector does not take them", metadata: ["endpoint": "\(endpoint)", "error": "\(failure)"])
                 } else if failure == nil, failing {
                     logger.notice("spans exported again", metadata: ["endpoint": "\(endpoint)"])
                 }

@@ -18,7 +18,8 @@ public struct TracingBackend: Sendable {
             tracer = MicroTracer(serviceName: config.serviceName, sampler: config.sampler, queue: nil)
             exporter = nil
         case .otlp(let endpoint)?:
-            let queue = SpanQueue(capacity: config.batch.maxQueueSize, batchSize: config.batch.maxExportBatchSize, counters: SpanCounters(factory: metrics))
+            let queue = SpanQueue(
+                capacity: config.batch.maxQueueSize, batchSize: config.batch.maxExportBatchSize, counters: SpanCounters(factory: metrics))
             tracer = MicroTracer(serviceName: config.serviceName, sampler: config.sampler, queue: queue)
             exporter = SpanExporter(queue: queue, endpoint: endpoint, serviceName: config.serviceName, batch: config.batch, logger: logger)
         }

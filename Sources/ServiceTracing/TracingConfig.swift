@@ -37,7 +37,9 @@ public struct TracingConfig: Sendable, Equatable {
         public init() {}
     }
 
-    public init(serviceName: String, export: Export?, sampler: Sampler = .parentBased(root: .always), batch: BatchSettings = BatchSettings()) {
+    public init(
+        serviceName: String, export: Export?, sampler: Sampler = .parentBased(root: .always), batch: BatchSettings = BatchSettings()
+    ) {
         self.serviceName = serviceName
         self.export = export
         self.sampler = sampler
@@ -69,7 +71,9 @@ public struct TracingConfig: Sendable, Equatable {
         // Credentials and TLS are a collector's business: a service sends plain OTLP/HTTP to one
         // beside it. Refused rather than ignored, so that nobody believes they are in use.
         for variable in Self.unsupported where reader.string(variable) != nil {
-            throw ConfigurationError(variable: variable, value: "(not shown)", reason: "not supported: export to a collector without credentials or TLS, and let it forward")
+            throw ConfigurationError(
+                variable: variable, value: "(not shown)",
+                reason: "not supported: export to a collector without credentials or TLS, and let it forward")
         }
         let name = reader.string("OTEL_SERVICE_NAME") ?? defaultServiceName
 
@@ -98,7 +102,9 @@ extension TracingConfig.BatchSettings {
         if let size = try reader.integer("OTEL_BSP_MAX_QUEUE_SIZE", in: 1...1_000_000, meaning: "a span count (1-1000000)") {
             settings.maxQueueSize = size
         }
-        if let size = try reader.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", in: 1...settings.maxQueueSize, meaning: "a span count, at most OTEL_BSP_MAX_QUEUE_SIZE") {
+        if let size = try reader.integer(
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", in: 1...settings.maxQueueSize, meaning: "a span count, at most OTEL_BSP_MAX_QUEUE_SIZE")
+        {
             settings.maxExportBatchSize = size
         } else {
             settings.maxExportBatchSize = min(settings.maxExportBatchSize, settings.maxQueueSize)

@@ -29,14 +29,16 @@ struct AddPage: SitePage, Sendable {
             html.escaped(error)
             html.raw("</p>\n")
         }
-        html.raw("""
+        html.raw(
+            """
             <form class="card add-form" method="post" action="/add/calculate">
               <div class="field">
                 <label for="first">First number</label>
                 <input id="first" name="first" type="text" inputmode="numeric" autocomplete="off" value="
             """)
         html.escaped(first)
-        html.raw("""
+        html.raw(
+            """
             ">
               </div>
               <span class="plus" aria-hidden="true">+</span>
@@ -45,7 +47,8 @@ struct AddPage: SitePage, Sendable {
                 <input id="second" name="second" type="text" inputmode="numeric" autocomplete="off" value="
             """)
         html.escaped(second)
-        html.raw("""
+        html.raw(
+            """
             ">
               </div>
               <button type="submit">Add</button>

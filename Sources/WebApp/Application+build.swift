@@ -36,10 +36,12 @@ func buildApplication(
         adder: adder, audit: audit, auditRecorder: AuditRecorder(outbox: outbox, audit: audit, logger: runtime.logger),
         events: EventRecorder(sink: eventSink, logger: runtime.logger)
     )
-    let deliveries = outbox.map { [AuditDelivery(outbox: $0, audit: audit, settings: delivery, logger: runtime.logger, tracer: tracer)] } ?? []
+    let deliveries =
+        outbox.map { [AuditDelivery(outbox: $0, audit: audit, settings: delivery, logger: runtime.logger, tracer: tracer)] } ?? []
     let pages = PageRenderer()
     let redisClients = (outbox.map { [$0.writer, $0.reader] } ?? []) + ((eventSink as? RedisEventSink).map { [$0.client] } ?? [])
-    let readiness = [adderserviceReadiness(targets.findAdderservice)] + (redisClients.isEmpty ? [] : [redisCredentialsReadiness(redisClients)])
+    let readiness =
+        [adderserviceReadiness(targets.findAdderservice)] + (redisClients.isEmpty ? [] : [redisCredentialsReadiness(redisClients)])
     // The connection pool is listed first so it shuts down last, after the background services' final sends.
     return runtime.makeApplication(
         routes: WebAppRoutes(pages: pages, dependencies: dependencies),

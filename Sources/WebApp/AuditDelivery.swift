@@ -148,7 +148,8 @@ final class AuditDelivery: Service, Sendable {
     /// As a consumer span that continues the page's trace (the entry's `traceparent`), so the
     /// append and auditservice's answer join the calculation's trace.
     private func deliver(_ entry: AuditOutbox.Entry, tracer: MicroTracer) async -> Result {
-        let span = tracer.startSpan("deliver audit record", parent: tracer.parent(of: entry, using: OutboxEntryExtractor()), ofKind: .consumer)
+        let span = tracer.startSpan(
+            "deliver audit record", parent: tracer.parent(of: entry, using: OutboxEntryExtractor()), ofKind: .consumer)
         defer { span.end() }
         span.addAttributes { attributes in
             attributes.add("messaging.system", "redis")

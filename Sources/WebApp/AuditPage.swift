@@ -14,12 +14,14 @@ struct AuditPage: SitePage, Sendable {
     func writeContent(to html: inout HTMLWriter) {
         html.raw("<h1>Audit</h1>\n")
         if unavailable {
-            html.raw("""
+            html.raw(
+                """
                 <p class="notice error" role="alert">The calculation history is unavailable right now. Please try again in a moment.</p>
 
                 """)
         } else if entries.isEmpty {
-            html.raw("""
+            html.raw(
+                """
                 <div class="card empty">
                   <p><strong>No calculations yet.</strong></p>
                   <p>Calculations appear here once someone <a href="/add">adds two numbers</a>.</p>
@@ -32,7 +34,8 @@ struct AuditPage: SitePage, Sendable {
     }
 
     private func writeTable(to html: inout HTMLWriter) {
-        html.raw("""
+        html.raw(
+            """
             <p class="lead">The newest calculations, latest first.</p>
             <div class="table-wrap">
             <table>
@@ -51,7 +54,8 @@ struct AuditPage: SitePage, Sendable {
             html.escaped(row.result)
             html.raw("</td></tr>\n")
         }
-        html.raw("""
+        html.raw(
+            """
               </tbody>
             </table>
             </div>

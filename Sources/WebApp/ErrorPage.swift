@@ -10,7 +10,8 @@ struct ErrorPage: SitePage, Sendable {
     func writeContent(to html: inout HTMLWriter) {
         html.raw("<h1>")
         html.escaped(heading)
-        html.raw("""
+        html.raw(
+            """
             </h1>
             <div class="card">
               <p>
@@ -22,7 +23,8 @@ struct ErrorPage: SitePage, Sendable {
             html.escaped(requestID)
             html.raw("</code>.</p>")
         }
-        html.raw("""
+        html.raw(
+            """
 
               <p><a href="/">Back to the start page</a></p>
             </div>

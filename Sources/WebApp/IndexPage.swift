@@ -4,7 +4,8 @@ struct IndexPage: SitePage {
     var nav: SiteLayout.Nav? { nil }
 
     func writeContent(to html: inout HTMLWriter) {
-        html.raw("""
+        html.raw(
+            """
             <h1>Welcome to micro</h1>
             <p class="lead">A small calculator built from cooperating services.</p>
             <ul class="cards">

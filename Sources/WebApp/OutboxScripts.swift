@@ -6,7 +6,8 @@ enum OutboxScripts {
     /// Adds a record unless the stream is full; beside it, the page's `traceparent` when there
     /// is one. KEYS: stream. ARGV: capacity, the record, [traceparent]. Returns 1 when added, 0
     /// when full.
-    static let add = RedisScript(#"""
+    static let add = RedisScript(
+        #"""
         if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
         if ARGV[3] then
           redis.call('XADD', KEYS[1], '*', 'record', ARGV[2], 'traceparent', ARGV[3])
@@ -25,7 +26,8 @@ enum OutboxScripts {
     /// KEYS: stream, dead list. ARGV: group, consumer, count, idle (ms), cursor, limit, now (ms).
     /// Returns {next cursor, {{id, record[, traceparent]}, …}, stream length, dead-lettered,
     /// dead letters lost}; a traceparent longer than any valid one (55 bytes) is left in Redis.
-    static let read = RedisScript(#"""
+    static let read = RedisScript(
+        #"""
         local group, consumer, count, idle, cursor = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
         local limit, now = tonumber(ARGV[6]), tonumber(ARGV[7])
         if redis.call('EXISTS', KEYS[1]) == 0 then return {'0-0', {}, 0, 0} end
@@ -77,7 +79,8 @@ enum OutboxScripts {
     /// (when it cannot take one, the entry still leaves the stream and is counted as lost).
     /// KEYS: stream, dead list. ARGV: group, n, n delivered ids, then pairs (id, envelope).
     /// Returns how many dead letters were lost.
-    static let settle = RedisScript(#"""
+    static let settle = RedisScript(
+        #"""
         local group, n = ARGV[1], tonumber(ARGV[2])
         local ids, lost = {}, 0
         for i = 3, 2 + n do ids[#ids + 1] = ARGV[i] end
@@ -96,7 +99,8 @@ enum OutboxScripts {
     /// Creates the stream and its group when missing, and moves the list the previous design
     /// parked records in into the stream. KEYS: stream, legacy list. ARGV: group.
     /// Returns how many records it moved.
-    static let prepare = RedisScript(#"""
+    static let prepare = RedisScript(
+        #"""
         local ok, err = pcall(redis.call, 'XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
         if not ok then
           local message = type(err) == 'table' and err.err or tostring(err)
@@ -115,7 +119,8 @@ enum OutboxScripts {
 
     /// Removes the group's consumers that hold no entries and were idle longer than ARGV[2] ms.
     /// KEYS: stream. ARGV: group, idle (ms). Returns how many it removed.
-    static let forgetIdleConsumers = RedisScript(#"""
+    static let forgetIdleConsumers = RedisScript(
+        #"""
         local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
         if not ok then return 0 end
         local forgotten = 0

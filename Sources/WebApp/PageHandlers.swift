@@ -31,7 +31,8 @@ struct PageHandlers: Sendable {
                     page.error = "The calculation history is not taking new entries right now. Please try again in a moment."
                     return pages.add(page, status: .serviceUnavailable)
                 case .unavailable:
-                    page.error = "The calculation could not be recorded in the history right now, so it was not done. "
+                    page.error =
+                        "The calculation could not be recorded in the history right now, so it was not done. "
                         + "Please try again in a moment."
                     return pages.add(page, status: .serviceUnavailable)
                 }

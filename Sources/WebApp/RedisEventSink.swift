@@ -14,7 +14,7 @@ struct RedisEventSink: EventSink {
         let reply: RedisValue
         do {
             reply = try await client.command(["LPUSH", Self.listKey] + messages)
-        } catch where !error.isConnectionError {
+        } catch  where !error.isConnectionError {
             throw EventsRejected(error.description)
         }
         if case .error(let message) = reply { throw EventsRejected(message) }

@@ -47,7 +47,9 @@ struct ServiceHTTPClient: Sendable {
         try await send(.POST, path, route: route, body: json)
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, route: String, body: ByteBuffer?) async throws(ServiceUnavailable) -> ServiceReply {
+    private func send(_ method: HTTPMethod, _ path: String, route: String, body: ByteBuffer?) async throws(ServiceUnavailable)
+        -> ServiceReply
+    {
         do {
             return try await selector.withTarget { [self] target in
                 let headers = body == nil ? Self.acceptJSON : Self.sendJSON

@@ -12,7 +12,8 @@ enum SiteLayout {
     enum Nav { case add, audit }
 
     static func write(_ page: some SitePage, to html: inout HTMLWriter) {
-        html.raw("""
+        html.raw(
+            """
             <!doctype html>
             <html lang="en">
             <head>
@@ -21,7 +22,8 @@ enum SiteLayout {
             <title>
             """)
         html.escaped(page.title)
-        html.raw("""
+        html.raw(
+            """
              · micro</title>
             <link rel="stylesheet" href="/stylesheets/style.css">
             </head>
@@ -33,12 +35,14 @@ enum SiteLayout {
                   <a href="/add"
             """)
         if page.nav == .add { html.raw(#" aria-current="page""#) }
-        html.raw("""
+        html.raw(
+            """
             >Add</a>
                   <a href="/audit"
             """)
         if page.nav == .audit { html.raw(#" aria-current="page""#) }
-        html.raw("""
+        html.raw(
+            """
             >Audit</a>
                 </nav>
               </div>
@@ -47,7 +51,8 @@ enum SiteLayout {
 
             """)
         page.writeContent(to: &html)
-        html.raw("""
+        html.raw(
+            """
 
             </main>
             <footer class="site-footer"><div class="wrap">micro · a calculator made of small services</div></footer>

@@ -1,4 +1,3 @@
-@testable import AdderService
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -6,11 +5,15 @@ import ServiceRuntime
 import TestSupport
 import Testing
 
+@testable import AdderService
+
 /// The adderservice through its real routes, in process, over a real socket.
 @Suite struct AdderRoutesTests {
     static func withAdder<T: Sendable>(_ body: @Sendable (TestHTTPClient) async throws -> T) async throws -> T {
-        let app = buildApplication(runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, metricsPort: 0, logLevel: .warning)))
-        return try await app.withRunning { ports in try await body(TestHTTPClient(port: try #require(ports.main), adminPort: ports.metrics)) }
+        let app = buildApplication(
+            runtime: ServiceRuntime(config: .init(service: .adderservice, port: 0, metricsPort: 0, logLevel: .warning)))
+        return try await app.withRunning { ports in try await body(TestHTTPClient(port: try #require(ports.main), adminPort: ports.metrics))
+        }
     }
 
     /// GET `path` and return the status and body.

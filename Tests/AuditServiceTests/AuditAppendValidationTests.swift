@@ -1,9 +1,9 @@
+import Contracts
 import Foundation
 import Synchronization
 import Testing
 
 @testable import AuditService
-import Contracts
 
 @Suite("POST /append body validation")
 struct AuditAppendValidationTests {

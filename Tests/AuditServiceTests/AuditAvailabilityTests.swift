@@ -1,4 +1,3 @@
-@testable import AuditService
 import Contracts
 import Discovery
 import Foundation
@@ -6,6 +5,8 @@ import MongoAdapter
 import NIOHTTP1
 import TestSupport
 import Testing
+
+@testable import AuditService
 
 /// Mongo away, back, and moved: the service answers 503 meanwhile and recovers without a restart.
 @Suite("auditservice when MongoDB comes and goes", .stopsServers)

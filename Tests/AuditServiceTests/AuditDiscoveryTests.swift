@@ -1,10 +1,11 @@
-@testable import AuditService
 import Contracts
 import Foundation
 import NIOHTTP1
 import ServiceRuntime
 import TestSupport
 import Testing
+
+@testable import AuditService
 
 /// The service finding Mongo the way it does in production: SRV + A records from a DNS server.
 @Suite("auditservice finds MongoDB through discovery", .stopsServers)
@@ -16,7 +17,8 @@ struct AuditDiscoveryTests {
         let runtime = try ServiceRuntime(
             service: .auditservice,
             environment: [
-                "AUDITSERVICE_SERVICE_PORT": "\(Ports.free())", "AUDITSERVICE_SERVICE_PORT_METRICS": "\(Ports.free())", "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": "error",
+                "AUDITSERVICE_SERVICE_PORT": "\(Ports.free())", "AUDITSERVICE_SERVICE_PORT_METRICS": "\(Ports.free())",
+                "DNS_HOST": "127.0.0.1", "DNS_PORT": "\(dns.port)", "LOG_LEVEL": "error",
             ]
         )
         let database = AuditDatabase(

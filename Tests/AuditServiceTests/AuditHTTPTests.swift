@@ -1,4 +1,3 @@
-@testable import AuditService
 import Contracts
 import Discovery
 import Foundation
@@ -7,6 +6,8 @@ import NIOHTTP1
 import ServiceRuntime
 import TestSupport
 import Testing
+
+@testable import AuditService
 
 /// The HTTP contract, in-process, against a real nx-27017 per test.
 @Suite("auditservice HTTP contract", .stopsServers)

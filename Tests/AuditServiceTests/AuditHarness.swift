@@ -1,4 +1,3 @@
-@testable import AuditService
 import Contracts
 import Discovery
 import Foundation
@@ -9,6 +8,8 @@ import ServiceRuntime
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import AuditService
 
 /// Runs auditservice in-process (on a loopback port, the connector running beside it) against
 /// whatever `locate` says Mongo is; short retry timings so reconnect tests stay quick.
@@ -25,7 +26,8 @@ enum AuditHarness {
         let runtime = try ServiceRuntime(
             service: .auditservice,
             environment: [
-                "AUDITSERVICE_SERVICE_PORT": "\(Ports.free())", "AUDITSERVICE_SERVICE_PORT_METRICS": "\(Ports.free())", "LOG_LEVEL": "error",
+                "AUDITSERVICE_SERVICE_PORT": "\(Ports.free())", "AUDITSERVICE_SERVICE_PORT_METRICS": "\(Ports.free())",
+                "LOG_LEVEL": "error",
             ]
         )
         let database = AuditDatabase(timing: timing, logger: runtime.logger, locate: locate)

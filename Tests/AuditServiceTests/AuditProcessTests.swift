@@ -1,7 +1,7 @@
 import Foundation
 import NIOHTTP1
-import Testing
 import TestSupport
+import Testing
 
 /// The built executable as it runs in the local environment: Mongo found through dnsmasq,
 /// an append and a list over real HTTP, then a clean stop on SIGTERM.
@@ -31,7 +31,9 @@ import TestSupport
     }
 
     static func waitUntilReady(_ service: ServerProcess) async throws {
-        let ready = await eventually(timeout: .seconds(20)) { (try? await TestHTTPClient(port: service.metricsPort).get("/readyz").status) == .ok }
+        let ready = await eventually(timeout: .seconds(20)) {
+            (try? await TestHTTPClient(port: service.metricsPort).get("/readyz").status) == .ok
+        }
         guard ready else { throw TestSupportError("never ready:\n\(service.log())") }
     }
 }

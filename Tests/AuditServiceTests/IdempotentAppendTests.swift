@@ -1,10 +1,11 @@
-@testable import AuditService
 import Contracts
 import Foundation
 import MongoAdapter
 import NIOHTTP1
-import Testing
 import TestSupport
+import Testing
+
+@testable import AuditService
 
 /// An append with an id is stored once, however often it is sent (against a real nx-27017).
 @Suite("auditservice idempotent append", .stopsServers)

@@ -1,6 +1,6 @@
 import ServiceRuntime
-import Testing
 import TestSupport
+import Testing
 
 /// `ServiceRuntime.drainLimit` is the one drain budget of the HTTP services: after SIGTERM a
 /// service finishes within it (issue 22). Kubernetes sends SIGTERM when the preStop pause ends and
@@ -39,7 +39,9 @@ import TestSupport
         for (index, value) in try YAMLValue.sequence(pod["containers"], at: "\(path) containers").enumerated() {
             let at = "\(path) containers[\(index)]"
             let container = try YAMLValue.mapping(value, at: at)
-            guard let lifecycle = container["lifecycle"], let preStop = try YAMLValue.mapping(lifecycle, at: at)["preStop"] else { continue }
+            guard let lifecycle = container["lifecycle"], let preStop = try YAMLValue.mapping(lifecycle, at: at)["preStop"] else {
+                continue
+            }
             let handler = try YAMLValue.mapping(preStop, at: "\(at).lifecycle.preStop")
             if let sleep = handler["sleep"] {
                 longest = max(longest, try YAMLValue.integer(YAMLValue.mapping(sleep, at: at)["seconds"], at: "\(at) sleep.seconds"))

@@ -1,6 +1,6 @@
 import Discovery
-import Testing
 import TestSupport
+import Testing
 
 /// Every Swift product is built on FoundationEssentials alone: full Foundation brings ICU and its
 /// data (tens of MB) into the image and its start-up. Checked on the debug binaries these tests

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// scripts/check-link-order, which scripts/test-images runs on the release binaries: it passes on
 /// an order file that names the binaries' functions, and fails, printing the command that

@@ -1,7 +1,7 @@
 import Discovery
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Yams
 
 /// Prometheus's two configurations against the manifests and the service table: the cluster's
@@ -110,8 +110,9 @@ struct MonitoringConfigTests {
         for service in Self.scraped {
             let workload = try #require(manifests.workload(named: service.name))
             let port = try #require(workload.podAnnotations["prometheus.io/port"].flatMap { Int($0) }, "\(service)")
-            let named = try #require(manifests.service(named: service.name)?.ports.first { $0.port == port }?.name,
-                                     "Service/\(service) has no named port \(port), the one its pods are scraped on")
+            let named = try #require(
+                manifests.service(named: service.name)?.ports.first { $0.port == port }?.name,
+                "Service/\(service) has no named port \(port), the one its pods are scraped on")
             #expect(named == MicroService.metricsPortName, "\(service) is scraped on its port \(named)")
             expected.append("_\(named)._tcp.\(service.name).\(defaults.namespace).\(defaults.suffix)")
         }
@@ -126,7 +127,9 @@ struct MonitoringConfigTests {
         let text = try Repository.text(Self.component + "/rules/micro.rules.yml")
         let rules = try YAMLValue.mapping(Yams.load(yaml: text), at: "rules")
         let all = try YAMLValue.sequence(rules["groups"], at: "groups").flatMap { group in
-            try YAMLValue.sequence(YAMLValue.mapping(group, at: "group")["rules"], at: "rules").map { try YAMLValue.mapping($0, at: "rule") }
+            try YAMLValue.sequence(YAMLValue.mapping(group, at: "group")["rules"], at: "rules").map {
+                try YAMLValue.mapping($0, at: "rule")
+            }
         }
         let rule = try #require(all.first { $0["alert"] as? String == "ServiceDown" })
         let expression = try YAMLValue.string(rule["expr"], at: "ServiceDown.expr")
@@ -145,8 +148,9 @@ struct MonitoringConfigTests {
         let set = try #require(objects.first { $0["kind"] as? String == "StatefulSet" && Self.name(of: $0) == "prometheus" })
         let spec = try YAMLValue.mapping(YAMLValue.mapping(set["spec"], at: "spec")["template"], at: "template")
         let pod = try YAMLValue.mapping(spec["spec"], at: "pod")
-        let volume = try #require(try YAMLValue.sequence(pod["volumes"], at: "volumes").map { try YAMLValue.mapping($0, at: "volume") }
-            .first { $0["name"] as? String == "config" })
+        let volume = try #require(
+            try YAMLValue.sequence(pod["volumes"], at: "volumes").map { try YAMLValue.mapping($0, at: "volume") }
+                .first { $0["name"] as? String == "config" })
         var paths: [String: String] = [:]
         for item in try YAMLValue.sequence(YAMLValue.mapping(volume["configMap"], at: "configMap")["items"], at: "items") {
             let fields = try YAMLValue.mapping(item, at: "item")

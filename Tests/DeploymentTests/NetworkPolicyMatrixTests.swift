@@ -1,7 +1,7 @@
 import ClusterRehearsal
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The NetworkPolicies of both overlays against docs/design.md ("Network policies"): which pod
 /// may open a connection to which port, computed from the rendered policies alone (the cluster
@@ -30,7 +30,8 @@ struct NetworkPolicyMatrixTests {
     /// carries the webapp's labels (a selector without namespaceSelector must not admit it), the
     /// cluster DNS.
     static let neighbours = [
-        PolicyPod(name: "-", namespace: "monitoring", labels: [:], address: "10.99.1.1", ports: [ContainerPort(name: "http", number: 9090)]),
+        PolicyPod(
+            name: "-", namespace: "monitoring", labels: [:], address: "10.99.1.1", ports: [ContainerPort(name: "http", number: 9090)]),
         PolicyPod(
             name: "-", namespace: "elsewhere", labels: ["app.kubernetes.io/name": "webapp"], address: "10.99.2.1",
             ports: [ContainerPort(name: "main", number: 8080)]
@@ -42,12 +43,13 @@ struct NetworkPolicyMatrixTests {
     static func cluster(_ overlay: String) async throws -> (pods: [PolicyPod], enforcement: PolicyEnforcement) {
         let manifest = try ClusterManifest(yaml: await Repository.kustomize(overlay: overlay))
         try #require(!manifest.networkPolicies.isEmpty, "overlays/\(overlay) has no NetworkPolicy")
-        let pods = manifest.workloads.enumerated().map { index, workload in
-            PolicyPod(
-                name: workload.name, namespace: workload.namespace ?? "micro", labels: workload.template.labels,
-                address: "10.98.0.\(index + 1)", ports: workload.template.containers.flatMap(\.ports)
-            )
-        } + neighbours
+        let pods =
+            manifest.workloads.enumerated().map { index, workload in
+                PolicyPod(
+                    name: workload.name, namespace: workload.namespace ?? "micro", labels: workload.template.labels,
+                    address: "10.98.0.\(index + 1)", ports: workload.template.containers.flatMap(\.ports)
+                )
+            } + neighbours
         let enforcement = PolicyEnforcement(
             policies: manifest.networkPolicies, pods: pods, namespaceLabels: manifest.namespaceLabels, defaultNamespace: "micro"
         )
@@ -68,7 +70,9 @@ struct NetworkPolicyMatrixTests {
             let sources = pod.namespace == "micro" ? sources(pods) : micro
             for port in pod.ports {
                 let allowed = Dictionary(grouping: sources, by: \.name).filter { _, members in
-                    members.allSatisfy { enforcement.allows(from: $0.address, to: pod.address, port: port.number, transport: port.transport) }
+                    members.allSatisfy {
+                        enforcement.allows(from: $0.address, to: pod.address, port: port.number, transport: port.transport)
+                    }
                 }
                 guard !allowed.isEmpty else { continue }
                 paths.insert(Path(to: pod.name, port: port.name ?? "\(port.number)", from: allowed.keys.sorted()))
@@ -80,24 +84,26 @@ struct NetworkPolicyMatrixTests {
     /// docs/design.md's table, its words read as the sets they name.
     static func designTable(sources: [Source], micro: [String]) throws -> Set<Path> {
         let text = try Repository.text("docs/design.md")
-        let section = try #require(text.components(separatedBy: "## Network policies").dropFirst().first, "design.md has no section Network policies")
+        let section = try #require(
+            text.components(separatedBy: "## Network policies").dropFirst().first, "design.md has no section Network policies")
         let rows = section.split(separator: "\n").drop { !$0.hasPrefix("| to | port | from |") }.dropFirst(2).prefix { $0.hasPrefix("|") }
         try #require(!rows.isEmpty, "the section Network policies has no table | to | port | from |")
-        return Set(try rows.map { row in
-            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            try #require(cells.count == 3, "not a row of three cells: \(row)")
-            var from: Set<String> = []
-            for word in cells[2].components(separatedBy: ", ") {
-                switch word {
-                case "anywhere": from.formUnion(sources.map(\.name))
-                case "anywhere outside micro": from.formUnion(sources.map(\.name).filter { !micro.contains($0) })
-                case "every pod of micro": from.formUnion(micro)
-                default: from.insert(word)
+        return Set(
+            try rows.map { row in
+                let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+                try #require(cells.count == 3, "not a row of three cells: \(row)")
+                var from: Set<String> = []
+                for word in cells[2].components(separatedBy: ", ") {
+                    switch word {
+                    case "anywhere": from.formUnion(sources.map(\.name))
+                    case "anywhere outside micro": from.formUnion(sources.map(\.name).filter { !micro.contains($0) })
+                    case "every pod of micro": from.formUnion(micro)
+                    default: from.insert(word)
+                    }
                 }
-            }
-            let port = String(cells[1].split(separator: " ").first ?? "")
-            return Path(to: String(cells[0].split(separator: " ").first ?? ""), port: port, from: from.sorted())
-        })
+                let port = String(cells[1].split(separator: " ").first ?? "")
+                return Path(to: String(cells[0].split(separator: " ").first ?? ""), port: port, from: from.sorted())
+            })
     }
 
     @Test("the paths the policies open are the table of docs/design.md", arguments: ["local", "cloud"])
@@ -128,12 +134,19 @@ struct NetworkPolicyMatrixTests {
         for source in micro {
             for destination in micro where destination.address != source.address {
                 for port in destination.ports {
-                    let out = enforcement.permits(.egress, from: source.address, to: destination.address, port: port.number, transport: port.transport)
-                    let into = enforcement.permits(.ingress, from: source.address, to: destination.address, port: port.number, transport: port.transport)
-                    #expect(!out || into, "\(source.name) may send to \(destination.name):\(port.name ?? "") but \(destination.name) does not admit it")
+                    let out = enforcement.permits(
+                        .egress, from: source.address, to: destination.address, port: port.number, transport: port.transport)
+                    let into = enforcement.permits(
+                        .ingress, from: source.address, to: destination.address, port: port.number, transport: port.transport)
+                    #expect(
+                        !out || into,
+                        "\(source.name) may send to \(destination.name):\(port.name ?? "") but \(destination.name) does not admit it")
                     // A port open to everyone (the webapp's page port) admits micro's pods as well.
-                    let open = enforcement.permits(.ingress, from: Self.outside.address, to: destination.address, port: port.number, transport: port.transport)
-                    #expect(!into || out || open, "\(destination.name) admits \(source.name) on \(port.name ?? "") but \(source.name) may not send there")
+                    let open = enforcement.permits(
+                        .ingress, from: Self.outside.address, to: destination.address, port: port.number, transport: port.transport)
+                    #expect(
+                        !into || out || open,
+                        "\(destination.name) admits \(source.name) on \(port.name ?? "") but \(source.name) may not send there")
                     if out { opened += 1 }
                 }
             }
@@ -145,7 +158,10 @@ struct NetworkPolicyMatrixTests {
     func nothingLeavesButDNS(overlay: String) async throws {
         let (pods, enforcement) = try await Self.cluster(overlay)
         let elsewhere = pods.filter { $0.namespace != "micro" && $0.name != "kube-dns" }
-        let targets = elsewhere.flatMap { pod in pod.ports.map { (pod.address, $0.number) } } + [(Self.outside.address, 443), (Self.outside.address, 53)]
+        let targets =
+            elsewhere.flatMap { pod in pod.ports.map { (pod.address, $0.number) } } + [
+                (Self.outside.address, 443), (Self.outside.address, 53),
+            ]
         for source in pods where source.namespace == "micro" {
             for (address, port) in targets {
                 let reaches = enforcement.allows(from: source.address, to: address, port: port)
@@ -164,7 +180,8 @@ struct NetworkPolicyMatrixTests {
         var scraped = 0
         for workload in rendered.workloads where workload.podAnnotations["prometheus.io/scrape"] == "true" {
             let pod = try #require(pods.first { $0.name == workload.name && $0.namespace == "micro" })
-            let port = try #require(workload.podAnnotations["prometheus.io/port"].flatMap { Int($0) }, "\(workload.name): no prometheus.io/port")
+            let port = try #require(
+                workload.podAnnotations["prometheus.io/port"].flatMap { Int($0) }, "\(workload.name): no prometheus.io/port")
             let allowed = enforcement.allows(from: prometheus.address, to: pod.address, port: port)
             #expect(allowed, "\(workload.name): Prometheus may not reach port \(port)")
             scraped += 1

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The package's shape (Package.swift's header): the product in Sources/, the tooling in tools/,
 /// the tests in Tests/ and tools/Tests/, with dependencies pointing one way — product ← tooling ←

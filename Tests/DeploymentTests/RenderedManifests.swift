@@ -76,12 +76,15 @@ struct RenderedManifests: Sendable {
     private static func container(_ fields: [String: Any], path: String) throws -> Container {
         let ports = try YAMLValue.sequence(fields["ports"], at: "\(path) ports").map { value in
             let port = try YAMLValue.mapping(value, at: "\(path) port")
-            return DeclaredPort(name: port["name"] as? String, number: try YAMLValue.integer(port["containerPort"], at: "\(path) containerPort"))
+            return DeclaredPort(
+                name: port["name"] as? String, number: try YAMLValue.integer(port["containerPort"], at: "\(path) containerPort"))
         }
         var environment: [String: String] = [:]
         for value in try YAMLValue.sequence(fields["env"], at: "\(path) env") {
             let variable = try YAMLValue.mapping(value, at: "\(path) env")
-            environment[try YAMLValue.string(variable["name"], at: "\(path) env name")] = variable["value"].flatMap { try? YAMLValue.string($0, at: "") }
+            environment[try YAMLValue.string(variable["name"], at: "\(path) env name")] = variable["value"].flatMap {
+                try? YAMLValue.string($0, at: "")
+            }
         }
         return Container(
             name: try YAMLValue.string(fields["name"], at: "\(path) container name"),
@@ -95,7 +98,8 @@ struct RenderedManifests: Sendable {
     private static func httpProbe(_ value: Any?, path: String) throws -> String? {
         guard let value, let get = try YAMLValue.mapping(value, at: "\(path) probe")["httpGet"] else { return nil }
         let fields = try YAMLValue.mapping(get, at: "\(path) httpGet")
-        return "\(try YAMLValue.string(fields["path"], at: "\(path) probe path"))@\(try YAMLValue.string(fields["port"], at: "\(path) probe port"))"
+        return
+            "\(try YAMLValue.string(fields["path"], at: "\(path) probe path"))@\(try YAMLValue.string(fields["port"], at: "\(path) probe port"))"
     }
 
     private static func service(name: String, spec: [String: Any], path: String) throws -> Service {

@@ -1,7 +1,7 @@
 import Discovery
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The service table in code (`MicroService.all`) is the one source of truth for names, ports and
 /// port names; every file that ships the system repeats them. These tests fail when any copy
@@ -77,7 +77,9 @@ struct ShippingConsistencyTests {
         let stage = try #require(Dockerfile.stage(named: service.name, in: text), "docker/Dockerfile has no stage \(service)")
         #expect(try Dockerfile.exposedPorts(stage) == service.ports.map(\.number), "docker/Dockerfile \(service) EXPOSE")
         let words = text.split(whereSeparator: \.isWhitespace)
-        #expect(zip(words, words.dropFirst()).contains { $0 == "--product" && $1 == service.name }, "docker/Dockerfile does not build \(service)")
+        #expect(
+            zip(words, words.dropFirst()).contains { $0 == "--product" && $1 == service.name },
+            "docker/Dockerfile does not build \(service)")
         #expect(stage.contains("ENTRYPOINT [\"/app/\(service.name)\"]"), "docker/Dockerfile \(service) runs another executable")
     }
 
@@ -119,11 +121,14 @@ struct ShippingConsistencyTests {
             #expect([table.name, String(table.number)].contains(port.targetPort), "\(overlay) Service/\(service) targetPort of \(table)")
         }
         #expect(kubernetesService.type == "ClusterIP", "\(overlay) Service/\(service) is reachable from outside the cluster")
-        #expect(!kubernetesService.selector.isEmpty && kubernetesService.selector.allSatisfy { workload.podLabels[$0.key] == $0.value },
-                "\(overlay) Service/\(service) selects its pods")
+        #expect(
+            !kubernetesService.selector.isEmpty && kubernetesService.selector.allSatisfy { workload.podLabels[$0.key] == $0.value },
+            "\(overlay) Service/\(service) selects its pods")
     }
 
-    @Test("our services probe /readyz and /healthz and are scraped on their admin port, and use the cluster DNS", arguments: overlays, Self.builtServices)
+    @Test(
+        "our services probe /readyz and /healthz and are scraped on their admin port, and use the cluster DNS", arguments: overlays,
+        Self.builtServices)
     func kubernetesRuntime(overlay: String, service: MicroService) async throws {
         let workload = try #require(try await Self.manifests(overlay).workload(named: service.name))
         let container = try #require(workload.containers.first)
@@ -150,7 +155,9 @@ struct ShippingConsistencyTests {
         #expect(service.ports.map(\.name) == [webapp.portName], "\(overlay) \(service.name) ports")
         #expect(service.ports.map(\.targetPort).allSatisfy { [webapp.portName, String(webapp.port ?? 0)].contains($0) })
         let pods = try #require(manifests.workload(named: webapp.name)).podLabels
-        #expect(!service.selector.isEmpty && service.selector.allSatisfy { pods[$0.key] == $0.value }, "\(overlay) \(service.name) selects the webapp")
+        #expect(
+            !service.selector.isEmpty && service.selector.allSatisfy { pods[$0.key] == $0.value },
+            "\(overlay) \(service.name) selects the webapp")
     }
 
     @Test("every image the manifests reference is one docker/build.sh builds (or the database's or Prometheus's own)", arguments: overlays)
@@ -166,8 +173,9 @@ struct ShippingConsistencyTests {
                     // The local cluster pulls from the registry build.sh pushes to by default.
                     if overlay == "local" { #expect(built.contains(Self.repository(container.image)), "\(container.image)") }
                 } else {
-                    #expect(Self.tableNames.union(Self.monitoringNames).contains(name) && workload.name == name,
-                            "\(overlay) \(workload.kind)/\(workload.name): image \(container.image) is not built by docker/build.sh")
+                    #expect(
+                        Self.tableNames.union(Self.monitoringNames).contains(name) && workload.name == name,
+                        "\(overlay) \(workload.kind)/\(workload.name): image \(container.image) is not built by docker/build.sh")
                 }
             }
         }
@@ -205,7 +213,8 @@ struct ShippingConsistencyTests {
         let dnsPort = try #require(entry.environment["DNS_PORT"], "\(service) DNS_PORT")
         #expect(namedConf.contains("listen-on port \(dnsPort) "), "the DNS container does not listen on DNS_PORT \(dnsPort)")
         #expect(entry.environment["DNS_NAMESPACE"] == "micro")
-        let defaultRegistry = try Self.repository(#require(await Repository.imagesBuildScriptBuilds().first)).split(separator: "/").dropLast().joined(separator: "/")
+        let defaultRegistry = try Self.repository(#require(await Repository.imagesBuildScriptBuilds().first)).split(separator: "/")
+            .dropLast().joined(separator: "/")
         #expect(entry.image == "${REGISTRY:-\(defaultRegistry)}/\(service.name):${TAG:-latest}", "docker-compose.yml \(service) image")
     }
 

@@ -38,7 +38,8 @@ enum DNSFixtures {
     /// dnsmasq with DNSServer's flags plus `extra` ones.
     static func dnsmasq(port: Int, records: [SRVRecord] = [], ttl: Int = 5, extra: [String]) async throws -> ServerProcess {
         let arguments = DNSServer.arguments(records: records, ttl: ttl, localDomain: suffix, port: port, listen: "127.0.0.1")
-        return try await ServerProcess(name: "dnsmasq-\(port)", executable: try TestPaths.tool("dnsmasq"), arguments: arguments + extra, port: port)
+        return try await ServerProcess(
+            name: "dnsmasq-\(port)", executable: try TestPaths.tool("dnsmasq"), arguments: arguments + extra, port: port)
     }
 
     /// How many queries of `type` for `name` the server has logged: waits until at least

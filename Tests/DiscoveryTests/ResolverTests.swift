@@ -4,8 +4,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import ProcessSupervision
-import Testing
 import TestSupport
+import Testing
 
 /// The resolver against a real dnsmasq on a loopback port (direct mode).
 @Suite(.stopsServers) struct ResolverTests {
@@ -24,7 +24,8 @@ import TestSupport
     }
 
     @Test func webappIsLookedUpUnderItsHTTPPortName() async throws {
-        let record = SRVRecord(name: DNSFixtures.srvName("webapp", port: "http"), target: "webapp-0.micro.svc.cluster.local", port: 3000, address: "10.3.0.1")
+        let record = SRVRecord(
+            name: DNSFixtures.srvName("webapp", port: "http"), target: "webapp-0.micro.svc.cluster.local", port: 3000, address: "10.3.0.1")
         let dns = try await DNSServer.start(records: [record])
         #expect(try await DNSFixtures.resolver(port: dns.port).resolve(.webapp) == [ServiceTarget(host: "10.3.0.1", port: 3000)])
     }
@@ -51,7 +52,8 @@ import TestSupport
         // dnsmasq answers the SRV record, but the target has no A record (NXDOMAIN under --local).
         let port = Ports.free()
         // Runs until the test ends (ServerScope).
-        _ = try await DNSFixtures.dnsmasq(port: port, extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"])
+        _ = try await DNSFixtures.dnsmasq(
+            port: port, extra: ["--srv-host=\(DNSFixtures.srvName("adderservice")),ghost.micro.svc.cluster.local,8080"])
         let error = await #expect(throws: DiscoveryError.self) {
             try await DNSFixtures.resolver(port: port).resolve(.adderservice)
         }
@@ -94,7 +96,8 @@ import TestSupport
     }
 
     @Test func lastGoodAnswerIsServedAfterTheServerIsKilled() async throws {
-        let dns = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.1", "10.2.0.2"]), ttl: 1)
+        let dns = try await DNSServer.start(
+            records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.1", "10.2.0.2"]), ttl: 1)
         // No stale window: every lookup after the TTL waits for DNS, which is dead.
         let options = ResolverOptions(timeoutSeconds: 1, attempts: 1, retryAfterFailure: .milliseconds(300), staleWhileRevalidate: .zero)
         let lines = Locked<[String]>([])
@@ -109,20 +112,23 @@ import TestSupport
         let warnings = lines.withLock { $0 }.filter { $0.hasPrefix("warning") }
         #expect(warnings.count == 1)
         #expect(warnings.first?.contains("last good answer") == true)
-        #expect(warnings.first?.contains("_main._tcp.adderservice.micro.svc.cluster.local via 127.0.0.1:\(dns.port)") == true, "\(warnings)")
+        #expect(
+            warnings.first?.contains("_main._tcp.adderservice.micro.svc.cluster.local via 127.0.0.1:\(dns.port)") == true, "\(warnings)")
         // The server really is gone: a resolver without a last good answer fails.
         await #expect(throws: DiscoveryError.self) { try await DNSFixtures.resolver(port: dns.port).resolve(.adderservice) }
 
         // DNS comes back with other records: once the retry pause is over, the new answer is served.
         // Runs until the test ends (ServerScope).
-        _ = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.9"]), ttl: 1, port: dns.port)
+        _ = try await DNSServer.start(
+            records: DNSFixtures.records(service: "adderservice", addresses: ["10.2.0.9"]), ttl: 1, port: dns.port)
         try await Task.sleep(for: .milliseconds(400))
         #expect(try await resolver.resolve(.adderservice) == [ServiceTarget(host: "10.2.0.9", port: 8080)])
     }
 
     @Test func answersAreCachedForTheirTTL() async throws {
         let name = DNSFixtures.srvName("adderservice")
-        let dns = try await DNSFixtures.loggingDNSServer(records: DNSFixtures.records(service: "adderservice", addresses: ["10.4.0.1"]), ttl: 30)
+        let dns = try await DNSFixtures.loggingDNSServer(
+            records: DNSFixtures.records(service: "adderservice", addresses: ["10.4.0.1"]), ttl: 30)
         let resolver = DNSFixtures.resolver(port: dns.port)
         let first = try await resolver.resolve(.adderservice)
         let second = try await resolver.resolve(.adderservice)
@@ -132,7 +138,8 @@ import TestSupport
 
     @Test func ttlZeroIsNotCached() async throws {
         let name = DNSFixtures.srvName("adderservice")
-        let dns = try await DNSFixtures.loggingDNSServer(records: DNSFixtures.records(service: "adderservice", addresses: ["10.4.0.2"]), ttl: 0)
+        let dns = try await DNSFixtures.loggingDNSServer(
+            records: DNSFixtures.records(service: "adderservice", addresses: ["10.4.0.2"]), ttl: 0)
         let resolver = DNSFixtures.resolver(port: dns.port)
         _ = try await resolver.resolve(.adderservice)
         _ = try await resolver.resolve(.adderservice)
@@ -141,7 +148,8 @@ import TestSupport
 
     @Test func concurrentLookupsOfOneNameShareOneQuery() async throws {
         let name = DNSFixtures.srvName("eventservice")
-        let dns = try await DNSFixtures.loggingDNSServer(records: DNSFixtures.records(service: "eventservice", addresses: ["10.5.0.1"], port: 8082), ttl: 30)
+        let dns = try await DNSFixtures.loggingDNSServer(
+            records: DNSFixtures.records(service: "eventservice", addresses: ["10.5.0.1"], port: 8082), ttl: 30)
         let resolver = DNSFixtures.resolver(port: dns.port)
         let answers = try await withThrowingTaskGroup(of: [ServiceTarget].self) { group in
             for _ in 0..<20 { group.addTask { try await resolver.resolve(.eventservice) } }
@@ -154,9 +162,11 @@ import TestSupport
 
     @Test func expiredAnswerIsQueriedAgainAndTheNewAnswerSeen() async throws {
         let port = Ports.free()
-        let old = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.6.0.1"]), ttl: 1, port: port)
+        let old = try await DNSServer.start(
+            records: DNSFixtures.records(service: "adderservice", addresses: ["10.6.0.1"]), ttl: 1, port: port)
         // No stale window: the first lookup after the TTL waits for the new answer.
-        let resolver = DNSFixtures.resolver(port: port, options: ResolverOptions(timeoutSeconds: 1, attempts: 1, staleWhileRevalidate: .zero))
+        let resolver = DNSFixtures.resolver(
+            port: port, options: ResolverOptions(timeoutSeconds: 1, attempts: 1, staleWhileRevalidate: .zero))
         #expect(try await resolver.resolve(.adderservice) == [ServiceTarget(host: "10.6.0.1", port: 8080)])
         let resolvedAt = ContinuousClock.now
 
@@ -176,7 +186,8 @@ import TestSupport
     /// it started brings the new one for the next callers.
     @Test func justExpiredAnswerIsServedAtOnceWhileTheRefreshFindsTheNewOne() async throws {
         let port = Ports.free()
-        let old = try await DNSServer.start(records: DNSFixtures.records(service: "adderservice", addresses: ["10.7.0.1"]), ttl: 1, port: port)
+        let old = try await DNSServer.start(
+            records: DNSFixtures.records(service: "adderservice", addresses: ["10.7.0.1"]), ttl: 1, port: port)
         let resolver = DNSFixtures.resolver(port: port)
         let before = [ServiceTarget(host: "10.7.0.1", port: 8080)]
         #expect(try await resolver.resolve(.adderservice) == before)
@@ -226,24 +237,25 @@ import TestSupport
         while true {
             do {
                 return try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).get()
-            } catch where ContinuousClock.now < deadline {
+            } catch  where ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
     }
-
 
     @Test func targetsAreOrderedBySRVPriority() async throws {
         let port = Ports.free()
         let name = DNSFixtures.srvName("redis")
         // dnsmasq --srv-host=name,target,port,priority,weight
         // Runs until the test ends (ServerScope).
-        _ = try await DNSFixtures.dnsmasq(port: port, extra: [
-            "--srv-host=\(name),backup.micro.svc.cluster.local,6379,20,0",
-            "--srv-host=\(name),primary.micro.svc.cluster.local,6379,10,0",
-            "--host-record=backup.micro.svc.cluster.local,10.7.0.2",
-            "--host-record=primary.micro.svc.cluster.local,10.7.0.1",
-        ])
+        _ = try await DNSFixtures.dnsmasq(
+            port: port,
+            extra: [
+                "--srv-host=\(name),backup.micro.svc.cluster.local,6379,20,0",
+                "--srv-host=\(name),primary.micro.svc.cluster.local,6379,10,0",
+                "--host-record=backup.micro.svc.cluster.local,10.7.0.2",
+                "--host-record=primary.micro.svc.cluster.local,10.7.0.1",
+            ])
         let targets = try await DNSFixtures.resolver(port: port).resolve(.redis)
         #expect(targets == [ServiceTarget(host: "10.7.0.1", port: 6379), ServiceTarget(host: "10.7.0.2", port: 6379)])
     }

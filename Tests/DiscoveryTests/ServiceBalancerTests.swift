@@ -3,8 +3,8 @@ import Foundation
 import NIOCore
 import NIOPosix
 import ProcessSupervision
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
 import Glibc

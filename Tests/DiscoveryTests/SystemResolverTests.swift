@@ -1,7 +1,7 @@
 import Discovery
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// System-resolver mode (DNS_HOST unset), through the `discover` executable run inside a network
 /// namespace whose resolv.conf points at a dnsmasq on 127.0.0.1:53 in the same namespace.
@@ -22,8 +22,12 @@ import TestSupport
 
     @Test func discoverUsesThePortOptionAndWebappsHTTPPortName() async throws {
         let records = [
-            SRVRecord(name: DNSFixtures.srvName("webapp", port: "http"), target: "webapp-0.micro.svc.cluster.local", port: 3000, address: "10.21.0.1"),
-            SRVRecord(name: DNSFixtures.srvName("webapp", port: "metrics"), target: "webapp-0.micro.svc.cluster.local", port: 9100, address: "10.21.0.1"),
+            SRVRecord(
+                name: DNSFixtures.srvName("webapp", port: "http"), target: "webapp-0.micro.svc.cluster.local", port: 3000,
+                address: "10.21.0.1"),
+            SRVRecord(
+                name: DNSFixtures.srvName("webapp", port: "metrics"), target: "webapp-0.micro.svc.cluster.local", port: 9100,
+                address: "10.21.0.1"),
         ]
         try await withPod(records: records) { pod in
             let http = try await pod.discover(["webapp"])
@@ -44,7 +48,8 @@ import TestSupport
     }
 
     @Test func discoverInDirectModeReportsABadDNSPort() async throws {
-        let result = try await CommandResult.execute(try TestPaths.builtExecutable("discover"), ["adderservice"], environment: ["DNS_HOST": "127.0.0.1", "DNS_PORT": "dns"])
+        let result = try await CommandResult.execute(
+            try TestPaths.builtExecutable("discover"), ["adderservice"], environment: ["DNS_HOST": "127.0.0.1", "DNS_PORT": "dns"])
         #expect(result.status != 0)
         #expect(result.standardError.contains("DNS_PORT"))
     }

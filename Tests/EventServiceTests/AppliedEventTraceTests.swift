@@ -1,12 +1,12 @@
 import Contracts
 import Discovery
 import Logging
-@testable import RedisAdapter
 import ServiceTracing
 import TestSupport
 import Testing
 
 @testable import EventService
+@testable import RedisAdapter
 
 /// A traced page event's apply is a consumer span continuing the page's `traceparent`, and the
 /// line the worker logs for it carries the trace's ids; every other record is applied as before.
@@ -19,8 +19,10 @@ import Testing
         let logs = CapturedLogs()
         try await withExportingTracer(service: "eventservice") { tracer, receiver in
             let harness = try await WorkerHarness(port: redis.port, startWorker: false)
-            let traced = EventQueueContract.recordMessage(url: "/add", id: "traced-1", traceparent: "00-\(Self.traceID)-\(Self.pageSpanID)-01")
-            let malformed = #"{"action":"record","type":"page","url":"/add","id":"bad-1","traceparent":"00-\#(Self.traceID)-0000000000000000-01"}"#
+            let traced = EventQueueContract.recordMessage(
+                url: "/add", id: "traced-1", traceparent: "00-\(Self.traceID)-\(Self.pageSpanID)-01")
+            let malformed =
+                #"{"action":"record","type":"page","url":"/add","id":"bad-1","traceparent":"00-\#(Self.traceID)-0000000000000000-01"}"#
             let notAString = #"{"action":"record","type":"page","url":"/add","id":"odd-1","traceparent":["x"]}"#
             try await harness.push([traced, recordMessage("/add"), malformed, notAString])
             let endpoint: RedisClient.Endpoint = { .init(host: "127.0.0.1", port: redis.port) }
@@ -56,7 +58,9 @@ import Testing
         let redis = try await RedisServer.start()
         let logs = CapturedLogs()
         let harness = try await WorkerHarness(port: redis.port, startWorker: false)
-        try await harness.push([EventQueueContract.recordMessage(url: "/add", id: "t-1", traceparent: "00-\(Self.traceID)-\(Self.pageSpanID)-01")])
+        try await harness.push([
+            EventQueueContract.recordMessage(url: "/add", id: "t-1", traceparent: "00-\(Self.traceID)-\(Self.pageSpanID)-01")
+        ])
         let endpoint: RedisClient.Endpoint = { .init(host: "127.0.0.1", port: redis.port) }
         let worker = EventWorker(
             consumer: RedisClient(endpoint: endpoint, logger: Logger(label: "test")),

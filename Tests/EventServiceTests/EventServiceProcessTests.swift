@@ -1,8 +1,9 @@
-@testable import EventService
 import Foundation
 import NIOHTTP1
 import TestSupport
 import Testing
+
+@testable import EventService
 
 /// The built `eventservice` executable, finding Redis through DNS (dnsmasq) like in the cluster.
 @Suite("eventservice process", .stopsServers)

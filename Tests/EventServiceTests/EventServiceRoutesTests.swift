@@ -1,4 +1,3 @@
-@testable import EventService
 import Discovery
 import Logging
 import NIOHTTP1
@@ -6,6 +5,8 @@ import RedisAdapter
 import ServiceRuntime
 import TestSupport
 import Testing
+
+@testable import EventService
 
 /// The eventservice's HTTP side in process, its admin port (its only one): health, readiness
 /// against a real Redis, metrics.

@@ -1,9 +1,9 @@
 import Foundation
-@testable import RedisAdapter
 import TestSupport
 import Testing
 
 @testable import EventService
+@testable import RedisAdapter
 
 @Suite("EventWorker against a real redis-server", .stopsServers)
 struct EventWorkerTests {
@@ -12,8 +12,10 @@ struct EventWorkerTests {
         let harness = try await WorkerHarness(port: server.port)
         let (summary, returnPath) = summaryRequest()
         try await harness.push(
-            [recordMessage("http://localhost:3000/add"), recordMessage("http://localhost:3000/"),
-             recordMessage("http://localhost:3000/add")]
+            [
+                recordMessage("http://localhost:3000/add"), recordMessage("http://localhost:3000/"),
+                recordMessage("http://localhost:3000/add"),
+            ]
                 + [summary]
         )
 
@@ -49,7 +51,8 @@ struct EventWorkerTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for share in producers {
                 group.addTask {
-                    let connection = try await RedisConnection.connect(host: "127.0.0.1", port: server.port, connectTimeout: .seconds(5), commandTimeout: .seconds(5))
+                    let connection = try await RedisConnection.connect(
+                        host: "127.0.0.1", port: server.port, connectTimeout: .seconds(5), commandTimeout: .seconds(5))
                     defer { connection.close() }
                     // Small chunks, so the worker drains while producers still push.
                     for start in stride(from: 0, to: share.count, by: 50) {

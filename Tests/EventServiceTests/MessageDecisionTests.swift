@@ -11,7 +11,10 @@ struct MessageDecisionTests {
         (#"{"action":"record","type":"page","url":"http://a/b"}"#, MessageDecision.record(url: "http://a/b", id: nil)),
         (#"{"url":"http://a/ü","action":"record","extra":[1,2]}"#, .record(url: "http://a/ü", id: nil)),
         (#"{"action":"record","type":"page","url":"/add","id":"x-1"}"#, .record(url: "/add", id: "x-1")),
-        (#"{"action":"record","url":"/add","id":"x-1","traceparent":"00-a-b-01"}"#, .record(url: "/add", id: "x-1", traceparent: "00-a-b-01")),
+        (
+            #"{"action":"record","url":"/add","id":"x-1","traceparent":"00-a-b-01"}"#,
+            .record(url: "/add", id: "x-1", traceparent: "00-a-b-01")
+        ),
         // A traceparent of another type is ignored: the event counts all the same.
         (#"{"action":"record","url":"/add","id":"x-1","traceparent":7}"#, .record(url: "/add", id: "x-1")),
         (#"{"action":"record","url":"/add","traceparent":{"a":[1]}}"#, .record(url: "/add", id: nil)),
@@ -22,7 +25,10 @@ struct MessageDecisionTests {
             #"{"action":"summary","returnPath":"eventservice:reply:1","deadline":1733500000123}"#,
             .summary(returnPath: "eventservice:reply:1", deadline: 1_733_500_000_123)
         ),
-        (#"{"action":"summary","returnPath":"eventservice:reply:1","deadline":"soon"}"#, .deadLetter(reason: "field \"deadline\" is not an integer")),
+        (
+            #"{"action":"summary","returnPath":"eventservice:reply:1","deadline":"soon"}"#,
+            .deadLetter(reason: "field \"deadline\" is not an integer")
+        ),
         // Foundation's decoder reports a number that is not a 64-bit integer as invalid JSON.
         (#"{"action":"summary","returnPath":"eventservice:reply:1","deadline":1.5}"#, .deadLetter(reason: "not valid JSON")),
         (#"{"action":"summary","returnPath":"report:1"}"#, .deadLetter(reason: outside)),
@@ -52,7 +58,8 @@ struct MessageDecisionTests {
     /// Nesting as deep as the size limit allows is refused, not a stack overflow.
     @Test func deeplyNestedJSONIsDeadLettered() {
         let depth = EventQueueContract.maximumMessageBytes / 2
-        let nested = #"{"action":"record","url":"/","x":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}"
+        let nested =
+            #"{"action":"record","url":"/","x":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}"
         #expect(MessageDecision.decide(nested) == .deadLetter(reason: "not valid JSON"))
     }
 }

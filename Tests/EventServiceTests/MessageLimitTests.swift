@@ -1,10 +1,10 @@
 import Contracts
 import Foundation
-@testable import RedisAdapter
 import TestSupport
 import Testing
 
 @testable import EventService
+@testable import RedisAdapter
 
 /// No single message can stop the worker: oversized ones stay in Redis, a dead letter that
 /// cannot be written is counted and dropped, a summary nobody waits for is discarded.

@@ -1,9 +1,10 @@
 import Contracts
-@testable import EventService
 import Foundation
-@testable import RedisAdapter
 import TestSupport
 import Testing
+
+@testable import EventService
+@testable import RedisAdapter
 
 /// Messages of any size against the built `eventservice`, with redis-server run as the manifests
 /// run it (deployment/base/redis.yml: append-only file, fsync every second).

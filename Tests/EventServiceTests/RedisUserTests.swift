@@ -1,12 +1,12 @@
 import Contracts
-import Foundation
 import Discovery
+import Foundation
 import Logging
-@testable import RedisAdapter
 import TestSupport
 import Testing
 
 @testable import EventService
+@testable import RedisAdapter
 
 /// The worker's whole Redis work as the `eventservice` user of the ACL file the project ships
 /// (deployment/components/credentials/redis-users.acl): every command its scripts call is
@@ -23,7 +23,8 @@ import Testing
         let logger = Logger(label: "eventservice-acl") { _ in warnings }
         let worker = EventWorker(
             consumer: RedisClient(
-                endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, connectTimeout: .seconds(1), commandTimeout: .seconds(5),
+                endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, connectTimeout: .seconds(1),
+                commandTimeout: .seconds(5),
                 credentials: credentials
             ),
             monitor: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, credentials: credentials),
@@ -37,10 +38,14 @@ import Testing
         defer { webapp.close() }
         let records = (1...5).map { EventQueueContract.recordMessage(url: "/add", id: "id-\($0)") }
         _ = try await webapp.command(["LPUSH", EventQueueContract.queue] + records + [records[0]])  // one resent
-        _ = try await webapp.command(["LPUSH", EventQueueContract.queue, String(repeating: "x", count: EventQueueContract.maximumMessageBytes + 1)])
+        _ = try await webapp.command([
+            "LPUSH", EventQueueContract.queue, String(repeating: "x", count: EventQueueContract.maximumMessageBytes + 1),
+        ])
         _ = try await webapp.command(["LPUSH", EventQueueContract.queue, "not json"])
         let reply = EventQueueContract.replyPath(suffix: "acl")
-        _ = try await webapp.command(["LPUSH", EventQueueContract.queue, EventQueueContract.summaryMessage(returnPath: reply, deadline: 4_000_000_000_000)])  // TIME in the script
+        _ = try await webapp.command([
+            "LPUSH", EventQueueContract.queue, EventQueueContract.summaryMessage(returnPath: reply, deadline: 4_000_000_000_000),
+        ])  // TIME in the script
 
         let running = Task { try await worker.run() }
         defer { running.cancel() }
@@ -64,7 +69,9 @@ import Testing
         try await Task.sleep(for: .milliseconds(1500))
         _ = try await webapp.command(["LPUSH", EventQueueContract.queue, EventQueueContract.recordMessage(url: "/", id: "id-late")])
         let late = EventQueueContract.replyPath(suffix: "acl-2")
-        _ = try await report.command(["LPUSH", EventQueueContract.queue, EventQueueContract.summaryMessage(returnPath: late, deadline: nil)])
+        _ = try await report.command([
+            "LPUSH", EventQueueContract.queue, EventQueueContract.summaryMessage(returnPath: late, deadline: nil),
+        ])
         let second = try await report.command(["BLPOP", late, "8"]).array?.last?.string ?? ""
         #expect(try JSONDecoder().decode([String: Int].self, from: Data(second.utf8)) == ["/add": 5, "/": 1])
         // No round failed on the way (a refused command only slows the worker: it retries).

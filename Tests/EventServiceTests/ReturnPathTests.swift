@@ -1,10 +1,10 @@
 import Contracts
 import Foundation
-@testable import RedisAdapter
 import TestSupport
 import Testing
 
 @testable import EventService
+@testable import RedisAdapter
 
 /// A summary request may only answer into the reply key space: every other key it names stays
 /// exactly as it was, and the request is dead-lettered with the reason, never lost.

@@ -2,11 +2,11 @@ import Contracts
 import Discovery
 import Foundation
 import Logging
-@testable import RedisAdapter
 import TestSupport
 import Testing
 
 @testable import EventService
+@testable import RedisAdapter
 
 /// A worker running in this process against a test's redis-server, plus helpers to feed the queue
 /// and read the results.

@@ -51,7 +51,8 @@ struct BSONTests {
     @Test("long digit runs in strings, fractions and exponents are not integers")
     func longDigitsElsewhere() throws {
         let document = try BSONDocument(
-            json: Array(#"{"s": "12345678901234567890123", "k\"1": "\\", "f": 1.12345678901234567890123, "e": 1e-12345678901234567890}"#.utf8)
+            json: Array(
+                #"{"s": "12345678901234567890123", "k\"1": "\\", "f": 1.12345678901234567890123, "e": 1e-12345678901234567890}"#.utf8)
         )
         #expect(document["s"] == .string("12345678901234567890123"))
         #expect(document["f"] == .double(1.1234567890123457))
@@ -119,7 +120,8 @@ struct MongoURITests {
     func credentials() throws {
         let credentials = MongoCredentials(username: "audit:service@x", password: "p@ss:w/rd?#[]%é ~._-", authSource: "audit")
         let uri = MongoURI.make(targets: [ServiceTarget(host: "mongo-0", port: 27017)], options: [], appName: "a", credentials: credentials)
-        #expect(uri == "mongodb://audit%3Aservice%40x:p%40ss%3Aw%2Frd%3F%23%5B%5D%25%C3%A9%20~._-@mongo-0:27017/?appname=a&authSource=audit")
+        #expect(
+            uri == "mongodb://audit%3Aservice%40x:p%40ss%3Aw%2Frd%3F%23%5B%5D%25%C3%A9%20~._-@mongo-0:27017/?appname=a&authSource=audit")
         // The driver reads back exactly what was meant.
         let pool = try MongoClientPool(uri: uri)
         #expect(pool.username == "audit:service@x")
@@ -132,7 +134,8 @@ struct MongoURITests {
     @Test("the password never shows in a message")
     func redacted() {
         let credentials = MongoCredentials(username: "auditservice", password: "s3cret", authSource: "audit")
-        let uri = MongoURI.make(targets: [ServiceTarget(host: "h", port: 1), ServiceTarget(host: "::1", port: 2)], options: [], credentials: credentials)
+        let uri = MongoURI.make(
+            targets: [ServiceTarget(host: "h", port: 1), ServiceTarget(host: "::1", port: 2)], options: [], credentials: credentials)
         #expect(MongoURI.redacted(uri) == "mongodb://auditservice:***@h:1,[::1]:2/?authSource=audit")
         #expect(MongoURI.redacted("mongodb://h:1/?x=@") == "mongodb://h:1/?x=@")
         do {

@@ -1,8 +1,8 @@
 import Discovery
 import Foundation
 import MongoAdapter
-import Testing
 import TestSupport
+import Testing
 
 /// Against a real MongoDB-wire server (nx-27017 0.8.1) on a free loopback port.
 ///

@@ -1,8 +1,9 @@
 import Discovery
 import Logging
-@testable import RedisAdapter
 import TestSupport
 import Testing
+
+@testable import RedisAdapter
 
 /// The Redis users the project ships (deployment/components/credentials/redis-users.acl, rendered
 /// by deployment/credentials.sh) on a real redis-server 7: who may do what. What each service's
@@ -188,7 +189,8 @@ struct RedisACLTests {
         await Self.expectAllowed(report, ["TIME"])
         await Self.expectAllowed(report, ["LPUSH", "eventservice", "request"])
         await Self.expectAllowed(report, ["LREM", "eventservice", "1", "request"])
-        #expect(try await report.command(["BLPOP", "eventservice:reply:r1", "1"]) == .array([.bulk("eventservice:reply:r1"), .bulk("{}")]))
+        #expect(
+            try await report.command(["BLPOP", "eventservice:reply:r1", "1"]) == .array([.bulk("eventservice:reply:r1"), .bulk("{}")]))
         // The counts: not written, deleted or read.
         await Self.expectRefused(report, ["HINCRBY", "eventservice:counts", "/", "1000"])
         await Self.expectRefused(report, ["HSET", "eventservice:counts", "/", "1"])

@@ -2,9 +2,10 @@ import Discovery
 import Foundation
 import Logging
 import ProcessSupervision
-@testable import RedisAdapter
 import TestSupport
 import Testing
+
+@testable import RedisAdapter
 
 @Suite("RedisClient reconnects", .stopsServers)
 struct RedisClientTests {
@@ -40,7 +41,8 @@ struct RedisClientTests {
         await first.stop()
 
         _ = try await client.command(["SET", "where", "second"])
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: second.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+        let connection = try await RedisConnection.connect(
+            host: "127.0.0.1", port: second.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
         #expect(try await connection.command(["GET", "where"]) == .bulk("second"))
         #expect(lookups.withLock { $0 } == 2)

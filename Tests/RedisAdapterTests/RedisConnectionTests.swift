@@ -1,13 +1,15 @@
 import Foundation
-@testable import RedisAdapter
 import TestSupport
 import Testing
+
+@testable import RedisAdapter
 
 @Suite("RedisConnection against a real redis-server", .stopsServers)
 struct RedisConnectionTests {
     @Test func commandsReturnEachReplyKind() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+        let connection = try await RedisConnection.connect(
+            host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
 
         #expect(try await connection.command(["SET", "greeting", "hello"]) == .status("OK"))
@@ -20,7 +22,8 @@ struct RedisConnectionTests {
 
     @Test func binaryAndUnicodeValuesRoundTripUnchanged() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+        let connection = try await RedisConnection.connect(
+            host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
         let key = "key with spaces\r\n and ümlauts"
         let value = "nul\u{0}inside\r\n*3\r\n$3\r\nfake protocol 😀 ünïcødé 日本語"
@@ -32,7 +35,8 @@ struct RedisConnectionTests {
 
     @Test func errorRepliesThrowReplyErrorsAndLeaveTheConnectionUsable() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+        let connection = try await RedisConnection.connect(
+            host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
         _ = try await connection.command(["SET", "text", "not a number"])
 
@@ -46,7 +50,8 @@ struct RedisConnectionTests {
 
     @Test func pipelineIsOneBatchWithErrorsInPlace() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+        let connection = try await RedisConnection.connect(
+            host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
         _ = try await connection.command(["SET", "text", "x"])
 
@@ -87,7 +92,8 @@ struct RedisConnectionTests {
     /// BLPOP's own 1 s timeout), then the socket is closed and later calls fail.
     @Test func closeLetsTheCallInFlightEndThenRefusesCalls() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(5), commandTimeout: .seconds(5))
+        let connection = try await RedisConnection.connect(
+            host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(5), commandTimeout: .seconds(5))
         let blocked = Task { try await connection.command(["BLPOP", "empty", "1"]) }
         try await Task.sleep(for: .milliseconds(200))
         connection.close()
@@ -100,11 +106,13 @@ struct RedisConnectionTests {
     @Test func closingTwiceNeverTouchesADescriptorNumberReusedByAnotherConnection() async throws {
         let redis = try await RedisServer.start()
         for _ in 0..<20 {
-            let first = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+            let first = try await RedisConnection.connect(
+                host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
             _ = try await first.command(["PING"])
             first.close()
             try await Task.sleep(for: .milliseconds(5))  // its thread has closed the socket by now
-            let second = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+            let second = try await RedisConnection.connect(
+                host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
             first.close()
             try await Task.sleep(for: .milliseconds(5))
             #expect(try await second.command(["PING"]) == .status("PONG"))
@@ -114,7 +122,8 @@ struct RedisConnectionTests {
 
     @Test func scriptFallsBackToEvalAfterTheCacheIsFlushed() async throws {
         let redis = try await RedisServer.start()
-        let connection = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+        let connection = try await RedisConnection.connect(
+            host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
         defer { connection.close() }
         let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
 

@@ -1,10 +1,11 @@
 import Discovery
 import Foundation
 import Logging
-@testable import EventService
-@testable import RedisAdapter
 import TestSupport
 import Testing
+
+@testable import EventService
+@testable import RedisAdapter
 
 /// The built `report` against a redis-server running the ACL file the project ships: as the
 /// `report` user it asks (TIME, LPUSH), takes its answer (BLPOP) and, unanswered, takes its
@@ -30,7 +31,8 @@ struct ReportCredentialsTests {
         let logger = Logger(label: "report-acl")
         let worker = EventWorker(
             consumer: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, credentials: credentials),
-            monitor: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, credentials: credentials), logger: logger
+            monitor: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, credentials: credentials),
+            logger: logger
         )
         let running = Task { try await worker.run() }
         defer { running.cancel() }

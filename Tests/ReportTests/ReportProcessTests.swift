@@ -1,7 +1,8 @@
 import Foundation
-@testable import RedisAdapter
 import TestSupport
 import Testing
+
+@testable import RedisAdapter
 
 /// The built `report` executable, finding Redis through DNS (dnsmasq), answered by a real worker.
 @Suite("report process", .stopsServers)
@@ -20,20 +21,22 @@ struct ReportProcessTests {
         let setup = try await connect(redis.port)
         defer { setup.close() }
         let visits = ["http://localhost:3000/": 3, "http://localhost:3000/add": 5, "http://localhost:3000/audit": 3]
-        _ = try await setup.pipeline(visits.flatMap { url, count in
-            Array(repeating: ["LPUSH", "eventservice", #"{"action":"record","type":"page","url":"\#(url)"}"#], count: count)
-        })
+        _ = try await setup.pipeline(
+            visits.flatMap { url, count in
+                Array(repeating: ["LPUSH", "eventservice", #"{"action":"record","type":"page","url":"\#(url)"}"#], count: count)
+            })
 
         let table = try await runReport(["--timeout", "10"], dnsPort: dns.port)
         #expect(table.status == 0, "\(table.stderr)")
-        #expect(table.stdout == """
-            url                          count
-            ----------------------------------
-            http://localhost:3000/add        5
-            http://localhost:3000/           3
-            http://localhost:3000/audit      3
+        #expect(
+            table.stdout == """
+                url                          count
+                ----------------------------------
+                http://localhost:3000/add        5
+                http://localhost:3000/           3
+                http://localhost:3000/audit      3
 
-            """)
+                """)
         #expect(table.stderr.isEmpty)
 
         let json = try await runReport(["--json"], dnsPort: dns.port)

@@ -1,11 +1,11 @@
-@testable import EventService
 import Discovery
 import Foundation
 import Logging
-@testable import RedisAdapter
 import TestSupport
 import Testing
 
+@testable import EventService
+@testable import RedisAdapter
 @testable import Report
 
 /// The report's request against a real redis-server and a real eventservice worker, in process.
@@ -17,9 +17,10 @@ struct SummaryRequestTests {
         defer { worker.cancel() }
         let setup = try await connect(redis.port)
         defer { setup.close() }
-        _ = try await setup.pipeline((0..<30).map { index in
-            ["LPUSH", "eventservice", #"{"action":"record","type":"page","url":"http://h/\#(index % 3)"}"#]
-        })
+        _ = try await setup.pipeline(
+            (0..<30).map { index in
+                ["LPUSH", "eventservice", #"{"action":"record","type":"page","url":"http://h/\#(index % 3)"}"#]
+            })
 
         let answers = try await withThrowingTaskGroup(of: (String, String).self) { group in
             for _ in 0..<2 {
@@ -86,8 +87,9 @@ struct SummaryDeadlineTests {
         // and no later than the end of the wait.
         let now = try await SummaryRequest.redisMillis(on: observer)
         let sending = SummaryRequest.millis(takenAt - start)
-        #expect((before + 1_000 - sending - 10...now).contains(deadline),
-                "deadline \(deadline), Redis's clock before \(before), sending took \(sending) ms, after the wait \(now)")
+        #expect(
+            (before + 1_000 - sending - 10...now).contains(deadline),
+            "deadline \(deadline), Redis's clock before \(before), sending took \(sending) ms, after the wait \(now)")
     }
 }
 

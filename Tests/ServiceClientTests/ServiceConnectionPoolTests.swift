@@ -6,6 +6,7 @@ import NIOPosix
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import ServiceClient
 
 /// The keep-alive client (the webapp's calls, the span exports) against a raw TCP server whose
@@ -110,7 +111,9 @@ import Testing
 
     /// Cancelling the holder closes its connection; its place goes to `next`, whose request
     /// reaches the server on a second connection (the call that left the line never connects).
-    static func freeingTheHoldersPlaceServes(_ next: Call, holder: Call, _ pool: ServiceConnectionPool, _ server: ScriptedServer) async throws {
+    static func freeingTheHoldersPlaceServes(_ next: Call, holder: Call, _ pool: ServiceConnectionPool, _ server: ScriptedServer)
+        async throws
+    {
         holder.cancel()
         _ = await holder.result
         #expect(await eventually { server.state.received.withLock { $0 }.contains("GET /third") })

@@ -2,9 +2,10 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
-@testable import ServiceRuntime
 import TestSupport
 import Testing
+
+@testable import ServiceRuntime
 
 /// One connection's pipeline (NIO's decoder, wrapped, and the runtime's handler) on an
 /// EmbeddedChannel: bytes in, answers out, the loop's clock moved by hand. Deterministic — no
@@ -19,11 +20,13 @@ import Testing
         func route(_ request: Request) -> Routing {
             switch request.segments.first {
             case "fill":
-                .get(request, .now("/fill") { [channel] _ in
-                    channel.value?.isWritable = false
-                    channel.value?.pipeline.fireChannelWritabilityChanged()
-                    return .text("fill")
-                })
+                .get(
+                    request,
+                    .now("/fill") { [channel] _ in
+                        channel.value?.isWritable = false
+                        channel.value?.pipeline.fireChannelWritabilityChanged()
+                        return .text("fill")
+                    })
             case "echo": .post(request, .now("/echo") { Response(body: $0.body) })
             default: .get(request, .now("/path") { request in .text(String(request.path)) })
             }

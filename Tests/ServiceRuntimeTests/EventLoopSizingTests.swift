@@ -1,5 +1,6 @@
-@testable import ServiceRuntime
 import Testing
+
+@testable import ServiceRuntime
 
 @Suite struct EventLoopSizingTests {
     @Test(arguments: [("3", 2), ("1", 1), ("ff,00000003", 10), ("80000000,00000000", 1), ("\t0f\n", 4)])

@@ -44,7 +44,8 @@ import Testing
         let healthy = try await TestHTTPClient(port: server.metricsPort).get("/healthz")
         #expect(healthy.status == .ok, "the admin port during the drain")
         let ready = try await TestHTTPClient(port: server.metricsPort).get("/readyz")
-        #expect(ready.status == .serviceUnavailable && ready.text.contains("port \(server.port) does not accept connections"), "\(ready.text)")
+        #expect(
+            ready.status == .serviceUnavailable && ready.text.contains("port \(server.port) does not accept connections"), "\(ready.text)")
         let answer = await connection.readResponse()
         #expect(answer?.text == "done after 2500 ms")
         #expect(await server.waitForExit(timeout: .seconds(10)) == 0, "\(server.log())")

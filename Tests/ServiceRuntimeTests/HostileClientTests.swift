@@ -1,9 +1,10 @@
 import Logging
 import NIOCore
 import NIOHTTP1
-@testable import ServiceRuntime
 import TestSupport
 import Testing
+
+@testable import ServiceRuntime
 
 /// Clients that break the protocol, hold connections without using them, or open too many:
 /// each case through a real socket, with the raw bytes such a client sends.
@@ -14,16 +15,20 @@ import Testing
             case ["echo"]: .post(request, .now("/echo") { Response(body: $0.body) })
             case ["hello"]: .get(request, .now("/hello") { _ in .text("hello") })
             case ["slow"]:
-                .get(request, .task("/slow") { _ in
-                    try await Task.sleep(for: .milliseconds(100))
-                    return .text("slow")
-                })
+                .get(
+                    request,
+                    .task("/slow") { _ in
+                        try await Task.sleep(for: .milliseconds(100))
+                        return .text("slow")
+                    })
             case ["big"]: .get(request, .now("/big") { _ in Response(body: HostileClientTests.bigBody) })
             case ["slower"]:
-                .get(request, .task("/slower") { _ in
-                    try await Task.sleep(for: .milliseconds(1500))
-                    return .text("slower")
-                })
+                .get(
+                    request,
+                    .task("/slower") { _ in
+                        try await Task.sleep(for: .milliseconds(1500))
+                        return .text("slower")
+                    })
             default: .notFound
             }
         }
@@ -48,7 +53,9 @@ import Testing
 
     /// Sends `bytes`, optionally half-closes, and reads until the server closes the connection:
     /// the responses, in the order they came.
-    static func exchangeAll(_ port: Int, _ bytes: String, halfClose: Bool = false) async throws -> (responses: [TestHTTPResponse], closed: Bool) {
+    static func exchangeAll(_ port: Int, _ bytes: String, halfClose: Bool = false) async throws -> (
+        responses: [TestHTTPResponse], closed: Bool
+    ) {
         let connection = try RawConnection(port: port)
         defer { connection.close() }
         try connection.send(bytes)
@@ -63,7 +70,8 @@ import Testing
     }
 
     /// The first response of `exchangeAll`.
-    static func exchange(_ port: Int, _ bytes: String, halfClose: Bool = false) async throws -> (response: TestHTTPResponse?, closed: Bool) {
+    static func exchange(_ port: Int, _ bytes: String, halfClose: Bool = false) async throws -> (response: TestHTTPResponse?, closed: Bool)
+    {
         let (responses, closed) = try await exchangeAll(port, bytes, halfClose: halfClose)
         return (responses.first, closed)
     }
@@ -71,7 +79,10 @@ import Testing
     @Test(arguments: [
         ("a bad chunk size", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", false),
         ("Transfer-Encoding: identity", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\nhello", false),
-        ("a Content-Length longer than the body, then a half-close", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\nabc", true),
+        (
+            "a Content-Length longer than the body, then a half-close", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\nabc",
+            true
+        ),
         ("a request line that is not HTTP", "HELLO THERE\r\n\r\n", false),
         ("a header without a colon", "GET /hello HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n", false),
         ("two Content-Lengths that disagree", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", false),
@@ -164,7 +175,8 @@ import Testing
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         try await Self.serve { port in
-            let bytes = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+            let bytes =
+                "GET /hello HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
                 + "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
             let (responses, closed) = try await Self.exchangeAll(port, bytes)
             #expect(responses.map(\.text).prefix(2) == ["hello", "abc"])
@@ -177,7 +189,8 @@ import Testing
     /// Requests behind one answered by a task wait for it, and are answered in the order sent.
     @Test func requestsPipelinedBehindATaskWaitTheirTurn() async throws {
         try await Self.serve { port in
-            let bytes = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+            let bytes =
+                "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
             let (responses, closed) = try await Self.exchangeAll(port, bytes, halfClose: true)
             #expect(responses.map(\.text) == ["slow", "hello", "slow", "abc"])
@@ -328,7 +341,9 @@ import Testing
 
     /// Nothing here upgrades a connection, and NIO's decoder reads no further after such a
     /// request: it is answered as usual and the connection closed, so no next request hangs on it.
-    @Test(arguments: ["GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n"])
+    @Test(arguments: [
+        "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n",
+    ])
     func aRequestToUpgradeTheConnectionIsAnsweredAndClosed(request: String) async throws {
         try await Self.serve { port in
             let (responses, closed) = try await Self.exchangeAll(port, request + "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")

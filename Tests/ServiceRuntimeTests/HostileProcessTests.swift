@@ -52,7 +52,8 @@ import Testing
         let response = try await TestHTTPClient(port: server.port).execute("GET", "/add/2/3", timeout: .seconds(3))
         #expect([200, 503].contains(response.status.code), "\(response.status)")
         #expect(start.duration(to: .now) < .seconds(1), "answered or refused at once")
-        #expect(try await TestHTTPClient(port: server.metricsPort).get("/healthz").status == .ok, "the admin port, while the service's is full")
+        #expect(
+            try await TestHTTPClient(port: server.metricsPort).get("/healthz").status == .ok, "the admin port, while the service's is full")
         #expect(server.isRunning, "\(server.log())")
         for connection in silent { connection.close() }
         let answered = await eventually(timeout: .seconds(5)) {

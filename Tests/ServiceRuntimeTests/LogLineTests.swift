@@ -54,7 +54,8 @@ import Testing
     /// Trace and span ids as `traceparent` has them: two lowercase hex digits a byte, in order.
     @Test func idsAreLowercaseHexadecimalDigitsInByteOrder() {
         var random = SystemRandomNumberGenerator()
-        let ids: [[UInt8]] = [Array(repeating: 0, count: 16), Array(repeating: 0xFF, count: 8), Array(0..<16).map { UInt8($0 * 17) }]
+        let ids: [[UInt8]] =
+            [Array(repeating: 0, count: 16), Array(repeating: 0xFF, count: 8), Array(0..<16).map { UInt8($0 * 17) }]
             + (0..<200).map { _ in (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) } }
         for id in ids {
             var line = LogLine()

@@ -22,9 +22,11 @@ struct Unreachable: Error, CustomStringConvertible {
     func serve<T: Sendable>(
         readiness: [ReadinessCheck] = [], maxBodySize: Int = 64 * 1024, _ body: @Sendable (TestHTTPClient) async throws -> T
     ) async throws -> T {
-        let runtime = ServiceRuntime(config: .init(service: .adderservice, port: 0, metricsPort: 0, logLevel: .warning, maxBodySize: maxBodySize))
+        let runtime = ServiceRuntime(
+            config: .init(service: .adderservice, port: 0, metricsPort: 0, logLevel: .warning, maxBodySize: maxBodySize))
         let app = runtime.makeApplication(routes: EchoRoutes(), readiness: readiness)
-        return try await app.withRunning { ports in try await body(TestHTTPClient(port: try #require(ports.main), adminPort: ports.metrics)) }
+        return try await app.withRunning { ports in try await body(TestHTTPClient(port: try #require(ports.main), adminPort: ports.metrics))
+        }
     }
 
     @Test func healthzAnswers() async throws {
@@ -117,7 +119,8 @@ struct Unreachable: Error, CustomStringConvertible {
                 let response = try await Self.raw("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: client.admin.port)
                 #expect(response?.status == .ok, "admin port \(path)")
             }
-            let echo = try await Self.raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi", port: client.admin.port)
+            let echo = try await Self.raw(
+                "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi", port: client.admin.port)
             #expect(echo?.status == .notFound, "the service's route on the admin port")
             #expect(try await client.execute("POST", "/echo", body: Array("hi".utf8)).text == "hi")
         }

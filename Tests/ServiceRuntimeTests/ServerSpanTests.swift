@@ -22,15 +22,21 @@ import Tracing
         func route(_ request: Request) -> Routing {
             switch request.segments.first {
             case "item":
-                .get(request, .now("/item/:name") { request in
-                    request.logger.info("on the loop")
-                    return Response(body: ByteBuffer(string: "\(request.traceparent ?? "none") \(ServiceContext.current == nil ? "unbound" : "bound")"))
-                })
+                .get(
+                    request,
+                    .now("/item/:name") { request in
+                        request.logger.info("on the loop")
+                        return Response(
+                            body: ByteBuffer(
+                                string: "\(request.traceparent ?? "none") \(ServiceContext.current == nil ? "unbound" : "bound")"))
+                    })
             case "slow":
-                .get(request, .task("/slow/:name") { request in
-                    request.logger.info("inside", metadata: ["handed-on": "\(request.traceparent ?? "none")"])
-                    return Response(body: ByteBuffer(string: Self.current()))
-                })
+                .get(
+                    request,
+                    .task("/slow/:name") { request in
+                        request.logger.info("inside", metadata: ["handed-on": "\(request.traceparent ?? "none")"])
+                        return Response(body: ByteBuffer(string: Self.current()))
+                    })
             case "fail": .get(request, .now("/fail") { _ in throw Failure() })
             default: .notFound
             }

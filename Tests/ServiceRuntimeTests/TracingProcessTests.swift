@@ -15,7 +15,8 @@ import Glibc
     static let traceparent = "00-\(traceID)-b7ad6b7169203331-01"
 
     static func adderservice(exportingTo receiver: OTLPReceiver, _ more: [String: String] = [:]) async throws -> ServerProcess {
-        let environment = ["OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "50"].merging(more) { _, new in new }
+        let environment = ["OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "50"].merging(more) { _, new in new
+        }
         return try await ServiceProcess.start("adderservice", environment: environment)
     }
 

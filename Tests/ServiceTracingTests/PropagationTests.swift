@@ -80,7 +80,8 @@ import W3CTraceContext
     /// W3C: more than one traceparent is invalid.
     @Test func twoTraceparentsStartANewTrace() throws {
         let other = "00-\(String(Self.traceID.reversed()))-\(Self.parentID)-01"
-        let span = tracer.startSpan("GET /", context: extracted(HTTPHeaders([("traceparent", Self.valid), ("TraceParent", other)])), ofKind: .server)
+        let span = tracer.startSpan(
+            "GET /", context: extracted(HTTPHeaders([("traceparent", Self.valid), ("TraceParent", other)])), ofKind: .server)
         #expect(span.traceContext?.traceID.description != Self.traceID)
     }
 
@@ -106,7 +107,8 @@ import W3CTraceContext
     let parentSampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
     func sampledRoots(_ sampler: Sampler, of count: Int = 2000) -> Int {
-        let tracer = TracingBackend(config: TracingConfig(serviceName: "t", export: .unexported, sampler: sampler), logger: Logger(label: "t"))!.tracer
+        let tracer = TracingBackend(
+            config: TracingConfig(serviceName: "t", export: .unexported, sampler: sampler), logger: Logger(label: "t"))!.tracer
         return (0..<count).count { _ in tracer.startSpan("x", context: .topLevel).traceContext?.isSampled == true }
     }
 
@@ -121,7 +123,8 @@ import W3CTraceContext
 
     @Test func parentBasedFollowsTheParentAndPlainOnesDoNot() {
         func sampled(_ sampler: Sampler, parent: String) -> Bool? {
-            let tracer = TracingBackend(config: TracingConfig(serviceName: "t", export: .unexported, sampler: sampler), logger: Logger(label: "t"))!.tracer
+            let tracer = TracingBackend(
+                config: TracingConfig(serviceName: "t", export: .unexported, sampler: sampler), logger: Logger(label: "t"))!.tracer
             var context = ServiceContext.topLevel
             tracer.extract(["traceparent": parent] as HTTPHeaders, into: &context, using: HTTPHeadersExtractor())
             return tracer.startSpan("x", context: context).traceContext?.isSampled
@@ -136,11 +139,16 @@ import W3CTraceContext
     @Test func traceparentIsWrittenAsTheLibraryWritesIt() {
         var random = SystemRandomNumberGenerator()
         let fixed = [
-            TraceContext(traceID: TraceID(bytes: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)), spanID: SpanID(bytes: (255, 255, 255, 255, 255, 255, 255, 255)), flags: [], state: TraceState()),
-            TraceContext(traceID: .random(using: &random), spanID: .random(using: &random), flags: TraceFlags(rawValue: 0xAB), state: TraceState()),
+            TraceContext(
+                traceID: TraceID(bytes: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)),
+                spanID: SpanID(bytes: (255, 255, 255, 255, 255, 255, 255, 255)), flags: [], state: TraceState()),
+            TraceContext(
+                traceID: .random(using: &random), spanID: .random(using: &random), flags: TraceFlags(rawValue: 0xAB), state: TraceState()),
         ]
         let randoms = (0..<500).map { _ in
-            TraceContext(traceID: .random(using: &random), spanID: .random(using: &random), flags: TraceFlags(rawValue: .random(in: 0...255)), state: TraceState())
+            TraceContext(
+                traceID: .random(using: &random), spanID: .random(using: &random), flags: TraceFlags(rawValue: .random(in: 0...255)),
+                state: TraceState())
         }
         for context in fixed + randoms {
             #expect(context.traceparent == context.traceParentHeaderValue)

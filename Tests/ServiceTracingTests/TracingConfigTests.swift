@@ -14,13 +14,20 @@ import Testing
     }
 
     @Test func theEndpointTurnsTracingOnAndGetsTheSignalPath() throws {
-        #expect(try config(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"]).export == .otlp(OTLPEndpoint(host: "collector", port: 4318, path: "/v1/traces")))
-        #expect(try config(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector/base/"]).export == .otlp(OTLPEndpoint(host: "collector", port: 80, path: "/base/v1/traces")))
-        #expect(try config(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://[::1]:9"]).export == .otlp(OTLPEndpoint(host: "::1", port: 9, path: "/v1/traces")))
+        #expect(
+            try config(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"]).export
+                == .otlp(OTLPEndpoint(host: "collector", port: 4318, path: "/v1/traces")))
+        #expect(
+            try config(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector/base/"]).export
+                == .otlp(OTLPEndpoint(host: "collector", port: 80, path: "/base/v1/traces")))
+        #expect(
+            try config(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://[::1]:9"]).export
+                == .otlp(OTLPEndpoint(host: "::1", port: 9, path: "/v1/traces")))
         // The per-signal variable is used as it is, and wins.
         let both = ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:1", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b:2/spans"]
         #expect(try config(both).export == .otlp(OTLPEndpoint(host: "b", port: 2, path: "/spans")))
-        #expect(try config(["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b:2"]).export == .otlp(OTLPEndpoint(host: "b", port: 2, path: "/")))
+        #expect(
+            try config(["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b:2"]).export == .otlp(OTLPEndpoint(host: "b", port: 2, path: "/")))
     }
 
     @Test func theExporterVariableAlsoTurnsItOn() throws {

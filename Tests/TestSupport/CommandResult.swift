@@ -52,6 +52,7 @@ private struct Run {
     func result(_ status: ExitStatus?, timedOut: Bool) -> CommandResult {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         func read(_ name: String) -> String { (try? String(contentsOfFile: folder + "/" + name, encoding: .utf8)) ?? "" }
-        return CommandResult(status: CommandResult.code(status), standardOutput: read("stdout"), standardError: read("stderr"), timedOut: timedOut)
+        return CommandResult(
+            status: CommandResult.code(status), standardOutput: read("stdout"), standardError: read("stderr"), timedOut: timedOut)
     }
 }

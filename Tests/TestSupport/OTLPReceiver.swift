@@ -112,7 +112,8 @@ private final class ExportHandler: ChannelInboundHandler {
             case .ok: status = .ok
             case .status(let other): status = other
             }
-            let head = HTTPResponseHead(version: .http1_1, status: status, headers: ["content-length": "0", "content-type": "application/x-protobuf"])
+            let head = HTTPResponseHead(
+                version: .http1_1, status: status, headers: ["content-length": "0", "content-type": "application/x-protobuf"])
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }

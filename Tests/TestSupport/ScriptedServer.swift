@@ -64,7 +64,8 @@ private final class ScriptedReplyHandler: ChannelInboundHandler {
         pending += String(buffer: unwrapInboundIn(data))
         state.received.withLock { $0 = pending }
         guard let headEnd = pending.range(of: "\r\n\r\n") else { return }
-        let length = pending[..<headEnd.lowerBound].split(separator: "\r\n")
+        let length =
+            pending[..<headEnd.lowerBound].split(separator: "\r\n")
             .first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
         guard pending[headEnd.upperBound...].utf8.count >= length, let reply else { return }

@@ -51,7 +51,9 @@ public struct SRVRecord: Sendable {
     /// `_main._tcp.<service>.micro.svc.cluster.local` → `<service>.micro.svc.cluster.local`
     /// (`address`) and `port`: the name our services look a dependency up under.
     public static func main(_ service: String, port: Int, address: String = "127.0.0.1") -> SRVRecord {
-        SRVRecord(name: "_main._tcp.\(service).micro.svc.cluster.local", target: "\(service).micro.svc.cluster.local", port: port, address: address)
+        SRVRecord(
+            name: "_main._tcp.\(service).micro.svc.cluster.local", target: "\(service).micro.svc.cluster.local", port: port,
+            address: address)
     }
 }
 

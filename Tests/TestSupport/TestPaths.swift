@@ -19,7 +19,8 @@ public enum TestPaths {
     /// `scripts/setup`), then the sbin folders where Debian puts servers such as dnsmasq.
     public static func tool(_ name: String) throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let folders = path.split(separator: ":").map(String.init)
+        let folders =
+            path.split(separator: ":").map(String.init)
             + [packageRoot + "/.tools/venv/bin", "/usr/sbin", "/sbin", "/usr/local/sbin"]
         for folder in folders where FileManager.default.isExecutableFile(atPath: folder + "/" + name) {
             return folder + "/" + name

@@ -1,11 +1,12 @@
 import Discovery
 import Foundation
 import Logging
-import NIOHTTP1
 import MongoAdapter
+import NIOHTTP1
 import RedisAdapter
 import TestSupport
 import Testing
+
 @testable import WebApp
 
 /// Calculations into the audit history end to end: the webapp's recorder, the built

@@ -7,6 +7,7 @@ import ServiceRuntime
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import WebApp
 
 #if canImport(Glibc)
@@ -111,7 +112,8 @@ import Glibc
 
     @Test func withNeitherRedisNorAuditserviceThePageSaysTheCalculationWasNotRecorded() async throws {
         try await Harness.with { harness in
-            let app = try harness.makeApp(auditTargets: [Harness.closedTarget()], outbox: Harness.outbox(redisPort: Harness.closedTarget().port))
+            let app = try harness.makeApp(
+                auditTargets: [Harness.closedTarget()], outbox: Harness.outbox(redisPort: Harness.closedTarget().port))
             try await app.app.test { client in
                 let page = try await client.submitAdd(first: "2", second: "3")
                 #expect(page.status == .serviceUnavailable)

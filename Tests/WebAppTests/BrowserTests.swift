@@ -5,6 +5,7 @@ import ServiceRuntime
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import WebApp
 
 /// A real browser (headless chromium) against the webapp on a real loopback port.
@@ -14,16 +15,18 @@ import Testing
     struct AutoSubmitRoute: Routes {
         func route(_ request: Request) -> Routing {
             guard request.segments == ["test", "submit-add"] else { return .notFound }
-            return .get(request, .now("/test/submit-add") { request in
-                let first = request.queryParameter("first") ?? ""
-                let second = request.queryParameter("second") ?? ""
-                let html = """
-                    <!doctype html><form method="post" action="/add/calculate">
-                    <input name="first" value="\(first)"><input name="second" value="\(second)"></form>
-                    <script>document.forms[0].submit()</script>
-                    """
-                return Response(status: .ok, headers: ["content-type": "text/html"], body: ByteBuffer(string: html))
-            })
+            return .get(
+                request,
+                .now("/test/submit-add") { request in
+                    let first = request.queryParameter("first") ?? ""
+                    let second = request.queryParameter("second") ?? ""
+                    let html = """
+                        <!doctype html><form method="post" action="/add/calculate">
+                        <input name="first" value="\(first)"><input name="second" value="\(second)"></form>
+                        <script>document.forms[0].submit()</script>
+                        """
+                    return Response(status: .ok, headers: ["content-type": "text/html"], body: ByteBuffer(string: html))
+                })
         }
     }
 

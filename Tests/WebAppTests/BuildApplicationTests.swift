@@ -5,6 +5,7 @@ import ServiceRuntime
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import WebApp
 
 /// The production wiring: the pages on the webapp's port, the runtime's /readyz, /healthz, /metrics

@@ -28,7 +28,9 @@ import Testing
 
         let page = try await client.execute(
             "POST", "/add/calculate",
-            headers: [("traceparent", "00-\(Self.traceID)-\(Self.clientSpanID)-01"), ("content-type", "application/x-www-form-urlencoded")],
+            headers: [
+                ("traceparent", "00-\(Self.traceID)-\(Self.clientSpanID)-01"), ("content-type", "application/x-www-form-urlencoded"),
+            ],
             body: Array("first=2&second=3".utf8)
         )
         #expect(page.text.contains("2 + 3 = <strong>5</strong>"), "\(webapp.log())")
@@ -60,8 +62,12 @@ import Testing
         #expect(lines(webapp, containing: "path=/add/calculate").allSatisfy { $0.contains(field) }, "\(webapp.log())")
         #expect(lines(adder, containing: "path=/add/2/3").allSatisfy { $0.contains(field) }, "\(adder.log())")
         #expect(!lines(adder, containing: "path=/add/2/3").isEmpty)
-        #expect(!lines(audit, containing: "path=/append").isEmpty && lines(audit, containing: "path=/append").allSatisfy { $0.contains(field) }, "\(audit.log())")
-        #expect(!lines(events, containing: "msg=\"page event applied\"").isEmpty && lines(events, containing: "msg=\"page event applied\"").allSatisfy { $0.contains(field) }, "\(events.log())")
+        #expect(
+            !lines(audit, containing: "path=/append").isEmpty && lines(audit, containing: "path=/append").allSatisfy { $0.contains(field) },
+            "\(audit.log())")
+        #expect(
+            !lines(events, containing: "msg=\"page event applied\"").isEmpty
+                && lines(events, containing: "msg=\"page event applied\"").allSatisfy { $0.contains(field) }, "\(events.log())")
         #expect(!lines(webapp, containing: field).isEmpty)
         await receiver.stop()
     }

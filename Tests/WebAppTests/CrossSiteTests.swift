@@ -1,7 +1,8 @@
 import NIOHTTP1
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import WebApp
 
 /// The add form refuses a post another site's page made a browser send (403), and takes the

@@ -8,6 +8,7 @@ import ServiceRuntime
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import EventService
 @testable import WebApp
 
@@ -102,7 +103,9 @@ import Testing
                     // The stall made the webapp resend (a timed-out push is run by Redis once it
                     // resumes, and again when resent); the ids made those copies harmless.
                     #expect(counter.duplicates.load(ordering: .relaxed) > 0, "no resend happened: the test proved nothing")
-                    print("Redis stalled 7 s: \(total) pages served, \(total) counted, \(counter.duplicates.load(ordering: .relaxed)) resent copies ignored")
+                    print(
+                        "Redis stalled 7 s: \(total) pages served, \(total) counted, \(counter.duplicates.load(ordering: .relaxed)) resent copies ignored"
+                    )
                 }
             }
         }
@@ -147,7 +150,8 @@ import Testing
         let redis = try await RedisServer.start()
         let counter = CountingWorker(port: redis.port)
         counter.start()
-        let check = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(10), commandTimeout: .seconds(10))
+        let check = try await RedisConnection.connect(
+            host: "127.0.0.1", port: redis.port, connectTimeout: .seconds(10), commandTimeout: .seconds(10))
         defer { check.close() }
         let client = RedisClient(endpoint: { .init(host: "127.0.0.1", port: redis.port) }, logger: Logger(label: "webapp-redis"))
         do {

@@ -3,10 +3,11 @@ import Foundation
 import Logging
 import NIOHTTP1
 import Queueing
+import ServiceRuntime
 import Synchronization
 import TestSupport
-import ServiceRuntime
 import Testing
+
 @testable import WebApp
 
 /// The recorder's own rules, with a sink the test can switch off: order, batching, the bound.
@@ -27,7 +28,8 @@ import Testing
     static func url(of message: String) -> String? {
         struct Record: Decodable { let action: String; let type: String; let url: String }
         guard let record = try? JSONDecoder().decode(Record.self, from: Data(message.utf8)),
-              record.action == "record", record.type == "page" else { return nil }
+            record.action == "record", record.type == "page"
+        else { return nil }
         return record.url
     }
 

@@ -4,6 +4,7 @@ import ServiceRuntime
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import WebApp
 
 /// Error pages and dependencies that are down, slow or failing.

@@ -8,8 +8,9 @@ import RedisAdapter
 import ServiceClient
 import ServiceRuntime
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import WebApp
 
 /// An event sink in memory, for the page tests that only need to see what was recorded.
@@ -76,7 +77,8 @@ struct Harness: Sendable {
 
     /// The webapp's runtime on free ports, logging into `logs`.
     var runtime: ServiceRuntime {
-        ServiceRuntime(config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0, metricsPort: 0), logger: logs.logger(label: "webapp"))
+        ServiceRuntime(
+            config: RuntimeConfig(service: .webapp, host: "127.0.0.1", port: 0, metricsPort: 0), logger: logs.logger(label: "webapp"))
     }
 
     /// A loopback port nothing listens on: a service that is down.
@@ -86,7 +88,9 @@ struct Harness: Sendable {
     static func outbox(redisPort port: Int, settings: AuditOutbox.Settings = .init()) -> AuditOutbox {
         let logger = Logger(label: "outbox")
         return AuditOutbox(
-            writer: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, connectTimeout: .milliseconds(500), commandTimeout: .seconds(1)),
+            writer: RedisClient(
+                endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger, connectTimeout: .milliseconds(500),
+                commandTimeout: .seconds(1)),
             reader: RedisClient(endpoint: { .init(host: "127.0.0.1", port: port) }, logger: logger), settings: settings
         )
     }
@@ -104,13 +108,15 @@ struct Harness: Sendable {
         let adderList = adderTargets ?? [adderTarget]
         let auditList = auditTargets ?? [auditTarget]
         let logger = logs.logger(label: "webapp")
-        let adder = AdderClient(client: ServiceHTTPClient(
-            service: "adderservice", http: connections,
-            selector: adderSelector ?? ListedTargets(service: "adderservice") { adderList }
-        ))
-        let audit = AuditClient(client: ServiceHTTPClient(
-            service: "auditservice", http: connections, selector: ListedTargets(service: "auditservice") { auditList }
-        ))
+        let adder = AdderClient(
+            client: ServiceHTTPClient(
+                service: "adderservice", http: connections,
+                selector: adderSelector ?? ListedTargets(service: "adderservice") { adderList }
+            ))
+        let audit = AuditClient(
+            client: ServiceHTTPClient(
+                service: "auditservice", http: connections, selector: ListedTargets(service: "auditservice") { auditList }
+            ))
         var recording = AuditRecorder.Settings()
         recording.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
         let dependencies = WebAppDependencies(
@@ -122,7 +128,8 @@ struct Harness: Sendable {
         // The runtime's server, so the pages are served as in production.
         let pages = PageRenderer()
         let routes = FirstOf(first: extraRoutes, then: WebAppRoutes(pages: pages, dependencies: dependencies))
-        let app = runtime.makeApplication(routes: routes, errors: WebAppRoutes.errorPages(pages), services: deliveries + [dependencies.events])
+        let app = runtime.makeApplication(
+            routes: routes, errors: WebAppRoutes.errorPages(pages), services: deliveries + [dependencies.events])
         return (app, dependencies)
     }
 }
@@ -153,7 +160,8 @@ extension ServiceApplication {
 
     /// The same, with a client of the admin port (`/healthz`, `/readyz`, `/metrics`) too.
     func test<T: Sendable>(admin body: @Sendable (_ pages: TestHTTPClient, _ admin: TestHTTPClient) async throws -> T) async throws -> T {
-        try await withRunning { ports in try await body(TestHTTPClient(port: try #require(ports.main)), TestHTTPClient(port: ports.metrics)) }
+        try await withRunning { ports in try await body(TestHTTPClient(port: try #require(ports.main)), TestHTTPClient(port: ports.metrics))
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Discovery
 import Synchronization
+
 @testable import WebApp
 
 /// Round robin over the targets a closure returns, moving on to the next target when one cannot
@@ -24,7 +25,7 @@ final class ListedTargets: TargetSelector {
             let target = list[(start &+ offset) % list.count]
             do {
                 return try await body(target)
-            } catch where ServiceBalancer.isConnectionFailure(error) {
+            } catch  where ServiceBalancer.isConnectionFailure(error) {
                 lastError = error
             }
         }

@@ -1,4 +1,3 @@
-@testable import AdderService
 import Contracts
 import Foundation
 import Logging
@@ -7,6 +6,8 @@ import NIOHTTP1
 import ServiceRuntime
 import Synchronization
 import TestSupport
+
+@testable import AdderService
 
 /// A ServiceRuntime server on a kernel-chosen loopback port, for the services the webapp calls
 /// (adderservice, auditservice) in tests. `stop()` shuts it down like SIGTERM would.
@@ -23,7 +24,8 @@ final class LoopbackServer: Sendable {
 
     static func start(_ routes: some Routes) async throws -> LoopbackServer {
         let runtime = ServiceRuntime(
-            config: RuntimeConfig(service: MicroService(name: "loopback", port: 0), host: "127.0.0.1", port: 0, metricsPort: 0, logLevel: .critical)
+            config: RuntimeConfig(
+                service: MicroService(name: "loopback", port: 0), host: "127.0.0.1", port: 0, metricsPort: 0, logLevel: .critical)
         )
         let app = runtime.makeApplication(routes: routes)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)

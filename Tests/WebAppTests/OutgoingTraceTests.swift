@@ -9,6 +9,7 @@ import Synchronization
 import TestSupport
 import Testing
 import Tracing
+
 @testable import WebApp
 
 /// The webapp's calls to adderservice and auditservice as client spans of the page's span, their
@@ -61,11 +62,14 @@ import Tracing
                 let page = "00-\(Self.traceID)-\(Self.pageSpanID)-01"
                 _ = try await outbox.add(AuditAppend(id: "traced-1", calc: "2+3", result: 5).json, traceparent: page)
                 _ = try await outbox.add(AuditAppend(id: "untraced-1", calc: "1+1", result: 2).json)
-                let audit = AuditClient(client: ServiceHTTPClient(
-                    service: "auditservice", http: harness.connections, selector: ListedTargets(service: "auditservice") { [harness.auditTarget] },
-                    tracer: tracer
-                ))
-                let delivery = AuditDelivery(outbox: outbox, audit: audit, settings: Harness.quickDelivery, logger: Logger(label: "webapp"), tracer: tracer)
+                let audit = AuditClient(
+                    client: ServiceHTTPClient(
+                        service: "auditservice", http: harness.connections,
+                        selector: ListedTargets(service: "auditservice") { [harness.auditTarget] },
+                        tracer: tracer
+                    ))
+                let delivery = AuditDelivery(
+                    outbox: outbox, audit: audit, settings: Harness.quickDelivery, logger: Logger(label: "webapp"), tracer: tracer)
                 let group = ServiceGroup(services: [delivery], logger: Logger(label: "webapp"))
                 try await withThrowingTaskGroup { tasks in
                     tasks.addTask { try await group.run() }
@@ -105,9 +109,10 @@ import Tracing
     @Test func noTracerNoHeader() async throws {
         try await ScriptedServer.with(reply: Self.sum) { server in
             let pool = ServiceConnectionPool()
-            let adder = AdderClient(client: ServiceHTTPClient(
-                service: "adderservice", http: pool, selector: ListedTargets(service: "adderservice") { [server.target] }
-            ))
+            let adder = AdderClient(
+                client: ServiceHTTPClient(
+                    service: "adderservice", http: pool, selector: ListedTargets(service: "adderservice") { [server.target] }
+                ))
             #expect(try await adder.add(2, 3) == .sum(5))
             #expect(!server.state.received.withLock { $0 }.lowercased().contains("traceparent"))
             try await pool.shutdown()

@@ -4,6 +4,7 @@ import NIOHTTP1
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import WebApp
 
 /// Every page in-process, with adderservice and auditservice as small servers on loopback.
@@ -92,7 +93,8 @@ import Testing
         try await Harness.with { harness in
             try await harness.makeApp().app.test { client in
                 let response = try await client.execute(
-                    "POST", "/add/calculate", headers: [("content-type", "application/x-www-form-urlencoded")], body: Array("first=%zz&&=".utf8)
+                    "POST", "/add/calculate", headers: [("content-type", "application/x-www-form-urlencoded")],
+                    body: Array("first=%zz&&=".utf8)
                 )
                 #expect(response.status == .badRequest)
                 #expect(response.text.contains("The form could not be read"))
@@ -159,7 +161,7 @@ import Testing
     @Test func hostileAuditRowsAreEscaped() async throws {
         try await Harness.with { harness in
             harness.audit.preload([
-                .init(ts: 1_700_000_000_000, calc: #"1+2"><img src=x onerror='alert(1)'>&amp;"#, result: 3),
+                .init(ts: 1_700_000_000_000, calc: #"1+2"><img src=x onerror='alert(1)'>&amp;"#, result: 3)
             ])
             try await harness.makeApp().app.test { client in
                 let response = try await client.get("/audit")

@@ -9,6 +9,7 @@ import ServiceTracing
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import WebApp
 
 /// The webapp as built for production (`buildApplication`) on a runtime that traces: a page's
@@ -37,7 +38,8 @@ import Testing
             let app = buildApplication(runtime: runtime, targets: targets, eventSink: sink, outbox: nil)
             try await app.withRunning { ports in
                 let response = try await TestHTTPClient(port: try #require(ports.main)).execute(
-                    "POST", "/add/calculate", headers: [("traceparent", Self.traceparent), ("content-type", "application/x-www-form-urlencoded")],
+                    "POST", "/add/calculate",
+                    headers: [("traceparent", Self.traceparent), ("content-type", "application/x-www-form-urlencoded")],
                     body: Array("first=2&second=3".utf8)
                 )
                 #expect(response.status == .ok)
@@ -77,7 +79,8 @@ import Testing
             let app = buildApplication(runtime: harness.runtime, targets: targets, eventSink: sink, outbox: nil)
             try await app.withRunning { ports in
                 _ = try await TestHTTPClient(port: try #require(ports.main)).execute(
-                    "POST", "/add/calculate", headers: [("traceparent", Self.traceparent), ("content-type", "application/x-www-form-urlencoded")],
+                    "POST", "/add/calculate",
+                    headers: [("traceparent", Self.traceparent), ("content-type", "application/x-www-form-urlencoded")],
                     body: Array("first=2&second=3".utf8)
                 )
                 #expect(await eventually { !sink.messages.withLock { $0 }.isEmpty })

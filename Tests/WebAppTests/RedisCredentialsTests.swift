@@ -5,8 +5,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import RedisAdapter
-import Testing
 import TestSupport
+import Testing
+
 @testable import WebApp
 
 #if canImport(Glibc)

@@ -6,6 +6,7 @@ import RedisAdapter
 import ServiceRuntime
 import TestSupport
 import Testing
+
 @testable import WebApp
 
 /// Page events against a real redis-server on loopback.

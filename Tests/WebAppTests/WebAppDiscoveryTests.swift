@@ -1,10 +1,11 @@
 import Discovery
 import Foundation
 import Logging
-import Synchronization
 import NIOHTTP1
-import Testing
+import Synchronization
 import TestSupport
+import Testing
+
 @testable import WebApp
 
 /// The add page finding adderservice through real DNS: dnsmasq serving SRV and A records.

@@ -1,11 +1,12 @@
 import Foundation
 import Logging
-import NIOHTTP1
 import MongoAdapter
+import NIOHTTP1
 import RedisAdapter
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import WebApp
 
 #if canImport(Glibc)
@@ -35,7 +36,9 @@ import Glibc
             let webapp = try await ServiceProcess.start(
                 "webapp", finding: ["adderservice": adder.port, "auditservice": audit.port, "redis": redis.port], logLevel: "warning"
             )
-            let ready = await eventually(timeout: .seconds(20)) { (try? await TestHTTPClient(port: webapp.metricsPort).get("/readyz"))?.status == .ok }
+            let ready = await eventually(timeout: .seconds(20)) {
+                (try? await TestHTTPClient(port: webapp.metricsPort).get("/readyz"))?.status == .ok
+            }
             guard ready else { throw TestSupportError("webapp never ready:\n\(webapp.log())") }
             return webapp
         }
@@ -115,7 +118,8 @@ import Glibc
         let survivor = try await system.startWebapp()
         let stored = try await system.waitForStored(Set(shown), timeout: .seconds(90))
         #expect(!shown.isEmpty)
-        #expect(Set(stored).isSuperset(of: Set(shown)), "answered but not stored: \(Set(shown).subtracting(stored).count) of \(shown.count)")
+        #expect(
+            Set(stored).isSuperset(of: Set(shown)), "answered but not stored: \(Set(shown).subtracting(stored).count) of \(shown.count)")
         #expect(Set(stored).count == stored.count, "stored twice: \(stored.count - Set(stored).count)")
         print("SIGKILL ×3: \(shown.count) calculations answered, \(stored.count) stored (the rest were cut off before their page)")
         await survivor.stop()
@@ -137,13 +141,16 @@ import Glibc
         load.stopped.store(true, ordering: .relaxed)
         let shown = await answered
         system.audit.signal(SIGCONT)
-        print("auditservice hung, webapp SIGTERM: exit \(String(describing: status)) after \(exitedAfter), \(shown.count) calculations answered")
+        print(
+            "auditservice hung, webapp SIGTERM: exit \(String(describing: status)) after \(exitedAfter), \(shown.count) calculations answered"
+        )
         #expect(status == 0, "\(webapp.log().suffix(2_000))")
         #expect(exitedAfter < .seconds(12), "the pod's budget is 13 s (20 s grace less the 7 s preStop)")
 
         let next = try await system.startWebapp()
         let stored = try await system.waitForStored(Set(shown), timeout: .seconds(90))
-        #expect(Set(stored).isSuperset(of: Set(shown)), "answered but not stored: \(Set(shown).subtracting(stored).count) of \(shown.count)")
+        #expect(
+            Set(stored).isSuperset(of: Set(shown)), "answered but not stored: \(Set(shown).subtracting(stored).count) of \(shown.count)")
         #expect(Set(stored).count == stored.count, "stored twice: \(stored.count - Set(stored).count)")
         await next.stop()
     }

@@ -7,6 +7,7 @@ import NIOHTTP1
 import RedisAdapter
 import TestSupport
 import Testing
+
 @testable import WebApp
 
 #if canImport(Glibc)
@@ -20,7 +21,8 @@ import Glibc
         try await Harness.with { harness in
             let redis = try await RedisServer.start()
             let webapp = try await ServiceProcess.start(
-                "webapp", finding: ["adderservice": harness.adderServer.port, "auditservice": harness.auditServer.port, "redis": redis.port],
+                "webapp",
+                finding: ["adderservice": harness.adderServer.port, "auditservice": harness.auditServer.port, "redis": redis.port],
                 logLevel: "info"
             )
             let base = "http://127.0.0.1:\(webapp.port)"
@@ -33,7 +35,8 @@ import Glibc
             let page = String(buffer: try await response.body.collect(upTo: 1 << 20))
             #expect(response.status == .ok)
             #expect(page.contains("40 + 2 = <strong>42</strong>"), "\(page.prefix(500))\n\(webapp.log())")
-            let ready = try await harness.http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(webapp.metricsPort)/readyz"), timeout: .seconds(10))
+            let ready = try await harness.http.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(webapp.metricsPort)/readyz"), timeout: .seconds(10))
             #expect(ready.status == .ok)
 
             let client = RedisClient(endpoint: { .init(host: "127.0.0.1", port: redis.port) }, logger: Logger(label: "test"))
@@ -56,7 +59,8 @@ import Glibc
         try await Harness.with { harness in
             let redis = try await RedisServer.start()
             let webapp = try await ServiceProcess.start(
-                "webapp", finding: ["adderservice": harness.adderServer.port, "auditservice": harness.auditServer.port, "redis": redis.port]
+                "webapp",
+                finding: ["adderservice": harness.adderServer.port, "auditservice": harness.auditServer.port, "redis": redis.port]
             )
             func get(_ path: String, port: Int) async throws -> TestHTTPResponse? {
                 let connection = try RawConnection(port: port)

@@ -6,11 +6,13 @@ import ServiceRuntime
 struct SlowRoutes: Routes {
     func route(_ request: Request) -> Routing {
         guard request.segments.count == 2, request.segments[0] == "slow" else { return .notFound }
-        return .get(request, .task("/slow/:ms") { request in
-            let milliseconds = Int(request.segments[1]) ?? 1000
-            try await Task.sleep(for: .milliseconds(milliseconds))
-            return .text("done after \(milliseconds) ms")
-        })
+        return .get(
+            request,
+            .task("/slow/:ms") { request in
+                let milliseconds = Int(request.segments[1]) ?? 1000
+                try await Task.sleep(for: .milliseconds(milliseconds))
+                return .text("done after \(milliseconds) ms")
+            })
     }
 }
 

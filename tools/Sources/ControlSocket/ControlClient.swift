@@ -25,7 +25,7 @@ public enum ControlClient {
         _ = sendAll(fd, line)
         let answer = receiveAll(fd)
         guard let end = answer.firstIndex(of: UInt8(ascii: "\n")),
-              let reply = try? JSONDecoder().decode(ControlReply.self, from: Data(answer[..<end]))
+            let reply = try? JSONDecoder().decode(ControlReply.self, from: Data(answer[..<end]))
         else {
             throw .noAnswer(path: path, reason: answer.isEmpty ? "closed without a reply" : "not a reply")
         }

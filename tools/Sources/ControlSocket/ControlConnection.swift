@@ -30,7 +30,9 @@ final class ControlConnection: ChannelInboundHandler {
         guard begin() else { return }
         let line = unwrapInboundIn(data)
         guard let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.readableBytesView)) else {
-            Self.send(.failure("not a control request (one JSON object of command and arguments, then a newline)"), on: context.channel, limits: limits)
+            Self.send(
+                .failure("not a control request (one JSON object of command and arguments, then a newline)"), on: context.channel,
+                limits: limits)
             return
         }
         let channel = context.channel
@@ -45,7 +47,8 @@ final class ControlConnection: ChannelInboundHandler {
     /// An over-long request (the decoder's limit), or input that ended within a line.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard begin() else { return context.close(promise: nil) }
-        let reason = error is ByteToMessageDecoderError.PayloadTooLargeError
+        let reason =
+            error is ByteToMessageDecoderError.PayloadTooLargeError
             ? "request larger than \(limits.requestBytes) bytes" : "request not ended by a newline"
         Self.send(.failure(reason), on: context.channel, limits: limits)
     }

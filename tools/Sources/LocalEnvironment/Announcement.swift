@@ -38,7 +38,8 @@ enum Announcement {
             path.hasPrefix(currentDirectory + "/") ? String(path.dropFirst(currentDirectory.count + 1)) : path
         }
         let folder = plan.binDirectory ?? plan.projectRoot + "/.build/release"
-        let credentials = plan.components.contains { $0.arguments.contains(LocalCredentials.aclFile(plan)) }
+        let credentials =
+            plan.components.contains { $0.arguments.contains(LocalCredentials.aclFile(plan)) }
             ? "REDIS_USERNAME=report REDIS_PASSWORD=\"$(cat \(relative(LocalCredentials.passwordFile(plan, user: "report"))))\" " : ""
         return credentials + "DNS_HOST=\(plan.dnsHost) DNS_PORT=\(plan.dnsPort) \(relative(folder + "/report"))"
     }

@@ -124,10 +124,13 @@ struct ComponentBuilder {
             return (mongod, ["--port", "\(port)", "--bind_ip", "127.0.0.1", "--dbpath", data, "--quiet"])
         }
         let server = try tools.require("nx-27017", for: entry)
-        return (server, [
-            "--data-dir", data, "--host", "127.0.0.1", "-p", "\(port)",
-            "--pid-file", data + "/nx-27017.pid", "--log-file", "/dev/null",
-        ])
+        return (
+            server,
+            [
+                "--data-dir", data, "--host", "127.0.0.1", "-p", "\(port)",
+                "--pid-file", data + "/nx-27017.pid", "--log-file", "/dev/null",
+            ]
+        )
     }
 
     /// `docker.io/library/mongo:7` → `mongo`.

@@ -68,7 +68,8 @@ final class DevLoop {
             return
         }
         supervisor.watchStatus = "watching Sources/ for \(watched.joined(separator: ", "))"
-        supervisor.say("watching Sources/: a change builds and replaces \(watched.joined(separator: ", ")) (\(build.joined(separator: " ")))")
+        supervisor.say(
+            "watching Sources/: a change builds and replaces \(watched.joined(separator: ", ")) (\(build.joined(separator: " ")))")
     }
 
     func stop() { watcher?.stop() }
@@ -132,8 +133,10 @@ final class DevLoop {
         var blocks: [[String]] = []
         var current: [String]?
         for line in result.output {
-            let isHeader = !line.hasPrefix(" ") && (line.contains(": error: ") || line.contains(": warning: ")
-                || line.contains(": note: ") || line.hasPrefix("error: ") || line.hasPrefix("warning: ") || line.hasPrefix("["))
+            let isHeader =
+                !line.hasPrefix(" ")
+                && (line.contains(": error: ") || line.contains(": warning: ")
+                    || line.contains(": note: ") || line.hasPrefix("error: ") || line.hasPrefix("warning: ") || line.hasPrefix("["))
             if isHeader {
                 if let current { blocks.append(current) }
                 let wanted = line.contains("error: ") && !line.contains("command failed with exit code")

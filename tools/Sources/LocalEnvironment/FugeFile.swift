@@ -157,7 +157,8 @@ private struct Fields {
         for item in try strings(key) {
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = parts[0]
-            let valid = name.first.map { $0 == "_" || $0.isLetter } == true
+            let valid =
+                name.first.map { $0 == "_" || $0.isLetter } == true
                 && name.allSatisfy { $0.isASCII && ($0 == "_" || $0.isLetter || $0.isNumber) }
             guard parts.count == 2, valid else { throw LauncherError("\(context): \(key) entry \"\(item)\" is not NAME=value") }
             variables[String(name)] = String(parts[1])

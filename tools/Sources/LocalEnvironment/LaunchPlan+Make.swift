@@ -51,11 +51,15 @@ extension LaunchPlan {
         for (key, port) in overrides.sorted(by: { $0.key < $1.key }) {
             let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
             guard let index = result.firstIndex(where: { $0.name == parts.first }) else {
-                throw LauncherError("--port \(key)=…: fuge.yml has no entry \(parts.first ?? key) (entries: \(entries.map(\.name).joined(separator: ", ")))")
+                throw LauncherError(
+                    "--port \(key)=…: fuge.yml has no entry \(parts.first ?? key) (entries: \(entries.map(\.name).joined(separator: ", ")))"
+                )
             }
             let ports = result[index].ports
             guard let slot = parts.count == 2 ? ports.firstIndex(where: { $0.name == parts[1] }) : ports.indices.first else {
-                throw LauncherError("--port \(key)=…: entry \(parts[0]) has no port \(parts.count == 2 ? parts[1] : "") (its ports: \(ports.map(\.name).joined(separator: ", ")))")
+                throw LauncherError(
+                    "--port \(key)=…: entry \(parts[0]) has no port \(parts.count == 2 ? parts[1] : "") (its ports: \(ports.map(\.name).joined(separator: ", ")))"
+                )
             }
             result[index].ports[slot].number = port
         }

@@ -116,7 +116,9 @@ public enum Launcher {
     nonisolated static func watchSignals(continuation: AsyncStream<Supervisor.Event>.Continuation, hurry: Locked<Bool>) {
         let received = Locked(0)
         SignalWatcher.start { number in
-            let count = received.withLock { $0 += 1; return $0 }
+            let count = received.withLock {
+                $0 += 1; return $0
+            }
             if count > 1 { hurry.withLock { $0 = true } }
             continuation.yield(.stop(number))
         }

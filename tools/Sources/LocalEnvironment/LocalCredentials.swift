@@ -23,7 +23,8 @@ enum LocalCredentials {
         guard FileManager.default.fileExists(atPath: script) else {
             throw LauncherError("\(script) is missing: the local Redis runs with the project's users, made by that script")
         }
-        let run = await CommandRun.run(["/bin/bash", script, directory(plan)], workingDirectory: plan.projectRoot, environment: environment)
+        let run = await CommandRun.run(
+            ["/bin/bash", script, directory(plan)], workingDirectory: plan.projectRoot, environment: environment)
         guard run.status == .exited(0) else {
             throw LauncherError("\(script) failed (\(run.status)): \(run.output.joined(separator: " "))")
         }

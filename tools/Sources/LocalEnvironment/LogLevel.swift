@@ -29,8 +29,8 @@ enum LogLevel {
     static func redisMark(_ line: String) -> Character? {
         let words = line.split(separator: " ", maxSplits: 6, omittingEmptySubsequences: false)
         guard words.count == 7, let role = words[0].split(separator: ":").last, role.count == 1,
-              words[0].first?.isNumber == true, words[5].count == 1, let mark = words[5].first,
-              "#*-.".contains(mark)
+            words[0].first?.isNumber == true, words[5].count == 1, let mark = words[5].first,
+            "#*-.".contains(mark)
         else { return nil }
         return mark
     }

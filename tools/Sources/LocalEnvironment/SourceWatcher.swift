@@ -13,7 +13,8 @@ import Glibc
 final class SourceWatcher: Sendable {
     private let wakeWriteEnd: Int32
 
-    static let mask = UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_MOVED_FROM) | UInt32(IN_CREATE)
+    static let mask =
+        UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_MOVED_FROM) | UInt32(IN_CREATE)
         | UInt32(IN_DELETE) | UInt32(IN_ATTRIB)
 
     /// - Parameters:
@@ -103,7 +104,8 @@ private struct WatchLoop: Sendable {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
-            let timeout = pending.isEmpty ? -1 : Int32(quiet.components.attoseconds / 1_000_000_000_000_000 + quiet.components.seconds * 1000)
+            let timeout =
+                pending.isEmpty ? -1 : Int32(quiet.components.attoseconds / 1_000_000_000_000_000 + quiet.components.seconds * 1000)
             let ready = poll(&fds, 2, timeout)
             if ready < 0 && errno == EINTR { continue }
             if ready < 0 || fds[1].revents != 0 { return }

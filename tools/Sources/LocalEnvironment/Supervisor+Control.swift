@@ -14,7 +14,9 @@ extension Supervisor {
         if command == "ps", request.arguments.isEmpty { return .success(statusTable()) }
         guard let name = request.arguments.first, request.arguments.count == 1, let component = component(name) else {
             let names = components.map(\.name).joined(separator: ", ")
-            return .failure(request.arguments.count == 1 ? "no entry \(request.arguments[0]) is running here (entries: \(names))" : "usage: \(command) <entry>")
+            return .failure(
+                request.arguments.count == 1
+                    ? "no entry \(request.arguments[0]) is running here (entries: \(names))" : "usage: \(command) <entry>")
         }
         switch command {
         case "stop": return stop(component)
@@ -43,7 +45,9 @@ extension Supervisor {
             component.startWhenStopped = true
             return .success("\(component.name) starts again once pid \(stopping.child.pid) has stopped")
         }
-        guard component.current == nil else { return .failure("\(component.name) is already running (pid \(component.current?.child.pid ?? 0))") }
+        guard component.current == nil else {
+            return .failure("\(component.name) is already running (pid \(component.current?.child.pid ?? 0))")
+        }
         component.held = false
         component.startFailures = 0
         guard start(component) else { return .failure("\(component.name) could not be started (see the launcher's output)") }
@@ -110,8 +114,8 @@ extension Supervisor {
     /// VmRSS of `/proc/<pid>/status`, in MB.
     static func residentSize(pid: Int32) -> String? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
         else { return nil }
         return String(format: "%.1f MB", kilobytes / 1024)
     }

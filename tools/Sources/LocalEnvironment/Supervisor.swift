@@ -146,8 +146,10 @@ final class Supervisor {
         } else {
             component.current = instance
             component.forward(to: instance)
-            say(log.quiet ? "started \(name) (pid \(child.pid)); its output: \(display(log.path)) (warnings and errors shown here)"
-                : "started \(name) (pid \(child.pid))")
+            say(
+                log.quiet
+                    ? "started \(name) (pid \(child.pid)); its output: \(display(log.path)) (warnings and errors shown here)"
+                    : "started \(name) (pid \(child.pid))")
         }
         if generation > 1 { component.restarts += 1 }
         instance.probe = Task { await self.probe(instance, spec: spec, name: name) }
@@ -160,7 +162,9 @@ final class Supervisor {
         Task {
             try? await Task.sleep(for: timeout)
             guard component.successor === instance else { return }
-            say("the new \(component.name) is not ready after \(Announcement.seconds(timeout)) (\(instance.lastProbe)): stopping it; pid \(component.current?.child.pid ?? 0) keeps serving")
+            say(
+                "the new \(component.name) is not ready after \(Announcement.seconds(timeout)) (\(instance.lastProbe)): stopping it; pid \(component.current?.child.pid ?? 0) keeps serving"
+            )
             instance.probe?.cancel()
             terminate(instance.child)
         }

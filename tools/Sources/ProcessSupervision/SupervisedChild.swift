@@ -134,7 +134,9 @@ public final class SupervisedChild: Sendable {
             }
         case .file(let path):
             let fd = openForAppending(path)
-            guard fd >= 0 else { return .failure(SpawnError("cannot open \(path) for \(arguments[0]): \(String(cString: strerror(errno)))")) }
+            guard fd >= 0 else {
+                return .failure(SpawnError("cannot open \(path) for \(arguments[0]): \(String(cString: strerror(errno)))"))
+            }
             target = (nil, fd)
         }
         defer { close(target.write) }

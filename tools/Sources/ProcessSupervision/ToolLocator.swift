@@ -8,7 +8,8 @@ public struct ToolLocator: Sendable {
 
     public init(environment: [String: String], projectRoot: String) {
         let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        folders = path.split(separator: ":").map(String.init)
+        folders =
+            path.split(separator: ":").map(String.init)
             + [projectRoot + "/.tools/venv/bin", "/usr/local/sbin", "/usr/sbin", "/sbin"]
     }
 

@@ -1,8 +1,8 @@
 import ControlSocket
 import Foundation
 import ProcessSupervision
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -185,7 +185,8 @@ final class TestServer: Sendable {
         server = try await ControlServer.start(path: self.path, limits: limits) { request in
             seen.withLock { $0.append(request.command) }
             if delay > .zero { try? await Task.sleep(for: delay) }
-            let output = outputBytes.map { String(repeating: "x", count: $0) } ?? ([request.command] + request.arguments).joined(separator: " ")
+            let output =
+                outputBytes.map { String(repeating: "x", count: $0) } ?? ([request.command] + request.arguments).joined(separator: " ")
             return ControlReply(output: output, exitCode: request.arguments.contains("fail") ? 3 : 0)
         }
     }

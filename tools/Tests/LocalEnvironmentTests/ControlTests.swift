@@ -29,10 +29,14 @@ import Testing
         #expect(median <= .milliseconds(100), "ps times: \(times.sorted())")
         let redis = try #require(table.split(separator: "\n").first { $0.hasPrefix("redis ") }, "\(table)")
         let firstPID = try #require(run.startedPIDs().last { $0.name == "redis" }?.pid)
-        #expect(redis.contains(" ready ") && redis.contains(" \(firstPID) ") && redis.contains(" \(redisPort) ") && redis.contains(" MB "), "\(table)")
+        #expect(
+            redis.contains(" ready ") && redis.contains(" \(firstPID) ") && redis.contains(" \(redisPort) ") && redis.contains(" MB "),
+            "\(table)")
 
         // The server's own lines are in its file, not on the console; where the file is, is.
-        #expect(run.log().contains("started redis (pid \(firstPID)); its output: \(state)/redis.log (warnings and errors shown here)"), "\(run.log())")
+        #expect(
+            run.log().contains("started redis (pid \(firstPID)); its output: \(state)/redis.log (warnings and errors shown here)"),
+            "\(run.log())")
         #expect(!run.log().contains("Ready to accept connections"), "\(run.log())")
         let logs = try await localenv(["logs", "redis", "--state", state, "--grep", "Ready to accept"])
         #expect(logs.status == 0 && logs.output.contains("Ready to accept connections"), "\(logs.output)")
@@ -51,9 +55,10 @@ import Testing
         #expect(try await control("restart redis", state: state).ok)
         #expect(await eventually(timeout: .seconds(10)) { run.startedPIDs().filter { $0.name == "redis" }.count == 3 }, "\(run.log())")
 
-        #expect(await eventually(timeout: .seconds(10)) {
-            follower.log().components(separatedBy: "Ready to accept connections").count == 4
-        }, "three redis processes, each ready once: \(follower.log())")
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                follower.log().components(separatedBy: "Ready to accept connections").count == 4
+            }, "three redis processes, each ready once: \(follower.log())")
         #expect(!follower.log().contains("Server initialized"), "--grep: \(follower.log())")
 
         let unknown = try await localenv(["restart", "nothing", "--state", state])

@@ -27,10 +27,11 @@ import Testing
         let bin = URL(fileURLWithPath: try TestPaths.builtExecutable("localenv")).deletingLastPathComponent().path
         let state = TestPaths.temporaryDirectory(prefix: "devloop")
         // --ignore-lock: `swift test` holds .build's lock while the tests run (and builds nothing meanwhile).
-        let run = try await LauncherRun(arguments: [
-            "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--bin", bin, "--state", state, "--watch",
-            "--build-command", "swift build --ignore-lock",
-        ] + free.arguments)
+        let run = try await LauncherRun(
+            arguments: [
+                "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--bin", bin, "--state", state, "--watch",
+                "--build-command", "swift build --ignore-lock",
+            ] + free.arguments)
         try #require(await run.waitFor("micro is up", timeout: .seconds(90)), "\(run.log())")
         try #require(await run.waitFor("watching Sources/", timeout: .seconds(60)), "\(run.log())")
         let upAt = run.log().count

@@ -1,8 +1,9 @@
 import Discovery
 import Foundation
-@testable import LocalEnvironment
 import TestSupport
 import Testing
+
+@testable import LocalEnvironment
 
 /// fuge/fuge.yml is read as the seeds' format, and agrees with the service table.
 @Suite struct FugeFileTests {
@@ -13,11 +14,13 @@ import Testing
     }
 
     @Test func globalBlockServesTheClusterNamesOn53053AndMonitorsTheSources() {
-        #expect(fuge.global == FugeFile.Global(
-            dnsEnabled: true, dnsHost: "127.0.0.1", dnsPort: 53053, dnsNamespace: "micro", dnsSuffix: "svc.cluster.local",
-            monitor: true, monitorExcludes: ["**/.build/**", "**/.git/**", "**/.tools/**", "**/*.log"],
-            environment: ["OTEL_TRACES_EXPORTER": "none"]
-        ))
+        #expect(
+            fuge.global
+                == FugeFile.Global(
+                    dnsEnabled: true, dnsHost: "127.0.0.1", dnsPort: 53053, dnsNamespace: "micro", dnsSuffix: "svc.cluster.local",
+                    monitor: true, monitorExcludes: ["**/.build/**", "**/.git/**", "**/.tools/**", "**/*.log"],
+                    environment: ["OTEL_TRACES_EXPORTER": "none"]
+                ))
     }
 
     @Test func everyServiceOfTheTableIsAnEntryWithItsPortNamesAndNumbers() throws {

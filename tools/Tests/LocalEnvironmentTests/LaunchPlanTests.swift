@@ -8,7 +8,8 @@ import Testing
     /// A project whose services are shell scripts, so no build is needed.
     func project() throws -> ScratchProject {
         try ScratchProject(
-            fuge: ScratchProject.fuge("""
+            fuge: ScratchProject.fuge(
+                """
                 adderservice:
                   type: process
                   path: ../
@@ -42,9 +43,11 @@ import Testing
 
     @Test func servicesGetTheDNSAndPortVariablesAndRunFromTheProjectRoot() throws {
         let project = try project()
-        let plan = try LaunchPlan.make(options: LaunchOptions(
-            fugePath: project.fugePath, dnsPort: 15353, portOverrides: ["webapp": 13000, "webapp.metrics": 14000], environment: ["PATH": path]
-        ))
+        let plan = try LaunchPlan.make(
+            options: LaunchOptions(
+                fugePath: project.fugePath, dnsPort: 15353, portOverrides: ["webapp": 13000, "webapp.metrics": 14000],
+                environment: ["PATH": path]
+            ))
         let webapp = try #require(plan.components.first { $0.name == "webapp" })
         // As Kubernetes names a Service's ports: the first, then each by its name.
         #expect(webapp.environment["WEBAPP_SERVICE_PORT"] == "13000")
@@ -62,10 +65,11 @@ import Testing
 
     @Test func containersBecomeLocalServersWithDataUnderTheStateFolder() throws {
         let project = try project()
-        let plan = try LaunchPlan.make(options: LaunchOptions(
-            fugePath: project.fugePath, stateDirectory: project.state, portOverrides: ["mongo": 17017],
-            environment: ["PATH": path]
-        ))
+        let plan = try LaunchPlan.make(
+            options: LaunchOptions(
+                fugePath: project.fugePath, stateDirectory: project.state, portOverrides: ["mongo": 17017],
+                environment: ["PATH": path]
+            ))
         let redis = try #require(plan.components.first { $0.name == "redis" })
         #expect(redis.executable.hasSuffix("/redis-server") && redis.arguments.starts(with: ["--port", "6379"]))
         let mongo = try #require(plan.components.first { $0.name == "mongo" })
@@ -76,15 +80,17 @@ import Testing
 
     @Test func dnsAnswersForEveryEntryWithTheOverriddenPorts() throws {
         let project = try project()
-        let plan = try LaunchPlan.make(options: LaunchOptions(
-            fugePath: project.fugePath, portOverrides: ["redis": 16379, "webapp.metrics": 14000], only: ["redis"], environment: [:]
-        ))
+        let plan = try LaunchPlan.make(
+            options: LaunchOptions(
+                fugePath: project.fugePath, portOverrides: ["redis": 16379, "webapp.metrics": 14000], only: ["redis"], environment: [:]
+            ))
         let records = try #require(plan.records)
-        #expect(records.services.map(\.name) == [
-            "_main._tcp.adderservice.micro.svc.cluster.local", "_http._tcp.webapp.micro.svc.cluster.local",
-            "_metrics._tcp.webapp.micro.svc.cluster.local", "_main._tcp.mongo.micro.svc.cluster.local",
-            "_main._tcp.redis.micro.svc.cluster.local",
-        ])
+        #expect(
+            records.services.map(\.name) == [
+                "_main._tcp.adderservice.micro.svc.cluster.local", "_http._tcp.webapp.micro.svc.cluster.local",
+                "_metrics._tcp.webapp.micro.svc.cluster.local", "_main._tcp.mongo.micro.svc.cluster.local",
+                "_main._tcp.redis.micro.svc.cluster.local",
+            ])
         #expect(records.services.map(\.port) == [8080, 3000, 14000, 27017, 16379])
         #expect(plan.components.map(\.name) == ["dns", "redis"], "--only starts DNS and the named entries")
     }
@@ -101,16 +107,18 @@ import Testing
 
     @Test func prometheusGetsTheLocalDNSAsItsSystemResolverOnAnAddressOfThisLauncher() throws {
         let project = try projectWithPrometheus()
-        let plan = try LaunchPlan.make(options: LaunchOptions(
-            fugePath: project.fugePath, stateDirectory: project.state, dnsPort: 15353,
-            portOverrides: ["prometheus": 19090], environment: ["PATH": path], privileged: true
-        ))
+        let plan = try LaunchPlan.make(
+            options: LaunchOptions(
+                fugePath: project.fugePath, stateDirectory: project.state, dnsPort: 15353,
+                portOverrides: ["prometheus": 19090], environment: ["PATH": path], privileged: true
+            ))
         // 15353 = 59 × 256 + 249
         let address = "127.53.59.249"
         let dns = try #require(plan.components.first { $0.name == "prometheus-dns" })
         #expect(dns.role == .dns && dns.executable.hasSuffix("/dnsmasq"))
         #expect(dns.arguments.contains("--listen-address=\(address)") && dns.arguments.contains("--port=53"))
-        #expect(dns.arguments.contains("--srv-host=_main._tcp.adderservice.micro.svc.cluster.local,adderservice.micro.svc.cluster.local,8080"))
+        #expect(
+            dns.arguments.contains("--srv-host=_main._tcp.adderservice.micro.svc.cluster.local,adderservice.micro.svc.cluster.local,8080"))
         #expect(dns.ports.map(\.description) == ["udp \(address):53 (prometheus-dns)", "tcp \(address):53 (prometheus-dns)"])
 
         let prometheus = try #require(plan.components.first { $0.name == "prometheus" })
@@ -127,14 +135,16 @@ import Testing
 
     @Test func withoutRootPrometheusIsLeftOutAndTheLauncherSaysWhy() throws {
         let project = try projectWithPrometheus()
-        let plan = try LaunchPlan.make(options: LaunchOptions(
-            fugePath: project.fugePath, dnsPort: 15353, environment: ["PATH": path], privileged: false
-        ))
+        let plan = try LaunchPlan.make(
+            options: LaunchOptions(
+                fugePath: project.fugePath, dnsPort: 15353, environment: ["PATH": path], privileged: false
+            ))
         #expect(!plan.components.contains { $0.name.hasPrefix("prometheus") })
-        #expect(plan.notes == [
-            "prometheus is not started: it needs root, to give it the local DNS as its system resolver"
-                + " (a mount namespace, and port 53 on 127.53.59.249); run localenv as root to have it",
-        ])
+        #expect(
+            plan.notes == [
+                "prometheus is not started: it needs root, to give it the local DNS as its system resolver"
+                    + " (a mount namespace, and port 53 on 127.53.59.249); run localenv as root to have it"
+            ])
     }
 
     @Test func prometheusWithoutItsConfigurationIsRefused() throws {

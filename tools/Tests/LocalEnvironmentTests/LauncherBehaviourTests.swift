@@ -12,7 +12,8 @@ import Glibc
     @Test func aTakenPortIsNamedAndNothingStarts() async throws {
         let held = try HeldPort()
         let project = try ScratchProject(
-            fuge: ScratchProject.fuge("""
+            fuge: ScratchProject.fuge(
+                """
                 marker:
                   type: process
                   path: ../
@@ -38,7 +39,8 @@ import Glibc
 
     @Test func aServiceThatExitsAtStartIsReportedAndGivenUpOn() async throws {
         let project = try ScratchProject(
-            fuge: ScratchProject.fuge("""
+            fuge: ScratchProject.fuge(
+                """
                 broken:
                   type: process
                   path: ../
@@ -63,15 +65,17 @@ import Glibc
 
     @Test func aCrashedServiceIsReportedAndRestarted() async throws {
         let port = Ports.free(), metricsPort = Ports.free()
-        let project = try ScratchProject(fuge: ScratchProject.fuge("""
-            adderservice:
-              type: process
-              path: ../
-              run: .build/release/adderservice
-              ports:
-                - main=\(port)
-                - metrics=\(metricsPort)
-            """))
+        let project = try ScratchProject(
+            fuge: ScratchProject.fuge(
+                """
+                adderservice:
+                  type: process
+                  path: ../
+                  run: .build/release/adderservice
+                  ports:
+                    - main=\(port)
+                    - metrics=\(metricsPort)
+                """))
         let folder = URL(fileURLWithPath: try TestPaths.builtExecutable("adderservice")).deletingLastPathComponent().path
         let run = try await LauncherRun(arguments: ["--fuge", project.fugePath, "--state", project.state, "--bin", folder])
         #expect(await run.waitFor("micro is up"), "\(run.log())")
@@ -91,10 +95,11 @@ import Glibc
     @Test func dnsAnswersSRVAndAForEveryEntryOfFugeYml() async throws {
         let services = MicroService.all.filter { !$0.ports.isEmpty }
         let firstPorts = services.map { ($0.name, Ports.free()) }
-        let run = try await LauncherRun(arguments: [
-            "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--state", TestPaths.temporaryDirectory(prefix: "state"),
-            "--only", "redis",
-        ] + firstPorts.flatMap { ["--port", "\($0.0)=\($0.1)"] })
+        let run = try await LauncherRun(
+            arguments: [
+                "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--state", TestPaths.temporaryDirectory(prefix: "state"),
+                "--only", "redis",
+            ] + firstPorts.flatMap { ["--port", "\($0.0)=\($0.1)"] })
         #expect(await run.waitFor("micro is up"), "\(run.log())")
         var expected: [(service: String, port: String, number: Int)] = []
         for (service, (_, first)) in zip(services, firstPorts) {
@@ -107,7 +112,9 @@ import Glibc
         }
         #expect(expected.contains { $0.port == "metrics" && $0.service == "webapp" })
         #expect(try await dig("SRV", "_main._tcp.nothing.micro.svc.cluster.local", port: run.dnsPort).isEmpty)
-        #expect(try await dig("SRV", "_main._tcp.eventservice.micro.svc.cluster.local", port: run.dnsPort).isEmpty, "the eventservice has no port of its own")
+        #expect(
+            try await dig("SRV", "_main._tcp.eventservice.micro.svc.cluster.local", port: run.dnsPort).isEmpty,
+            "the eventservice has no port of its own")
         // And as the services ask: Discovery's resolver, SRV then A.
         let resolver = ServiceResolver(config: DiscoveryConfig(mode: .direct(host: "127.0.0.1", port: run.dnsPort)))
         for (name, portName, port) in expected {

@@ -17,9 +17,10 @@ import Testing
         let ports = free.ports
         let bin = URL(fileURLWithPath: try TestPaths.builtExecutable("localenv")).deletingLastPathComponent().path
         let state = TestPaths.temporaryDirectory(prefix: "system")
-        let run = try await LauncherRun(arguments: [
-            "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--bin", bin, "--state", state,
-        ] + free.arguments)
+        let run = try await LauncherRun(
+            arguments: [
+                "--fuge", TestPaths.packageRoot + "/fuge/fuge.yml", "--bin", bin, "--state", state,
+            ] + free.arguments)
         try #require(await run.waitFor("micro is up", timeout: .seconds(90)), "\(run.log())")
         let webapp = Webapp(port: ports["webapp"] ?? 0)
 

@@ -29,7 +29,8 @@ import Testing
         #expect(up.lowerBound < started.lowerBound, "\(log)")
 
         let targets = try await prometheus.targetsEventually { targets in targets.count == 4 && targets.allSatisfy { $0.health == "up" } }
-        try #require(Set(targets.map { $0.labels["service"] ?? "" }) == ["adderservice", "auditservice", "eventservice", "webapp"], "\(targets)")
+        try #require(
+            Set(targets.map { $0.labels["service"] ?? "" }) == ["adderservice", "auditservice", "eventservice", "webapp"], "\(targets)")
         #expect(targets.allSatisfy { $0.health == "up" }, "\(targets)")
         for target in targets {
             let service = target.labels["service"] ?? ""
@@ -39,7 +40,9 @@ import Testing
         // Until its first scrapes Prometheus has no `up` series, and ServiceDown may be pending.
         // The scrapes stay in the services' log files, off the console.
         // A scrape's request line (its fields in key order: request_id between path and status).
-        let scraped = { (log: String) in log.split(separator: "\n").contains { $0.contains(" path=/metrics ") && $0.contains(" status=200") } }
+        let scraped = { (log: String) in
+            log.split(separator: "\n").contains { $0.contains(" path=/metrics ") && $0.contains(" status=200") }
+        }
         #expect(!scraped(run.log()), "\(run.log())")
         let adderLog = try String(contentsOfFile: project.state + "/adderservice.log", encoding: .utf8)
         #expect(scraped(adderLog), "\(adderLog)")
@@ -75,7 +78,8 @@ import Testing
     @Test func aPrometheusThatCannotStartIsGivenUpOnAndTheRestKeepsRunning() async throws {
         let port = Ports.free()
         let project = try ScratchProject(
-            fuge: ScratchProject.fuge("""
+            fuge: ScratchProject.fuge(
+                """
                 marker:
                   type: process
                   path: ../
@@ -93,7 +97,8 @@ import Testing
         )
         try FileManager.default.createDirectory(atPath: project.root + "/www", withIntermediateDirectories: true)
         try "ready\n".write(toFile: project.root + "/www/readyz", atomically: true, encoding: .utf8)
-        try "scrape_configs: [{job_name: a}, {job_name: a}]\n".write(toFile: project.root + "/fuge/prometheus.yml", atomically: true, encoding: .utf8)
+        try "scrape_configs: [{job_name: a}, {job_name: a}]\n".write(
+            toFile: project.root + "/fuge/prometheus.yml", atomically: true, encoding: .utf8)
         let run = try await LauncherRun(arguments: [
             "--fuge", project.fugePath, "--state", project.state, "--max-start-failures", "2",
         ])
@@ -118,11 +123,13 @@ import Testing
         // And for deployment/credentials.sh and the Redis users' template, which the local Redis runs with.
         try FileManager.default.createSymbolicLink(atPath: project.root + "/deployment", withDestinationPath: root + "/deployment")
         var config = try String(contentsOfFile: root + "/fuge/prometheus.yml", encoding: .utf8)
-        config = try replacing(in: config, [
-            ("scrape_interval: 5s", "scrape_interval: 1s"), ("evaluation_interval: 5s", "evaluation_interval: 1s"),
-            ("refresh_interval: 5s", "refresh_interval: 1s"),
-            ("../deployment/components/monitoring/rules/*.yml", project.root + "/rules/*.yml"),
-        ])
+        config = try replacing(
+            in: config,
+            [
+                ("scrape_interval: 5s", "scrape_interval: 1s"), ("evaluation_interval: 5s", "evaluation_interval: 1s"),
+                ("refresh_interval: 5s", "refresh_interval: 1s"),
+                ("../deployment/components/monitoring/rules/*.yml", project.root + "/rules/*.yml"),
+            ])
         try config.write(toFile: project.root + "/fuge/prometheus.yml", atomically: true, encoding: .utf8)
         let rules = try String(contentsOfFile: root + "/deployment/components/monitoring/rules/micro.rules.yml", encoding: .utf8)
         let alert = try #require(rules.range(of: "- alert: ServiceDown\n"))

@@ -25,12 +25,13 @@ import Glibc
             sink.write("dns", "started\nready")
             sink.write("adderservice", "listening on 0.0.0.0:8080")
         }
-        #expect(text == """
-            dns          | started
-            dns          | ready
-            adderservice | listening on 0.0.0.0:8080
+        #expect(
+            text == """
+                dns          | started
+                dns          | ready
+                adderservice | listening on 0.0.0.0:8080
 
-            """)
+                """)
     }
 
     @Test func namesAreColouredWhenAsked() {

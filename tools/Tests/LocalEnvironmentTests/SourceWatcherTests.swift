@@ -1,8 +1,9 @@
 import Foundation
-@testable import LocalEnvironment
 import ProcessSupervision
 import TestSupport
 import Testing
+
+@testable import LocalEnvironment
 
 #if canImport(Glibc)
 import Glibc

@@ -1,8 +1,9 @@
 import Foundation
-@testable import LocalEnvironment
 import ProcessSupervision
 import TestSupport
 import Testing
+
+@testable import LocalEnvironment
 
 /// A changed file names the services to build again, from the package's own target graph.
 @Suite struct TargetGraphTests {
@@ -23,15 +24,17 @@ import Testing
         let graph = try await graph()
         let root = TestPaths.packageRoot
         #expect(graph.products(among: Self.services, affectedBy: [root + "/Sources/ServiceRuntime/ServiceRuntime.swift"]) == Self.services)
-        #expect(graph.products(among: Self.services, affectedBy: [root + "/Sources/RedisAdapter/RedisClient.swift"])
-            == ["eventservice", "webapp"])
+        #expect(
+            graph.products(among: Self.services, affectedBy: [root + "/Sources/RedisAdapter/RedisClient.swift"])
+                == ["eventservice", "webapp"])
     }
 
     @Test func aServicesOwnSourcesRebuildOnlyThatService() async throws {
         let graph = try await graph()
         let root = TestPaths.packageRoot
         #expect(graph.products(among: Self.services, affectedBy: [root + "/Sources/AdderService/New.swift"]) == ["adderservice"])
-        #expect(graph.products(among: Self.services, affectedBy: [root + "/Sources/Executables/adderservice/main.swift"]) == ["adderservice"])
+        #expect(
+            graph.products(among: Self.services, affectedBy: [root + "/Sources/Executables/adderservice/main.swift"]) == ["adderservice"])
         #expect(graph.products(among: Self.services, affectedBy: [root + "/tools/Sources/LocalEnvironment/Launcher.swift"]).isEmpty)
         #expect(graph.products(among: Self.services, affectedBy: [root + "/README.md"]).isEmpty)
     }

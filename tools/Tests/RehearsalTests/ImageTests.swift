@@ -1,108 +1,121 @@
-@testable import ClusterRehearsal
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import ClusterRehearsal
 
 /// The kubelet's image side: pulls, pull errors, and containers run as their pod spec says.
 /// Nested in `ScenarioTests` so it never runs beside another rehearsal (same names, addresses).
 extension ScenarioTests {
-@Suite(.serialized) struct ImageTests {
-    static let missingDigest = "sha256:" + String(repeating: "0", count: 64)
+    @Suite(.serialized) struct ImageTests {
+        static let missingDigest = "sha256:" + String(repeating: "0", count: 64)
 
-    /// One Deployment whose image no registry holds.
-    static let unpullable = """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata: {name: ghost}
-        spec:
-          replicas: 1
-          selector: {matchLabels: {app: ghost}}
-          template:
-            metadata: {labels: {app: ghost}}
+        /// One Deployment whose image no registry holds.
+        static let unpullable = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: ghost}
             spec:
-              containers:
-                - name: ghost
-                  image: localhost:5000/never-pushed@\(missingDigest)
-        """
+              replicas: 1
+              selector: {matchLabels: {app: ghost}}
+              template:
+                metadata: {labels: {app: ghost}}
+                spec:
+                  containers:
+                    - name: ghost
+                      image: localhost:5000/never-pushed@\(missingDigest)
+            """
 
-    @Test("a pod whose image cannot be pulled: ErrImagePull, then ImagePullBackOff, and the rollout says so within 30 s")
-    func unpullableImage() async throws {
-        let state = TestPaths.temporaryDirectory(prefix: "rehearsal-pull")
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        let cluster = try await Cluster.start(ClusterOptions(manifest: ClusterManifest(), runtime: .images, stateDirectory: state, echoLogs: false))
-        let start = ContinuousClock.now
-        var failure = ""
-        do {
-            _ = try await cluster.apply(try ClusterManifest(yaml: Self.unpullable), timeout: .seconds(30))
-            Issue.record("the rollout of an image no registry holds succeeded")
-        } catch {
-            failure = "\(error)"
-        }
-        let took = (ContinuousClock.now - start).seconds
-        let backOff = await TestSupport.eventually(timeout: .seconds(10), poll: .milliseconds(200)) {
-            await cluster.podList().contains { $0.workload == "ghost" && $0.status == "ImagePullBackOff" && $0.message?.contains("never-pushed") == true }
-        }
-        let pods = await cluster.podList()
-        await cluster.shutdown()
-        print("rehearsal: an unpullable image reported after \(String(format: "%.1f", took)) s: \(failure)")
-        #expect(failure.contains("deployment/ghost") && failure.contains("ErrImagePull") && failure.contains("never-pushed"), "\(failure)")
-        #expect(took < 30)
-        #expect(backOff, "\(pods)")
-    }
-
-    @Test(
-        "every pod runs from its image, pulled by digest, as its manifest says: user, read-only root, no capabilities, seccomp, memory limit, env",
-        .enabled(if: RehearsedCluster.imageManifests != nil, "needs the pushed images (REHEARSAL_MANIFESTS)")
-    )
-    func podsRunAsTheirManifestSays() async throws {
-        try await RehearsedCluster.run { rehearsal in
-            let manifest = try await ClusterManifest.load(file: RehearsedCluster.imageManifests)
-            for pod in await rehearsal.cluster.podList() where pod.status == "Running" {
-                let workload = try #require(manifest.workload(pod.workload))
-                let container = try #require(workload.template.containers.first)
-                let process = try await RunningContainer.inspect("mr-" + pod.name)
-                // podman names a Docker Hub image in full: docker.io/library/redis:7.4.
-                #expect(process.image == container.image || process.image.hasSuffix("/" + container.image), "\(pod.name): \(process.image)")
-                if ["adderservice", "auditservice", "eventservice", "webapp"].contains(pod.workload) {
-                    #expect(container.image.contains("@sha256:"), "\(pod.name): \(container.image) is not pinned by digest")
-                    #expect(process.environment["DNS_NAMESPACE"] == "micro", "\(pod.name)")
-                }
-                #expect(process.status["Uid"]?.split(separator: "\t").allSatisfy { Int($0) == workload.template.runAsUser } == true, "\(pod.name): \(process.status["Uid"] ?? "")")
-                #expect(process.status["CapEff"] == "0000000000000000", "\(pod.name)")
-                #expect(process.status["NoNewPrivs"] == "1", "\(pod.name)")
-                #expect(process.status["Seccomp"] == "2", "\(pod.name): seccomp filter mode")
-                let readOnly = process.rootIsReadOnly, memory = process.memoryLimit
-                #expect(readOnly, "\(pod.name)")
-                #expect(memory == container.memoryLimit, "\(pod.name)")
-                print("rehearsal: \(pod.name) runs \(process.image) as uid \(workload.template.runAsUser ?? -1), read-only root, no capabilities, seccomp, memory ≤ \(process.memoryLimit ?? 0)")
-            }
-        }
-    }
-
-    @Test(
-        "a rollout to an image that cannot be pulled fails naming it, and the running version keeps serving",
-        .enabled(if: RehearsedCluster.imageManifests != nil, "needs the pushed images (REHEARSAL_MANIFESTS)")
-    )
-    func failedRolloutKeepsTheRunningVersion() async throws {
-        try await RehearsedCluster.run { rehearsal in
-            let before = await rehearsal.pods("webapp")
-            let text = try String(contentsOfFile: try #require(RehearsedCluster.imageManifests), encoding: .utf8)
-            let broken = text.replacingOccurrences(of: #"(image: [^\s]*/webapp)@sha256:[0-9a-f]+"#, with: "$1@\(Self.missingDigest)", options: .regularExpression)
-            #expect(broken != text)
+        @Test("a pod whose image cannot be pulled: ErrImagePull, then ImagePullBackOff, and the rollout says so within 30 s")
+        func unpullableImage() async throws {
+            let state = TestPaths.temporaryDirectory(prefix: "rehearsal-pull")
+            defer { try? FileManager.default.removeItem(atPath: state) }
+            let cluster = try await Cluster.start(
+                ClusterOptions(manifest: ClusterManifest(), runtime: .images, stateDirectory: state, echoLogs: false))
+            let start = ContinuousClock.now
             var failure = ""
             do {
-                _ = try await rehearsal.cluster.apply(try ClusterManifest(yaml: broken), timeout: .seconds(30))
+                _ = try await cluster.apply(try ClusterManifest(yaml: Self.unpullable), timeout: .seconds(30))
+                Issue.record("the rollout of an image no registry holds succeeded")
             } catch {
                 failure = "\(error)"
             }
-            #expect(failure.contains("deployment/webapp") && failure.contains("ErrImagePull") && failure.contains(Self.missingDigest), "\(failure)")
-            let after = await rehearsal.pods("webapp")
-            #expect(after.contains { old in old.ready && before.contains { $0.name == old.name } }, "\(after)")
-            #expect(try await rehearsal.get("/add").status == 200)
-            print("rehearsal: a webapp rollout to a missing image: \(failure); the old webapp pod still serves")
+            let took = (ContinuousClock.now - start).seconds
+            let backOff = await TestSupport.eventually(timeout: .seconds(10), poll: .milliseconds(200)) {
+                await cluster.podList().contains {
+                    $0.workload == "ghost" && $0.status == "ImagePullBackOff" && $0.message?.contains("never-pushed") == true
+                }
+            }
+            let pods = await cluster.podList()
+            await cluster.shutdown()
+            print("rehearsal: an unpullable image reported after \(String(format: "%.1f", took)) s: \(failure)")
+            #expect(
+                failure.contains("deployment/ghost") && failure.contains("ErrImagePull") && failure.contains("never-pushed"), "\(failure)")
+            #expect(took < 30)
+            #expect(backOff, "\(pods)")
+        }
+
+        @Test(
+            "every pod runs from its image, pulled by digest, as its manifest says: user, read-only root, no capabilities, seccomp, memory limit, env",
+            .enabled(if: RehearsedCluster.imageManifests != nil, "needs the pushed images (REHEARSAL_MANIFESTS)")
+        )
+        func podsRunAsTheirManifestSays() async throws {
+            try await RehearsedCluster.run { rehearsal in
+                let manifest = try await ClusterManifest.load(file: RehearsedCluster.imageManifests)
+                for pod in await rehearsal.cluster.podList() where pod.status == "Running" {
+                    let workload = try #require(manifest.workload(pod.workload))
+                    let container = try #require(workload.template.containers.first)
+                    let process = try await RunningContainer.inspect("mr-" + pod.name)
+                    // podman names a Docker Hub image in full: docker.io/library/redis:7.4.
+                    #expect(
+                        process.image == container.image || process.image.hasSuffix("/" + container.image), "\(pod.name): \(process.image)")
+                    if ["adderservice", "auditservice", "eventservice", "webapp"].contains(pod.workload) {
+                        #expect(container.image.contains("@sha256:"), "\(pod.name): \(container.image) is not pinned by digest")
+                        #expect(process.environment["DNS_NAMESPACE"] == "micro", "\(pod.name)")
+                    }
+                    #expect(
+                        process.status["Uid"]?.split(separator: "\t").allSatisfy { Int($0) == workload.template.runAsUser } == true,
+                        "\(pod.name): \(process.status["Uid"] ?? "")")
+                    #expect(process.status["CapEff"] == "0000000000000000", "\(pod.name)")
+                    #expect(process.status["NoNewPrivs"] == "1", "\(pod.name)")
+                    #expect(process.status["Seccomp"] == "2", "\(pod.name): seccomp filter mode")
+                    let readOnly = process.rootIsReadOnly, memory = process.memoryLimit
+                    #expect(readOnly, "\(pod.name)")
+                    #expect(memory == container.memoryLimit, "\(pod.name)")
+                    print(
+                        "rehearsal: \(pod.name) runs \(process.image) as uid \(workload.template.runAsUser ?? -1), read-only root, no capabilities, seccomp, memory ≤ \(process.memoryLimit ?? 0)"
+                    )
+                }
+            }
+        }
+
+        @Test(
+            "a rollout to an image that cannot be pulled fails naming it, and the running version keeps serving",
+            .enabled(if: RehearsedCluster.imageManifests != nil, "needs the pushed images (REHEARSAL_MANIFESTS)")
+        )
+        func failedRolloutKeepsTheRunningVersion() async throws {
+            try await RehearsedCluster.run { rehearsal in
+                let before = await rehearsal.pods("webapp")
+                let text = try String(contentsOfFile: try #require(RehearsedCluster.imageManifests), encoding: .utf8)
+                let broken = text.replacingOccurrences(
+                    of: #"(image: [^\s]*/webapp)@sha256:[0-9a-f]+"#, with: "$1@\(Self.missingDigest)", options: .regularExpression)
+                #expect(broken != text)
+                var failure = ""
+                do {
+                    _ = try await rehearsal.cluster.apply(try ClusterManifest(yaml: broken), timeout: .seconds(30))
+                } catch {
+                    failure = "\(error)"
+                }
+                #expect(
+                    failure.contains("deployment/webapp") && failure.contains("ErrImagePull") && failure.contains(Self.missingDigest),
+                    "\(failure)")
+                let after = await rehearsal.pods("webapp")
+                #expect(after.contains { old in old.ready && before.contains { $0.name == old.name } }, "\(after)")
+                #expect(try await rehearsal.get("/add").status == 200)
+                print("rehearsal: a webapp rollout to a missing image: \(failure); the old webapp pod still serves")
+            }
         }
     }
-}
 }
 
 extension ScenarioTests.ImageTests {
@@ -133,7 +146,8 @@ extension ScenarioTests.ImageTests {
     func crashLoopingRollout() async throws {
         let state = TestPaths.temporaryDirectory(prefix: "rehearsal-crash")
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let cluster = try await Cluster.start(ClusterOptions(manifest: ClusterManifest(), runtime: .images, stateDirectory: state, echoLogs: false))
+        let cluster = try await Cluster.start(
+            ClusterOptions(manifest: ClusterManifest(), runtime: .images, stateDirectory: state, echoLogs: false))
         let start = ContinuousClock.now
         var failure = ""
         do {
@@ -145,7 +159,9 @@ extension ScenarioTests.ImageTests {
         let pods = await cluster.podList()
         await cluster.shutdown()
         print("rehearsal: a crash-looping pod reported after \(String(format: "%.1f", took)) s: \(failure)")
-        #expect(failure.contains("deployment/crasher") && failure.contains("CrashLoopBackOff") && failure.contains("exit status 3"), "\(failure)")
+        #expect(
+            failure.contains("deployment/crasher") && failure.contains("CrashLoopBackOff") && failure.contains("exit status 3"),
+            "\(failure)")
         #expect(pods.first?.restarts ?? 0 >= 3, "\(pods)")
     }
 
@@ -172,12 +188,16 @@ extension ScenarioTests.ImageTests {
             let after = await rehearsal.cluster.podList()
             for workload in ["redis", "mongo"] {
                 let old = before.first { $0.workload == workload }, new = after.first { $0.workload == workload && $0.status == "Running" }
-                #expect(new?.ready == true && new?.templateHash != old?.templateHash, "\(workload): \(String(describing: old)) → \(String(describing: new))")
+                #expect(
+                    new?.ready == true && new?.templateHash != old?.templateHash,
+                    "\(workload): \(String(describing: old)) → \(String(describing: new))")
             }
             #expect(mostRedis == 1, "redis pods at once: \(mostRedis)")
             let intact = try await rehearsal.eventually { try await rehearsal.get("/audit").body.contains("31+11") }
             #expect(intact, "the audit history did not survive mongo's restart")
-            print("rehearsal: redis (Recreate) and mongo (StatefulSet) restarted: at most \(mostRedis) redis pod at a time, the audit history intact")
+            print(
+                "rehearsal: redis (Recreate) and mongo (StatefulSet) restarted: at most \(mostRedis) redis pod at a time, the audit history intact"
+            )
         }
     }
 }

@@ -1,7 +1,8 @@
-@testable import ClusterRehearsal
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import ClusterRehearsal
 
 /// The manifest model read from the real rendered overlay (never a copy of the topology).
 @Suite struct ManifestTests {
@@ -11,7 +12,8 @@ import TestSupport
 
     @Test func theLocalOverlayHasEveryWorkloadAndService() async throws {
         let manifest = try await Self.local()
-        #expect(Set(manifest.workloads.map(\.name)) == ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis", "report"])
+        #expect(
+            Set(manifest.workloads.map(\.name)) == ["adderservice", "auditservice", "eventservice", "webapp", "mongo", "redis", "report"])
         #expect(manifest.workload("mongo")?.kind == .statefulSet)
         #expect(manifest.workload("mongo")?.serviceName == "mongo")
         #expect(manifest.workload("mongo")?.claimTemplates == ["data"])
@@ -90,16 +92,20 @@ import TestSupport
         let again = try #require(try await Self.local().workload("webapp")?.template)
         #expect(first.fingerprint == again.fingerprint)
         let yaml = try await Command.check(["kubectl", "kustomize", TestPaths.packageRoot + "/deployment/overlays/local"])
-        let changed = try ClusterManifest(yaml: yaml.replacingOccurrences(of: "localhost:5000/webapp:latest", with: "localhost:5000/webapp:v2"))
+        let changed = try ClusterManifest(
+            yaml: yaml.replacingOccurrences(of: "localhost:5000/webapp:latest", with: "localhost:5000/webapp:v2"))
         #expect(try #require(changed.workload("webapp")?.template).fingerprint != first.fingerprint)
-        #expect(try #require(changed.workload("adderservice")?.template).fingerprint == (try await Self.local().workload("adderservice")?.template.fingerprint))
+        #expect(
+            try #require(changed.workload("adderservice")?.template).fingerprint
+                == (try await Self.local().workload("adderservice")?.template.fingerprint))
     }
 
     @Test func podmanRunsTheContainerAsItsPodSpecSays() async throws {
         let webapp = try #require(try await Self.local().workload("webapp")?.template)
         let container = try #require(webapp.containers.first)
         let launch = ImageRuntime.Launch(
-            owner: "mr-", pod: "webapp-x", address: "10.213.0.10", namespace: "mr-webapp-x", environmentFile: "/state/container.env", mounts: [("/tmp", "/state/tmp")],
+            owner: "mr-", pod: "webapp-x", address: "10.213.0.10", namespace: "mr-webapp-x", environmentFile: "/state/container.env",
+            mounts: [("/tmp", "/state/tmp")],
             security: container.security.overriding(webapp.security), container: container
         )
         let arguments = launch.arguments.joined(separator: " ")

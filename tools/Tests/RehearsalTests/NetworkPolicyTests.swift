@@ -1,7 +1,8 @@
-@testable import ClusterRehearsal
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import ClusterRehearsal
 
 extension ScenarioTests {
     /// The overlay's NetworkPolicies enforced by the rehearsal's nft rules, tried from inside
@@ -27,7 +28,9 @@ extension ScenarioTests {
             var target: Reachability.Target
             var pod: PolicyPod
             var port: Int
-            var description: String { target.address == pod.address ? "\(pod.name):\(port)/\(target.transport.rawValue)" : "\(target) (\(pod.name):\(port))" }
+            var description: String {
+                target.address == pod.address ? "\(pod.name):\(port)/\(target.transport.rawValue)" : "\(target) (\(pod.name):\(port))"
+            }
         }
 
         /// Every port of every pod, and every ClusterIP and NodePort port with the pod behind it.
@@ -35,11 +38,15 @@ extension ScenarioTests {
             var paths: [Path] = []
             for pod in enforcement.pods {
                 for port in pod.ports {
-                    paths.append(Path(target: .init(address: pod.address, port: port.number, transport: port.transport), pod: pod, port: port.number))
+                    paths.append(
+                        Path(target: .init(address: pod.address, port: port.number, transport: port.transport), pod: pod, port: port.number)
+                    )
                 }
             }
             for state in services {
-                let behind = enforcement.pods.filter { pod in !state.service.selector.isEmpty && state.service.selector.allSatisfy { pod.labels[$0.key] == $0.value } }
+                let behind = enforcement.pods.filter { pod in
+                    !state.service.selector.isEmpty && state.service.selector.allSatisfy { pod.labels[$0.key] == $0.value }
+                }
                 guard behind.count == 1, let pod = behind.first else { continue }
                 let endpoint = Endpoint(pod: pod.name, address: pod.address, labels: pod.labels, ports: pod.ports)
                 for (index, port) in state.service.ports.enumerated() {
@@ -69,7 +76,8 @@ extension ScenarioTests {
         /// each to connect exactly when the policies allow it (the node: always).
         static func tryEveryPath(_ rehearsal: RehearsedCluster) async throws -> (tries: [Try], sources: Int) {
             let enforcement = await rehearsal.cluster.policyEnforcement()
-            let paths = Self.paths(enforcement, services: await rehearsal.cluster.serviceStates(), node: await rehearsal.cluster.nodeAddress)
+            let paths = Self.paths(
+                enforcement, services: await rehearsal.cluster.serviceStates(), node: await rehearsal.cluster.nodeAddress)
             let workloads = Dictionary(await rehearsal.cluster.podList().map { ($0.name, $0.workload) }) { first, _ in first }
             let running = Set(await rehearsal.cluster.podList().filter { $0.status == "Running" }.map(\.name))
             let sources = enforcement.pods.filter { running.contains($0.name) }
@@ -84,12 +92,20 @@ extension ScenarioTests {
                     for path in paths where path.pod.address != source?.address {
                         let connected = try #require(reached[path.target], "no result for \(path)")
                         // The node may always reach its pods; a pod's paths are the policies' verdict.
-                        let allowed = source.map {
-                            enforcement.allows(from: $0.address, to: path.pod.address, port: path.port, transport: path.target.transport)
-                        } ?? true
-                        #expect(connected == allowed, "\(from) → \(path): \(connected ? "connected" : "blocked"), the policies say \(allowed ? "allowed" : "denied")")
-                        let port = path.pod.ports.first { $0.number == path.port && $0.transport == path.target.transport }?.name ?? "\(path.port)"
-                        tries.append(Try(from: from, to: workloads[path.pod.name] ?? path.pod.name, port: port, path: path.description, connected: connected))
+                        let allowed =
+                            source.map {
+                                enforcement.allows(
+                                    from: $0.address, to: path.pod.address, port: path.port, transport: path.target.transport)
+                            } ?? true
+                        #expect(
+                            connected == allowed,
+                            "\(from) → \(path): \(connected ? "connected" : "blocked"), the policies say \(allowed ? "allowed" : "denied")")
+                        let port =
+                            path.pod.ports.first { $0.number == path.port && $0.transport == path.target.transport }?.name ?? "\(path.port)"
+                        tries.append(
+                            Try(
+                                from: from, to: workloads[path.pod.name] ?? path.pod.name, port: port, path: path.description,
+                                connected: connected))
                     }
                 }
             }
@@ -113,7 +129,9 @@ extension ScenarioTests {
                     #expect(tries.contains { $0.from == "webapp" && $0.to == pod && $0.connected }, "the webapp → \(pod)")
                 }
                 let open = tries.filter(\.connected).count
-                print("rehearsal: (policies) \(tries.count) connections tried from \(sources) pods and the node in \(String(format: "%.1f", took)) s: \(open) connected, \(tries.count - open) blocked, each as the policies say")
+                print(
+                    "rehearsal: (policies) \(tries.count) connections tried from \(sources) pods and the node in \(String(format: "%.1f", took)) s: \(open) connected, \(tries.count - open) blocked, each as the policies say"
+                )
 
                 // A policy applied later takes effect at once, with the selectors and ports the
                 // overlay does not use: matchExpressions, ipBlock with except, a port range.
@@ -122,10 +140,16 @@ extension ScenarioTests {
                 let lines = try await rehearsal.cluster.apply(try ClusterManifest(yaml: Self.strangerMayAdd(except: scraper.address)))
                 #expect(lines.contains("networkpolicy.networking.k8s.io/stranger-may-add created"), "\(lines)")
                 let (after, _) = try await Self.tryEveryPath(rehearsal)
-                #expect(after.contains { $0.from == "stranger" && $0.to == "adderservice" && $0.port == "main" && $0.connected }, "the stranger → adderservice")
+                #expect(
+                    after.contains { $0.from == "stranger" && $0.to == "adderservice" && $0.port == "main" && $0.connected },
+                    "the stranger → adderservice")
                 #expect(!after.contains { $0.from == "stranger" && $0.to == "auditservice" && $0.connected }, "the stranger → auditservice")
-                #expect(!after.contains { $0.from == "scraper" && $0.to == "adderservice" && $0.port == "main" && $0.connected }, "the scraper → adderservice")
-                print("rehearsal: (policies) a policy applied later (matchExpressions, ipBlock except \(scraper.address), ports 8000-8100): the stranger \(stranger.name) reaches adderservice, and every path is again as the policies say")
+                #expect(
+                    !after.contains { $0.from == "scraper" && $0.to == "adderservice" && $0.port == "main" && $0.connected },
+                    "the scraper → adderservice")
+                print(
+                    "rehearsal: (policies) a policy applied later (matchExpressions, ipBlock except \(scraper.address), ports 8000-8100): the stranger \(stranger.name) reaches adderservice, and every path is again as the policies say"
+                )
             }
         }
 

@@ -1,26 +1,33 @@
-@testable import ClusterRehearsal
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import ClusterRehearsal
 
 /// NetworkPolicy objects as the rehearsal reads and resolves them: Kubernetes' semantics, the
 /// fields it refuses, and an nft table the kernel accepts.
 @Suite struct PolicyTests {
     static func policies(_ yaml: String) throws -> [NetworkPolicy] { try ClusterManifest(yaml: yaml).networkPolicies }
 
-    static func pod(_ name: String, _ address: String, namespace: String = "micro", labels: [String: String]? = nil, ports: [ContainerPort] = []) -> PolicyPod {
+    static func pod(
+        _ name: String, _ address: String, namespace: String = "micro", labels: [String: String]? = nil, ports: [ContainerPort] = []
+    ) -> PolicyPod {
         PolicyPod(name: name, namespace: namespace, labels: labels ?? ["app": name], address: address, ports: ports)
     }
 
     static let web = pod("web", "10.0.0.1", ports: [ContainerPort(name: "http", number: 3000)])
-    static let api = pod("api", "10.0.0.2", labels: ["app": "api", "tier": "back"], ports: [ContainerPort(name: "main", number: 8080), ContainerPort(name: "metrics", number: 9080)])
+    static let api = pod(
+        "api", "10.0.0.2", labels: ["app": "api", "tier": "back"],
+        ports: [ContainerPort(name: "main", number: 8080), ContainerPort(name: "metrics", number: 9080)])
     static let api2 = pod("api2", "10.0.0.3", labels: ["app": "api", "tier": "back"], ports: [ContainerPort(name: "main", number: 8090)])
     static let db = pod("db", "10.0.0.4", labels: ["app": "db", "tier": "data"], ports: [ContainerPort(name: "main", number: 5432)])
     static let prometheus = pod("prometheus", "10.1.0.1", namespace: "monitoring")
     static let impostor = pod("impostor", "10.2.0.1", namespace: "other", labels: ["app": "web"])
     static let everyone = [web, api, api2, db, prometheus, impostor]
 
-    static func enforce(_ yaml: String, pods: [PolicyPod] = everyone, namespaces: [String: [String: String]] = [:]) throws -> PolicyEnforcement {
+    static func enforce(_ yaml: String, pods: [PolicyPod] = everyone, namespaces: [String: [String: String]] = [:]) throws
+        -> PolicyEnforcement
+    {
         PolicyEnforcement(policies: try policies(yaml), pods: pods, namespaceLabels: namespaces, defaultNamespace: "micro")
     }
 
@@ -45,22 +52,23 @@ import TestSupport
     }
 
     @Test func namedPortsAreEachDestinationPodsOwn() throws {
-        let yaml = Self.denyAll + """
+        let yaml =
+            Self.denyAll + """
 
-            ---
-            kind: NetworkPolicy
-            metadata: {name: api, namespace: micro}
-            spec:
-              podSelector: {matchLabels: {app: api}}
-              ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: main}]}]
-            ---
-            kind: NetworkPolicy
-            metadata: {name: web, namespace: micro}
-            spec:
-              podSelector: {matchLabels: {app: web}}
-              policyTypes: [Egress]
-              egress: [{to: [{podSelector: {matchExpressions: [{key: tier, operator: In, values: [back]}]}}], ports: [{port: main}]}]
-            """
+                ---
+                kind: NetworkPolicy
+                metadata: {name: api, namespace: micro}
+                spec:
+                  podSelector: {matchLabels: {app: api}}
+                  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: main}]}]
+                ---
+                kind: NetworkPolicy
+                metadata: {name: web, namespace: micro}
+                spec:
+                  podSelector: {matchLabels: {app: web}}
+                  policyTypes: [Egress]
+                  egress: [{to: [{podSelector: {matchExpressions: [{key: tier, operator: In, values: [back]}]}}], ports: [{port: main}]}]
+                """
         let rules = try Self.enforce(yaml)
         #expect(rules.allows(from: Self.web.address, to: Self.api.address, port: 8080))
         #expect(rules.allows(from: Self.web.address, to: Self.api2.address, port: 8090))
@@ -76,18 +84,19 @@ import TestSupport
     }
 
     @Test func namespaceSelectorsMatchTheNameLabelAndTheNamespacesLabels() throws {
-        let yaml = Self.denyAll + """
+        let yaml =
+            Self.denyAll + """
 
-            ---
-            kind: NetworkPolicy
-            metadata: {name: scrape, namespace: micro}
-            spec:
-              podSelector: {}
-              ingress:
-                - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
-                  ports: [{protocol: TCP, port: metrics}]
-                - from: [{namespaceSelector: {matchExpressions: [{key: team, operator: NotIn, values: [blue]}, {key: team, operator: Exists}]}, podSelector: {matchLabels: {app: web}}}]
-            """
+                ---
+                kind: NetworkPolicy
+                metadata: {name: scrape, namespace: micro}
+                spec:
+                  podSelector: {}
+                  ingress:
+                    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+                      ports: [{protocol: TCP, port: metrics}]
+                    - from: [{namespaceSelector: {matchExpressions: [{key: team, operator: NotIn, values: [blue]}, {key: team, operator: Exists}]}, podSelector: {matchLabels: {app: web}}}]
+                """
         let rules = try Self.enforce(yaml, namespaces: ["other": ["team": "red"]])
         #expect(rules.allows(from: Self.prometheus.address, to: Self.api.address, port: 9080))
         #expect(!rules.allows(from: Self.prometheus.address, to: Self.api.address, port: 8080))
@@ -100,7 +109,8 @@ import TestSupport
     }
 
     @Test func policyTypesDefaultAsKubernetesDoesAndRulesOfOtherTypesAreIgnored() throws {
-        let implied = try Self.policies("""
+        let implied = try Self.policies(
+            """
             kind: NetworkPolicy
             metadata: {name: x}
             spec: {podSelector: {}, egress: [{}]}
@@ -108,7 +118,8 @@ import TestSupport
         #expect(implied.first?.policyTypes == [.ingress, .egress])
         #expect(try Self.policies("kind: NetworkPolicy\nmetadata: {name: x}\nspec: {podSelector: {}}\n").first?.policyTypes == [.ingress])
         // Egress rules of an Ingress-only policy do nothing; an empty rule allows everything.
-        let rules = try Self.enforce("""
+        let rules = try Self.enforce(
+            """
             kind: NetworkPolicy
             metadata: {name: x}
             spec: {podSelector: {matchLabels: {app: db}}, policyTypes: [Ingress], ingress: [{}], egress: [{to: [{podSelector: {}}]}]}
@@ -118,15 +129,16 @@ import TestSupport
     }
 
     @Test func ipBlocksWithExceptionsAndPortRanges() throws {
-        let rules = try Self.enforce(Self.denyAll + """
+        let rules = try Self.enforce(
+            Self.denyAll + """
 
-            ---
-            kind: NetworkPolicy
-            metadata: {name: db}
-            spec:
-              podSelector: {matchLabels: {app: db}}
-              ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/16, except: [10.0.0.2/31]}}], ports: [{port: 5000, endPort: 5500}, {protocol: UDP}]}]
-            """)
+                ---
+                kind: NetworkPolicy
+                metadata: {name: db}
+                spec:
+                  podSelector: {matchLabels: {app: db}}
+                  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/16, except: [10.0.0.2/31]}}], ports: [{port: 5000, endPort: 5500}, {protocol: UDP}]}]
+                """)
         #expect(rules.permits(.ingress, from: Self.web.address, to: Self.db.address, port: 5432, transport: .tcp))
         #expect(rules.permits(.ingress, from: Self.web.address, to: Self.db.address, port: 53, transport: .udp))
         #expect(!rules.permits(.ingress, from: Self.web.address, to: Self.db.address, port: 5501, transport: .tcp))
@@ -163,17 +175,21 @@ import TestSupport
     @Test func theRulesetOfTheLocalOverlayIsValidNft() async throws {
         let manifest = try await ManifestTests.local()
         var pods = manifest.workloads.enumerated().map { index, workload in
-            PolicyPod(name: workload.name, namespace: "micro", labels: workload.template.labels, address: "10.213.0.\(index + 10)", ports: workload.template.containers.flatMap(\.ports))
+            PolicyPod(
+                name: workload.name, namespace: "micro", labels: workload.template.labels, address: "10.213.0.\(index + 10)",
+                ports: workload.template.containers.flatMap(\.ports))
         }
         pods.append(.clusterDNS(address: "10.213.0.2"))
-        let extra = try Self.policies("""
+        let extra = try Self.policies(
+            """
             kind: NetworkPolicy
             metadata: {name: ranges, namespace: micro}
             spec:
               podSelector: {}
               ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}], ports: [{port: 8000, endPort: 8100}, {port: 8080}, {port: 8101}, {protocol: UDP}]}]
             """)
-        let enforcement = PolicyEnforcement(policies: manifest.networkPolicies + extra, pods: pods, namespaceLabels: [:], defaultNamespace: "micro")
+        let enforcement = PolicyEnforcement(
+            policies: manifest.networkPolicies + extra, pods: pods, namespaceLabels: [:], defaultNamespace: "micro")
         let text = PolicyRuleset.ruleset(enforcement, plan: NetworkPlan(prefix: "mrcheck-"))
         #expect(text.contains("tcp . 8000-8101"), "ranges that touch are merged:\n\(text)")
         let file = TestPaths.temporaryDirectory(prefix: "nft") + "/policies.nft"

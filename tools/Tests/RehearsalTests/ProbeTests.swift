@@ -1,7 +1,8 @@
-@testable import ClusterRehearsal
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import ClusterRehearsal
 
 extension ScenarioTests {
     /// Probes from the manifests: a pod that stops answering leaves the DNS records once its
@@ -18,8 +19,13 @@ extension ScenarioTests {
             }
             try await RehearsedCluster.run(change: quick) { rehearsal in
                 let pod = try #require(await rehearsal.pods("adderservice").first)
-                #expect(try await rehearsal.srvTargets("adderservice") == ["\(pod.address.replacingOccurrences(of: ".", with: "-")).adderservice.micro.svc.cluster.local."])
-                let pids = try await Command.check(["ip", "netns", "pids", "mr-\(pod.name)"]).split(separator: "\n").compactMap { Int32($0) }
+                #expect(
+                    try await rehearsal.srvTargets("adderservice") == [
+                        "\(pod.address.replacingOccurrences(of: ".", with: "-")).adderservice.micro.svc.cluster.local."
+                    ])
+                let pids = try await Command.check(["ip", "netns", "pids", "mr-\(pod.name)"]).split(separator: "\n").compactMap {
+                    Int32($0)
+                }
                 #expect(!pids.isEmpty)
                 for pid in pids { kill(pid, SIGSTOP) }
                 let start = ContinuousClock.now
@@ -33,7 +39,9 @@ extension ScenarioTests {
                 #expect(restarted, "\(after)")
                 let back = try await rehearsal.eventually { try await rehearsal.srvTargets("adderservice").count == 1 }
                 #expect(back)
-                print("rehearsal: (probes) hung adderservice out of DNS after \(String(format: "%.1f", notReady)) s, restarted and back after \(String(format: "%.1f", (ContinuousClock.now - start).seconds)) s")
+                print(
+                    "rehearsal: (probes) hung adderservice out of DNS after \(String(format: "%.1f", notReady)) s, restarted and back after \(String(format: "%.1f", (ContinuousClock.now - start).seconds)) s"
+                )
             }
         }
     }

@@ -1,5 +1,6 @@
-@testable import ClusterRehearsal
 import Foundation
+
+@testable import ClusterRehearsal
 
 /// Connection attempts from inside a pod's network namespace (or from the node), made by the
 /// host's bash (`/dev/tcp`) and dig, all of one source at once: what the network lets through,
@@ -16,7 +17,8 @@ enum Reachability {
     /// the DNS server answered over UDP. `namespace` nil: from the node.
     static func reached(from namespace: String?, _ targets: [Target], timeout: Int = 2) async throws -> [Target: Bool] {
         let attempts = targets.map { target in
-            let attempt = target.transport == .udp
+            let attempt =
+                target.transport == .udp
                 ? "dig +tries=1 +time=\(timeout) -p \(target.port) @\(target.address) cluster.local SOA >/dev/null 2>&1"
                 : "timeout \(timeout) bash -c 'exec 3<>/dev/tcp/\(target.address)/\(target.port)' 2>/dev/null"
             return "(\(attempt); echo \"\(target.address) \(target.port) \(target.transport.rawValue) $?\") &"

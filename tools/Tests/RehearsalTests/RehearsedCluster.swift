@@ -1,10 +1,11 @@
 import AsyncHTTPClient
-@testable import ClusterRehearsal
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Testing
 import TestSupport
+import Testing
+
+@testable import ClusterRehearsal
 
 /// One rehearsed cluster for one scenario, in a fresh state folder, removed again afterwards. It
 /// runs the images: the local overlay as deploy.sh rendered it with the digests of the pushed
@@ -131,10 +132,10 @@ struct Load {
     static func run(_ cluster: RehearsedCluster, seconds: Int, connections: Int = 8) async throws -> Load {
         let script = cluster.state + "/calculate.lua"
         try """
-            wrk.method = "POST"
-            wrk.body = "first=20&second=22"
-            wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-            """.write(toFile: script, atomically: true, encoding: .utf8)
+        wrk.method = "POST"
+        wrk.body = "first=20&second=22"
+        wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+        """.write(toFile: script, atomically: true, encoding: .utf8)
         let result = try await Command.run(
             ["wrk", "-t2", "-c\(connections)", "-d\(seconds)s", "--timeout", "5s", "-s", script, cluster.url + "/add/calculate"],
             timeout: .seconds(seconds + 30)

@@ -1,7 +1,8 @@
-@testable import ClusterRehearsal
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import ClusterRehearsal
 
 /// The issue's scenarios, each on a cluster of its own built from the real local overlay: real
 /// network namespaces, BIND, nftables, and the images run by podman (or, for a quick run, the
@@ -55,7 +56,9 @@ import TestSupport
             try await rehearsal.cluster.deletePod(victim)
             let replaced = try await rehearsal.secondsUntilReplaced("adderservice", replicas: 3, excluding: [victim])
             let result = try await load
-            print("rehearsal: (b) delete \(victim) under load: \(result.summary); replacement ready \(String(format: "%.1f", replaced)) s after deletion")
+            print(
+                "rehearsal: (b) delete \(victim) under load: \(result.summary); replacement ready \(String(format: "%.1f", replaced)) s after deletion"
+            )
             #expect(result.requests > 0, "\(result.output)")
             #expect(result.failed == 0, "\(result.output)")
         }
@@ -72,7 +75,9 @@ import TestSupport
             try await rehearsal.cluster.restart("webapp")
             let webappTime = (ContinuousClock.now - start).seconds
             let webapp = try await webappLoad
-            print("rehearsal: (c) webapp rolling update under load: \(webapp.summary); new pod ready, old deleted after \(String(format: "%.1f", webappTime)) s")
+            print(
+                "rehearsal: (c) webapp rolling update under load: \(webapp.summary); new pod ready, old deleted after \(String(format: "%.1f", webappTime)) s"
+            )
 
             async let adderLoad = Load.run(rehearsal, seconds: 14)
             try await Task.sleep(for: .seconds(2))
@@ -80,7 +85,9 @@ import TestSupport
             try await rehearsal.cluster.restart("adderservice")
             let adderTime = (ContinuousClock.now - adderStart).seconds
             let adder = try await adderLoad
-            print("rehearsal: (c) adderservice rolling update under load: \(adder.summary); new pod ready, old deleted after \(String(format: "%.1f", adderTime)) s")
+            print(
+                "rehearsal: (c) adderservice rolling update under load: \(adder.summary); new pod ready, old deleted after \(String(format: "%.1f", adderTime)) s"
+            )
 
             for workload in ["webapp", "adderservice"] {
                 let pods = await rehearsal.pods(workload)
@@ -115,14 +122,18 @@ import TestSupport
                 return try await group.reduce(0, +)
             }
             #expect(sent == 400)
-            let restarted = await rehearsal.eventually { await rehearsal.pods("eventservice").first { $0.name == pod }.map { $0.restarts == 1 && $0.ready } ?? false }
+            let restarted = await rehearsal.eventually {
+                await rehearsal.pods("eventservice").first { $0.name == pod }.map { $0.restarts == 1 && $0.ready } ?? false
+            }
             #expect(restarted, "eventservice was not restarted in place")
             var counts: [String: Int] = [:]
             let exact = try await rehearsal.eventually(.seconds(30)) {
                 counts = try await rehearsal.report()
                 return counts["/add"] == before + sent
             }
-            print("rehearsal: (d) eventservice SIGKILLed mid-stream: \(sent) page views sent, report counts \((counts["/add"] ?? 0) - before) more")
+            print(
+                "rehearsal: (d) eventservice SIGKILLed mid-stream: \(sent) page views sent, report counts \((counts["/add"] ?? 0) - before) more"
+            )
             #expect(exact, "report: \(counts)")
         }
     }

@@ -1,7 +1,8 @@
-@testable import ClusterRehearsal
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import ClusterRehearsal
 
 /// What the rehearsal's kubelet takes from Secrets: `secretKeyRef` variables and `secret` volumes,
 /// from the real rendered local overlay (its Secrets generated from deployment/credentials.sh's
@@ -23,7 +24,9 @@ import TestSupport
         for (workload, user) in [("webapp", "webapp"), ("eventservice", "eventservice"), ("report", "report")] {
             let container = try #require(manifest.workload(workload)?.template.containers.first)
             let reference = container.environment.first { $0.name == "REDIS_PASSWORD" }?.value
-            guard case .secretKey(let secret, let key, false)? = reference else { Issue.record("\(workload): \(String(describing: reference))"); continue }
+            guard case .secretKey(let secret, let key, false)? = reference else {
+                Issue.record("\(workload): \(String(describing: reference))"); continue
+            }
             #expect(secret.hasPrefix("redis-users-") && key == user, "\(workload): the hash-suffixed Secret, its own key")
             let environment = Dictionary(try sources.environment(of: container).map { ($0.name, $0.value) }) { $1 }
             #expect(environment["REDIS_PASSWORD"] == (try Self.file("redis-\(user)")), "\(workload)")
@@ -51,7 +54,8 @@ import TestSupport
         #expect(try String(contentsOfFile: folder + "/users.acl", encoding: .utf8) == (try Self.file("users.acl")))
 
         let launch = ImageRuntime.Launch(
-            owner: "mr-", pod: "redis-x", address: "10.213.0.11", namespace: "mr-redis-x", environmentFile: "/e", mounts: [("/etc/redis", "/state/users"), ("/data", "/state/data")],
+            owner: "mr-", pod: "redis-x", address: "10.213.0.11", namespace: "mr-redis-x", environmentFile: "/e",
+            mounts: [("/etc/redis", "/state/users"), ("/data", "/state/data")],
             security: container.security.overriding(redis.security), container: container, readOnlyPaths: ["/etc/redis"]
         )
         let arguments = launch.arguments.joined(separator: " ")

@@ -16,7 +16,9 @@ extension Cluster {
         lines += manifest.configMaps.keys.sorted().map { "configmap/\($0) configured" }
         let known = Set(services.map(\.service.name))
         services = Self.allocate(manifest.services, plan: plan, existing: services)
-        for service in manifest.services { lines.append("service/\(service.name) \(known.contains(service.name) ? "configured" : "created")") }
+        for service in manifest.services {
+            lines.append("service/\(service.name) \(known.contains(service.name) ? "configured" : "created")")
+        }
         lines += applyPolicies(manifest)
         await syncNetwork()
         var waitFor: [String] = []

@@ -56,7 +56,8 @@ extension Cluster {
             let arguments = ParentDeathSignal.wrap([try Command.path("podman")] + launch.arguments.dropFirst(), signal: SIGTERM)
             do {
                 return try SupervisedChild.start(
-                    arguments, environment: Command.baseEnvironment, workingDirectory: "/", name: name, output: .lines(write: write), onExit: onExit
+                    arguments, environment: Command.baseEnvironment, workingDirectory: "/", name: name, output: .lines(write: write),
+                    onExit: onExit
                 )
             } catch {
                 throw RehearsalError("\(name): \(error)")

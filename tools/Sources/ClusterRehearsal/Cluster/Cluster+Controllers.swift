@@ -93,7 +93,9 @@ extension Cluster {
     /// only while at least replicas − maxUnavailable pods are ready. Ends when only new, ready
     /// pods are left (or when a newer rollout replaces it).
     private func rollingUpdate(_ name: String) async {
-        while !Task.isCancelled, !stopped, let workload = workloads[name], case .rollingUpdate(let surge, let unavailable) = workload.strategy {
+        while !Task.isCancelled, !stopped, let workload = workloads[name],
+            case .rollingUpdate(let surge, let unavailable) = workload.strategy
+        {
             let hash = templateHash(name)
             let replicas = workload.replicas
             let maxSurge = surge.resolve(replicas, roundUp: true)
@@ -156,7 +158,8 @@ extension Cluster {
                 let live = pods.values.filter { $0.workload.name == name && !$0.terminating }
                 let new = live.filter { $0.templateHash == hash }
                 if let stuck = new.first(where: Self.isStuck), let waiting = stuck.waiting {
-                    throw RehearsalError("\(workload.kind.rawValue.lowercased())/\(name): pod \(stuck.name): \(waiting.reason): \(waiting.message)")
+                    throw RehearsalError(
+                        "\(workload.kind.rawValue.lowercased())/\(name): pod \(stuck.name): \(waiting.reason): \(waiting.message)")
                 }
                 if !(rollouts[name] == nil && live.count == workload.replicas && new.count == live.count && new.allSatisfy(\.ready)) {
                     pending.append(name)
@@ -174,6 +177,7 @@ extension Cluster {
     /// three times in a row without becoming ready.
     static func isStuck(_ pod: Pod) -> Bool {
         guard pod.process == nil, let reason = pod.waiting?.reason else { return false }
-        return ["ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull"].contains(reason) || (reason == "CrashLoopBackOff" && pod.crashLoops >= 3)
+        return ["ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull"].contains(reason)
+            || (reason == "CrashLoopBackOff" && pod.crashLoops >= 3)
     }
 }

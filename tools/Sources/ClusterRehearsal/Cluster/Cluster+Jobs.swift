@@ -37,7 +37,8 @@ extension Cluster {
             }
             failures += 1
             if failures > workload.backoffLimit {
-                return JobResult(succeeded: false, pod: pod, exitStatus: finished?.lastExit ?? "not started", failedPods: failures, log: log)
+                return JobResult(
+                    succeeded: false, pod: pod, exitStatus: finished?.lastExit ?? "not started", failedPods: failures, log: log)
             }
             try await Task.sleep(for: .seconds(min(10, 1 << min(failures - 1, 4))))
         }

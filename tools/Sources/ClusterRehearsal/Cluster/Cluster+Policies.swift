@@ -5,7 +5,8 @@ import Foundation
 extension Cluster {
     /// The policies as they apply now: what the nft rules enforce, and the verdicts tests ask for.
     public func policyEnforcement() -> PolicyEnforcement {
-        PolicyEnforcement(policies: networkPolicies, pods: policyPods(), namespaceLabels: namespaceLabels, defaultNamespace: options.namespace)
+        PolicyEnforcement(
+            policies: networkPolicies, pods: policyPods(), namespaceLabels: namespaceLabels, defaultNamespace: options.namespace)
     }
 
     /// Every pod with an address (from its creation, before its container starts, until it is

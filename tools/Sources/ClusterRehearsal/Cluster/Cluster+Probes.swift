@@ -9,7 +9,9 @@ extension Cluster {
         let exec = options.runtime == .images ? ImageRuntime.exec(containerName(name)) : ["ip", "netns", "exec", pod.namespace]
         await withTaskGroup(of: Void.self) { group in
             if let probe = container.readiness {
-                group.addTask { await self.probeLoop(name, generation, probe, container, pod, exec) { await self.setReady(name, generation, $0) } }
+                group.addTask {
+                    await self.probeLoop(name, generation, probe, container, pod, exec) { await self.setReady(name, generation, $0) }
+                }
             } else {
                 group.addTask { await self.setReady(name, generation, true) }
             }

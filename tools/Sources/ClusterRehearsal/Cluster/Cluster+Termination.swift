@@ -92,7 +92,8 @@ extension Cluster {
         let endpoints = pods.values.compactMap(\.endpoint).sorted { $0.pod < $1.pod }
         let records = ClusterRecords.make(services: services, endpoints: endpoints, namespace: options.namespace)
         do {
-            let rules = ServiceProxy.ruleset(services, endpoints: endpoints, plan: plan) + PolicyRuleset.ruleset(policyEnforcement(), plan: plan)
+            let rules =
+                ServiceProxy.ruleset(services, endpoints: endpoints, plan: plan) + PolicyRuleset.ruleset(policyEnforcement(), plan: plan)
             try await ServiceProxy.apply(rules, stateDirectory: options.stateDirectory)
             try await dns.publish(records)
         } catch {

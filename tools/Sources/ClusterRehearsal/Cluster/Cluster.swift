@@ -76,7 +76,8 @@ public actor Cluster {
         var result = existing.filter { state in !objects.contains { $0.name == state.service.name } }
         for object in objects {
             guard var state = existing.first(where: { $0.service.name == object.name }), state.service.kind == object.kind,
-                  state.service.ports.map(\.port) == object.ports.map(\.port) else { continue }
+                state.service.ports.map(\.port) == object.ports.map(\.port)
+            else { continue }
             state.service = object
             result.append(state)
         }

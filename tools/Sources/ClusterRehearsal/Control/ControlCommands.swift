@@ -47,14 +47,18 @@ public enum ControlCommands {
     static func target(_ text: String, kinds: [String]) throws -> String {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return text }
-        guard kinds.contains(parts[0].lowercased()) else { throw RehearsalError("\(text): expected \(kinds.joined(separator: " or "))/NAME") }
+        guard kinds.contains(parts[0].lowercased()) else {
+            throw RehearsalError("\(text): expected \(kinds.joined(separator: " or "))/NAME")
+        }
         return parts[1]
     }
 
     static func table(_ pods: [PodInfo]) -> String {
-        let rows = [["NAME", "READY", "STATUS", "RESTARTS", "IP"]] + pods.map {
-            [$0.name, $0.ready ? "1/1" : "0/1", $0.status, "\($0.restarts)", $0.address]
-        }
+        let rows =
+            [["NAME", "READY", "STATUS", "RESTARTS", "IP"]]
+            + pods.map {
+                [$0.name, $0.ready ? "1/1" : "0/1", $0.status, "\($0.restarts)", $0.address]
+            }
         let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             row.enumerated().map { $1.padding(toLength: widths[$0] + 3, withPad: " ", startingAt: 0) }.joined()

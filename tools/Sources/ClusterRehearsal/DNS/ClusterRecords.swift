@@ -37,8 +37,6 @@ public struct Endpoint: Sendable, Hashable {
 
 }
 
-
-
 /// A Service as the cluster runs it: with its virtual address (none when headless) and node ports.
 public struct ServiceState: Sendable {
     public var service: ServiceObject
@@ -76,7 +74,8 @@ public enum ClusterRecords {
                     records.insert(DNSRecord(name: "_\(name)._tcp.\(domain)", type: "SRV", data: "0 100 \(port.port) \(domain)."))
                 }
             } else {
-                records.formUnion(headless(state.service, domain: domain, endpoints: endpoints.filter { $0.matches(state.service.selector) }))
+                records.formUnion(
+                    headless(state.service, domain: domain, endpoints: endpoints.filter { $0.matches(state.service.selector) }))
             }
         }
         return records

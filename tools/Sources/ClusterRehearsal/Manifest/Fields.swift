@@ -87,7 +87,9 @@ struct Fields {
     /// `protocol: TCP` (the default) or UDP; anything else (SCTP) is refused.
     func transport() throws(ManifestError) -> Transport {
         let name = try string("protocol") ?? "TCP"
-        guard let transport = Transport(rawValue: name) else { throw ManifestError("\(path).protocol: \(name) is not rehearsed (TCP and UDP are)") }
+        guard let transport = Transport(rawValue: name) else {
+            throw ManifestError("\(path).protocol: \(name) is not rehearsed (TCP and UDP are)")
+        }
         return transport
     }
 

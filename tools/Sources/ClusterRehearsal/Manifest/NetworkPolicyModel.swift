@@ -78,7 +78,8 @@ public struct IPv4Block: Sendable, Hashable, CustomStringConvertible {
 
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let length = Int(parts[1]), (0...32).contains(length), let address = IPv4Block.address(String(parts[0])) else {
+        guard parts.count == 2, let length = Int(parts[1]), (0...32).contains(length), let address = IPv4Block.address(String(parts[0]))
+        else {
             return nil
         }
         prefixLength = length

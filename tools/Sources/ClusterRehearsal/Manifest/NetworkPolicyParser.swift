@@ -10,7 +10,9 @@ extension NetworkPolicy {
         if spec.has("policyTypes") {
             types = []
             for text in try spec.strings("policyTypes") {
-                guard let type = Direction(rawValue: text) else { throw ManifestError("\(spec.path).policyTypes: \(text) is neither Ingress nor Egress") }
+                guard let type = Direction(rawValue: text) else {
+                    throw ManifestError("\(spec.path).policyTypes: \(text) is neither Ingress nor Egress")
+                }
                 types.insert(type)
             }
         }
@@ -59,7 +61,9 @@ extension PolicyPeer {
     }
 
     private static func block(_ text: String, at path: String) throws(ManifestError) -> IPv4Block {
-        guard let block = IPv4Block(text) else { throw ManifestError("\(path): \(text) is not an IPv4 CIDR block (IPv6 is not rehearsed: the pods have IPv4 only)") }
+        guard let block = IPv4Block(text) else {
+            throw ManifestError("\(path): \(text) is not an IPv4 CIDR block (IPv6 is not rehearsed: the pods have IPv4 only)")
+        }
         return block
     }
 }

@@ -94,7 +94,8 @@ public struct PolicyEnforcement: Sendable {
                         // A named port is the destination's: the selected pods' (ingress) or the peers' (egress).
                         let destinations = direction == .ingress ? subjects : pods.filter { peer.contains($0.address) }
                         let ports = rule.ports.map { Set($0.flatMap { Self.allowed($0, on: destinations) }) }
-                        rules.append(Rule(direction: direction, origin: origin, subjects: Set(subjects.map(\.address)), peer: peer, ports: ports))
+                        rules.append(
+                            Rule(direction: direction, origin: origin, subjects: Set(subjects.map(\.address)), peer: peer, ports: ports))
                     }
                 }
             }
@@ -144,14 +145,17 @@ public struct PolicyEnforcement: Sendable {
     }
 
     /// One side's verdict: a pod not isolated in that direction lets everything through.
-    public func permits(_ direction: NetworkPolicy.Direction, from source: String, to destination: String, port: Int, transport: Transport) -> Bool {
+    public func permits(_ direction: NetworkPolicy.Direction, from source: String, to destination: String, port: Int, transport: Transport)
+        -> Bool
+    {
         let subject = direction == .ingress ? destination : source
         guard isolation[direction]?.contains(subject) == true else { return true }
         return rules.contains { rule in
             rule.direction == direction && rule.subjects.contains(subject)
                 && rule.peer.contains(direction == .ingress ? source : destination)
                 && (rule.ports?.contains { allowed in
-                    allowed.transport == transport && (allowed.address ?? destination) == destination && (allowed.first...allowed.last).contains(port)
+                    allowed.transport == transport && (allowed.address ?? destination) == destination
+                        && (allowed.first...allowed.last).contains(port)
                 } ?? true)
         }
     }

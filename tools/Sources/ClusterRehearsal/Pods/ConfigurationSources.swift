@@ -65,7 +65,8 @@ struct ConfigurationSources: Sendable {
         for (path, text) in try files(volume) {
             let file = folder + "/" + path
             try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: volume.defaultMode])
+            guard
+                FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: volume.defaultMode])
             else { throw RehearsalError("cannot write \(file)") }
             chown(file, 0, gid_t(fsGroup ?? 0))
         }

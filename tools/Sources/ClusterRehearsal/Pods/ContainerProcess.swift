@@ -17,7 +17,8 @@ enum ContainerProcess {
         write: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (ExitStatus) -> Void
     ) throws(RehearsalError) -> SupervisedChild {
         _ = try Command.path("setpriv")  // without it the pod would run as root and outlive the rehearsal
-        let arguments = [try Command.path("ip"), "netns", "exec", namespace]
+        let arguments =
+            [try Command.path("ip"), "netns", "exec", namespace]
             + ParentDeathSignal.wrap(command, signal: SIGKILL, user: user)
         do {
             return try SupervisedChild.start(

@@ -12,7 +12,8 @@ enum Prober {
         case .httpGet(let path, let reference):
             guard let port = container.port(reference) else { return false }
             do {
-                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(address):\(port)\(path)"), timeout: timeout)
+                let response = try await HTTPClient.shared.execute(
+                    HTTPClientRequest(url: "http://\(address):\(port)\(path)"), timeout: timeout)
                 _ = try? await response.body.collect(upTo: 64 * 1024)
                 return (200..<400).contains(response.status.code)
             } catch {

@@ -19,7 +19,10 @@ struct Discover: AsyncParsableCommand {
     @Argument(help: "The service name, e.g. adderservice.")
     var service: String
 
-    @Option(help: "The SRV port name, e.g. metrics (default: the service's first port in the service table: 'http' for webapp, 'metrics' for eventservice, else 'main').")
+    @Option(
+        help:
+            "The SRV port name, e.g. metrics (default: the service's first port in the service table: 'http' for webapp, 'metrics' for eventservice, else 'main')."
+    )
     var port: String?
 
     func run() async throws {

@@ -62,7 +62,8 @@ struct Up: AsyncParsableCommand {
 
     @Option(
         name: .customLong("port"),
-        help: "entry=port instead of the entry's (first) port in fuge.yml, entry.name=port instead of its port of that name, e.g. webapp.metrics=14000 (repeatable)."
+        help:
+            "entry=port instead of the entry's (first) port in fuge.yml, entry.name=port instead of its port of that name, e.g. webapp.metrics=14000 (repeatable)."
     )
     var ports: [String] = []
 
@@ -111,7 +112,8 @@ struct Up: AsyncParsableCommand {
         for text in ports {
             let parts = text.split(separator: "=")
             guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
-                throw ValidationError("--port \(text): expected entry=port or entry.name=port, e.g. adderservice=18080, adderservice.metrics=19080")
+                throw ValidationError(
+                    "--port \(text): expected entry=port or entry.name=port, e.g. adderservice=18080, adderservice.metrics=19080")
             }
             result[String(parts[0])] = port
         }

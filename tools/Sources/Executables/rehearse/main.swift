@@ -105,7 +105,8 @@ struct Get: ParsableCommand {
 }
 
 struct Scale: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Set a deployment's (or statefulset's) replica count: scale deployment/NAME N.")
+    static let configuration = CommandConfiguration(
+        abstract: "Set a deployment's (or statefulset's) replica count: scale deployment/NAME N.")
     @Argument var target: String
     @Argument var replicas: Int
     @OptionGroup var control: SocketOption
@@ -113,7 +114,8 @@ struct Scale: ParsableCommand {
 }
 
 struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete a pod: out of DNS and endpoints at once, preStop, SIGTERM, SIGKILL after the grace period.")
+    static let configuration = CommandConfiguration(
+        abstract: "Delete a pod: out of DNS and endpoints at once, preStop, SIGTERM, SIGKILL after the grace period.")
     @Argument(help: "pod") var resource: String
     @Argument var name: String
     @OptionGroup var control: SocketOption
@@ -155,7 +157,8 @@ struct Logs: ParsableCommand {
 }
 
 struct Down: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove what a crashed rehearsal left: processes, namespaces, interfaces, nft table.")
+    static let configuration = CommandConfiguration(
+        abstract: "Remove what a crashed rehearsal left: processes, namespaces, interfaces, nft table.")
     func run() async throws {
         let removed = await Cluster.removeLeftovers()
         print(removed.isEmpty ? "nothing to remove" : removed.map { "removed \($0)" }.joined(separator: "\n"))
