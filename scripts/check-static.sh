@@ -8,6 +8,7 @@
 #     the rules (deployment/components/monitoring/rules) checked and their unit tests run. The
 #     cluster's configuration uses kubernetes_sd_configs, which Debian's Prometheus is built
 #     without: DeploymentTests checks it with promtool on pods of the rendered manifests instead;
+#   - swift format lint (the toolchain's swift-format, .swift-format) on every Swift source;
 #   - shellcheck on every *.sh in the repository, scripts/* and .ci/run.
 # Prints each finding and exits non-zero if there is any.
 #
@@ -89,6 +90,15 @@ monitoring=deployment/components/monitoring
 "$promtool" check config fuge/prometheus.yml || fail "promtool check config fuge/prometheus.yml"
 "$promtool" check rules "$monitoring"/rules/*.yml || fail "promtool check rules"
 "$promtool" test rules "$monitoring"/tests/*.yml || fail "promtool test rules"
+
+echo "== swift format lint"
+# The toolchain's swift-format with the repository's .swift-format; the Swift sources only
+# (docker/base/Dockerfile.swift is a Dockerfile). `swift format -i` fixes what it reports.
+swift_files=()
+while read -r file; do swift_files+=("$file"); done < <(repo_files Package.swift 'Sources/*.swift' 'Tests/*.swift' 'tools/*.swift')
+swift format lint --strict --parallel "${swift_files[@]}" \
+    || fail "swift format lint (to fix: swift format -i --parallel <the files above>)"
+echo "swift format: ${#swift_files[@]} files"
 
 echo "== shellcheck"
 scripts=()
