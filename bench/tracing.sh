@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 24's tracing budgets, side by side with an anchor build in the same run: instructions
+# Tracing's instruction budgets (off within 3 %, every trace sampled within 25 %), side by side with an anchor build in the same run: instructions
 # (callgrind) per `GET /add/2/3` on adderservice and per `POST /add/calculate` on the webapp,
 # with tracing off (no OTEL_* set), on but unsampled (`OTEL_TRACES_SAMPLER=always_off`, an
 # endpoint set) and every trace sampled and exported (`always_on`) to bench/otlp-sink.py; then

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// `ServiceRuntime.drainLimit` is the one drain budget of the HTTP services: after SIGTERM a
-/// service finishes within it (issue 22). Kubernetes sends SIGTERM when the preStop pause ends and
+/// service finishes within it, or a rollout SIGKILLs it mid-drain. Kubernetes sends SIGTERM when the preStop pause ends and
 /// SIGKILL at terminationGracePeriodSeconds, so each manifest must leave the budget after the
 /// pause, with time for the process to exit.
 @Suite struct DrainBudgetTests {

@@ -88,7 +88,7 @@ import Testing
     }
 
     /// 32 clients with small receive windows pipeline `GET /metrics` (the largest answers) as
-    /// fast as the server reads and never read an answer (issue 22): the real service holds a
+    /// fast as the server reads and never read an answer, which once drove a service to hundreds of MB: the real service holds a
     /// small window of answers for each and reads no further, so its peak memory stays low, and
     /// /healthz answers at once throughout. On the admin port, whose connection handling is the
     /// service port's.

@@ -3,7 +3,7 @@ import NIOHTTP1
 import TestSupport
 import Testing
 
-/// Issue 24's test of done: one calculation, posted to the built webapp with a known
+/// Tracing end to end: one calculation, posted to the built webapp with a known
 /// `traceparent`, is one trace at a collector (the test's own OTLP receiver), parent-linked across
 /// every process that worked on it — the webapp, adderservice, auditservice (reached through the
 /// audit outbox's delivery) and the eventservice — and every service's log lines for it carry its
