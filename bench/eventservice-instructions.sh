@@ -26,30 +26,15 @@ dumped_instructions() {
 }
 
 cd "$ROOT"
-if [ -z "${EVENTSERVICE:-}" ]; then
-    echo "building eventservice (release)..."
-    scripts/build-release --product eventservice >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
-    EVENTSERVICE="$(swift build -c release --show-bin-path)/eventservice"
-fi
+build_eventservice
 # valgrind 3.19 cannot read Swift 6's DWARF 5: a copy without debug sections (symbols stay).
 strip --strip-debug -o "$WORK/eventservice" "$EVENTSERVICE"
 CALLGRIND=(valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$WORK/callgrind.%p")
 
-REDIS_PORT="$(free_port)"
-"${CALLGRIND[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" \
-    >"$WORK/redis.log" 2>&1 &
-REDIS_PID="$!"
-PIDS+=("$REDIS_PID")
-wait_for_port "$REDIS_PORT" 1200
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+REDIS_PREFIX=("${CALLGRIND[@]}")
+start_redis 1200 --appendonly no
 
-DNS_PORT="$(free_port)"
-/usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --conf-file=/dev/null --pid-file= \
-    --user=root --bind-interfaces --listen-address=127.0.0.1 --port="$DNS_PORT" --local=/svc.cluster.local/ \
-    --srv-host="_main._tcp.redis.micro.svc.cluster.local,redis-bench.local,$REDIS_PORT" \
-    --host-record=redis-bench.local,127.0.0.1 >"$WORK/dnsmasq.log" 2>&1 &
-PIDS+=("$!")
-wait_for_port "$DNS_PORT" 1200
+start_dns 1200
 
 SERVICE_PORT="$(free_port)"
 EVENTSERVICE_SERVICE_PORT_METRICS="$SERVICE_PORT" DNS_HOST=127.0.0.1 DNS_PORT="$DNS_PORT" LOG_LEVEL=warning \

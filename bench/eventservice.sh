@@ -20,26 +20,11 @@ source "$ROOT/bench/processes.sh"
 now_ns() { date +%s%N; }
 
 cd "$ROOT"
-# EVENTSERVICE=<binary> runs that one instead (another commit's build, side by side).
-if [ -z "${EVENTSERVICE:-}" ]; then
-    echo "building eventservice (release)..."
-    scripts/build-release --product eventservice >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
-    EVENTSERVICE="$(swift build -c release --show-bin-path)/eventservice"
-fi
+build_eventservice
 
-REDIS_PORT="$(free_port)"
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
-PIDS+=("$!")
-wait_for_port "$REDIS_PORT"
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+start_redis 200 --appendonly no
 
-DNS_PORT="$(free_port)"
-/usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --conf-file=/dev/null --pid-file= \
-    --user=root --bind-interfaces --listen-address=127.0.0.1 --port="$DNS_PORT" --local=/svc.cluster.local/ \
-    --srv-host="_main._tcp.redis.micro.svc.cluster.local,redis-bench.local,$REDIS_PORT" \
-    --host-record=redis-bench.local,127.0.0.1 >"$WORK/dnsmasq.log" 2>&1 &
-PIDS+=("$!")
-wait_for_port "$DNS_PORT"
+start_dns 200
 
 echo "pre-loading $EVENTS events over $URLS URLs..."
 # shellcheck disable=SC2016  # Lua source, not shell
