@@ -116,7 +116,8 @@ let product: [Target] =
         .target(
             name: "ServiceTracing",
             dependencies: [
-                "Discovery", "ServiceClient", "Platform", tracing, w3cTraceContext, logging, metrics, lifecycle, nioCore, nioHTTP1,
+                "Discovery", "ServiceClient", "Platform", "Queueing", tracing, w3cTraceContext, logging, metrics, lifecycle, nioCore,
+                nioHTTP1,
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,14 +1,16 @@
 import Metrics
+import Queueing
 import Synchronization
 
 /// Finished spans waiting for the exporter: bounded, and never waited on. A span that finds it
 /// full is dropped and counted (`tracing_spans_dropped_total{reason="queue_full"}`), so a
-/// collector that is slow, down or hung costs the requests nothing but their spans.
+/// collector that is slow, down or hung costs the requests nothing but their spans. The spans
+/// are held by the project's one bounded queue (`AsyncQueue`); this adds when the exporter wakes.
 final class SpanQueue: Sendable {
     let capacity: Int
     /// The exporter is woken when this many spans wait, without waiting for its timer.
     let batchSize: Int
-    private let spans: Mutex<[MicroSpan]>
+    private let spans: AsyncQueue<MicroSpan>
     private let wakeUpContinuation: AsyncStream<Void>.Continuation
     /// The exporter's wake-ups: one pending at most.
     let wakeUps: AsyncStream<Void>
@@ -19,19 +21,14 @@ final class SpanQueue: Sendable {
         self.capacity = capacity
         self.batchSize = batchSize
         self.counters = counters
-        spans = Mutex([])
+        spans = AsyncQueue(capacity: capacity)
         (wakeUps, wakeUpContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     func append(_ span: MicroSpan) {
-        let (accepted, count) = spans.withLock { spans -> (Bool, Int) in
-            guard spans.count < capacity else { return (false, spans.count) }
-            spans.append(span)
-            return (true, spans.count)
-        }
-        if !accepted {
+        if !spans.offer(span) {
             counters.droppedQueueFull.increment()
-        } else if count == batchSize {
+        } else if spans.count == batchSize {
             wake()
         }
     }
@@ -41,15 +38,12 @@ final class SpanQueue: Sendable {
     /// a busy service to one export per `batchSize` spans: draining whatever waited after each
     /// export sent batches of a few dozen, each a whole HTTP request (bench/RESULTS.md).
     func take(onlyFull: Bool = false) -> [MicroSpan]? {
-        spans.withLock { spans in
-            guard !spans.isEmpty, !onlyFull || spans.count >= batchSize else { return nil }
-            let batch = Array(spans.prefix(batchSize))
-            spans.removeFirst(batch.count)
-            return batch
-        }
+        if onlyFull, spans.count < batchSize { return nil }
+        let batch = spans.take(upTo: batchSize)
+        return batch.isEmpty ? nil : batch
     }
 
-    var isEmpty: Bool { spans.withLock { $0.isEmpty } }
+    var isEmpty: Bool { spans.count == 0 }
 
     /// A batch is full.
     func wake() { wakeUpContinuation.yield() }
