@@ -15,6 +15,11 @@ extension AuditAppend {
         } catch {
             throw InvalidAppendRequest(error.message + Self.expectedShape)
         }
+        try self.init(document: document)
+    }
+
+    /// Validates a parsed body (one record of a batch, too).
+    init(document: BSONDocument) throws(InvalidAppendRequest) {
         self.init(id: try Self.id(in: document), calc: try Self.calc(in: document), result: try Self.result(in: document))
     }
 

@@ -5,7 +5,8 @@ import NIOCore
 import NIOHTTP1
 import ServiceRuntime
 
-/// `POST /append` and `GET /list` (docs/design.md, "HTTP contracts", auditservice).
+/// `POST /append`, `POST /append/batch` and `GET /list` (docs/design.md, "HTTP contracts",
+/// auditservice).
 struct AuditRoutes: Routes {
     let database: AuditDatabase
     init(database: AuditDatabase) {
@@ -14,13 +15,15 @@ struct AuditRoutes: Routes {
 
     /// The contract's paths, matched and named by the same declaration.
     static let appendPath = RoutePath(AuditAppend.path)
+    static let batchPath = RoutePath(AuditAppendBatch.path)
     static let listPath = RoutePath(AuditList.path)
 
-    /// Both wait on MongoDB, so both answer from a task. The runtime has read the body whole
+    /// All wait on MongoDB, so all answer from a task. The runtime has read the body whole
     /// (413 over its limit) before `append` runs.
     func route(_ request: Request) -> Routing {
         switch request.segments {
         case Self.appendPath: .post(request, .task(Self.appendPath) { request in try await append(request) })
+        case Self.batchPath: .post(request, .task(Self.batchPath) { request in try await appendBatch(request) })
         case Self.listPath: .get(request, .task(Self.listPath) { request in try await list(request) })
         default: .notFound
         }
@@ -35,6 +38,20 @@ struct AuditRoutes: Routes {
         }
         let entry = try await usingDatabase(request) { store throws(MongoError) in try await store.append(append) }
         return Response.json(entry, status: .created)
+    }
+
+    /// Stores every valid record, concurrently; answers with the refused ones once all others
+    /// are stored. A database failure fails the whole batch (503): a retry repeats nothing.
+    func appendBatch(_ request: Request) async throws -> Response {
+        let batch: ValidatedBatch
+        do {
+            batch = try ValidatedBatch(body: request.body.readableBytesView)
+        } catch {
+            throw APIError(.badRequest, error.message)
+        }
+        let appends = batch.records.map(\.append)
+        try await usingDatabase(request) { store throws(MongoError) in try await store.append(all: appends) }
+        return Response.json(AuditAppendBatch.Reply(refused: batch.refused))
     }
 
     func list(_ request: Request) async throws -> Response {

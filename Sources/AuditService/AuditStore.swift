@@ -37,6 +37,25 @@ struct AuditStore: Sendable {
         }
     }
 
+    /// Stores each calculation as `append(_:)` does, all at once; returns when every one is
+    /// stored, or throws the first failure (some may be stored: a retry with the same ids repeats
+    /// nothing).
+    func append(all appends: [AuditAppend]) async throws(MongoError) {
+        let failure = await withTaskGroup(of: MongoError?.self, returning: MongoError?.self) { group in
+            for append in appends {
+                group.addTask {
+                    do throws(MongoError) {
+                        _ = try await self.append(append)
+                        return nil
+                    } catch { return error }
+                }
+            }
+            for await case let failure? in group { return failure }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
     /// The record stored under `id`, if any.
     func stored(id: String) async throws(MongoError) -> AuditList.Entry? {
         let documents = try await collection.find(["_id": .string(id)], limit: 1, projection: ["_id": .int32(0)])

@@ -70,6 +70,10 @@ extension TestHTTPClient {
         try await execute("POST", "/append", headers: [("content-type", "application/json")], body: Array(json.utf8))
     }
 
+    func appendBatch(_ json: String) async throws -> TestHTTPResponse {
+        try await execute("POST", "/append/batch", headers: [("content-type", "application/json")], body: Array(json.utf8))
+    }
+
     func list(_ query: String = "") async throws -> TestHTTPResponse {
         try await get("/list" + query)
     }
