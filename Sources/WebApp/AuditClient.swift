@@ -4,7 +4,7 @@ import NIOHTTP1
 import Platform
 import ServiceClient
 
-/// auditservice: `POST /append`, `GET /list?limit=N`.
+/// auditservice: `POST /append`, `POST /append/batch`, `GET /list?limit=N`.
 struct AuditClient: Sendable {
     /// auditservice answered 4xx: the record is wrong and retrying cannot help.
     struct Rejected: Error, CustomStringConvertible {
@@ -38,14 +38,29 @@ struct AuditClient: Sendable {
     /// answers 400 (`Rejected`) for one that is not an `/append` body.
     func append(json: String) async throws {
         let reply = try await client.post(AuditAppend.path, route: AuditAppend.path, json: ByteBuffer(string: json))
-        switch reply.status.code {
-        case 200..<300:
-            return
-        case 400..<500:
-            let message = (try? JSONDecoder().decode(ErrorBody.self, from: Data(reply.body.readableBytesView)))?.error ?? ""
-            throw Rejected(status: reply.status.code, message: message)
-        default:
-            throw ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
+        guard (200..<300).contains(reply.status.code) else { throw failure(reply) }
+    }
+
+    /// Appends `records` (`/append` bodies as written or stored) in one request; returns the
+    /// refused ones (`Reply.Refusal.index` into `records`), every other one being stored. Throws
+    /// `Rejected` when auditservice refuses the batch as a whole (a record that is not JSON
+    /// spoils the body), else `ServiceUnavailable`.
+    func appendBatch(records: [String]) async throws -> [AuditAppendBatch.Reply.Refusal] {
+        let body = ByteBuffer(string: AuditAppendBatch.body(records: records))
+        let reply = try await client.post(AuditAppendBatch.path, route: AuditAppendBatch.path, json: body)
+        guard (200..<300).contains(reply.status.code) else { throw failure(reply) }
+        guard let answer = try? JSONDecoder().decode(AuditAppendBatch.Reply.self, from: Data(reply.body.readableBytesView)) else {
+            throw ServiceUnavailable(service: client.service, reason: "batch reply without its refusals")
         }
+        return answer.refused
+    }
+
+    /// 4xx: the request is wrong and retrying cannot help; anything else may pass later.
+    private func failure(_ reply: ServiceReply) -> any Error {
+        guard (400..<500).contains(reply.status.code) else {
+            return ServiceUnavailable(service: client.service, reason: "status \(reply.status.code)")
+        }
+        let message = (try? JSONDecoder().decode(ErrorBody.self, from: Data(reply.body.readableBytesView)))?.error ?? ""
+        return Rejected(status: reply.status.code, message: message)
     }
 }

@@ -2,6 +2,7 @@ import Contracts
 import Logging
 import Metrics
 import Platform
+import Queueing
 import RedisAdapter
 import ServiceLifecycle
 import ServiceRuntime
@@ -16,11 +17,14 @@ import Tracing
 /// shutdown has nothing to park: it stops after the round in hand.
 final class AuditDelivery: Service, Sendable {
     struct Settings: Sendable {
-        /// Between rounds that found nothing to deliver.
+        /// The longest wait between rounds while the outbox is empty or the last batch was not
+        /// full; an add by this webapp ends it sooner. Entries of other webapps, and entries to
+        /// take over, are found at the latest then.
         var poll: Duration = .milliseconds(100)
-        /// After a batch that was not full, so the next one gathers more entries: the read and
-        /// the settle cost a calculation less the more entries they share.
-        var linger: Duration = .milliseconds(50)
+        /// After an add woke delivery, before the round: the entries that come meanwhile share the
+        /// round's read, request and settle. Short, so auditservice and MongoDB see a steady
+        /// stream rather than bursts that hold up the pages sharing their cores.
+        var linger: Duration = .milliseconds(2)
         var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
         /// How often consumers of webapps long gone are forgotten, and after how long.
         var forgetConsumersEvery: Duration = .seconds(600)
@@ -54,24 +58,43 @@ final class AuditDelivery: Service, Sendable {
         var failing = false
         var lastForget = ContinuousClock.now
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            let pause: Duration
+            let pause: Pause
             do {
                 let taken = try await round(cursor: &cursor)
                 if failing { logger.notice("audit delivery resumed") }
                 failing = false
                 backoff.reset()
-                pause = taken == 0 ? settings.poll : taken < outbox.settings.batchSize ? settings.linger : .zero
+                pause = taken < outbox.settings.batchSize ? .untilAdded : .none
             } catch {
                 if !failing { logger.warning("audit delivery failing, retrying", metadata: ["error": "\(error)"]) }
                 failing = true
-                pause = backoff.next()
+                pause = .sleep(backoff.next())
             }
             if ContinuousClock.now - lastForget >= settings.forgetConsumersEvery {
                 lastForget = .now
                 _ = try? await outbox.forgetIdleConsumers(idleFor: settings.forgetConsumersIdleFor)
             }
-            if pause > .zero { await Self.sleep(pause) }
+            switch pause {
+            case .none: break
+            case .sleep(let duration): await Self.sleep(duration)
+            case .untilAdded: await waitForAdditions()
+            }
         }
+    }
+
+    private enum Pause {
+        case none
+        case sleep(Duration)
+        /// Until this webapp adds an entry (then `linger`), or `poll` passes.
+        case untilAdded
+    }
+
+    private func waitForAdditions() async {
+        let woken =
+            (try? await cancelWhenGracefulShutdown { [outbox, settings] in
+                try await outbox.added.next(timeout: settings.poll)
+            }) != nil
+        if woken { await Self.sleep(settings.linger) }
     }
 
     /// The group exists and the previous design's parked records are in the stream; retried
@@ -129,51 +152,98 @@ final class AuditDelivery: Service, Sendable {
         case failed
     }
 
-    /// Every entry of the batch at once (a batch is at most the outbox's `batchSize`).
+    /// The batch in as few `/append/batch` requests as auditservice's body limit allows (one,
+    /// unless records are large), sent at once.
     private func deliver(_ entries: [AuditOutbox.Entry]) async -> [(entry: AuditOutbox.Entry, result: Result)] {
-        await withTaskGroup(of: (AuditOutbox.Entry, Result).self) { group in
-            for entry in entries {
-                if let tracer {
-                    group.addTask { (entry, await self.deliver(entry, tracer: tracer)) }
-                } else {
-                    group.addTask { (entry, await self.deliver(entry)) }
-                }
+        let requests = DeliveryRequests.split(entries, bodyLimit: AuditAppend.maximumBodySize)
+        return await withTaskGroup(of: [(entry: AuditOutbox.Entry, result: Result)].self) { group in
+            for request in requests {
+                group.addTask { Array(zip(request, await self.deliver(request: request))) }
             }
             var results: [(entry: AuditOutbox.Entry, result: Result)] = []
-            for await result in group { results.append(result) }
+            for await delivered in group { results += delivered }
             return results
         }
     }
 
-    /// As a consumer span that continues the page's trace (the entry's `traceparent`), so the
-    /// append and auditservice's answer join the calculation's trace.
-    private func deliver(_ entry: AuditOutbox.Entry, tracer: MicroTracer) async -> Result {
-        let span = tracer.startSpan(
-            "deliver audit record", parent: tracer.parent(of: entry, using: OutboxEntryExtractor()), ofKind: .consumer)
-        defer { span.end() }
-        span.addAttributes { attributes in
-            attributes.add("messaging.system", "redis")
-            attributes.add("messaging.destination.name", outbox.keys.stream)
-            attributes.add("messaging.message.id", entry.id)
+    /// One request's entries, each as a consumer span that continues its page's trace (the
+    /// entry's `traceparent`). The request itself joins the first traced entry's trace; the
+    /// other entries' spans link to that one.
+    private func deliver(request entries: [AuditOutbox.Entry]) async -> [Result] {
+        guard let tracer, !entries.isEmpty else { return await append(entries, contexts: nil) }
+        let spans = entries.map { entry in
+            let span = tracer.startSpan(
+                "deliver audit record", parent: tracer.parent(of: entry, using: OutboxEntryExtractor()), ofKind: .consumer)
+            span.addAttributes { attributes in
+                attributes.add("messaging.system", "redis")
+                attributes.add("messaging.destination.name", outbox.keys.stream)
+                attributes.add("messaging.message.id", entry.id)
+                attributes.add("messaging.batch.message_count", Int64(entries.count))
+            }
+            return span
         }
-        let result = await ServiceContext.$current.withValue(span.context) { await deliver(entry) }
-        if result != .delivered { span.setStatus(SpanStatus(code: .error)) }
-        return result
+        let carrier = entries.firstIndex { $0.traceparent != nil } ?? entries.startIndex
+        for index in spans.indices where index != carrier {
+            spans[index].addLink(SpanLink(context: spans[carrier].context, attributes: [:]))
+        }
+        let results = await append(entries, contexts: spans.map(\.context), carrier: carrier)
+        for (span, result) in zip(spans, results) {
+            if result != .delivered { span.setStatus(SpanStatus(code: .error)) }
+            span.end()
+        }
+        return results
     }
 
-    /// The entry's body is sent as it is: auditservice checks it (a body it cannot store is
-    /// refused with 400 and dead-lettered here), so delivery parses nothing.
-    private func deliver(_ entry: AuditOutbox.Entry) async -> Result {
+    /// Appends the entries in one request (bodies sent as stored: auditservice checks each, and
+    /// refuses a record it cannot store; delivery parses nothing). An entry too large to share a
+    /// request goes alone to `/append`; so do all of them when auditservice refuses the request
+    /// as a whole (one entry that is not JSON spoils the body), so that only that one is
+    /// dead-lettered. `contexts`: each entry's span, `carrier` the one the request is made in.
+    private func append(_ entries: [AuditOutbox.Entry], contexts: [ServiceContext]?, carrier: Int = 0) async -> [Result] {
+        guard DeliveryRequests.fitsBatch(entries, bodyLimit: AuditAppend.maximumBodySize) else {
+            return await appendEach(entries, contexts: contexts)
+        }
+        do {
+            let refused = try await ServiceContext.$current.withValue(contexts?[carrier] ?? ServiceContext.current) {
+                try await audit.appendBatch(records: entries.map(\.body))
+            }
+            var results = [Result](repeating: .delivered, count: entries.count)
+            for refusal in refused where results.indices.contains(refusal.index) {
+                results[refusal.index] = dead(entries[refusal.index], "auditservice rejected the record: \(refusal.error)")
+            }
+            return results
+        } catch is AuditClient.Rejected {
+            logger.notice("auditservice refused a batch; appending its records one by one", metadata: ["records": "\(entries.count)"])
+            return await appendEach(entries, contexts: contexts)
+        } catch {
+            metrics.failures.increment(by: entries.count)
+            return [Result](repeating: .failed, count: entries.count)
+        }
+    }
+
+    private func appendEach(_ entries: [AuditOutbox.Entry], contexts: [ServiceContext]?) async -> [Result] {
+        var results: [Result] = []
+        for (index, entry) in entries.enumerated() {
+            results.append(await ServiceContext.$current.withValue(contexts?[index] ?? ServiceContext.current) { await append(entry) })
+        }
+        return results
+    }
+
+    private func append(_ entry: AuditOutbox.Entry) async -> Result {
         do {
             try await audit.append(json: entry.body)
             return .delivered
         } catch let error as AuditClient.Rejected {
-            logger.error("audit record refused, dead-lettered", metadata: ["record": "\(entry.body)", "error": "\(error)"])
-            return .dead(error.description)
+            return dead(entry, error.description)
         } catch {
             metrics.failures.increment()
             return .failed
         }
+    }
+
+    private func dead(_ entry: AuditOutbox.Entry, _ reason: String) -> Result {
+        logger.error("audit record refused, dead-lettered", metadata: ["record": "\(entry.body)", "error": "\(reason)"])
+        return .dead(reason)
     }
 
     /// A pause that graceful shutdown ends early.
@@ -239,4 +309,33 @@ struct AuditDeliveryMetrics: Sendable {
     let deadLetters = Counter(label: "webapp_audit_dead_letters_total")
     /// Entries that left the outbox as dead letters the dead-letter list could not take.
     let deadLettersLost = Counter(label: "webapp_audit_dead_letters_lost_total")
+}
+
+/// How a round's entries are split into `/append/batch` requests under auditservice's body limit.
+enum DeliveryRequests {
+    /// Consecutive entries, as many per request as fit `bodyLimit` and
+    /// `AuditAppendBatch.maximumRecords`; an entry too large for a batch of its own is a request
+    /// of its own (sent to `/append`).
+    static func split(_ entries: [AuditOutbox.Entry], bodyLimit: Int) -> [[AuditOutbox.Entry]] {
+        var requests: [[AuditOutbox.Entry]] = []
+        var current: [AuditOutbox.Entry] = []
+        var size = AuditAppendBatch.bodySize(recordSizes: [])
+        for entry in entries {
+            let added = entry.body.utf8.count + (current.isEmpty ? 0 : 1)
+            if !current.isEmpty, size + added > bodyLimit || current.count == AuditAppendBatch.maximumRecords {
+                requests.append(current)
+                current = []
+                size = AuditAppendBatch.bodySize(recordSizes: [])
+            }
+            size += entry.body.utf8.count + (current.isEmpty ? 0 : 1)
+            current.append(entry)
+        }
+        if !current.isEmpty { requests.append(current) }
+        return requests
+    }
+
+    /// Whether the entries' batch body is within `bodyLimit`.
+    static func fitsBatch(_ entries: [AuditOutbox.Entry], bodyLimit: Int) -> Bool {
+        AuditAppendBatch.bodySize(recordSizes: entries.lazy.map { $0.body.utf8.count }) <= bodyLimit
+    }
 }

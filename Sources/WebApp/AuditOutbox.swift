@@ -1,4 +1,5 @@
 import Contracts
+import Queueing
 import RedisAdapter
 
 /// The durable outbox of audit records: a Redis stream, `webapp:audit:outbox`, that every
@@ -59,6 +60,10 @@ struct AuditOutbox: Sendable {
     let reader: RedisClient
     let keys: Keys
     let settings: Settings
+    /// Signalled by each add of this webapp (at most one signal waits): its delivery takes a new
+    /// entry as soon as it is idle, so records flow to auditservice as steadily as calculations
+    /// come, rather than in bursts a timer gathered.
+    let added = AsyncQueue<Void>(capacity: 1)
     /// `settings.capacity` as the add script's argument, written once.
     private let capacity: String
 
@@ -76,7 +81,9 @@ struct AuditOutbox: Sendable {
     func add(_ body: String, traceparent: String? = nil) async throws(RedisError) -> Added {
         let arguments = traceparent.map { [capacity, body, $0] } ?? [capacity, body]
         let reply = try await OutboxScripts.add.run(on: writer, keys: [keys.stream], arguments: arguments)
-        return reply.integer == 0 ? .full : .added
+        guard reply.integer != 0 else { return .full }
+        added.offer(())
+        return .added
     }
 
     /// One taken entry: its stream id, its `/append` body and the `traceparent` stored with it

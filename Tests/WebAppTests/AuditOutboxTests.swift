@@ -33,6 +33,27 @@ import Glibc
         Int(try await redis.command(["XLEN", key]).integer ?? -1)
     }
 
+    /// Delivery is woken by the webapp's own adds: with a poll far longer than the test, each
+    /// calculation still reaches auditservice at once, so records flow as steadily as they come.
+    @Test func aCalculationIsDeliveredAtOnceNotAtTheNextPoll() async throws {
+        let server = try await RedisServer.start()
+        var delivery = Harness.quickDelivery
+        delivery.poll = .seconds(30)
+        try await Harness.with { harness in
+            let (app, _) = try harness.makeApp(outbox: Harness.outbox(redisPort: server.port), delivery: delivery)
+            try await app.test { client in
+                try await Task.sleep(for: .milliseconds(300))  // delivery has started and is waiting
+                for first in 1...5 {
+                    let clock = ContinuousClock()
+                    let started = clock.now
+                    #expect(try await client.submitAdd(first: "\(first)", second: "1").status == .ok)
+                    let delivered = await eventually(timeout: .seconds(5), poll: .milliseconds(5)) { harness.audit.stored.count == first }
+                    #expect(delivered && clock.now - started < .seconds(1), "calculation \(first): \(clock.now - started)")
+                }
+            }
+        }
+    }
+
     @Test func withAuditserviceFailingPagesAreNotDelayedAndEverythingIsDeliveredOnceItRecovers() async throws {
         let server = try await RedisServer.start()
         let redis = Self.redis(server.port)

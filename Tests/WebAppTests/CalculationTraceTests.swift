@@ -49,8 +49,8 @@ import Testing
         let addCall = try span("webapp", "GET /add/:first/:second", kind: 3, under: request.spanID)
         _ = try span("adderservice", "GET /add/:first/:second", kind: 2, under: addCall.spanID)
         let delivery = try span("webapp", "deliver audit record", kind: 5, under: request.spanID)
-        let appendCall = try span("webapp", "POST /append", kind: 3, under: delivery.spanID)
-        _ = try span("auditservice", "POST /append", kind: 2, under: appendCall.spanID)
+        let appendCall = try span("webapp", "POST /append/batch", kind: 3, under: delivery.spanID)
+        _ = try span("auditservice", "POST /append/batch", kind: 2, under: appendCall.spanID)
         _ = try span("eventservice", "apply page event", kind: 5, under: request.spanID)
         #expect(spans.count == 7, "\(spans)")
 

@@ -86,7 +86,8 @@ struct CountingRoutes<Inner: Routes>: Routes {
     }
 }
 
-/// A small in-memory auditservice for tests: `POST /append`, `GET /list?limit=N` newest first.
+/// A small in-memory auditservice for tests: `POST /append`, `POST /append/batch`,
+/// `GET /list?limit=N` newest first.
 /// `failAppends` makes the next N appends answer 503, to exercise the webapp's retries.
 final class TestAudit: Sendable {
     struct Stored: Codable, Equatable {
@@ -109,23 +110,43 @@ final class TestAudit: Sendable {
     func routes() -> some Routes { AuditRoutes(audit: self) }
 
     fileprivate func append(_ request: Request) throws -> Response {
-        appendAttempts.add(1, ordering: .relaxed)
-        if failAppends.load(ordering: .relaxed) > 0 {
-            failAppends.subtract(1, ordering: .relaxed)
-            return TestAdder.json(.serviceUnavailable, #"{"error":"database unreachable"}"#)
-        }
+        if let unavailable = attempt() { return unavailable }
         guard let body = try? JSONDecoder().decode(AuditAppend.self, from: Data(request.body.readableBytesView)) else {
             return TestAdder.json(.badRequest, #"{"error":"malformed JSON"}"#)
         }
-        if let id = body.id, rejectIDs.withLock({ $0.contains(id) }) {
-            return TestAdder.json(.badRequest, #"{"error":"invalid id"}"#)
+        if let refusal = store(body) { return TestAdder.json(.badRequest, #"{"error":"\#(refusal)"}"#) }
+        return TestAdder.json(.created, #"{"ok":true}"#)
+    }
+
+    /// `POST /append/batch`: each record as `append` would take it, the refused ones answered.
+    fileprivate func appendBatch(_ request: Request) throws -> Response {
+        if let unavailable = attempt() { return unavailable }
+        struct Batch: Decodable { let records: [AuditAppend] }
+        guard let batch = try? JSONDecoder().decode(Batch.self, from: Data(request.body.readableBytesView)) else {
+            return TestAdder.json(.badRequest, #"{"error":"malformed JSON"}"#)
         }
-        if let id = body.id, !ids.withLock({ $0.insert(id).inserted }) {
-            return TestAdder.json(.created, #"{"ok":true}"#)
+        let refused = batch.records.enumerated().compactMap { index, record -> AuditAppendBatch.Reply.Refusal? in
+            store(record).map { .init(index: index, error: $0) }
         }
+        let data = try JSONEncoder().encode(AuditAppendBatch.Reply(refused: refused))
+        return TestAdder.json(.ok, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Counts the attempt; a 503 while `failAppends` lasts.
+    private func attempt() -> Response? {
+        appendAttempts.add(1, ordering: .relaxed)
+        guard failAppends.load(ordering: .relaxed) > 0 else { return nil }
+        failAppends.subtract(1, ordering: .relaxed)
+        return TestAdder.json(.serviceUnavailable, #"{"error":"database unreachable"}"#)
+    }
+
+    /// Stores `body` once per id; returns why it was refused, if it was.
+    private func store(_ body: AuditAppend) -> String? {
+        if let id = body.id, rejectIDs.withLock({ $0.contains(id) }) { return "invalid id" }
+        if let id = body.id, !ids.withLock({ $0.insert(id).inserted }) { return nil }
         let ts = Int64(Date().timeIntervalSince1970 * 1000)
         entries.withLock { $0.append(Stored(ts: ts, calc: body.calc, result: body.result)) }
-        return TestAdder.json(.created, #"{"ok":true}"#)
+        return nil
     }
 
     fileprivate func list(_ request: Request) throws -> Response {
@@ -142,6 +163,7 @@ private struct AuditRoutes: Routes {
     func route(_ request: Request) -> Routing {
         switch request.segments {
         case ["append"]: .post(request, .now("/append") { [audit] in try audit.append($0) })
+        case ["append", "batch"]: .post(request, .now("/append/batch") { [audit] in try audit.appendBatch($0) })
         case ["list"]: .get(request, .now("/list") { [audit] in try audit.list($0) })
         default: .notFound
         }
