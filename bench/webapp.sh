@@ -16,7 +16,9 @@
 #        CALLGRIND=1 bench/webapp.sh   instead counts the webapp's instructions per request (callgrind;
 #                                      KEEP=<prefix> keeps each route's callgrind file for callgrind_annotate)
 #        RATE=1000 bench/webapp.sh     instead measures calculations at a steady 1,000/s (hey: 10
-#                                      clients at 100/s each), latency percentiles and status codes
+#                                      clients at 100/s each), latency percentiles and status codes;
+#                                      ROUNDS=n repeats it, the builds' order alternating, and gives
+#                                      the median p99s and the median of the rounds' differences
 #        PREVIOUS=<webapp binary>      with CALLGRIND or RATE: also runs an earlier build in the same
 #                                      run (same dependencies), before this one
 #        DEPS_CPUS=1 bench/webapp.sh   keeps every dependency on wrk's core (see below)
@@ -187,21 +189,45 @@ fi
 
 if [ -n "${RATE:-}" ]; then  # a steady rate of calculations: latency, not throughput
     per_client=$((RATE / 10))
-    echo "== ${RATE} calculations/s for ${seconds} s ($(date -u +%Y-%m-%dT%H:%MZ), load: $(cut -d' ' -f1-3 /proc/loadavg))"
-    for build in "${builds[@]}"; do
-        start_webapp "${build#*:}" "webapp-${build%%:*}"
-        url="http://127.0.0.1:$web_port/add/calculate"
-        form=(-m POST -T application/x-www-form-urlencoded -d "first=1234&second=5678")
-        taskset -c 1 hey -z 2s -c 10 -q "$per_client" "${form[@]}" "$url" >/dev/null  # warm-up
-        taskset -c 1 hey -z "${seconds}s" -c 10 -q "$per_client" "${form[@]}" "$url" >"$work/hey.txt"
-        awk -v name="${build%%:*}" '
-            /Requests\/sec/ { rate = $2 }
-            $1 == "50%" { p50 = $3 * 1000 } $1 == "90%" { p90 = $3 * 1000 } $1 == "99%" { p99 = $3 * 1000 }
-            /^ *\[[0-9]+\]/ { codes = codes " " $1 "×" $2 }
-            END { printf "%-9s %8.1f calc/s   p50 %6.2f ms   p90 %6.2f ms   p99 %6.2f ms  %s\n", name, rate, p50, p90, p99, codes }
-        ' "$work/hey.txt"
-        stop_webapp
+    rounds="${ROUNDS:-1}"
+    echo "== ${RATE} calculations/s for ${seconds} s, ${rounds} round(s) ($(date -u +%Y-%m-%dT%H:%MZ), load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    for round in $(seq 1 "$rounds"); do
+        order=("${builds[@]}")
+        # Every other round the other build goes first, so a slow minute of this shared machine
+        # does not always fall on the same one.
+        if [ $((round % 2)) -eq 0 ] && [ ${#builds[@]} -eq 2 ]; then order=("${builds[1]}" "${builds[0]}"); fi
+        for build in "${order[@]}"; do
+            start_webapp "${build#*:}" "webapp-${build%%:*}"
+            url="http://127.0.0.1:$web_port/add/calculate"
+            form=(-m POST -T application/x-www-form-urlencoded -d "first=1234&second=5678")
+            taskset -c 1 hey -z 2s -c 10 -q "$per_client" "${form[@]}" "$url" >/dev/null  # warm-up
+            taskset -c 1 hey -z "${seconds}s" -c 10 -q "$per_client" "${form[@]}" "$url" >"$work/hey.txt"
+            awk -v name="${build%%:*}" -v round="$round" -v p99s="$work/p99s" '
+                /Requests\/sec/ { rate = $2 }
+                $1 == "50%" { p50 = $3 * 1000 } $1 == "90%" { p90 = $3 * 1000 } $1 == "99%" { p99 = $3 * 1000 }
+                /^ *\[[0-9]+\]/ { codes = codes " " $1 "×" $2 }
+                END {
+                    printf "%-9s %8.1f calc/s   p50 %6.2f ms   p90 %6.2f ms   p99 %6.2f ms  %s\n", name, rate, p50, p90, p99, codes
+                    print round, name, p99 >> p99s
+                }
+            ' "$work/hey.txt"
+            stop_webapp
+        done
     done
+    if [ "$rounds" -gt 1 ] && [ ${#builds[@]} -eq 2 ]; then  # the median p99 of each, and of the rounds' differences
+        python3 - "$work/p99s" <<'PY'
+import statistics, sys
+rounds = {}
+for line in open(sys.argv[1]):
+    number, name, p99 = line.split()
+    rounds.setdefault(number, {})[name] = float(p99)
+previous = [r["previous"] for r in rounds.values()]
+this = [r["this"] for r in rounds.values()]
+rises = [r["this"] - r["previous"] for r in rounds.values()]
+print(f"median p99: previous {statistics.median(previous):.2f} ms, this {statistics.median(this):.2f} ms; "
+      f"median rise {statistics.median(rises):+.2f} ms (rounds: {' '.join(f'{x:+.1f}' for x in rises)})")
+PY
+    fi
     exit 0
 fi
 
