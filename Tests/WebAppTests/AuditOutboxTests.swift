@@ -54,6 +54,25 @@ import Glibc
         }
     }
 
+    /// An auditservice from before `/append/batch` (404, in the middle of a rollout) gets each
+    /// record on its own, and nothing is dead-lettered.
+    @Test func anAuditserviceWithoutBatchesGetsTheRecordsOneByOne() async throws {
+        let server = try await RedisServer.start()
+        let redis = Self.redis(server.port)
+        try await Harness.with { harness in
+            harness.audit.servesBatches.store(false, ordering: .relaxed)
+            try await harness.makeApp(outbox: Harness.outbox(redisPort: server.port)).app.test { client in
+                for first in 1...3 {
+                    let page = try await client.submitAdd(first: "\(first)", second: "1")
+                    #expect(page.status == .ok)
+                }
+                #expect(await eventually(timeout: .seconds(10)) { harness.audit.stored.count == 3 }, "\(harness.audit.stored)")
+                #expect(await eventually { (try? await Self.length(redis)) == 0 }, "delivered entries leave the stream")
+                #expect(try await redis.command(["LLEN", AuditOutbox.Keys.standard.dead]).integer == 0)
+            }
+        }
+    }
+
     @Test func withAuditserviceFailingPagesAreNotDelayedAndEverythingIsDeliveredOnceItRecovers() async throws {
         let server = try await RedisServer.start()
         let redis = Self.redis(server.port)

@@ -101,6 +101,8 @@ final class TestAudit: Sendable {
     private let ids = Synchronization.Mutex<Set<String>>([])
     let appendAttempts = Atomic<Int>(0)
     let failAppends = Atomic<Int>(0)
+    /// False: `/append/batch` is 404, as on an auditservice from before it (during a rollout).
+    let servesBatches = Atomic<Bool>(true)
     /// Appends with these ids are refused (400), as auditservice refuses a malformed record.
     let rejectIDs = Synchronization.Mutex<Set<String>>([])
 
@@ -163,7 +165,8 @@ private struct AuditRoutes: Routes {
     func route(_ request: Request) -> Routing {
         switch request.segments {
         case ["append"]: .post(request, .now("/append") { [audit] in try audit.append($0) })
-        case ["append", "batch"]: .post(request, .now("/append/batch") { [audit] in try audit.appendBatch($0) })
+        case ["append", "batch"] where audit.servesBatches.load(ordering: .relaxed):
+            .post(request, .now("/append/batch") { [audit] in try audit.appendBatch($0) })
         case ["list"]: .get(request, .now("/list") { [audit] in try audit.list($0) })
         default: .notFound
         }
