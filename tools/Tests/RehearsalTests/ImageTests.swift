@@ -10,21 +10,27 @@ extension ScenarioTests {
     @Suite(.serialized) struct ImageTests {
         static let missingDigest = "sha256:" + String(repeating: "0", count: 64)
 
-        /// One Deployment whose image no registry holds.
-        static let unpullable = """
+        /// A Deployment of one replica named `name`, its container's remaining fields
+        /// `container` (YAML lines at the container's indentation, after its name).
+        static func deployment(_ name: String, container: String) -> String {
+            """
             apiVersion: apps/v1
             kind: Deployment
-            metadata: {name: ghost}
+            metadata: {name: \(name)}
             spec:
               replicas: 1
-              selector: {matchLabels: {app: ghost}}
+              selector: {matchLabels: {app: \(name)}}
               template:
-                metadata: {labels: {app: ghost}}
+                metadata: {labels: {app: \(name)}}
                 spec:
                   containers:
-                    - name: ghost
-                      image: localhost:5000/never-pushed@\(missingDigest)
+                    - name: \(name)
+            \(container.split(separator: "\n").map { "          " + $0 }.joined(separator: "\n"))
             """
+        }
+
+        /// One Deployment whose image no registry holds.
+        static let unpullable = deployment("ghost", container: "image: localhost:5000/never-pushed@\(missingDigest)")
 
         @Test("a pod whose image cannot be pulled: ErrImagePull, then ImagePullBackOff, and the rollout says so within 30 s")
         func unpullableImage() async throws {
@@ -122,22 +128,14 @@ extension ScenarioTests.ImageTests {
     /// One Deployment whose container exits at once, before its readiness probe can pass (without
     /// one it would count as ready, and the rollout as done, as in Kubernetes): a stand-in image
     /// that is on the node.
-    static let crashing = """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata: {name: crasher}
-        spec:
-          replicas: 1
-          selector: {matchLabels: {app: crasher}}
-          template:
-            metadata: {labels: {app: crasher}}
-            spec:
-              containers:
-                - name: crasher
-                  image: redis:7.4
-                  command: ["sh", "-c", "echo giving up; exit 3"]
-                  readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
-        """
+    static let crashing = deployment(
+        "crasher",
+        container: """
+            image: redis:7.4
+            command: ["sh", "-c", "echo giving up; exit 3"]
+            readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
+            """
+    )
 
     @Test(
         "a rollout whose new pod keeps crashing fails, naming it, after three exits in a row",
