@@ -9,13 +9,7 @@ extension AuditAppend {
     /// the floating-point number it is written as (see `BSONDocument(json:)`).
     /// - Throws: `InvalidAppendRequest` with a message naming the field and the problem.
     init(body: some Collection<UInt8>) throws(InvalidAppendRequest) {
-        let document: BSONDocument
-        do {
-            document = try BSONDocument(json: body)
-        } catch {
-            throw InvalidAppendRequest(error.message + Self.expectedShape)
-        }
-        try self.init(document: document)
+        try self.init(document: InvalidAppendRequest.document(body, expected: Self.expectedShape))
     }
 
     /// Validates a parsed body (one record of a batch, too).
@@ -57,4 +51,14 @@ struct InvalidAppendRequest: Error, Equatable, CustomStringConvertible {
     let message: String
     init(_ message: String) { self.message = message }
     var description: String { message }
+
+    /// The body parsed (by libbson); one that is not a JSON object is refused with libbson's
+    /// reason and the `expected` shape.
+    static func document(_ body: some Collection<UInt8>, expected: String) throws(InvalidAppendRequest) -> BSONDocument {
+        do {
+            return try BSONDocument(json: body)
+        } catch {
+            throw InvalidAppendRequest(error.message + expected)
+        }
+    }
 }

@@ -11,12 +11,7 @@ struct ValidatedBatch {
     /// - Throws: `InvalidAppendRequest` when the body is not `{"records": [<object>, …]}` with at
     ///   most `AuditAppendBatch.maximumRecords` records.
     init(body: some Collection<UInt8>) throws(InvalidAppendRequest) {
-        let document: BSONDocument
-        do {
-            document = try BSONDocument(json: body)
-        } catch {
-            throw InvalidAppendRequest(error.message + Self.expectedShape)
-        }
+        let document = try InvalidAppendRequest.document(body, expected: Self.expectedShape)
         guard case .array(let values) = document[AuditAppendBatch.recordsField] else {
             throw InvalidAppendRequest("records must be an array" + Self.expectedShape)
         }

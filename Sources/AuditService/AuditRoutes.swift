@@ -30,12 +30,7 @@ struct AuditRoutes: Routes {
     }
 
     func append(_ request: Request) async throws -> Response {
-        let append: AuditAppend
-        do {
-            append = try AuditAppend(body: request.body.readableBytesView)
-        } catch {
-            throw APIError(.badRequest, error.message)
-        }
+        let append = try Self.validated { () throws(InvalidAppendRequest) in try AuditAppend(body: request.body.readableBytesView) }
         let entry = try await usingDatabase(request) { store throws(MongoError) in try await store.append(append) }
         return Response.json(entry, status: .created)
     }
@@ -43,12 +38,7 @@ struct AuditRoutes: Routes {
     /// Stores every valid record, concurrently; answers with the refused ones once all others
     /// are stored. A database failure fails the whole batch (503): a retry repeats nothing.
     func appendBatch(_ request: Request) async throws -> Response {
-        let batch: ValidatedBatch
-        do {
-            batch = try ValidatedBatch(body: request.body.readableBytesView)
-        } catch {
-            throw APIError(.badRequest, error.message)
-        }
+        let batch = try Self.validated { () throws(InvalidAppendRequest) in try ValidatedBatch(body: request.body.readableBytesView) }
         let appends = batch.records.map(\.append)
         try await usingDatabase(request) { store throws(MongoError) in try await store.append(all: appends) }
         return Response.json(AuditAppendBatch.Reply(refused: batch.refused))
@@ -70,6 +60,11 @@ struct AuditRoutes: Routes {
             throw APIError(.badRequest, "limit must be a positive integer, got \"\(text.prefix(40))\"")
         }
         return min(Int(text) ?? Int.max, AuditList.maximumLimit)
+    }
+
+    /// A body the validation refuses is the client's mistake: 400 with its message.
+    private static func validated<Body>(_ validate: () throws(InvalidAppendRequest) -> Body) throws(APIError) -> Body {
+        do { return try validate() } catch { throw APIError(.badRequest, error.message) }
     }
 
     /// Runs a store operation, answering 503 when MongoDB cannot be reached.
