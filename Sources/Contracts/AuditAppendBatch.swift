@@ -18,14 +18,7 @@ public enum AuditAppendBatch {
 
     /// The body for `records`, each an `/append` body (JSON object) as written or stored.
     public static func body(records: some Sequence<String>) -> String {
-        var body = #"{"records":["#
-        var first = true
-        for record in records {
-            if !first { body += "," }
-            body += record
-            first = false
-        }
-        return body + "]}"
+        #"{"records":["# + records.joined(separator: ",") + "]}"
     }
 
     /// The size of `body(records:)` for records of these sizes, in bytes.

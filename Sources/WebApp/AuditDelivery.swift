@@ -12,8 +12,8 @@ import ServiceTracing
 /// consumer of the outbox's group. A round takes a batch (entries idle too long first, whoever
 /// took them), sends them to auditservice (`AuditSender`), and removes the delivered ones. A
 /// failed append leaves its entry in the stream, taken again once idle; a record auditservice
-/// refuses (4xx), or that is not an `/append` body, goes to the dead-letter list. Nothing is held only in memory, so a
-/// shutdown has nothing to park: it stops after the round in hand.
+/// refuses (4xx), or that is not an `/append` body, goes to the dead-letter list. Nothing is
+/// held only in memory, so a shutdown has nothing to park: it stops after the round in hand.
 final class AuditDelivery: Service, Sendable {
     struct Settings: Sendable {
         /// The longest wait between rounds while the outbox is empty or the last batch was not

@@ -27,10 +27,10 @@ struct AuditSender: Sendable {
     /// The batch in as few `/append/batch` requests as auditservice's body limit allows (one,
     /// unless records are large), sent at once.
     func deliver(_ entries: [AuditOutbox.Entry]) async -> [(entry: AuditOutbox.Entry, result: Result)] {
-        let requests = DeliveryRequests.split(entries, bodyLimit: AuditAppend.maximumBodySize)
+        let requests = DeliveryRequest.split(entries, bodyLimit: AuditAppend.maximumBodySize)
         return await withTaskGroup(of: [(entry: AuditOutbox.Entry, result: Result)].self) { group in
             for request in requests {
-                group.addTask { Array(zip(request, await self.deliver(request: request))) }
+                group.addTask { Array(zip(request.entries, await self.deliver(request))) }
             }
             var results: [(entry: AuditOutbox.Entry, result: Result)] = []
             for await delivered in group { results += delivered }
@@ -41,8 +41,9 @@ struct AuditSender: Sendable {
     /// One request's entries, each as a consumer span that continues its page's trace (the
     /// entry's `traceparent`). The request itself joins the first traced entry's trace; the
     /// other entries' spans link to that one.
-    private func deliver(request entries: [AuditOutbox.Entry]) async -> [Result] {
-        guard let tracer, !entries.isEmpty else { return await append(entries, contexts: nil) }
+    private func deliver(_ request: DeliveryRequest) async -> [Result] {
+        let entries = request.entries
+        guard let tracer else { return await append(request, contexts: nil) }
         let spans = entries.map { entry in
             let span = tracer.startSpan(
                 "deliver audit record", parent: tracer.parent(of: entry, using: OutboxEntryExtractor()), ofKind: .consumer)
@@ -58,7 +59,7 @@ struct AuditSender: Sendable {
         for index in spans.indices where index != carrier {
             spans[index].addLink(SpanLink(context: spans[carrier].context, attributes: [:]))
         }
-        let results = await append(entries, contexts: spans.map(\.context), carrier: carrier)
+        let results = await append(request, contexts: spans.map(\.context), carrier: carrier)
         for (span, result) in zip(spans, results) {
             if result != .delivered { span.setStatus(SpanStatus(code: .error)) }
             span.end()
@@ -66,15 +67,13 @@ struct AuditSender: Sendable {
         return results
     }
 
-    /// Appends the entries in one request (bodies sent as stored: auditservice checks each, and
-    /// refuses a record it cannot store; delivery parses nothing). An entry too large to share a
-    /// request goes alone to `/append`; so do all of them when auditservice refuses the request
-    /// as a whole (one entry that is not JSON spoils the body), so that only that one is
-    /// dead-lettered. `contexts`: each entry's span, `carrier` the one the request is made in.
-    private func append(_ entries: [AuditOutbox.Entry], contexts: [ServiceContext]?, carrier: Int = 0) async -> [Result] {
-        guard DeliveryRequests.fitsBatch(entries, bodyLimit: AuditAppend.maximumBodySize) else {
-            return await appendEach(entries, contexts: contexts)
-        }
+    /// Appends a batch in one request (bodies sent as stored: auditservice checks each, and
+    /// refuses a record it cannot store; delivery parses nothing). When auditservice refuses the
+    /// request as a whole (one entry that is not JSON spoils the body) each entry goes alone to
+    /// `/append`, so that only that one is dead-lettered. `contexts`: each entry's span, `carrier`
+    /// the one the request is made in.
+    private func append(_ request: DeliveryRequest, contexts: [ServiceContext]?, carrier: Int = 0) async -> [Result] {
+        guard case .batch(let entries) = request else { return await appendEach(request.entries, contexts: contexts) }
         do {
             let refused = try await ServiceContext.$current.withValue(contexts?[carrier] ?? ServiceContext.current) {
                 try await audit.appendBatch(records: entries.map(\.body))
@@ -126,31 +125,41 @@ struct OutboxEntryExtractor: Extractor {
     }
 }
 
-/// How a round's entries are split into `/append/batch` requests under auditservice's body limit.
-enum DeliveryRequests {
-    /// Consecutive entries, as many per request as fit `bodyLimit` and
-    /// `AuditAppendBatch.maximumRecords`; an entry too large for a batch of its own is a request
-    /// of its own (sent to `/append`).
-    static func split(_ entries: [AuditOutbox.Entry], bodyLimit: Int) -> [[AuditOutbox.Entry]] {
-        var requests: [[AuditOutbox.Entry]] = []
-        var current: [AuditOutbox.Entry] = []
-        var size = AuditAppendBatch.bodySize(recordSizes: [])
-        for entry in entries {
-            let added = entry.body.utf8.count + (current.isEmpty ? 0 : 1)
-            if !current.isEmpty, size + added > bodyLimit || current.count == AuditAppendBatch.maximumRecords {
-                requests.append(current)
-                current = []
-                size = AuditAppendBatch.bodySize(recordSizes: [])
-            }
-            size += entry.body.utf8.count + (current.isEmpty ? 0 : 1)
-            current.append(entry)
+/// One request of a delivery round: entries that share an `/append/batch` body, or one entry too
+/// large for a batch of its own, sent alone to `/append`.
+enum DeliveryRequest: Equatable {
+    case batch([AuditOutbox.Entry])
+    case alone(AuditOutbox.Entry)
+
+    var entries: [AuditOutbox.Entry] {
+        switch self {
+        case .batch(let entries): entries
+        case .alone(let entry): [entry]
         }
-        if !current.isEmpty { requests.append(current) }
-        return requests
     }
 
-    /// Whether the entries' batch body is within `bodyLimit`.
-    static func fitsBatch(_ entries: [AuditOutbox.Entry], bodyLimit: Int) -> Bool {
-        AuditAppendBatch.bodySize(recordSizes: entries.lazy.map { $0.body.utf8.count }) <= bodyLimit
+    /// Consecutive entries, as many per batch as fit `bodyLimit` and
+    /// `AuditAppendBatch.maximumRecords`, in order.
+    static func split(_ entries: [AuditOutbox.Entry], bodyLimit: Int) -> [DeliveryRequest] {
+        let empty = AuditAppendBatch.bodySize(recordSizes: [])
+        var requests: [DeliveryRequest] = []
+        var batch: [AuditOutbox.Entry] = []
+        var size = empty
+        for entry in entries {
+            let bytes = entry.body.utf8.count
+            if !batch.isEmpty, size + 1 + bytes > bodyLimit || batch.count == AuditAppendBatch.maximumRecords {
+                requests.append(.batch(batch))
+                batch = []
+                size = empty
+            }
+            guard empty + bytes <= bodyLimit else {
+                requests.append(.alone(entry))
+                continue
+            }
+            size += (batch.isEmpty ? 0 : 1) + bytes
+            batch.append(entry)
+        }
+        if !batch.isEmpty { requests.append(.batch(batch)) }
+        return requests
     }
 }
