@@ -15,45 +15,26 @@ set -euo pipefail
 
 inserts="${1:-3000}"
 seconds="${2:-15}"
-root="$(cd "$(dirname "$0")/.." && pwd)"
-work="$(mktemp -d /tmp/bench-auditservice.XXXXXX)"
-pids=()
-
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_for_port() {  # port, what
-    for _ in $(seq 1 300); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "$2 did not listen on port $1" >&2
-    exit 1
-}
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+WORK="$(mktemp -d /tmp/bench-auditservice.XXXXXX)"
+# shellcheck source=bench/processes.sh
+source "$ROOT/bench/processes.sh"
 
 echo "== building auditservice (release)"
-("$root/scripts/build-release" --product auditservice >"$work/build.log" 2>&1) || {
-    tail -30 "$work/build.log" >&2
+("$ROOT/scripts/build-release" --product auditservice >"$WORK/build.log" 2>&1) || {
+    tail -30 "$WORK/build.log" >&2
     exit 1
 }
-binary="$(cd "$root" && swift build -c release --show-bin-path)/auditservice"
+binary="$(cd "$ROOT" && swift build -c release --show-bin-path)/auditservice"
 
 mongo_port="$(free_port)"
-"$root/.tools/venv/bin/nx-27017" --data-dir "$work/mongo" --host 127.0.0.1 -p "$mongo_port" \
-    --pid-file "$work/nx.pid" --log-file "$work/nx.log" >"$work/nx.out" 2>&1 &
-pids+=($!)
-wait_for_port "$mongo_port" nx-27017
+"$ROOT/.tools/venv/bin/nx-27017" --data-dir "$WORK/mongo" --host 127.0.0.1 -p "$mongo_port" \
+    --pid-file "$WORK/nx.pid" --log-file "$WORK/nx.log" >"$WORK/nx.out" 2>&1 &
+PIDS+=($!)
+wait_for_port "$mongo_port" 600
 
 echo "== baseline: $inserts sequential libmongoc inserts into nx-27017"
-cat >"$work/insert_rtt.c" <<'C'
+cat >"$WORK/insert_rtt.c" <<'C'
 /* Sequential insert_one round trips through libmongoc; prints p50/p90/p99 in microseconds. */
 #include <mongoc/mongoc.h>
 #include <stdio.h>
@@ -86,8 +67,8 @@ int main(int argc, char **argv) {
 }
 C
 # shellcheck disable=SC2046  # pkg-config prints several flags on purpose
-gcc -O2 -o "$work/insert_rtt" "$work/insert_rtt.c" $(pkg-config --cflags --libs libmongoc-1.0)
-read -r base_p50 base_p90 base_p99 < <("$work/insert_rtt" "mongodb://127.0.0.1:$mongo_port/" "$inserts")
+gcc -O2 -o "$WORK/insert_rtt" "$WORK/insert_rtt.c" $(pkg-config --cflags --libs libmongoc-1.0)
+read -r base_p50 base_p90 base_p99 < <("$WORK/insert_rtt" "mongodb://127.0.0.1:$mongo_port/" "$inserts")
 echo "libmongoc insert: p50 ${base_p50} us, p90 ${base_p90} us, p99 ${base_p99} us"
 
 echo "== auditservice via dnsmasq discovery"
@@ -95,32 +76,32 @@ dns_port="$(free_port)"
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --conf-file=/dev/null --pid-file= --user=root \
     --bind-interfaces --listen-address=127.0.0.1 --port="$dns_port" --local-ttl=5 --local=/svc.cluster.local/ \
     --srv-host=_main._tcp.mongo.micro.svc.cluster.local,mongo.micro.svc.cluster.local,"$mongo_port" \
-    --host-record=mongo.micro.svc.cluster.local,127.0.0.1 >"$work/dnsmasq.log" 2>&1 &
-pids+=($!)
+    --host-record=mongo.micro.svc.cluster.local,127.0.0.1 >"$WORK/dnsmasq.log" 2>&1 &
+PIDS+=($!)
 http_port="$(free_port)"
 admin_port="$(free_port)"
 AUDITSERVICE_SERVICE_PORT="$http_port" AUDITSERVICE_SERVICE_PORT_METRICS="$admin_port" DNS_HOST=127.0.0.1 DNS_PORT="$dns_port" LOG_LEVEL=info \
-    "$binary" >"$work/auditservice.log" 2>&1 &
-pids+=($!)
-wait_for_port "$http_port" auditservice
+    "$binary" >"$WORK/auditservice.log" 2>&1 &
+PIDS+=($!)
+wait_for_port "$http_port" 600
 for _ in $(seq 1 100); do
     if curl -fs "http://127.0.0.1:$admin_port/readyz" >/dev/null; then break; fi
     sleep 0.1
 done
 curl -fs "http://127.0.0.1:$admin_port/readyz" >/dev/null || {
     echo "auditservice never became ready:" >&2
-    tail -20 "$work/auditservice.log" >&2
+    tail -20 "$WORK/auditservice.log" >&2
     exit 1
 }
 
-cat >"$work/append.lua" <<'LUA'
+cat >"$WORK/append.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"calc": "2+3", "calcResult": 5}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 url="http://127.0.0.1:$http_port/append"
-wrk -t1 -c1 -d3s -s "$work/append.lua" "$url" >/dev/null  # warm-up
-wrk -t1 -c1 -d"${seconds}s" --latency -s "$work/append.lua" "$url" | tee "$work/wrk.txt"
+wrk -t1 -c1 -d3s -s "$WORK/append.lua" "$url" >/dev/null  # warm-up
+wrk -t1 -c1 -d"${seconds}s" --latency -s "$WORK/append.lua" "$url" | tee "$WORK/wrk.txt"
 
 # wrk prints "50%  1.23ms" (or us / s); convert to microseconds.
 to_us() {
@@ -129,12 +110,12 @@ to_us() {
         if (v ~ /us$/) print int(n); else if (v ~ /ms$/) print int(n * 1000); else if (v ~ /s$/) print int(n * 1000000); else print -1
     }'
 }
-http_p50="$(to_us "$(awk '$1 == "50%" { print $2 }' "$work/wrk.txt")")"
-http_p90="$(to_us "$(awk '$1 == "90%" { print $2 }' "$work/wrk.txt")")"
-http_p99="$(to_us "$(awk '$1 == "99%" { print $2 }' "$work/wrk.txt")")"
-requests="$(awk '/requests in/ { print $1 }' "$work/wrk.txt")"
+http_p50="$(to_us "$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.txt")")"
+http_p90="$(to_us "$(awk '$1 == "90%" { print $2 }' "$WORK/wrk.txt")")"
+http_p99="$(to_us "$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.txt")")"
+requests="$(awk '/requests in/ { print $1 }' "$WORK/wrk.txt")"
 # wrk counts answers outside 2xx/3xx itself ("Non-2xx or 3xx responses: N"), absent when none.
-failures="$(awk -F': ' '/Non-2xx or 3xx responses/ { print $2 }' "$work/wrk.txt")"
+failures="$(awk -F': ' '/Non-2xx or 3xx responses/ { print $2 }' "$WORK/wrk.txt")"
 failures="${failures:-0}"
 added=$((http_p50 - base_p50))
 

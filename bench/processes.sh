@@ -1,4 +1,4 @@
-# Sourced by the eventservice benchmarks after they set ROOT and WORK (a scratch folder):
+# Sourced by the benchmarks after they set ROOT and WORK (a scratch folder):
 # background processes go in PIDS and are stopped, and WORK removed, when the script exits; free
 # loopback ports; waiting for a port to listen; the eventservice's build, Redis and the DNS
 # server that names it.

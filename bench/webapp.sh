@@ -30,30 +30,10 @@ seconds="${1:-10}"
 # anywhere; DEPS_CPUS=1 keeps them on wrk's core so the webapp has core 0 to itself.
 deps_cpus="${DEPS_CPUS:-0-$(($(nproc) - 1))}"
 get_connections="${2:-32}"
-root="$(cd "$(dirname "$0")/.." && pwd)"
-work="$(mktemp -d /tmp/bench-webapp.XXXXXX)"
-pids=()
-
-cleanup() {
-    if [ -f "$work/nginx.pid" ]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_for_port() {  # port, what
-    for _ in $(seq 1 300); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "$2 did not listen on port $1" >&2
-    exit 1
-}
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+WORK="$(mktemp -d /tmp/bench-webapp.XXXXXX)"
+# shellcheck source=bench/processes.sh
+source "$ROOT/bench/processes.sh"
 
 wait_until_ready() {  # url, what, log[, another url that also says ready]
     for _ in $(seq 1 "${READY_TRIES:-100}"); do
@@ -67,22 +47,22 @@ wait_until_ready() {  # url, what, log[, another url that also says ready]
 
 echo "== building webapp, adderservice, auditservice (release, static Swift runtime as the images ship them)"
 for product in webapp adderservice auditservice; do
-    ("$root/scripts/build-release" --product "$product" >>"$work/build.log" 2>&1) || {
-        tail -30 "$work/build.log" >&2
+    ("$ROOT/scripts/build-release" --product "$product" >>"$WORK/build.log" 2>&1) || {
+        tail -30 "$WORK/build.log" >&2
         exit 1
     }
 done
-bin="$(cd "$root" && swift build -c release --show-bin-path)"
+bin="$(cd "$ROOT" && swift build -c release --show-bin-path)"
 
 redis_port="$(free_port)"
-taskset -c "$deps_cpus" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec --dir "$work" --protected-mode no \
-    >"$work/redis.log" 2>&1 &
-pids+=($!)
+taskset -c "$deps_cpus" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec --dir "$WORK" --protected-mode no \
+    >"$WORK/redis.log" 2>&1 &
+PIDS+=($!)
 mongo_port="$(free_port)"
-taskset -c "$deps_cpus" "$root/.tools/venv/bin/nx-27017" --data-dir "$work/mongo" --host 127.0.0.1 -p "$mongo_port" \
-    --pid-file "$work/nx.pid" --log-file "$work/nx-server.log" \
-    >"$work/nx.log" 2>&1 &
-pids+=($!)
+taskset -c "$deps_cpus" "$ROOT/.tools/venv/bin/nx-27017" --data-dir "$WORK/mongo" --host 127.0.0.1 -p "$mongo_port" \
+    --pid-file "$WORK/nx.pid" --log-file "$WORK/nx-server.log" \
+    >"$WORK/nx.log" 2>&1 &
+PIDS+=($!)
 adder_port="$(free_port)"
 audit_port="$(free_port)"
 adder_admin_port="$(free_port)"
@@ -95,35 +75,35 @@ srv() {  # service, port
 mapfile -t records < <(srv redis "$redis_port"; srv mongo "$mongo_port"; srv adderservice "$adder_port"; srv auditservice "$audit_port")
 taskset -c "$deps_cpus" dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --conf-file=/dev/null --pid-file= --user=root \
     --bind-interfaces --listen-address=127.0.0.1 --port="$dns_port" --local-ttl=5 --local=/svc.cluster.local/ \
-    "${records[@]}" >"$work/dnsmasq.log" 2>&1 &
-pids+=($!)
-wait_for_port "$redis_port" redis-server
-wait_for_port "$mongo_port" nx-27017
+    "${records[@]}" >"$WORK/dnsmasq.log" 2>&1 &
+PIDS+=($!)
+wait_for_port "$redis_port" 600
+wait_for_port "$mongo_port" 600
 
 export DNS_HOST=127.0.0.1 DNS_PORT="$dns_port" LOG_LEVEL=info  # as shipped: a log line per request
-ADDERSERVICE_SERVICE_PORT="$adder_port" ADDERSERVICE_SERVICE_PORT_METRICS="$adder_admin_port" taskset -c "$deps_cpus" "$bin/adderservice" >"$work/adderservice.log" 2>&1 &
-pids+=($!)
-AUDITSERVICE_SERVICE_PORT="$audit_port" AUDITSERVICE_SERVICE_PORT_METRICS="$audit_admin_port" taskset -c "$deps_cpus" "$bin/auditservice" >"$work/auditservice.log" 2>&1 &
+ADDERSERVICE_SERVICE_PORT="$adder_port" ADDERSERVICE_SERVICE_PORT_METRICS="$adder_admin_port" taskset -c "$deps_cpus" "$bin/adderservice" >"$WORK/adderservice.log" 2>&1 &
+PIDS+=($!)
+AUDITSERVICE_SERVICE_PORT="$audit_port" AUDITSERVICE_SERVICE_PORT_METRICS="$audit_admin_port" taskset -c "$deps_cpus" "$bin/auditservice" >"$WORK/auditservice.log" 2>&1 &
 audit_pid=$!
-pids+=("$audit_pid")
-wait_until_ready "http://127.0.0.1:$adder_admin_port/healthz" adderservice "$work/adderservice.log"
-wait_until_ready "http://127.0.0.1:$audit_admin_port/readyz" auditservice "$work/auditservice.log"
+PIDS+=("$audit_pid")
+wait_until_ready "http://127.0.0.1:$adder_admin_port/healthz" adderservice "$WORK/adderservice.log"
+wait_until_ready "http://127.0.0.1:$audit_admin_port/readyz" auditservice "$WORK/auditservice.log"
 
 # Starts a webapp binary on core 0 (under callgrind with CALLGRIND set): sets web_port,
 # web_admin_port, web_pid.
 start_webapp() {  # binary, log name
-    local binary="$1" log="$work/$2.log" command=("$1")
+    local binary="$1" log="$WORK/$2.log" command=("$1")
     web_port="$(free_port)"
     web_admin_port="$(free_port)"
     if [ -n "${CALLGRIND:-}" ]; then
         # valgrind 3.19 cannot read Swift 6's DWARF 5: a copy without debug sections (symbols stay).
-        strip --strip-debug -o "$work/$2" "$binary"
+        strip --strip-debug -o "$WORK/$2" "$binary"
         READY_TRIES=1200  # valgrind starts slowly
-        command=(valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$work/cg.out" "$work/$2")
+        command=(valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$WORK/cg.out" "$WORK/$2")
     fi
     WEBAPP_SERVICE_PORT="$web_port" WEBAPP_SERVICE_PORT_METRICS="$web_admin_port" taskset -c 0 "${command[@]}" >"$log" 2>&1 &
     web_pid=$!
-    pids+=("$web_pid")
+    PIDS+=("$web_pid")
     # A PREVIOUS build from before the admin port answers /readyz on its own port.
     wait_until_ready "http://127.0.0.1:$web_admin_port/readyz" webapp "$log" "http://127.0.0.1:$web_port/readyz"
 }
@@ -133,7 +113,7 @@ stop_webapp() {
     wait "$web_pid" 2>/dev/null || true
 }
 
-cat >"$work/calculate.lua" <<'LUA'
+cat >"$WORK/calculate.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = "first=1234&second=5678"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -142,7 +122,7 @@ LUA
 # wrk on core 1, the webapp alone on core 0.
 run_wrk() {  # name, connections, url, [lua script]
     local name="$1" connections="$2" url="$3" script=() out
-    out="$work/wrk-$RANDOM.txt"
+    out="$WORK/wrk-$RANDOM.txt"
     if [ $# -ge 4 ]; then script=(-s "$4"); fi
     taskset -c 1 wrk -t1 -c"$connections" -d2s "${script[@]}" "$url" >/dev/null  # warm-up
     taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" --latency "${script[@]}" "$url" >"$out"
@@ -165,15 +145,15 @@ if [ -n "${CALLGRIND:-}" ]; then  # instructions per request: counters zeroed af
         if [ $# -ge 3 ]; then script=(-s "$3"); fi
         taskset -c 1 wrk -t1 -c4 -d2s "${script[@]}" "$2" >/dev/null
         callgrind_control -z "$web_pid" >/dev/null
-        taskset -c 1 wrk -t1 -c4 -d"${seconds}s" "${script[@]}" "$2" >"$work/wrk.txt"
+        taskset -c 1 wrk -t1 -c4 -d"${seconds}s" "${script[@]}" "$2" >"$WORK/wrk.txt"
         callgrind_control -d "$web_pid" >/dev/null
         sleep 1
-        requests="$(awk '/requests in/ { print $1 }' "$work/wrk.txt")"
+        requests="$(awk '/requests in/ { print $1 }' "$WORK/wrk.txt")"
         local counted
-        counted="$(for f in "$work"/cg.out.*; do awk -v f="$f" '/^summary:/ { print $2, f }' "$f"; done | sort -n | tail -1)"
+        counted="$(for f in "$WORK"/cg.out.*; do awk -v f="$f" '/^summary:/ { print $2, f }' "$f"; done | sort -n | tail -1)"
         instructions="${counted%% *}"
         if [ -n "${KEEP:-}" ]; then cp "${counted#* }" "$KEEP-$build_name-${1//[^a-z]/}"; fi
-        rm -f "$work"/cg.out.*
+        rm -f "$WORK"/cg.out.*
         echo "$1: $requests requests, $((instructions / requests)) instructions per request"
     }
     for build in "${builds[@]}"; do
@@ -181,7 +161,7 @@ if [ -n "${CALLGRIND:-}" ]; then  # instructions per request: counters zeroed af
         echo "== $build_name (${build#*:})"
         start_webapp "${build#*:}" "webapp-${build%%:*}"
         count "GET /add" "http://127.0.0.1:$web_port/add"
-        count "POST /add/calculate" "http://127.0.0.1:$web_port/add/calculate" "$work/calculate.lua"
+        count "POST /add/calculate" "http://127.0.0.1:$web_port/add/calculate" "$WORK/calculate.lua"
         stop_webapp
     done
     exit 0
@@ -201,8 +181,8 @@ if [ -n "${RATE:-}" ]; then  # a steady rate of calculations: latency, not throu
             url="http://127.0.0.1:$web_port/add/calculate"
             form=(-m POST -T application/x-www-form-urlencoded -d "first=1234&second=5678")
             taskset -c 1 hey -z 2s -c 10 -q "$per_client" "${form[@]}" "$url" >/dev/null  # warm-up
-            taskset -c 1 hey -z "${seconds}s" -c 10 -q "$per_client" "${form[@]}" "$url" >"$work/hey.txt"
-            awk -v name="${build%%:*}" -v round="$round" -v p99s="$work/p99s" '
+            taskset -c 1 hey -z "${seconds}s" -c 10 -q "$per_client" "${form[@]}" "$url" >"$WORK/hey.txt"
+            awk -v name="${build%%:*}" -v round="$round" -v p99s="$WORK/p99s" '
                 /Requests\/sec/ { rate = $2 }
                 $1 == "50%" { p50 = $3 * 1000 } $1 == "90%" { p90 = $3 * 1000 } $1 == "99%" { p99 = $3 * 1000 }
                 /^ *\[[0-9]+\]/ { codes = codes " " $1 "×" $2 }
@@ -210,12 +190,12 @@ if [ -n "${RATE:-}" ]; then  # a steady rate of calculations: latency, not throu
                     printf "%-9s %8.1f calc/s   p50 %6.2f ms   p90 %6.2f ms   p99 %6.2f ms  %s\n", name, rate, p50, p90, p99, codes
                     print round, name, p99 >> p99s
                 }
-            ' "$work/hey.txt"
+            ' "$WORK/hey.txt"
             stop_webapp
         done
     done
     if [ "$rounds" -gt 1 ] && [ ${#builds[@]} -eq 2 ]; then  # the median p99 of each, and of the rounds' differences
-        python3 - "$work/p99s" <<'PY'
+        python3 - "$WORK/p99s" <<'PY'
 import statistics, sys
 rounds = {}
 for line in open(sys.argv[1]):
@@ -237,36 +217,37 @@ redis() { redis-cli -p "$redis_port" "$@"; }
 redis del eventservice >/dev/null
 
 # nginx on the webapp's core, serving the same /add page as a file: the limit stand-in.
-mkdir "$work/static"
-chmod a+rx "$work" "$work/static"  # nginx's worker runs as nobody
-curl -fs "http://127.0.0.1:$web_port/add" >"$work/static/add.html"
+mkdir "$WORK/static"
+chmod a+rx "$WORK" "$WORK/static"  # nginx's worker runs as nobody
+curl -fs "http://127.0.0.1:$web_port/add" >"$WORK/static/add.html"
 nginx_port="$(free_port)"
-cat >"$work/nginx.conf" <<CONF
+cat >"$WORK/nginx.conf" <<CONF
 worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
 events { worker_connections 1024; }
 http {
   access_log off;
   server {
     listen 127.0.0.1:$nginx_port;
-    location = /add { default_type text/html; alias $work/static/add.html; }
+    location = /add { default_type text/html; alias $WORK/static/add.html; }
   }
 }
 CONF
 
 echo
 echo "== results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores shared, load: $(cut -d' ' -f1-3 /proc/loadavg))"
-taskset -c 0 nginx -c "$work/nginx.conf"
-run_wrk "nginx, the same page as a file" "$get_connections" "http://127.0.0.1:$nginx_port/add" | tee "$work/nginx.txt"
-kill "$(cat "$work/nginx.pid")"
-run_wrk "GET /add" "$get_connections" "http://127.0.0.1:$web_port/add" | tee "$work/webapp-get.txt"
-awk -v n="$(awk '{ print $(NF - 7) }' "$work/nginx.txt")" -v w="$(awk '{ print $(NF - 7) }' "$work/webapp-get.txt")" \
+taskset -c 0 nginx -c "$WORK/nginx.conf"
+PIDS+=("$(cat "$WORK/nginx.pid")")
+run_wrk "nginx, the same page as a file" "$get_connections" "http://127.0.0.1:$nginx_port/add" | tee "$WORK/nginx.txt"
+kill "$(cat "$WORK/nginx.pid")"
+run_wrk "GET /add" "$get_connections" "http://127.0.0.1:$web_port/add" | tee "$WORK/webapp-get.txt"
+awk -v n="$(awk '{ print $(NF - 7) }' "$WORK/nginx.txt")" -v w="$(awk '{ print $(NF - 7) }' "$WORK/webapp-get.txt")" \
     'BEGIN { printf "GET /add: %.2fx nginx\n", w / n }'
-run_wrk "POST /add/calculate, auditservice up" 32 "http://127.0.0.1:$web_port/add/calculate" "$work/calculate.lua"
+run_wrk "POST /add/calculate, auditservice up" 32 "http://127.0.0.1:$web_port/add/calculate" "$WORK/calculate.lua"
 kill "$audit_pid"
 wait "$audit_pid" 2>/dev/null || true
-run_wrk "POST /add/calculate, auditservice down" 32 "http://127.0.0.1:$web_port/add/calculate" "$work/calculate.lua"
+run_wrk "POST /add/calculate, auditservice down" 32 "http://127.0.0.1:$web_port/add/calculate" "$WORK/calculate.lua"
 
 sleep 1
 events="$(redis llen eventservice)"
