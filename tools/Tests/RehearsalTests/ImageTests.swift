@@ -34,31 +34,21 @@ extension ScenarioTests {
 
         @Test("a pod whose image cannot be pulled: ErrImagePull, then ImagePullBackOff, and the rollout says so within 30 s")
         func unpullableImage() async throws {
-            let state = TestPaths.temporaryDirectory(prefix: "rehearsal-pull")
-            defer { try? FileManager.default.removeItem(atPath: state) }
-            let cluster = try await Cluster.start(
-                ClusterOptions(manifest: ClusterManifest(), runtime: .images, stateDirectory: state, echoLogs: false))
-            let start = ContinuousClock.now
-            var failure = ""
-            do {
-                _ = try await cluster.apply(try ClusterManifest(yaml: Self.unpullable), timeout: .seconds(30))
-                Issue.record("the rollout of an image no registry holds succeeded")
-            } catch {
-                failure = "\(error)"
-            }
-            let took = (ContinuousClock.now - start).seconds
-            let backOff = await TestSupport.eventually(timeout: .seconds(10), poll: .milliseconds(200)) {
-                await cluster.podList().contains {
-                    $0.workload == "ghost" && $0.status == "ImagePullBackOff" && $0.message?.contains("never-pushed") == true
+            let (failure, took, backOff) = try await Self.rollOut(Self.unpullable, state: "rehearsal-pull", timeout: .seconds(30)) {
+                cluster in
+                let found = await TestSupport.eventually(timeout: .seconds(10), poll: .milliseconds(200)) {
+                    await cluster.podList().contains {
+                        $0.workload == "ghost" && $0.status == "ImagePullBackOff" && $0.message?.contains("never-pushed") == true
+                    }
                 }
+                return (found: found, pods: await cluster.podList())
             }
-            let pods = await cluster.podList()
-            await cluster.shutdown()
             print("rehearsal: an unpullable image reported after \(String(format: "%.1f", took)) s: \(failure)")
+            #expect(!failure.isEmpty, "the rollout of an image no registry holds succeeded")
             #expect(
                 failure.contains("deployment/ghost") && failure.contains("ErrImagePull") && failure.contains("never-pushed"), "\(failure)")
             #expect(took < 30)
-            #expect(backOff, "\(pods)")
+            #expect(backOff.found, "\(backOff.pods)")
         }
 
         @Test(
@@ -137,25 +127,37 @@ extension ScenarioTests.ImageTests {
             """
     )
 
-    @Test(
-        "a rollout whose new pod keeps crashing fails, naming it, after three exits in a row",
-        .enabled(if: RehearsedCluster.imageManifests != nil, "needs the redis:7.4 stand-in on the node")
-    )
-    func crashLoopingRollout() async throws {
-        let state = TestPaths.temporaryDirectory(prefix: "rehearsal-crash")
+    /// Applies `yaml` to an empty cluster that runs images, in a state folder of its own:
+    /// the rollout's error ("" when it succeeded), how long it took in seconds, and what
+    /// `inspect` found before the cluster stopped.
+    static func rollOut<Found: Sendable>(
+        _ yaml: String, state prefix: String, timeout: Duration, inspect: (Cluster) async -> Found
+    ) async throws -> (failure: String, took: Double, found: Found) {
+        let state = TestPaths.temporaryDirectory(prefix: prefix)
         defer { try? FileManager.default.removeItem(atPath: state) }
         let cluster = try await Cluster.start(
             ClusterOptions(manifest: ClusterManifest(), runtime: .images, stateDirectory: state, echoLogs: false))
         let start = ContinuousClock.now
         var failure = ""
         do {
-            _ = try await cluster.apply(try ClusterManifest(yaml: Self.crashing), timeout: .seconds(60))
+            _ = try await cluster.apply(try ClusterManifest(yaml: yaml), timeout: timeout)
         } catch {
             failure = "\(error)"
         }
         let took = (ContinuousClock.now - start).seconds
-        let pods = await cluster.podList()
+        let found = await inspect(cluster)
         await cluster.shutdown()
+        return (failure, took, found)
+    }
+
+    @Test(
+        "a rollout whose new pod keeps crashing fails, naming it, after three exits in a row",
+        .enabled(if: RehearsedCluster.imageManifests != nil, "needs the redis:7.4 stand-in on the node")
+    )
+    func crashLoopingRollout() async throws {
+        let (failure, took, pods) = try await Self.rollOut(Self.crashing, state: "rehearsal-crash", timeout: .seconds(60)) {
+            cluster in await cluster.podList()
+        }
         print("rehearsal: a crash-looping pod reported after \(String(format: "%.1f", took)) s: \(failure)")
         #expect(
             failure.contains("deployment/crasher") && failure.contains("CrashLoopBackOff") && failure.contains("exit status 3"),
